@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, skipping what is already there.
+# Versions are pinned here, in Cargo.lock (wasm-bindgen), package.json (Tailwind, Playwright)
+# and e2e/python/requirements.txt (the official Delta Sharing client). Nothing is downloaded
+# from outside the package registries: cargo-leptos finds every tool on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
+say() { printf '==> %s\n' "$*"; }
+
+apt_missing=()
+command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+command -v npm >/dev/null || apt_missing+=(nodejs npm)
+command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
+python3 -c 'import venv, ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
+if ((${#apt_missing[@]})); then
+  say "apt: ${apt_missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${apt_missing[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "cargo-leptos ${CARGO_LEPTOS_VERSION} (about 13 minutes on 2 cores)"
+  cargo install cargo-leptos@"${CARGO_LEPTOS_VERSION}" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
+  # Without --locked: the crate's own lock names a webpki-roots release the registry lacks.
+  say "wasm-bindgen-cli ${WASM_BINDGEN_VERSION}"
+  cargo install wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
+fi
+
+if ! node -e "require('./node_modules/@tailwindcss/cli/package.json'); require('./node_modules/playwright-core/package.json')" 2>/dev/null; then
+  say "npm packages (Tailwind CLI, playwright-core)"
+  npm ci --no-audit --no-fund
+fi
+
+if ! .venv/bin/python -c 'import delta_sharing, pytest' 2>/dev/null \
+   || ! .venv/bin/pip freeze 2>/dev/null | grep -qxF "$(grep -m1 '^delta-sharing==' e2e/python/requirements.txt)"; then
+  say "Python venv with the official delta-sharing client"
+  python3 -m venv .venv
+  .venv/bin/pip install -q -r e2e/python/requirements.txt
+fi

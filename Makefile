@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos decides Tailwind v3 vs v4 behaviour from this string; it must match package.json.
+export LEPTOS_TAILWIND_VERSION := v$(shell sed -n 's/.*"tailwindcss": "\([0-9.]*\)".*/\1/p' package.json)
+export PORTAL_ADDR ?= 127.0.0.1:3000
+PYTEST := .venv/bin/pytest
+
+.PHONY: tools build build-debug run test test-rust test-python test-browser bench clean
+
+tools:
+	@.ci/tools.sh
+
+## Release build of the site (wasm, CSS) and the server; the binary is target/release/portal.
+build: tools
+	cargo leptos build --release
+
+build-debug: tools
+	cargo leptos build
+
+## Serve the demo on the embedded default (SQLite catalog + local Delta tables).
+run: build
+	@./target/release/portal demo
+	@echo
+	@echo "Partner Data Portal: http://$(PORTAL_ADDR)/"
+	@echo "Delta Sharing endpoint: http://$(PORTAL_ADDR)/delta-sharing"
+	@echo "Open an activation link above to download a partner's credential file."
+	@./target/release/portal serve
+
+test: build-debug test-rust test-python test-browser
+
+test-rust:
+	cargo test -p server --quiet
+
+test-python:
+	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site $(PYTEST) e2e/python -q
+
+test-browser:
+	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site node --test e2e/browser/
+
+bench: tools
+	cargo build --release -p server --bin portal
+	.venv/bin/python e2e/bench/bench.py
+
+clean:
+	cargo clean
+	rm -rf data bench-results e2e/screenshots

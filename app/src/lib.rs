@@ -1,0 +1,20 @@
+//! The portal's UI and its contract with the server.
+//!
+//! `contract` holds the types that cross the wire and the server-function signatures; the
+//! implementation behind them lives in the `server` crate and is reached through the
+//! [`backend::PortalBackend`] trait (ssr only), so the browser build never sees a data dependency.
+
+pub mod contract;
+#[cfg(feature = "ssr")]
+pub mod backend;
+mod pages;
+mod shell;
+
+pub use shell::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

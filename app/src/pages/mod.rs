@@ -1,0 +1,3 @@
+pub mod activate;
+pub mod home;
+pub mod not_found;

@@ -1,0 +1,159 @@
+"""Delta Sharing benchmarks, each side by side with its peer in the same run.
+
+1. `/query` on a table with 50,000 files: latency (p50/p95) and the server's peak RSS.
+2. `load_as_pandas` of a ~1 GB table through the portal vs pyarrow reading the same files
+   directly from disk: wall time ratio.
+
+Writes results to bench-results/sharing.json and prints a summary. Run with `make bench`.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import requests
+from deltalake import DeltaTable, convert_to_deltalake, write_deltalake
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "e2e" / "python"))
+from conftest import Portal, free_port  # noqa: E402
+
+WORK = Path(os.environ.get("BENCH_DIR", ROOT / "bench-results" / "work"))
+FILES = int(os.environ.get("BENCH_FILES", "50000"))
+BIG_ROWS = int(os.environ.get("BENCH_BIG_ROWS", "40000000"))
+
+
+def many_files_table(path: Path):
+    """FILES small parquet files in 100 partitions, converted in place to a Delta table."""
+    if (path / "_delta_log").exists():
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    per_part = FILES // 100
+    rng = np.random.default_rng(1)
+    for p in range(100):
+        d = path / f"partner_id=P{p:03d}"
+        d.mkdir(parents=True)
+        for i in range(per_part):
+            t = pa.table({"order_id": pa.array(rng.integers(0, 1 << 40, 20)), "units": pa.array(rng.integers(1, 24, 20))})
+            pq.write_table(t, d / f"part-{i:05d}.parquet")
+    convert_to_deltalake(str(path), partition_by=pa.schema([("partner_id", pa.string())]), partition_strategy="hive")
+    DeltaTable(str(path)).create_checkpoint()
+
+
+def big_table(path: Path):
+    """About 1 GB of parquet: order lines with numeric, string and timestamp columns."""
+    if (path / "_delta_log").exists():
+        return
+    rng = np.random.default_rng(2)
+    chunk = 4_000_000
+    for start in range(0, BIG_ROWS, chunk):
+        n = min(chunk, BIG_ROWS - start)
+        t = pa.table({
+            "order_id": pa.array(np.arange(start, start + n, dtype=np.int64)),
+            "sku": pa.array(rng.integers(0, 50_000, n)).cast(pa.string()),
+            "units": pa.array(rng.integers(1, 24, n)),
+            "unit_price": pa.array(rng.random(n) * 100),
+            "revenue": pa.array(rng.random(n) * 1000),
+            "updated_at": pa.array(rng.integers(1_700_000_000_000_000, 1_760_000_000_000_000, n)).cast(pa.timestamp("us", tz="UTC")),
+        })
+        write_deltalake(str(path), t, mode="append")
+
+
+def rss_peak_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    many = WORK / "many_files"
+    big = WORK / "big"
+    many_files_table(many)
+    big_table(big)
+    print(f"tables ready in {time.time() - t0:.0f} s", flush=True)
+
+    data = WORK / "portal"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir()
+    portal = Portal(data, free_port(), {"PORTAL_LOG": "warn"})
+    portal.cli("share", "create", "bench")
+    portal.cli("table", "add", "bench.s.many", "--location", str(many))
+    portal.cli("table", "add", "bench.s.big", "--location", str(big))
+    portal.cli("recipient", "create", "bench_reader")
+    portal.cli("grant", "bench", "bench_reader")
+    profile, _ = portal.profile("bench_reader", data / "bench.share")
+    portal.start()
+    headers = {"Authorization": "Bearer " + portal.token_of(profile)}
+    results = {}
+    try:
+        q = portal.endpoint + "/shares/bench/schemas/s/tables/many/query"
+        times, sizes = [], []
+        for _ in range(7):
+            s = time.perf_counter()
+            r = requests.post(q, json={}, headers=headers)
+            times.append(time.perf_counter() - s)
+            sizes.append(len(r.content))
+        lines = r.text.count("\n")
+        hint = json.dumps({"op": "equal", "children": [{"op": "column", "name": "partner_id", "valueType": "string"}, {"op": "literal", "value": "P007", "valueType": "string"}]})
+        ptimes = []
+        for _ in range(7):
+            s = time.perf_counter()
+            requests.post(q, json={"jsonPredicateHints": hint}, headers=headers)
+            ptimes.append(time.perf_counter() - s)
+        results["query_50k_files"] = {
+            "files": lines - 2,
+            "p50_s": statistics.median(times),
+            "p95_s": pct(times, 0.95),
+            "response_mb": sizes[-1] / 1e6,
+            "partition_filtered_p50_s": statistics.median(ptimes),
+            "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
+        }
+        print(json.dumps(results["query_50k_files"], indent=2), flush=True)
+
+        import delta_sharing
+        size_gb = sum(f.stat().st_size for f in big.rglob("*.parquet")) / 1e9
+        s = time.perf_counter()
+        via_portal = delta_sharing.load_as_pandas(f"{profile}#bench.s.big")
+        portal_s = time.perf_counter() - s
+        rows_portal = len(via_portal)
+        del via_portal
+        s = time.perf_counter()
+        files = DeltaTable(str(big)).file_uris()
+        direct = ds.dataset(files, format="parquet").to_table().to_pandas()
+        direct_s = time.perf_counter() - s
+        assert len(direct) == rows_portal, (len(direct), rows_portal)
+        del direct
+        results["load_as_pandas_1gb"] = {
+            "parquet_gb": size_gb,
+            "rows": rows_portal,
+            "portal_s": portal_s,
+            "pyarrow_direct_s": direct_s,
+            "ratio_portal_over_direct": portal_s / direct_s,
+            "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
+        }
+        print(json.dumps(results["load_as_pandas_1gb"], indent=2), flush=True)
+    finally:
+        portal.stop()
+    out = ROOT / "bench-results" / "sharing.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Starts the real `portal` binary on a fresh data directory, seeded with `portal demo`."""
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+PORTAL_BIN = os.environ.get("PORTAL_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/portal"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Portal:
+    def __init__(self, data_dir: Path, port: int, extra_env=None):
+        self.data_dir = data_dir
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.endpoint = f"{self.base}/delta-sharing"
+        self.env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_ADDR": f"127.0.0.1:{port}", "PORTAL_CONFIG": str(data_dir / "none.toml"), **(extra_env or {})}
+        self.proc = None
+
+    def cli(self, *args, check=True):
+        """Runs `portal <args>`; returns the completed process (stdout/stderr as text)."""
+        done = subprocess.run([PORTAL_BIN, *args], env=self.env, capture_output=True, text=True, timeout=300)
+        if check and done.returncode != 0:
+            raise AssertionError(f"portal {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+        return done
+
+    def start(self):
+        log = open(self.data_dir / "server.log", "w")
+        self.proc = subprocess.Popen([PORTAL_BIN, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                requests.get(self.base + "/", timeout=1)
+                return self
+            except requests.ConnectionError:
+                if self.proc.poll() is not None:
+                    raise AssertionError("portal serve exited: " + (self.data_dir / "server.log").read_text())
+                time.sleep(0.2)
+        raise AssertionError("portal did not start listening in 60 s")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+    def profile(self, recipient, path: Path, *extra):
+        """Creates a token with the CLI, writes the profile, returns (path, token id)."""
+        done = self.cli("token", "create", recipient, "--profile", str(path), *extra)
+        return path, done.stdout.strip().splitlines()[-1]
+
+    def token_of(self, profile_path):
+        return json.loads(Path(profile_path).read_text())["bearerToken"]
+
+    def audit(self, limit=200):
+        return [json.loads(line) for line in self.cli("audit", "--limit", str(limit)).stdout.splitlines()]
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    data = tmp_path_factory.mktemp("portal-data")
+    p = Portal(data, free_port())
+    demo = p.cli("demo")
+    p.activation_links = dict(re.findall(r"^\s+(\w+) \(P\d+\): (\S+)$", demo.stdout, re.M))
+    assert set(p.activation_links) == {"acme_foods", "nordic_goods"}, demo.stdout
+    p.start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def acme_profile(portal, tmp_path_factory):
+    path, _ = portal.profile("acme_foods", tmp_path_factory.mktemp("profiles") / "acme.share")
+    return path
+
+
+@pytest.fixture(scope="session")
+def nordic_profile(portal, tmp_path_factory):
+    path, _ = portal.profile("nordic_goods", tmp_path_factory.mktemp("profiles") / "nordic.share")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_dir(portal):
+    return portal.data_dir / "demo"

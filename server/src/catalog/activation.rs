@@ -1,0 +1,81 @@
+//! One-time activation links, stored as hashes of their codes.
+
+use sqlx::Row;
+
+use super::recipients::{recipient_from_row, RECIPIENT_COLUMNS};
+use super::{new_id, now_ms, ActivationLink, Catalog, Recipient, TokenRecord};
+use crate::error::{PortalError, Result};
+
+impl Catalog {
+    pub async fn insert_activation_link(&self, recipient: &str, code_hash: &str, expires_at: i64) -> Result<Recipient> {
+        let recipient = self.recipient(recipient).await?;
+        sqlx::query("INSERT INTO activation_links (id, recipient_id, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id())
+            .bind(&recipient.id)
+            .bind(code_hash)
+            .bind(now_ms())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(recipient)
+    }
+
+    pub async fn activation_link(&self, code_hash: &str) -> Result<Option<(ActivationLink, String)>> {
+        let sql = format!(
+            "SELECT {RECIPIENT_COLUMNS}, a.id AS link_id, a.code_hash, a.expires_at, a.used_at \
+             FROM activation_links a JOIN recipients r ON r.id = a.recipient_id WHERE a.code_hash = $1"
+        );
+        let Some(row) = sqlx::query(&sql).bind(code_hash).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let link = ActivationLink {
+            id: row.try_get("link_id")?,
+            recipient: recipient_from_row(&row)?,
+            expires_at: row.try_get("expires_at")?,
+            used_at: row.try_get("used_at")?,
+        };
+        Ok(Some((link, row.try_get("code_hash")?)))
+    }
+
+    /// Spends the link and stores the new token in one transaction: either both happen or neither.
+    /// A second redeem, or a redeem after expiry, fails with `Gone` and changes nothing.
+    pub async fn redeem_activation_link(
+        &self,
+        link_id: &str,
+        token_hash: &str,
+        token_expires_at: Option<i64>,
+    ) -> Result<TokenRecord> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        let spent = sqlx::query("UPDATE activation_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1")
+            .bind(now)
+            .bind(link_id)
+            .execute(&mut *tx)
+            .await?;
+        if spent.rows_affected() != 1 {
+            return Err(PortalError::Gone("this activation link was already used or has expired".into()));
+        }
+        let recipient_id: String = sqlx::query_scalar("SELECT recipient_id FROM activation_links WHERE id = $1")
+            .bind(link_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let record = TokenRecord {
+            id: super::tokens::short_id(),
+            recipient_id,
+            created_at: now,
+            expires_at: token_expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        sqlx::query("INSERT INTO tokens (id, recipient_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&record.id)
+            .bind(&record.recipient_id)
+            .bind(token_hash)
+            .bind(now)
+            .bind(token_expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}

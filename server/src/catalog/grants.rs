@@ -1,0 +1,32 @@
+//! Grants: which recipient may read which share.
+
+use super::{now_ms, Catalog};
+use crate::error::Result;
+
+impl Catalog {
+    /// Grants the share; granting twice is not an error. Returns whether anything changed.
+    pub async fn grant(&self, share: &str, recipient: &str) -> Result<bool> {
+        let (share, recipient) = (self.share(share).await?, self.recipient(recipient).await?);
+        let done = sqlx::query(
+            "INSERT INTO grants (share_id, recipient_id, created_at) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM grants WHERE share_id = $1 AND recipient_id = $2)",
+        )
+        .bind(&share.id)
+        .bind(&recipient.id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Revokes the share; returns whether a grant existed.
+    pub async fn revoke(&self, share: &str, recipient: &str) -> Result<bool> {
+        let (share, recipient) = (self.share(share).await?, self.recipient(recipient).await?);
+        let done = sqlx::query("DELETE FROM grants WHERE share_id = $1 AND recipient_id = $2")
+            .bind(&share.id)
+            .bind(&recipient.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,86 @@
+//! The catalog: shares, tables, recipients, grants, tokens, activation links and the audit log.
+//!
+//! All SQL of the portal lives under this module, written once for SQLite and Postgres (sqlx `Any`,
+//! `$n` placeholders, BIGINT epoch milliseconds). Callers get typed records and never see SQL.
+
+mod activation;
+mod audit;
+mod grants;
+pub mod model;
+pub mod names;
+mod recipients;
+pub mod shares;
+mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+use crate::error::Result;
+
+pub use model::*;
+
+/// A handle on the catalog database; cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    pool: AnyPool,
+}
+
+impl Catalog {
+    /// Connects (creating the SQLite file if needed) and applies pending migrations.
+    pub async fn open(database_url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let options = AnyConnectOptions::from_str(database_url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // WAL lets the CLI write while the server reads; the busy timeout makes
+                        // concurrent writers wait instead of failing.
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// True when no share exists yet (`make run` seeds the demo then).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares").fetch_one(&self.pool).await?;
+        Ok(n == 0)
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Maps a unique-constraint failure to a clear "already exists" message.
+pub(crate) fn conflict_or(err: sqlx::Error, what: impl FnOnce() -> String) -> crate::error::PortalError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => crate::error::PortalError::Conflict(what()),
+        _ => err.into(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) async fn test_catalog() -> (Catalog, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    (Catalog::open(&url).await.unwrap(), dir)
+}

@@ -1,0 +1,296 @@
+//! The command line (a contract: automation and the acceptance tests call it exactly so).
+//! Every command reads the same settings as the server and works while it runs.
+//! Failures print one line on stderr and exit non-zero.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
+use crate::catalog::names::split_qualified;
+use crate::catalog::shares::NewTable;
+use crate::catalog::{now_ms, AuditEvent, Scope};
+use crate::config::Settings;
+use crate::error::{PortalError, Result};
+use crate::storage::{At, TableState};
+use crate::Services;
+
+#[derive(Parser)]
+#[command(name = "portal", version, about = "Partner Data Portal: Delta Sharing server, partner portal and admin CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal and the Delta Sharing API.
+    Serve,
+    /// Write the demo tables, shares and recipients (idempotent) and print activation links.
+    Demo,
+    /// Shares: named groups of tables.
+    Share {
+        #[command(subcommand)]
+        command: ShareCommand,
+    },
+    /// Tables in shares.
+    Table {
+        #[command(subcommand)]
+        command: TableCommand,
+    },
+    /// Recipients: partners who read shares.
+    Recipient {
+        #[command(subcommand)]
+        command: RecipientCommand,
+    },
+    /// Let a recipient read a share.
+    Grant { share: String, recipient: String },
+    /// Stop a recipient reading a share.
+    Revoke { share: String, recipient: String },
+    /// Bearer tokens of a recipient.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print a one-time link from which the recipient downloads its credential file.
+    ActivationLink {
+        recipient: String,
+        #[arg(long, default_value_t = DEFAULT_ACTIVATION_TTL_HOURS)]
+        ttl_hours: u32,
+    },
+    /// Print the newest audit events, one JSON object per line.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShareCommand {
+    Create {
+        share: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TableCommand {
+    /// Add `<share>.<schema>.<table>`, backed by the Delta table at --location.
+    Add {
+        qualified_name: String,
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// Share the table's history: time travel and the change data feed.
+        #[arg(long)]
+        history: bool,
+        /// `COLUMN=PROPERTY`: recipients see only rows whose partition COLUMN equals their PROPERTY.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecipientCommand {
+    Create {
+        name: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// `KEY=VALUE`, repeatable (e.g. `--property partner_id=P001`).
+        #[arg(long = "property")]
+        properties: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints (or writes to --profile) the `.share` profile, then the token id.
+    Create {
+        recipient: String,
+        #[arg(long)]
+        ttl_days: Option<u32>,
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
+    List { recipient: String },
+    Revoke { recipient: String, token_id: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            eprintln!("{line} (see `portal --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(matches!(cli.command, Command::Serve));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(serving: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if serving { "info,sqlx=warn,tower_http=info" } else { "warn" };
+    let filter = EnvFilter::try_from_env("PORTAL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("PORTAL_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command) -> Result<()> {
+    let services = Arc::new(Services::open(Settings::load()?).await?);
+    let s = services.as_ref();
+    match command {
+        Command::Serve => return crate::web::serve(services).await,
+        Command::Demo => return crate::demo::run(s).await,
+        Command::Share { command: ShareCommand::Create { share, comment } } => {
+            let created = s.catalog.create_share(&share, comment.as_deref()).await?;
+            audit(s, "createShare", &created.name).await;
+            println!("created share {}", created.name);
+        }
+        Command::Table { command: TableCommand::Add { qualified_name, location, comment, history, scope } } => {
+            let table = add_table(s, &qualified_name, &location, comment.as_deref(), history, scope.as_deref()).await?;
+            audit(s, "addTable", &table).await;
+            println!("added table {table}");
+        }
+        Command::Recipient { command: RecipientCommand::Create { name, comment, properties } } => {
+            let properties = properties.iter().map(|p| key_value(p, "--property", "KEY=VALUE")).collect::<Result<BTreeMap<_, _>>>()?;
+            let r = s.catalog.create_recipient(&name, comment.as_deref(), properties).await?;
+            audit(s, "createRecipient", &r.name).await;
+            println!("created recipient {}", r.name);
+        }
+        Command::Grant { share, recipient } => {
+            let changed = s.catalog.grant(&share, &recipient).await?;
+            audit(s, "grantShare", &format!("{share} to {recipient}")).await;
+            println!("{} {share} to {recipient}", if changed { "granted" } else { "already granted" });
+        }
+        Command::Revoke { share, recipient } => {
+            let changed = s.catalog.revoke(&share, &recipient).await?;
+            audit(s, "revokeShare", &format!("{share} from {recipient}")).await;
+            println!("{} {share} from {recipient}", if changed { "revoked" } else { "was not granted:" });
+        }
+        Command::Token { command } => token(s, command).await?,
+        Command::ActivationLink { recipient, ttl_hours } => {
+            let code = s.credentials.create_activation_link(&recipient, ttl_hours).await?;
+            audit(s, "createActivationLink", &recipient).await;
+            println!("{}/activate/{code}", s.settings.public_url);
+        }
+        Command::Audit { limit } => {
+            for e in s.catalog.recent_events(limit).await? {
+                println!("{}", serde_json::to_string(&e).unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(s: &Services, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create { recipient, ttl_days, profile } => {
+            if ttl_days == Some(0) {
+                return Err(PortalError::InvalidParameter("--ttl-days must be at least 1".into()));
+            }
+            let issued = s.credentials.create_token(&recipient, ttl_days).await?;
+            let text = serde_json::to_string_pretty(&s.credentials.profile(&issued)).unwrap_or_default();
+            match profile {
+                Some(path) => {
+                    std::fs::write(&path, text + "\n").map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
+                    println!("wrote profile {}", path.display());
+                }
+                None => println!("{text}"),
+            }
+            audit(s, "createToken", &recipient).await;
+            println!("{}", issued.record.id);
+        }
+        TokenCommand::List { recipient } => {
+            let now = now_ms();
+            println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", "ID", "STATUS", "CREATED", "EXPIRES", "LAST USED");
+            for t in s.catalog.tokens_of(&recipient).await? {
+                let when = |ms: Option<i64>| ms.map(rfc3339_ms).unwrap_or_else(|| "-".into());
+                println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", t.id, t.status(now), rfc3339_ms(t.created_at), when(t.expires_at), when(t.last_used_at));
+            }
+        }
+        TokenCommand::Revoke { recipient, token_id } => {
+            s.catalog.revoke_token(&recipient, &token_id).await?;
+            audit(s, "revokeToken", &format!("{recipient}/{token_id}")).await;
+            println!("revoked token {token_id}");
+        }
+    }
+    Ok(())
+}
+
+/// Validates the location as a Delta table and the scope as a partition column, then adds it.
+pub async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
+    let (share, schema, name) = split_qualified(qualified)?;
+    let state = TableState::open(location, At::Latest).await?;
+    let scope = match scope {
+        None => None,
+        Some(text) => {
+            let (column, property) = key_value(text, "--scope", "COLUMN=PROPERTY")?;
+            let partitions = state.partition_columns()?;
+            let Some(column) = partitions.iter().find(|p| p.eq_ignore_ascii_case(&column)).cloned() else {
+                return Err(PortalError::InvalidParameter(format!(
+                    "--scope column `{column}` is not a partition column of {location} (partition columns: {}); \
+                     the protocol hands out whole files, so a scope column must be a partition column",
+                    if partitions.is_empty() { "none".to_string() } else { partitions.join(", ") }
+                )));
+            };
+            Some(Scope { column, property })
+        }
+    };
+    let t = s
+        .catalog
+        .add_table(NewTable { share, schema, name, location: &canonical_location(location), comment, history_shared: history, scope })
+        .await?;
+    Ok(t.qualified_name())
+}
+
+/// Local paths are stored absolute, so the server finds them whatever its working directory.
+fn canonical_location(location: &str) -> String {
+    match crate::storage::location::table_url(location).ok().and_then(|u| crate::storage::location::local_dir(&u)) {
+        Some(dir) => dir.to_string_lossy().into_owned(),
+        None => location.to_string(),
+    }
+}
+
+fn key_value(text: &str, flag: &str, shape: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(PortalError::InvalidParameter(format!("{flag} `{text}` is not of the form {shape}"))),
+    }
+}
+
+/// Admin actions from the CLI go to the same audit log as partner reads.
+pub async fn audit(s: &Services, action: &str, object: &str) {
+    let event = AuditEvent { at: now_ms(), actor: "admin:cli".into(), action: action.into(), object: Some(object.into()), status: 200, ..Default::default() };
+    if let Err(e) = s.catalog.record(&event).await {
+        tracing::error!(error = %e, "could not write audit event");
+    }
+}

@@ -1,0 +1,113 @@
+//! Settings, in one place: `portal.toml` (optional) overridden by `PORTAL_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::PortalError;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the SQLite catalog, the signing key and the demo tables live.
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    /// The address partners use; the profile endpoint is `<public_url>/delta-sharing`.
+    pub public_url: String,
+    pub database_url: String,
+    /// How long a signed file URL stays valid (the Python client cannot refresh URLs).
+    pub url_ttl_secs: u64,
+    /// Where cargo-leptos put the compiled site (CSS, wasm, JS).
+    pub site_root: PathBuf,
+}
+
+/// The file form: every key optional, same names as the env vars without `PORTAL_`, lower-case.
+#[derive(Debug, Default, Deserialize)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    addr: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    url_ttl_secs: Option<u64>,
+    site_root: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Reads `PORTAL_CONFIG` (default `./portal.toml`, skipped if absent), then the env vars.
+    pub fn load() -> Result<Self, PortalError> {
+        let path = std::env::var("PORTAL_CONFIG").unwrap_or_else(|_| "portal.toml".into());
+        let file = read_file(Path::new(&path))?;
+        Self::resolve(file, |k| std::env::var(k).ok())
+    }
+
+    fn resolve(file: FileSettings, env: impl Fn(&str) -> Option<String>) -> Result<Self, PortalError> {
+        let data_dir = env("PORTAL_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
+        let addr_text = env("PORTAL_ADDR").or(file.addr).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr = addr_text
+            .parse()
+            .map_err(|_| PortalError::Config(format!("PORTAL_ADDR `{addr_text}` is not an address like 127.0.0.1:3000")))?;
+        let public_url = env("PORTAL_PUBLIC_URL").or(file.public_url).unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim_end_matches('/').to_string();
+        url::Url::parse(&public_url)
+            .map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
+        let database_url = env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display())
+        });
+        let url_ttl_secs = match env("PORTAL_URL_TTL_SECS") {
+            Some(v) => v.parse().map_err(|_| PortalError::Config(format!("PORTAL_URL_TTL_SECS `{v}` is not a number of seconds")))?,
+            None => file.url_ttl_secs.unwrap_or(3600),
+        };
+        if url_ttl_secs == 0 {
+            return Err(PortalError::Config("PORTAL_URL_TTL_SECS must be at least 1".into()));
+        }
+        let site_root = env("PORTAL_SITE_ROOT").map(PathBuf::from).or(file.site_root).unwrap_or_else(|| "target/site".into());
+        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root })
+    }
+
+    /// The Delta Sharing endpoint written into profile files.
+    pub fn sharing_endpoint(&self) -> String {
+        format!("{}/delta-sharing", self.public_url)
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, PortalError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| PortalError::Config(format!("{}: {}", path.display(), e.message()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+        Err(e) => Err(PortalError::Config(format!("{}: {e}", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn defaults_point_at_local_data() {
+        let s = Settings::resolve(FileSettings::default(), env_of(&[])).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.sharing_endpoint(), "http://127.0.0.1:3000/delta-sharing");
+        assert_eq!(s.database_url, "sqlite://data/catalog.db?mode=rwc");
+        assert_eq!(s.url_ttl_secs, 3600);
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let file: FileSettings = toml::from_str("addr = \"127.0.0.1:9000\"\npublic_url = \"https://a.example/\"").unwrap();
+        let s = Settings::resolve(file, env_of(&[("PORTAL_PUBLIC_URL", "https://b.example")])).unwrap();
+        assert_eq!(s.addr.port(), 9000);
+        assert_eq!(s.sharing_endpoint(), "https://b.example/delta-sharing");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_ADDR", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_ADDR"));
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_URL_TTL_SECS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_URL_TTL_SECS"));
+    }
+}

@@ -1,0 +1,96 @@
+//! Error types, and their one mapping to HTTP (`{"errorCode","message"}`, the protocol's shape).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    #[error("{0}")]
+    Config(String),
+    /// Missing, unknown, expired or revoked credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Unknown, or not visible to the caller: the two are deliberately indistinguishable.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// A one-time thing already spent, or expired.
+    #[error("{0}")]
+    Gone(String),
+    /// A name that is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("catalog: {0}")]
+    Catalog(#[from] sqlx::Error),
+    #[error("catalog migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("delta table: {0}")]
+    Delta(#[from] deltalake::DeltaTableError),
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = PortalError> = std::result::Result<T, E>;
+
+impl PortalError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::InvalidParameter(_) | Self::Malformed(_) | Self::Unsupported(_) | Self::Config(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Gone(_) => StatusCode::GONE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Catalog(_) | Self::Migration(_) | Self::Delta(_) | Self::Storage(_) | Self::Io(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The protocol's error codes (those the reference server uses, so clients recognise them).
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::NotFound(_) => "RESOURCE_DOES_NOT_EXIST",
+            Self::InvalidParameter(_) | Self::Config(_) => "INVALID_PARAMETER_VALUE",
+            Self::Malformed(_) => "MALFORMED_REQUEST",
+            Self::Unsupported(_) => "UNSUPPORTED_OPERATION",
+            Self::Forbidden(_) => "PERMISSION_DENIED",
+            Self::Gone(_) => "RESOURCE_EXPIRED",
+            Self::Conflict(_) => "RESOURCE_ALREADY_EXISTS",
+            _ => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message a client sees; server faults are logged, not shown.
+    pub fn public_message(&self) -> String {
+        if self.status().is_server_error() {
+            String::new()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::json!({ "errorCode": self.error_code(), "message": self.public_message() });
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,37 @@
+//! The portal server: capabilities as sibling modules, composed once in [`Services`].
+//!
+//! Dependencies point one way: `web` → (`sharing`, `auth`, `storage`, `demo`) → `catalog`.
+
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod sharing;
+pub mod storage;
+pub mod web;
+
+use auth::Credentials;
+use catalog::Catalog;
+use config::Settings;
+use error::Result;
+use storage::UrlSigner;
+
+/// Everything a request handler or a CLI command needs, built once from the settings.
+pub struct Services {
+    pub settings: Settings,
+    pub catalog: Catalog,
+    pub credentials: Credentials,
+    pub signer: UrlSigner,
+}
+
+impl Services {
+    pub async fn open(settings: Settings) -> Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let catalog = Catalog::open(&settings.database_url).await?;
+        let credentials = Credentials::new(catalog.clone(), settings.sharing_endpoint());
+        let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
+        Ok(Self { settings, catalog, credentials, signer })
+    }
+}

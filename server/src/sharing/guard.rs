@@ -1,0 +1,49 @@
+//! In front of every protocol route: authenticate the bearer token, then write one audit line
+//! per call (who, what, status, files, bytes, user agent), success or not.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::respond::AuditNote;
+use crate::catalog::{now_ms, AuditEvent};
+use crate::Services;
+
+pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut req: Request, next: Next) -> Response {
+    let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let user_agent = header_text(header::USER_AGENT);
+    let authorization = header_text(header::AUTHORIZATION);
+    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let fallback_action = format!("{} {}", req.method(), req.uri().path());
+
+    let (actor, response) = match services.credentials.authenticate(authorization.as_deref()).await {
+        Err(e) => ("anonymous".to_string(), e.into_response()),
+        Ok(caller) => {
+            let actor = format!("recipient:{}", caller.recipient.name);
+            req.extensions_mut().insert(caller);
+            (actor, next.run(req).await)
+        }
+    };
+    let note = response.extensions().get::<AuditNote>().cloned().unwrap_or_default();
+    let event = AuditEvent {
+        at: now_ms(),
+        actor,
+        action: if note.action.is_empty() { fallback_action } else { note.action.to_string() },
+        object: note.object,
+        status: i64::from(response.status().as_u16()),
+        files: note.files,
+        bytes: note.bytes,
+        detail: note.detail,
+        user_agent,
+        client_ip,
+    };
+    if let Err(e) = services.catalog.record(&event).await {
+        // The read already happened; losing its audit line must at least be loud.
+        tracing::error!(error = %e, action = %event.action, "could not write audit event");
+    }
+    response
+}

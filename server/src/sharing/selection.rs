@@ -1,0 +1,63 @@
+//! Which files a query hands out: the recipient's scope always, then predicate hints and the
+//! limit hint (both best effort; clients re-apply them).
+
+use serde_json::Value as Json;
+
+use super::predicates::{Expr, FileFacts};
+use crate::auth::RowScope;
+use crate::storage::FileAction;
+
+pub fn select(files: Vec<FileAction>, scope: &RowScope, predicate: Option<&Expr>, limit: Option<i64>) -> Vec<FileAction> {
+    let mut rows_so_far: i64 = 0;
+    let mut selected = Vec::new();
+    for file in files {
+        if !scope.allows(&file.partition_values) {
+            continue;
+        }
+        let stats: Option<Json> = (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
+        if let Some(p) = predicate {
+            if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref() }).may_match(p) {
+                continue;
+            }
+        }
+        if let Some(limit) = limit {
+            if rows_so_far >= limit {
+                break;
+            }
+            // A file without a row count might hold anything: keep it and keep counting on.
+            rows_so_far += stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
+        }
+        selected.push(file);
+    }
+    selected
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn file(partner: &str, rows: i64) -> FileAction {
+        FileAction {
+            path: format!("partner_id={partner}/{rows}.parquet"),
+            size: 10,
+            partition_values: HashMap::from([("partner_id".into(), Some(partner.into()))]),
+            stats: Some(format!(r#"{{"numRecords":{rows}}}"#)),
+            raw: Json::Null,
+        }
+    }
+
+    #[test]
+    fn scope_applies_before_the_limit() {
+        let files = vec![file("P1", 5), file("P2", 5), file("P1", 5), file("P1", 5)];
+        let scope = RowScope::PartitionEquals { column: "partner_id".into(), value: Some("P1".into()) };
+        let got = select(files.clone(), &scope, None, Some(6));
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|f| f.path.starts_with("partner_id=P1")));
+        assert_eq!(select(files.clone(), &scope, None, Some(0)).len(), 0);
+        assert_eq!(select(files.clone(), &RowScope::All, None, None).len(), 4);
+        let nobody = RowScope::PartitionEquals { column: "partner_id".into(), value: None };
+        assert!(select(files, &nobody, None, None).is_empty());
+    }
+}

@@ -1,0 +1,224 @@
+//! Table endpoints: version, metadata and query.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::capabilities::{Capabilities, Format, HEADER as CAPABILITIES};
+use super::lines::{FileIdHash, Lines};
+use super::predicates::{self, Expr};
+use super::respond::{ndjson, version_only, AuditNote, Stream};
+use super::selection::select;
+use super::time_travel::{self, parse_timestamp};
+use crate::auth::{Access, AuthorizedTable, Caller};
+use crate::error::{PortalError, Result};
+use crate::storage::delta::{resolve_timestamp, Direction};
+use crate::storage::{At, TableState};
+use crate::Services;
+
+pub type TablePath = Path<(String, String, String)>;
+
+async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {
+    Access::new(&s.catalog, &caller.recipient).table(share, schema, table).await
+}
+
+/// `GET …/version[?startingTimestamp=]`
+pub async fn version(
+    State(s): State<Arc<Services>>,
+    Extension(caller): Extension<Caller>,
+    Path(path): TablePath,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let t = authorize(&s, &caller, &path).await?;
+    let state = TableState::open(&t.table.location, At::Latest).await?;
+    let version = match params.get("startingTimestamp") {
+        None => state.version(),
+        Some(ts) => {
+            time_travel::require_history(&t)?;
+            let ts = parse_timestamp(ts, "startingTimestamp")?;
+            resolve_timestamp(&state.history().await?, ts, Direction::AtOrAfter)?
+        }
+    };
+    Ok(version_only(version, AuditNote::new("getTableVersion", t.table.qualified_name())))
+}
+
+/// The deprecated `HEAD …/tables/{table}`.
+pub async fn head_table(s: State<Arc<Services>>, caller: Extension<Caller>, path: TablePath) -> Result<Response> {
+    version(s, caller, path, Query(HashMap::new())).await
+}
+
+/// `GET …/metadata[?version=|timestamp=]`: exactly two lines, protocol then metaData.
+pub async fn metadata(
+    State(s): State<Arc<Services>>,
+    Extension(caller): Extension<Caller>,
+    Path(path): TablePath,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let t = authorize(&s, &caller, &path).await?;
+    let version = params.get("version").map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("version `{v}` is not a number")))).transpose()?;
+    let at = time_travel::snapshot_at(&t, version, params.get("timestamp").map(String::as_str), None)?;
+    let state = TableState::open(&t.table.location, at).await?;
+    let format = capabilities(&headers).choose(&t.table.qualified_name(), &state.advanced_features()?)?;
+    let mut lines = Lines::new(format, FileIdHash::for_format(format), &s.signer, &t.table.id);
+    lines.protocol(&state.protocol()?);
+    lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
+    let stream = Stream { version: state.version(), format, end_stream: false, body: lines.finish() };
+    Ok(ndjson(stream, None, AuditNote::new("getTableMetadata", t.table.qualified_name())))
+}
+
+/// The body of `POST …/query`. Unknown fields are ignored: real clients send more than the spec lists.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryRequest {
+    #[serde(default)]
+    predicate_hints: Option<Vec<String>>,
+    /// A string holding JSON, per the spec; an object is accepted too.
+    #[serde(default)]
+    json_predicate_hints: Option<serde_json::Value>,
+    limit_hint: Option<i64>,
+    version: Option<i64>,
+    timestamp: Option<String>,
+    starting_version: Option<i64>,
+    ending_version: Option<i64>,
+    max_files: Option<i64>,
+    page_token: Option<String>,
+    include_refresh_token: Option<bool>,
+    refresh_token: Option<String>,
+}
+
+/// Where a paged or refreshed query resumes: the snapshot version and the file offset.
+#[derive(Debug, serde::Serialize, Deserialize)]
+struct Resume {
+    table: String,
+    version: i64,
+    offset: usize,
+}
+
+/// `POST …/query`
+pub async fn query(
+    State(s): State<Arc<Services>>,
+    Extension(caller): Extension<Caller>,
+    Path(path): TablePath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let t = authorize(&s, &caller, &path).await?;
+    let qualified = t.table.qualified_name();
+    let req: QueryRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        QueryRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| PortalError::Malformed(format!("the request body is not valid JSON for a query: {e}")))?
+    };
+    if req.limit_hint.is_some_and(|l| l < 0) {
+        return Err(PortalError::InvalidParameter("limitHint must be 0 or more".into()));
+    }
+    if req.max_files.is_some_and(|m| m <= 0) {
+        return Err(PortalError::InvalidParameter("maxFiles must be greater than 0".into()));
+    }
+    let resume = [&req.page_token, &req.refresh_token].into_iter().flatten().next().map(|tok| decode_resume(tok, &t.table.id)).transpose()?;
+    let mut at = time_travel::snapshot_at(&t, req.version, req.timestamp.as_deref(), req.starting_version)?;
+    if let Some(r) = &resume {
+        at = At::Version(r.version);
+    }
+    let caps = capabilities(&headers);
+    let id_hash = file_id_hash(&headers)?;
+
+    let state = TableState::open(&t.table.location, if req.starting_version.is_some() { At::Latest } else { at }).await?;
+    let format = caps.choose(&qualified, &state.advanced_features()?)?;
+    let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), &s.signer, &t.table.id);
+    lines.protocol(&state.protocol()?);
+    lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
+    let end_stream = caps.include_end_stream || req.max_files.is_some() || req.include_refresh_token == Some(true);
+
+    let header_version;
+    if let Some(start) = req.starting_version {
+        // Data-change files since `start`, as streaming clients read them.
+        let latest = state.version();
+        time_travel::check_range(start, req.ending_version, latest)?;
+        let end = req.ending_version.unwrap_or(latest).min(latest);
+        for commit in state.commits(start, end).await? {
+            for (kind, file) in super::changes::data_changes(&commit, false) {
+                if t.scope.allows(&file.partition_values) {
+                    lines.file(kind, &file, Some((commit.version, commit.timestamp)));
+                }
+            }
+        }
+        header_version = start;
+        if end_stream {
+            lines.end_stream(None, None);
+        }
+    } else {
+        let predicate = predicate(&req, &state)?;
+        let files = select(state.files()?, &t.scope, predicate.as_ref(), req.limit_hint);
+        let offset = resume.as_ref().map_or(0, |r| r.offset).min(files.len());
+        let page_size = req.max_files.map_or(usize::MAX, |m| m as usize);
+        let page_end = offset.saturating_add(page_size).min(files.len());
+        for file in &files[offset..page_end] {
+            lines.file("file", file, None);
+        }
+        header_version = state.version();
+        if end_stream {
+            let next = (page_end < files.len()).then(|| encode_resume(&t.table.id, header_version, page_end));
+            let refresh = (req.include_refresh_token == Some(true)).then(|| encode_resume(&t.table.id, header_version, 0));
+            lines.end_stream(next, refresh);
+        }
+    }
+    let note = AuditNote { files: Some(lines.files), bytes: Some(lines.bytes), ..AuditNote::new("queryTable", qualified) };
+    let stream = Stream { version: header_version, format, end_stream: caps.include_end_stream, body: lines.finish() };
+    Ok(ndjson(stream, id_hash.map(|h| if h == FileIdHash::Md5 { "parquet" } else { "delta" }), note))
+}
+
+/// Both hint languages, AND-ed. Hints are best effort: a bad one filters nothing.
+fn predicate(req: &QueryRequest, state: &TableState) -> Result<Option<Expr>> {
+    let json = match &req.json_predicate_hints {
+        Some(serde_json::Value::String(text)) => predicates::json::parse(text),
+        Some(other @ serde_json::Value::Object(_)) => predicates::json::parse(&other.to_string()),
+        _ => None,
+    };
+    let sql = match &req.predicate_hints {
+        Some(hints) if !hints.is_empty() => predicates::sql::parse_all(hints, &state.column_types()?),
+        _ => None,
+    };
+    Ok(match (json, sql) {
+        (Some(a), Some(b)) => Some(Expr::And(vec![a, b])),
+        (a, b) => a.or(b),
+    })
+}
+
+pub fn capabilities(headers: &HeaderMap) -> Capabilities {
+    Capabilities::parse(headers.get(CAPABILITIES).and_then(|v| v.to_str().ok()))
+}
+
+/// The `fileidhash` request header: `parquet` (md5) or `delta` (sha256); anything else is a 400.
+fn file_id_hash(headers: &HeaderMap) -> Result<Option<FileIdHash>> {
+    let Some(value) = headers.get("fileidhash") else { return Ok(None) };
+    match value.to_str().unwrap_or_default().to_ascii_lowercase().as_str() {
+        "parquet" => Ok(Some(FileIdHash::Md5)),
+        "delta" => Ok(Some(FileIdHash::Sha256)),
+        other => Err(PortalError::InvalidParameter(format!("unknown fileidhash `{other}`; use parquet or delta"))),
+    }
+}
+
+fn encode_resume(table: &str, version: i64, offset: usize) -> String {
+    let r = Resume { table: table.into(), version, offset };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&r).unwrap_or_default())
+}
+
+fn decode_resume(token: &str, table: &str) -> Result<Resume> {
+    let invalid = || PortalError::InvalidParameter("invalid pageToken or refreshToken for this table".into());
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let r: Resume = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if r.table != table {
+        return Err(invalid());
+    }
+    Ok(r)
+}

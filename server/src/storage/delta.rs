@@ -1,0 +1,254 @@
+//! Reading Delta tables: a snapshot at a version or time, its files, and its commits.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use deltalake::logstore::LogStore;
+use deltalake::{DeltaTable, DeltaTableError};
+use futures::TryStreamExt;
+use serde_json::Value;
+use url::Url;
+
+use super::location::table_url;
+use crate::error::{PortalError, Result};
+
+/// Which snapshot to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    Latest,
+    Version(i64),
+    Timestamp(DateTime<Utc>),
+}
+
+/// A live data file of a snapshot, or a file named by a commit.
+#[derive(Clone, Debug)]
+pub struct FileAction {
+    /// The path as in the log (decoded), relative to the table root.
+    pub path: String,
+    pub size: i64,
+    pub partition_values: HashMap<String, Option<String>>,
+    /// The log's JSON-encoded statistics string.
+    pub stats: Option<String>,
+    /// The original log action (`add`, `remove` or `cdc` body), for the delta response format.
+    pub raw: Value,
+}
+
+/// One commit of the log.
+#[derive(Clone, Debug)]
+pub struct Commit {
+    pub version: i64,
+    pub timestamp: i64,
+    pub actions: Vec<Value>,
+}
+
+/// A loaded snapshot of a table.
+pub struct TableState {
+    table: DeltaTable,
+}
+
+impl TableState {
+    pub async fn open(location: &str, at: At) -> Result<Self> {
+        let url = table_url(location)?;
+        let version = match at {
+            At::Latest => None,
+            At::Version(v) => Some(v),
+            At::Timestamp(t) => Some(version_at_or_before(&url, location, t.timestamp_millis()).await?),
+        };
+        let loaded = match version {
+            None => deltalake::open_table(url).await,
+            Some(v) => {
+                let v = u64::try_from(v).map_err(|_| PortalError::InvalidParameter(format!("version {v} must not be negative")))?;
+                deltalake::open_table_with_version(url, v).await
+            }
+        };
+        let table = loaded.map_err(|e| table_error(e, location, version))?;
+        Ok(Self { table })
+    }
+
+    pub fn version(&self) -> i64 {
+        self.table.version().unwrap_or(0) as i64
+    }
+
+    fn state(&self) -> Result<&deltalake::table::state::DeltaTableState> {
+        self.table.snapshot().map_err(Into::into)
+    }
+
+    /// The Delta `metaData` action, camelCase, as in the log.
+    pub fn metadata(&self) -> Result<Value> {
+        serde_json::to_value(self.state()?.metadata()).map_err(|e| PortalError::Internal(e.to_string()))
+    }
+
+    /// The Delta `protocol` action, camelCase, as in the log.
+    pub fn protocol(&self) -> Result<Value> {
+        serde_json::to_value(self.state()?.protocol()).map_err(|e| PortalError::Internal(e.to_string()))
+    }
+
+    /// Reader features the parquet response format cannot express.
+    pub fn advanced_features(&self) -> Result<Vec<String>> {
+        let protocol = self.protocol()?;
+        let mut features: Vec<String> = protocol["readerFeatures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|f| matches!(*f, "deletionVectors" | "columnMapping"))
+            .map(String::from)
+            .collect();
+        let mapping = &self.metadata()?["configuration"]["delta.columnMapping.mode"];
+        if matches!(mapping.as_str(), Some("name" | "id")) && !features.iter().any(|f| f == "columnMapping") {
+            features.push("columnMapping".into());
+        }
+        Ok(features)
+    }
+
+    pub fn cdf_enabled(&self) -> Result<bool> {
+        Ok(self.metadata()?["configuration"]["delta.enableChangeDataFeed"].as_str() == Some("true"))
+    }
+
+    pub fn partition_columns(&self) -> Result<Vec<String>> {
+        Ok(self.state()?.metadata().partition_columns().to_vec())
+    }
+
+    /// Column name → Delta type name (`long`, `string`, `date`, …) of the top-level fields.
+    pub fn column_types(&self) -> Result<HashMap<String, String>> {
+        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string())
+            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        Ok(schema["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| Some((f["name"].as_str()?.to_string(), f["type"].as_str().unwrap_or("struct").to_string())))
+            .collect())
+    }
+
+    /// The live data files of this snapshot.
+    pub fn files(&self) -> Result<Vec<FileAction>> {
+        let state = self.state()?;
+        #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
+        let files = state
+            .log_data()
+            .iter()
+            .map(|f| {
+                let add = f.add_action();
+                FileAction {
+                    path: f.path().into_owned(),
+                    size: f.size(),
+                    partition_values: f.partition_values_map(),
+                    stats: f.stats(),
+                    raw: serde_json::to_value(&add).unwrap_or(Value::Null),
+                }
+            })
+            .collect();
+        Ok(files)
+    }
+
+    /// The table's commits from `start` to `end` (inclusive), read from the log.
+    pub async fn commits(&self, start: i64, end: i64) -> Result<Vec<Commit>> {
+        let store = self.table.log_store();
+        let times = commit_times(store.as_ref()).await?;
+        let mut commits = Vec::new();
+        for version in start..=end {
+            let Some(bytes) = store.read_commit_entry(version as u64).await? else {
+                return Err(PortalError::InvalidParameter(format!("version {version} is no longer in the table's log")));
+            };
+            let actions = bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .map(serde_json::from_slice)
+                .collect::<std::result::Result<Vec<Value>, _>>()
+                .map_err(|e| PortalError::Storage(format!("commit {version}: {e}")))?;
+            let timestamp = times.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).unwrap_or_default();
+            commits.push(Commit { version, timestamp, actions });
+        }
+        Ok(commits)
+    }
+
+    /// Every commit still in the log with its timestamp, oldest first.
+    pub async fn history(&self) -> Result<Vec<(i64, i64)>> {
+        commit_times(self.table.log_store().as_ref()).await
+    }
+}
+
+/// Commit versions and their timestamps (the commit file's modification time, as the reference
+/// server and deltalake's own time travel use), oldest first.
+async fn commit_times(store: &dyn LogStore) -> Result<Vec<(i64, i64)>> {
+    let object_store = store.object_store(None);
+    let metas: Vec<_> = object_store.list(Some(store.log_path())).try_collect().await.map_err(|e| PortalError::Storage(e.to_string()))?;
+    let mut times: Vec<(i64, i64)> = metas
+        .iter()
+        .filter_map(|m| {
+            let name = m.location.filename()?;
+            let version = name.strip_suffix(".json")?.parse::<i64>().ok()?;
+            Some((version, m.last_modified.timestamp_millis()))
+        })
+        .collect();
+    times.sort_unstable();
+    Ok(times)
+}
+
+async fn version_at_or_before(url: &Url, location: &str, ts: i64) -> Result<i64> {
+    let table = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?.build()?;
+    let times = commit_times(table.log_store().as_ref()).await?;
+    resolve_timestamp(&times, ts, Direction::AtOrBefore)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The snapshot as it was at the time: the last commit at or before it.
+    AtOrBefore,
+    /// The first commit at or after the time (for `startingTimestamp`).
+    AtOrAfter,
+}
+
+/// Finds the version for a timestamp, with the protocol's wording for out-of-range times.
+pub fn resolve_timestamp(times: &[(i64, i64)], ts: i64, direction: Direction) -> Result<i64> {
+    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+        return Err(PortalError::InvalidParameter("the table has no commits".into()));
+    };
+    let when = crate::auth::credentials::rfc3339_ms(ts);
+    match direction {
+        Direction::AtOrBefore => times.iter().rev().find(|(_, t)| *t <= ts).map(|(v, _)| *v).ok_or_else(|| {
+            PortalError::InvalidParameter(format!(
+                "The provided timestamp ({when}) is before the earliest available version {}. Please use a timestamp greater than or equal to {}.",
+                first.0,
+                crate::auth::credentials::rfc3339_ms(first.1)
+            ))
+        }),
+        Direction::AtOrAfter => times.iter().find(|(_, t)| *t >= ts).map(|(v, _)| *v).ok_or_else(|| {
+            PortalError::InvalidParameter(format!(
+                "The provided timestamp ({when}) is after the latest available version {}. Please use a timestamp less than or equal to {}.",
+                last.0,
+                crate::auth::credentials::rfc3339_ms(last.1)
+            ))
+        }),
+    }
+}
+
+fn table_error(e: DeltaTableError, location: &str, version: Option<i64>) -> PortalError {
+    match e {
+        DeltaTableError::NotATable(_) => PortalError::InvalidParameter(format!("`{location}` is not a Delta table")),
+        DeltaTableError::InvalidVersion(_) => match version {
+            Some(v) => PortalError::InvalidParameter(format!("version {v} does not exist or is no longer available")),
+            None => PortalError::InvalidParameter(format!("`{location}` is not a Delta table")),
+        },
+        other => PortalError::Delta(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_resolve_in_both_directions() {
+        let times = [(0, 1000), (1, 2000), (2, 3000)];
+        assert_eq!(resolve_timestamp(&times, 2500, Direction::AtOrBefore).unwrap(), 1);
+        assert_eq!(resolve_timestamp(&times, 2000, Direction::AtOrBefore).unwrap(), 1);
+        assert_eq!(resolve_timestamp(&times, 2500, Direction::AtOrAfter).unwrap(), 2);
+        assert_eq!(resolve_timestamp(&times, 9000, Direction::AtOrBefore).unwrap(), 2);
+        let early = resolve_timestamp(&times, 10, Direction::AtOrBefore).unwrap_err().to_string();
+        assert!(early.contains("before the earliest available version") && early.contains("Please use a timestamp greater"));
+        let late = resolve_timestamp(&times, 9000, Direction::AtOrAfter).unwrap_err().to_string();
+        assert!(late.contains("is after the latest available version") && late.contains("Please use a timestamp less"));
+    }
+}

@@ -1,0 +1,42 @@
+//! `GET|HEAD /files/{table_id}/{path}?exp=&sig=`: data files of local tables behind signed URLs.
+//! Range requests answer 206 with `Content-Range`; `Content-Length` is exact (tower-http's ServeFile).
+
+use std::collections::HashMap;
+use std::path::{Component, Path as FsPath};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::error::{PortalError, Result};
+use crate::storage::location::{local_dir, table_url};
+use crate::Services;
+
+pub async fn download(
+    State(s): State<Arc<Services>>,
+    Path((table_id, path)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    req: Request<Body>,
+) -> Result<Response> {
+    let exp = params.get("exp").and_then(|e| e.parse::<i64>().ok());
+    let sig = params.get("sig");
+    let (Some(exp), Some(sig)) = (exp, sig) else {
+        return Err(PortalError::Forbidden("this file link is not valid".into()));
+    };
+    s.signer.verify(&table_id, &path, exp, sig)?;
+    // The signature covers the path, but never let it climb out of the table directory anyway.
+    if FsPath::new(&path).components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(PortalError::Forbidden("this file link is not valid".into()));
+    }
+    let location = s.catalog.table_location(&table_id).await?.ok_or_else(|| PortalError::NotFound("this file no longer exists".into()))?;
+    let root = local_dir(&table_url(&location)?).ok_or_else(|| PortalError::NotFound("this file is not served here".into()))?;
+    let file = root.join(&path);
+    if !file.is_file() {
+        return Err(PortalError::NotFound("this file no longer exists".into()));
+    }
+    let resp = ServeFile::new(file).oneshot(req).await.map_err(|e| PortalError::Storage(e.to_string()))?;
+    Ok(resp.map(Body::new).into_response())
+}

@@ -1,0 +1,76 @@
+//! The HTTP surface: the Delta Sharing API, signed file downloads, activation, and the Leptos UI.
+
+mod activation;
+mod backend;
+mod files;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::{shell, App};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{PortalError, Result};
+use crate::Services;
+
+pub fn router(services: Arc<Services>) -> Router {
+    let settings = &services.settings;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("portal")
+        .site_root(settings.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.addr)
+        .build();
+    let ui_backend = app::backend::Backend(Arc::new(backend::UiBackend(services.clone())));
+    let context = move || provide_context(ui_backend.clone());
+    let routes = generate_route_list(App);
+
+    let sharing = crate::sharing::router(services.clone()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
+    let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).with_state(services.clone());
+    let activation = Router::new().route("/activate/{code}", post(activation::redeem)).with_state(services.clone());
+
+    let ui = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(leptos_options);
+
+    Router::new()
+        .nest("/delta-sharing", sharing)
+        .merge(files)
+        .merge(activation)
+        .merge(ui)
+        .layer(TraceLayer::new_for_http())
+}
+
+pub async fn serve(services: Arc<Services>) -> Result<()> {
+    let addr = services.settings.addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, public_url = %services.settings.public_url, "portal listening");
+    let app = router(services).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
