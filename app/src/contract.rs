@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What an activation link can show a visitor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivationState {
-    /// The credential file can still be downloaded, until `expires_at` (RFC 3339, UTC).
+    /// The credential file can still be downloaded, until `expires_at` (readable, UTC).
     Ready { recipient: String, expires_at: String },
     /// Downloaded once already: a one-time link never hands out a second credential.
     Used { recipient: String },
@@ -18,7 +18,7 @@ pub enum ActivationState {
 
 /// Looks up an activation link without spending it (GET must never spend a one-time link).
 #[server]
-pub async fn activation_state(code: String) -> Result<ActivationState, ServerFnError> {
+pub async fn get_activation_state(code: String) -> Result<ActivationState, ServerFnError> {
     let backend = crate::backend::current()?;
     let state = backend.activation_state(&code).await.map_err(ServerFnError::new)?;
     let status = match state {

@@ -154,9 +154,12 @@ pub fn main() -> ExitCode {
 
 fn init_tracing(serving: bool) {
     use tracing_subscriber::EnvFilter;
-    let default = if serving { "info,sqlx=warn,tower_http=info" } else { "warn" };
+    // The kernel logs an ERROR when it probes a directory that is not a table yet (demo, table add);
+    // those cases surface as our own one-line errors instead.
+    let default = if serving { "info,sqlx=warn,buoyant_kernel=warn" } else { "warn,buoyant_kernel=off" };
     let filter = EnvFilter::try_from_env("PORTAL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     if std::env::var("PORTAL_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

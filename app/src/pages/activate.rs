@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::contract::{activation_state, ActivationState};
+use crate::contract::{get_activation_state, ActivationState};
 
 #[component]
 pub fn ActivatePage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
-    let state = Resource::new(code, activation_state);
+    let state = Resource::new(code, get_activation_state);
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Checking your link…"</p> }>
             {move || Suspend::new(async move {

@@ -26,6 +26,13 @@ pub struct IssuedToken {
     pub token: String,
 }
 
+/// Never prints the token itself, so it cannot end up in a log line.
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken").field("record", &self.record).field("token", &"<redacted>").finish()
+    }
+}
+
 /// The v1 bearer-token profile (`config.share`) every official client and BI connector reads.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -147,4 +154,77 @@ pub fn rfc3339_ms(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::test_catalog;
+    use std::collections::BTreeMap;
+
+    async fn setup() -> (Credentials, Catalog, tempfile::TempDir) {
+        let (catalog, dir) = test_catalog().await;
+        catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
+        (Credentials::new(catalog.clone(), "http://h/delta-sharing".into()), catalog, dir)
+    }
+
+    #[tokio::test]
+    async fn tokens_authenticate_until_revoked() {
+        let (creds, catalog, _d) = setup().await;
+        let issued = creds.create_token("acme", Some(1)).await.unwrap();
+        let caller = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
+        assert_eq!(caller.recipient.name, "acme");
+        for bad in [None, Some("Bearer "), Some("Basic abc"), Some("Bearer dss_forged")] {
+            assert_eq!(creds.authenticate(bad).await.unwrap_err().status(), 401, "{bad:?}");
+        }
+        catalog.revoke_token("acme", &issued.record.id).await.unwrap();
+        let err = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap_err();
+        assert!(err.to_string().contains("revoked"));
+        let profile = creds.profile(&issued);
+        assert_eq!(profile.share_credentials_version, 1);
+        assert!(profile.expiration_time.unwrap().ends_with('Z'));
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_are_refused() {
+        let (creds, catalog, _d) = setup().await;
+        let r = catalog.recipient("acme").await.unwrap();
+        let token = secrets::generate(TOKEN_PREFIX);
+        catalog.insert_token(&r.id, &secrets::hash(&token), Some(now_ms() - 1)).await.unwrap();
+        let err = creds.authenticate(Some(&format!("Bearer {token}"))).await.unwrap_err();
+        assert!(err.to_string().contains("expired"));
+    }
+
+    #[tokio::test]
+    async fn activation_links_redeem_exactly_once() {
+        let (creds, _catalog, _d) = setup().await;
+        let code = creds.create_activation_link("acme", 1).await.unwrap();
+        assert!(matches!(creds.link_state(&code).await.unwrap(), LinkState::Ready { .. }));
+        // Looking does not spend it.
+        assert!(matches!(creds.link_state(&code).await.unwrap(), LinkState::Ready { .. }));
+        let (recipient, issued) = creds.redeem(&code).await.unwrap();
+        assert_eq!(recipient.name, "acme");
+        creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
+        assert_eq!(creds.redeem(&code).await.unwrap_err().status(), 410);
+        assert!(matches!(creds.link_state(&code).await.unwrap(), LinkState::Used(_)));
+        assert!(matches!(creds.link_state("act_nope").await.unwrap(), LinkState::Unknown));
+        assert_eq!(creds.redeem("act_nope").await.unwrap_err().status(), 404);
+        assert!(creds.create_activation_link("acme", 0).await.is_err());
+        assert_eq!(creds.create_activation_link("nobody", 1).await.unwrap_err().status(), 404);
+    }
+
+    #[tokio::test]
+    async fn concurrent_redeems_hand_out_one_credential() {
+        let (creds, _catalog, _d) = setup().await;
+        let code = creds.create_activation_link("acme", 1).await.unwrap();
+        let attempts = (0..8).map(|_| {
+            let (creds, code) = (creds.clone(), code.clone());
+            tokio::spawn(async move { creds.redeem(&code).await.is_ok() })
+        });
+        let mut wins = 0;
+        for a in attempts {
+            wins += a.await.unwrap() as usize;
+        }
+        assert_eq!(wins, 1);
+    }
 }

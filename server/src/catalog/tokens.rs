@@ -41,9 +41,14 @@ impl Catalog {
             return Ok(None);
         };
         let recipient = recipient_from_row(&row)?;
-        let mut record = token_from_row(&row)?;
-        record.id = row.try_get("token_id")?;
-        record.created_at = row.try_get("token_created_at")?;
+        let record = TokenRecord {
+            id: row.try_get("token_id")?,
+            recipient_id: recipient.id.clone(),
+            created_at: row.try_get("token_created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        };
         Ok(Some((record, row.try_get("token_hash")?, recipient)))
     }
 

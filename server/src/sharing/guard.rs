@@ -14,9 +14,8 @@ use crate::catalog::{now_ms, AuditEvent};
 use crate::Services;
 
 pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut req: Request, next: Next) -> Response {
-    let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
-    let user_agent = header_text(header::USER_AGENT);
-    let authorization = header_text(header::AUTHORIZATION);
+    let user_agent = header_text(&req, header::USER_AGENT);
+    let authorization = header_text(&req, header::AUTHORIZATION);
     let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let fallback_action = format!("{} {}", req.method(), req.uri().path());
 
@@ -46,4 +45,8 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         tracing::error!(error = %e, action = %event.action, "could not write audit event");
     }
     response
+}
+
+fn header_text(req: &Request, name: header::HeaderName) -> Option<String> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from)
 }
