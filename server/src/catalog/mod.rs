@@ -84,3 +84,6 @@ pub(crate) async fn test_catalog() -> (Catalog, tempfile::TempDir) {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
     (Catalog::open(&url).await.unwrap(), dir)
 }
+
+#[cfg(test)]
+mod tests;

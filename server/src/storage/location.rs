@@ -7,10 +7,19 @@ use url::Url;
 use crate::error::{PortalError, Result};
 
 /// Turns what an admin typed into a URL deltalake can open. Local paths must exist.
+/// Object-store URLs are refused until their signers (S3 SigV4, Azure SAS, GCS V4) are wired in:
+/// serving them without signed URLs would hand partners nothing they could download.
 pub fn table_url(location: &str) -> Result<Url> {
     if let Ok(url) = Url::parse(location) {
-        if url.scheme().len() > 1 {
-            return Ok(url);
+        match url.scheme() {
+            "file" => return Ok(url),
+            // One-letter "schemes" are Windows drive letters: a local path.
+            s if s.len() > 1 => {
+                return Err(PortalError::InvalidParameter(format!(
+                    "`{location}`: {s}:// tables are not served yet; this version shares local Delta tables only"
+                )))
+            }
+            _ => {}
         }
     }
     let path = Path::new(location);
@@ -45,6 +54,10 @@ mod tests {
     fn missing_paths_are_refused_and_urls_kept() {
         let err = table_url("/definitely/not/here").unwrap_err();
         assert!(err.to_string().contains("is not a Delta table"));
-        assert_eq!(table_url("s3://bucket/sales").unwrap().as_str(), "s3://bucket/sales");
+        let s3 = table_url("s3://bucket/sales").unwrap_err().to_string();
+        assert!(s3.contains("s3:// tables are not served yet"), "{s3}");
+        let dir = tempfile::tempdir().unwrap();
+        let file_url = Url::from_directory_path(dir.path()).unwrap();
+        assert_eq!(table_url(file_url.as_str()).unwrap(), file_url);
     }
 }

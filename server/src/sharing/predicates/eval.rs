@@ -30,29 +30,24 @@ impl FileFacts<'_> {
 
     fn eval(&self, e: &Expr) -> Tri {
         match e {
-            Expr::And(children) => {
-                let results: Vec<Tri> = children.iter().map(|c| self.eval(c)).collect();
-                if results.contains(&Some(false)) {
-                    Some(false)
-                } else if results.iter().all(|r| *r == Some(true)) {
-                    Some(true)
-                } else {
-                    None
-                }
-            }
-            Expr::Or(children) => {
-                let results: Vec<Tri> = children.iter().map(|c| self.eval(c)).collect();
-                if results.contains(&Some(true)) {
-                    Some(true)
-                } else if results.iter().all(|r| *r == Some(false)) {
-                    Some(false)
-                } else {
-                    None
-                }
-            }
+            Expr::And(children) => self.combine(children, false),
+            Expr::Or(children) => self.combine(children, true),
             Expr::Not(inner) => self.eval(inner).map(|b| !b),
             Expr::IsNull { column } => self.is_null(column),
             Expr::Compare { column, cmp, value, value_type } => self.compare(column, *cmp, value, *value_type),
+        }
+    }
+
+    /// AND (`decisive` = false) and OR (`decisive` = true): one child surely `decisive` decides;
+    /// all children surely the opposite decide the other way; anything else is unknown.
+    fn combine(&self, children: &[Expr], decisive: bool) -> Tri {
+        let results: Vec<Tri> = children.iter().map(|c| self.eval(c)).collect();
+        if results.contains(&Some(decisive)) {
+            Some(decisive)
+        } else if results.iter().all(|r| *r == Some(!decisive)) {
+            Some(!decisive)
+        } else {
+            None
         }
     }
 
