@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import requests
-from deltalake import DeltaTable, convert_to_deltalake, write_deltalake
+from deltalake import DeltaTable, Field, Schema, convert_to_deltalake, write_deltalake
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "e2e" / "python"))
@@ -44,7 +44,7 @@ def many_files_table(path: Path):
         for i in range(per_part):
             t = pa.table({"order_id": pa.array(rng.integers(0, 1 << 40, 20)), "units": pa.array(rng.integers(1, 24, 20))})
             pq.write_table(t, d / f"part-{i:05d}.parquet")
-    convert_to_deltalake(str(path), partition_by=pa.schema([("partner_id", pa.string())]), partition_strategy="hive")
+    convert_to_deltalake(str(path), partition_by=Schema([Field("partner_id", "string")]), partition_strategy="hive")
     DeltaTable(str(path)).create_checkpoint()
 
 

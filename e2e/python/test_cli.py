@@ -1,6 +1,8 @@
 """The admin CLI: bad input is one clear line and a non-zero exit, and changes nothing."""
 import json
 
+import delta_sharing
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -88,3 +90,6 @@ def test_column_mapping_needs_the_delta_format(portal, tmp_path):
     lines = [json.loads(l) for l in delta.text.splitlines()]
     assert lines[1]["metaData"]["deltaMetadata"]["configuration"]["delta.columnMapping.mode"] == "name"
     assert lines[2]["file"]["deltaSingleAction"]["add"]["path"].startswith(portal.base + "/files/")
+    # The official client negotiates the delta format by itself and maps the physical column name.
+    df = delta_sharing.load_as_pandas(f"{profile}#mapped_share.s.mapped")
+    assert list(df.columns) == ["amount"] and sorted(df["amount"]) == [1, 2, 3]

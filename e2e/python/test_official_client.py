@@ -127,3 +127,13 @@ def test_demo_links_work_once(portal):
     link = portal.activation_links["acme_foods"]
     assert requests.post(link).status_code == 200
     assert requests.post(link).status_code == 410
+
+
+def test_delta_format_path_reads_the_same_rows(acme_profile):
+    """The official client's delta-kernel path (responseformat=delta) sees what the parquet path sees."""
+    url = f"{acme_profile}#wholesale.commerce.sales"
+    via_delta = delta_sharing.load_as_pandas(url, use_delta_format=True)
+    via_parquet = delta_sharing.load_as_pandas(url, use_delta_format=False)
+    assert len(via_delta) == len(via_parquet) > 10_000
+    assert sorted(via_delta["order_id"]) == sorted(via_parquet["order_id"])
+    assert set(via_delta["partner_id"]) == {"P001"}

@@ -1,8 +1,11 @@
 //! Signed, expiring URLs for data files.
 //!
-//! Local tables are served by the portal itself at `/files/{table_id}/{path}?exp=&sig=`, where
-//! `sig` is an HMAC-SHA256 over the table, the path and the expiry. Anything tampered with or
-//! expired is refused with 403. Object-store tables are meant to use `object_store`'s own signers
+//! Local tables are served by the portal itself at `/files/{table_id}/{path}?sp=r&exp=&sig=`,
+//! where `sig` is an HMAC-SHA256 over the table, the path, the permission and the expiry.
+//! Anything tampered with or expired is refused with 403. `sp=r` ("signed permissions: read",
+//! as in Azure SAS) also matters to delta-kernel-based clients (the official Python client's
+//! delta format path): they fetch a URL over HTTP only when its query carries a known signature
+//! key, and otherwise look for the path on their local disk. Object-store tables are meant to use `object_store`'s own signers
 //! (S3 SigV4, Azure SAS, GCS V4) behind the same `sign` call.
 
 use std::path::Path;
@@ -17,6 +20,9 @@ use crate::catalog::now_ms;
 use crate::error::{PortalError, Result};
 
 /// Path segments keep these characters readable; everything else is percent-encoded.
+/// The only permission a file URL grants.
+const READ: &str = "r";
+
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'=').remove(b'~');
 
 #[derive(Clone)]
@@ -55,11 +61,17 @@ impl UrlSigner {
         let expires_at = now_ms() + self.ttl_ms;
         let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
         let sig = self.mac(table_id, path, expires_at);
-        SignedUrl { url: format!("{}/files/{table_id}/{}?exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")), expires_at }
+        SignedUrl {
+            url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")),
+            expires_at,
+        }
     }
 
     /// Checks a presented signature: 403 when tampered with or expired.
-    pub fn verify(&self, table_id: &str, path: &str, expires_at: i64, sig: &str) -> Result<()> {
+    pub fn verify(&self, table_id: &str, path: &str, permission: &str, expires_at: i64, sig: &str) -> Result<()> {
+        if permission != READ {
+            return Err(PortalError::Forbidden("this file link is not valid".into()));
+        }
         let expected = self.mac(table_id, path, expires_at);
         if !crate::auth::secrets::same_hash(&expected, sig) {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
@@ -72,7 +84,7 @@ impl UrlSigner {
 
     fn mac(&self, table_id: &str, path: &str, expires_at: i64) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(format!("{table_id}\n{path}\n{expires_at}").as_bytes());
+        mac.update(format!("{table_id}\n{path}\n{READ}\n{expires_at}").as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 }
@@ -101,6 +113,7 @@ mod tests {
     fn parts(url: &str) -> (String, i64, String) {
         let u = url::Url::parse(url).unwrap();
         let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
+        assert_eq!(q["sp"], "r");
         (u.path().to_string(), q["exp"].parse().unwrap(), q["sig"].clone())
     }
 
@@ -108,10 +121,11 @@ mod tests {
     fn signed_urls_verify_and_encode_paths() {
         let s = signer(60);
         let signed = s.sign("t1", "partner_id=P 1/part-0.parquet");
-        assert!(signed.url.starts_with("http://h:1/files/t1/partner_id=P%201/part-0.parquet?exp="));
+        assert!(signed.url.starts_with("http://h:1/files/t1/partner_id=P%201/part-0.parquet?sp=r&exp="));
         let (_, exp, sig) = parts(&signed.url);
         assert_eq!(exp, signed.expires_at);
-        s.verify("t1", "partner_id=P 1/part-0.parquet", exp, &sig).unwrap();
+        s.verify("t1", "partner_id=P 1/part-0.parquet", "r", exp, &sig).unwrap();
+        assert!(s.verify("t1", "partner_id=P 1/part-0.parquet", "rw", exp, &sig).is_err());
     }
 
     #[test]
@@ -119,12 +133,12 @@ mod tests {
         let s = signer(60);
         let (_, exp, sig) = parts(&s.sign("t1", "a.parquet").url);
         for (table, path, e) in [("t2", "a.parquet", exp), ("t1", "b.parquet", exp), ("t1", "a.parquet", exp + 1)] {
-            assert_eq!(s.verify(table, path, e, &sig).unwrap_err().status(), 403);
+            assert_eq!(s.verify(table, path, "r", e, &sig).unwrap_err().status(), 403);
         }
         let other_key = UrlSigner::new(b"other".to_vec(), "http://h:1", 60);
-        assert!(other_key.verify("t1", "a.parquet", exp, &sig).is_err());
+        assert!(other_key.verify("t1", "a.parquet", "r", exp, &sig).is_err());
         let expired = UrlSigner { ttl_ms: -1, ..signer(1) };
         let (_, exp, sig) = parts(&expired.sign("t1", "a.parquet").url);
-        assert!(expired.verify("t1", "a.parquet", exp, &sig).unwrap_err().to_string().contains("expired"));
+        assert!(expired.verify("t1", "a.parquet", "r", exp, &sig).unwrap_err().to_string().contains("expired"));
     }
 }

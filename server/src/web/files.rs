@@ -1,4 +1,4 @@
-//! `GET|HEAD /files/{table_id}/{path}?exp=&sig=`: data files of local tables behind signed URLs.
+//! `GET|HEAD /files/{table_id}/{path}?sp=r&exp=&sig=`: data files of local tables behind signed URLs.
 //! Range requests answer 206 with `Content-Range`; `Content-Length` is exact (tower-http's ServeFile).
 
 use std::collections::HashMap;
@@ -22,11 +22,10 @@ pub async fn download(
     req: Request<Body>,
 ) -> Result<Response> {
     let exp = params.get("exp").and_then(|e| e.parse::<i64>().ok());
-    let sig = params.get("sig");
-    let (Some(exp), Some(sig)) = (exp, sig) else {
+    let (Some(exp), Some(sig), Some(permission)) = (exp, params.get("sig"), params.get("sp")) else {
         return Err(PortalError::Forbidden("this file link is not valid".into()));
     };
-    s.signer.verify(&table_id, &path, exp, sig)?;
+    s.signer.verify(&table_id, &path, permission, exp, sig)?;
     // The signature covers the path, but never let it climb out of the table directory anyway.
     if FsPath::new(&path).components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(PortalError::Forbidden("this file link is not valid".into()));
