@@ -74,3 +74,21 @@ test('unknown pages and links say so', async () => {
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   await page.close();
 });
+
+test('activation page fits a phone and works from the keyboard', async () => {
+  const link = portal.cli('activation-link', 'acme_foods').trim();
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Credentials for acme_foods' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+  await page.screenshot({ path: join(screenshotDir, 'activation-phone.png'), fullPage: true });
+  // Tab past the header link to the button, press Enter: the download starts.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Download credential file');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.equal(download.suggestedFilename(), 'config.share');
+  await context.close();
+});
