@@ -40,7 +40,7 @@ test-browser:
 
 bench: tools
 	cargo build --release -p server --bin portal
-	.venv/bin/python e2e/bench/bench.py
+	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/bench.py
 
 clean:
 	cargo clean

@@ -133,6 +133,12 @@ def main():
         portal_s = time.perf_counter() - s
         rows_portal = len(via_portal)
         del via_portal
+        # The server's share of that time: fetch every signed file URL of the table, one by one.
+        lines = requests.post(portal.endpoint + "/shares/bench/schemas/s/tables/big/query", json={}, headers=headers).text.splitlines()
+        urls = [json.loads(l)["file"]["url"] for l in lines[2:]]
+        s = time.perf_counter()
+        fetched = sum(len(requests.get(u).content) for u in urls)
+        http_s = time.perf_counter() - s
         s = time.perf_counter()
         files = DeltaTable(str(big)).file_uris()
         direct = ds.dataset(files, format="parquet").to_table().to_pandas()
@@ -144,6 +150,8 @@ def main():
             "rows": rows_portal,
             "portal_s": portal_s,
             "pyarrow_direct_s": direct_s,
+            "http_fetch_all_files_s": http_s,
+            "http_fetch_mb_per_s": fetched / 1e6 / http_s,
             "ratio_portal_over_direct": portal_s / direct_s,
             "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
         }

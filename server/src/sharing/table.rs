@@ -158,7 +158,7 @@ pub async fn query(
         }
     } else {
         let predicate = predicate(&req, &state)?;
-        let files = select(state.files()?, &t.scope, predicate.as_ref(), req.limit_hint);
+        let files = select(state.files(format == Format::Delta)?, &t.scope, predicate.as_ref(), req.limit_hint);
         let offset = resume.as_ref().map_or(0, |r| r.offset).min(files.len());
         let page_size = req.max_files.map_or(usize::MAX, |m| m as usize);
         let page_end = offset.saturating_add(page_size).min(files.len());

@@ -29,7 +29,8 @@ pub struct FileAction {
     pub partition_values: HashMap<String, Option<String>>,
     /// The log's JSON-encoded statistics string.
     pub stats: Option<String>,
-    /// The original log action (`add`, `remove` or `cdc` body), for the delta response format.
+    /// The original log action (`add`, `remove` or `cdc` body), for the delta response format;
+    /// `Null` when not asked for.
     pub raw: Value,
 }
 
@@ -121,22 +122,20 @@ impl TableState {
             .collect())
     }
 
-    /// The live data files of this snapshot.
-    pub fn files(&self) -> Result<Vec<FileAction>> {
+    /// The live data files of this snapshot. `with_log_actions` also keeps each file's original
+    /// `add` action (the delta response format re-emits it); building it costs memory per file.
+    pub fn files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
         let state = self.state()?;
         #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
         let files = state
             .log_data()
             .iter()
-            .map(|f| {
-                let add = f.add_action();
-                FileAction {
-                    path: f.path().into_owned(),
-                    size: f.size(),
-                    partition_values: f.partition_values_map(),
-                    stats: f.stats(),
-                    raw: serde_json::to_value(&add).unwrap_or(Value::Null),
-                }
+            .map(|f| FileAction {
+                path: f.path().into_owned(),
+                size: f.size(),
+                partition_values: f.partition_values_map(),
+                stats: f.stats(),
+                raw: if with_log_actions { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null },
             })
             .collect();
         Ok(files)
