@@ -247,3 +247,17 @@ def test_every_call_is_audited(wide, portal):
     denied = [e for e in events if e["actor"] == "anonymous" and e["user_agent"] == "intruder/1"]
     assert denied and denied[0]["status"] == 401
     assert any(e["actor"] == "admin:cli" and e["action"] == "grantShare" for e in events)
+
+
+def test_missing_table_files_do_not_reveal_where_data_lives(wide, portal, tmp_path):
+    import shutil
+    copy = tmp_path / "vanishing_table"
+    shutil.copytree(portal.data_dir / "demo" / "stock", copy)
+    portal.cli("table", "add", "alpha_share.s.vanishing", "--location", str(copy))
+    assert query(wide, portal, {}, table="alpha_share/schemas/s/tables/vanishing").status_code == 200
+    shutil.rmtree(copy)
+    for r in [query(wide, portal, {}, table="alpha_share/schemas/s/tables/vanishing"),
+              wide.get(url(portal, "/shares/alpha_share/schemas/s/tables/vanishing/metadata"))]:
+        assert_error(r, 400, "RESOURCE_DOES_NOT_EXIST")
+        assert "contact your data provider" in r.json()["message"]
+        assert str(tmp_path) not in r.text and "vanishing_table" not in r.text

@@ -28,6 +28,12 @@ pub enum PortalError {
     /// A name that is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// A location that holds no readable Delta table (admin-facing: names the location).
+    #[error("{0}")]
+    NotATable(String),
+    /// A shared table whose data cannot be read (partner-facing: never names the location).
+    #[error("{0}")]
+    TableUnavailable(String),
     #[error("catalog: {0}")]
     Catalog(#[from] sqlx::Error),
     #[error("catalog migration: {0}")]
@@ -49,7 +55,12 @@ impl PortalError {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::InvalidParameter(_) | Self::Malformed(_) | Self::Unsupported(_) | Self::Config(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidParameter(_)
+            | Self::Malformed(_)
+            | Self::Unsupported(_)
+            | Self::Config(_)
+            | Self::NotATable(_)
+            | Self::TableUnavailable(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -63,8 +74,9 @@ impl PortalError {
     pub fn error_code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::NotFound(_) => "RESOURCE_DOES_NOT_EXIST",
-            Self::InvalidParameter(_) | Self::Config(_) => "INVALID_PARAMETER_VALUE",
+            // As the reference server answers for missing table files.
+            Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
+            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) => "INVALID_PARAMETER_VALUE",
             Self::Malformed(_) => "MALFORMED_REQUEST",
             Self::Unsupported(_) => "UNSUPPORTED_OPERATION",
             Self::Forbidden(_) => "PERMISSION_DENIED",

@@ -16,7 +16,7 @@ use super::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
-use crate::storage::{At, Commit, FileAction, TableState};
+use crate::storage::{At, Commit, FileAction};
 use crate::Services;
 
 pub async fn changes(
@@ -29,7 +29,7 @@ pub async fn changes(
     let t = Access::new(&s.catalog, &caller.recipient).table(&share, &schema, &table).await?;
     let qualified = t.table.qualified_name();
     require_history(&t)?;
-    let state = TableState::open(&t.table.location, At::Latest).await?;
+    let state = super::table::open(&t, At::Latest).await?;
     if !state.cdf_enabled()? {
         return Err(PortalError::InvalidParameter(format!("cdf is not enabled on table {qualified}")));
     }

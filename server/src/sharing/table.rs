@@ -26,6 +26,21 @@ use crate::Services;
 
 pub type TablePath = Path<(String, String, String)>;
 
+/// Opens the shared table's snapshot. A broken location is the provider's problem: it is logged
+/// in full and reported to the partner without revealing where the data lives.
+pub(super) async fn open(t: &AuthorizedTable, at: At) -> Result<TableState> {
+    TableState::open(&t.table.location, at).await.map_err(|e| match e {
+        PortalError::NotATable(detail) => {
+            tracing::error!(table = %t.table.qualified_name(), %detail, "shared table cannot be read");
+            PortalError::TableUnavailable(format!(
+                "table {} cannot be read right now (table files missing); please contact your data provider",
+                t.table.qualified_name()
+            ))
+        }
+        other => other,
+    })
+}
+
 async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {
     Access::new(&s.catalog, &caller.recipient).table(share, schema, table).await
 }
@@ -38,7 +53,7 @@ pub async fn version(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response> {
     let t = authorize(&s, &caller, &path).await?;
-    let state = TableState::open(&t.table.location, At::Latest).await?;
+    let state = open(&t, At::Latest).await?;
     let version = match params.get("startingTimestamp") {
         None => state.version(),
         Some(ts) => {
@@ -66,7 +81,7 @@ pub async fn metadata(
     let t = authorize(&s, &caller, &path).await?;
     let version = params.get("version").map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("version `{v}` is not a number")))).transpose()?;
     let at = time_travel::snapshot_at(&t, version, params.get("timestamp").map(String::as_str), None)?;
-    let state = TableState::open(&t.table.location, at).await?;
+    let state = open(&t, at).await?;
     let format = capabilities(&headers).choose(&t.table.qualified_name(), &state.advanced_features()?)?;
     let mut lines = Lines::new(format, FileIdHash::for_format(format), &s.signer, &t.table.id);
     lines.protocol(&state.protocol()?);
@@ -132,7 +147,7 @@ pub async fn query(
     let caps = capabilities(&headers);
     let id_hash = file_id_hash(&headers)?;
 
-    let state = TableState::open(&t.table.location, if req.starting_version.is_some() { At::Latest } else { at }).await?;
+    let state = open(&t, if req.starting_version.is_some() { At::Latest } else { at }).await?;
     let format = caps.choose(&qualified, &state.advanced_features()?)?;
     let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), &s.signer, &t.table.id);
     lines.protocol(&state.protocol()?);

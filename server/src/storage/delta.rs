@@ -225,10 +225,10 @@ pub fn resolve_timestamp(times: &[(i64, i64)], ts: i64, direction: Direction) ->
 
 fn table_error(e: DeltaTableError, location: &str, version: Option<i64>) -> PortalError {
     match e {
-        DeltaTableError::NotATable(_) => PortalError::InvalidParameter(format!("`{location}` is not a Delta table")),
+        DeltaTableError::NotATable(_) => PortalError::NotATable(format!("`{location}` is not a Delta table")),
         DeltaTableError::InvalidVersion(_) => match version {
             Some(v) => PortalError::InvalidParameter(format!("version {v} does not exist or is no longer available")),
-            None => PortalError::InvalidParameter(format!("`{location}` is not a Delta table")),
+            None => PortalError::NotATable(format!("`{location}` is not a Delta table")),
         },
         other => PortalError::Delta(other),
     }

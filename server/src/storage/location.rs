@@ -25,9 +25,9 @@ pub fn table_url(location: &str) -> Result<Url> {
     let path = Path::new(location);
     let abs = path
         .canonicalize()
-        .map_err(|_| PortalError::InvalidParameter(format!("`{location}` is not a Delta table: the directory does not exist")))?;
+        .map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
     if !abs.is_dir() {
-        return Err(PortalError::InvalidParameter(format!("`{location}` is not a Delta table: it is not a directory")));
+        return Err(PortalError::NotATable(format!("`{location}` is not a Delta table: it is not a directory")));
     }
     Url::from_directory_path(&abs).map_err(|_| PortalError::InvalidParameter(format!("`{location}` is not a usable path")))
 }
