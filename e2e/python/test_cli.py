@@ -44,6 +44,16 @@ def test_names_and_duplicates(portal):
     assert "portal --help" in fails(portal, "share", "frobnicate")
 
 
+def test_profile_files_are_private(portal, tmp_path):
+    portal.cli("recipient", "create", "cli_private")
+    path = tmp_path / "p.share"
+    path.write_text("old")
+    path.chmod(0o644)
+    portal.profile("cli_private", path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["bearerToken"].startswith("dss_")
+
+
 def test_token_create_prints_profile_then_id(portal):
     portal.cli("recipient", "create", "cli_tokens")
     done = portal.cli("token", "create", "cli_tokens", "--ttl-days", "3")

@@ -261,3 +261,33 @@ def test_missing_table_files_do_not_reveal_where_data_lives(wide, portal, tmp_pa
         assert_error(r, 400, "RESOURCE_DOES_NOT_EXIST")
         assert "contact your data provider" in r.json()["message"]
         assert str(tmp_path) not in r.text and "vanishing_table" not in r.text
+
+
+def test_page_tokens_cannot_be_forged_or_moved(wide, portal):
+    import base64
+    # A hand-made cursor asking for version 0 of a table shared without history.
+    forged = base64.urlsafe_b64encode(json.dumps({"table": "x", "version": 0, "offset": 0}).encode()).decode().rstrip("=")
+    assert_error(query(wide, portal, {"maxFiles": 1, "pageToken": forged}, table="Zeta_Share/schemas/Other/tables/t9"), 400)
+    token = ndjson(query(wide, portal, {"maxFiles": 1}))[-1]["endStreamAction"]["nextPageToken"]
+    assert_error(query(wide, portal, {"maxFiles": 1, "pageToken": token}, table="alpha_share/schemas/s/tables/t2"), 400)
+    assert_error(query(wide, portal, {"maxFiles": 1, "pageToken": token[:-2] + "xx"}), 400)
+
+
+def test_versions_outside_the_log_are_400(wide, portal):
+    for r in [query(wide, portal, {"version": 999}), wide.get(url(portal, "/shares/alpha_share/schemas/s/tables/t1/metadata"), params={"version": 999})]:
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+        assert "after the latest available version 2" in r.json()["message"]
+
+
+def test_sql_hints_with_or_filter_nothing(wide, portal):
+    everything = ndjson(query(wide, portal, {}))[2:]
+    hinted = ndjson(query(wide, portal, {"predicateHints": ["partner_id = 'P001' OR partner_id = 'P002'"]}))[2:]
+    assert len(hinted) == len(everything)
+
+
+def test_framework_errors_are_protocol_json(wide, portal):
+    assert_error(wide.get(url(portal, "/shares/alpha_share/schemas/s/tables/t1/query")), 405, "UNSUPPORTED_OPERATION")
+    assert_error(wide.get(url(portal, "/shares/alpha_share/schemas/s/tables/t1/changes"), params={"startingVersion": "x"}), 400)
+    bad = wide.get(portal.endpoint + "/shares/%FF%FE")
+    assert bad.status_code in (400, 404) and set(bad.json()) == {"errorCode", "message"}
+    assert_error(wide.get(url(portal, "/no/such/endpoint")), 404)

@@ -224,7 +224,8 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             let text = serde_json::to_string_pretty(&s.credentials.profile(&issued)).unwrap_or_default();
             match profile {
                 Some(path) => {
-                    std::fs::write(&path, text + "\n").map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
+                    crate::auth::secrets::write_secret_file(&path, &(text + "\n"), true)
+                        .map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
                     println!("wrote profile {}", path.display());
                 }
                 None => println!("{text}"),

@@ -18,6 +18,28 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Writes a file holding a secret (a key, a profile with a token) readable by its owner only.
+/// `replace` allows overwriting an existing file; otherwise an existing file is an error.
+pub fn write_secret_file(path: &std::path::Path, text: &str, replace: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options.open(path)?;
+    // A file that already existed keeps its old mode; tighten it.
+    #[cfg(unix)]
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(text.as_bytes())
+}
+
 /// Compares two hashes without leaking, through timing, how much of them matched.
 pub fn same_hash(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))

@@ -69,7 +69,8 @@ pub async fn changes(
     lines.protocol(&state.protocol()?);
     lines.metadata(&state.metadata()?, Some(latest).filter(|_| format == super::capabilities::Format::Delta));
     for commit in state.commits(start, end).await? {
-        for (kind, file) in data_changes(&commit, true) {
+        for (kind, mut file) in data_changes(&commit, true) {
+            file.partition_values = state.logical(file.partition_values);
             if t.scope.allows(&file.partition_values) {
                 lines.file(kind, &file, Some((commit.version, commit.timestamp)));
             }
@@ -126,6 +127,7 @@ fn file_action(body: &Value) -> Option<FileAction> {
         size: body.get("size").and_then(Value::as_i64).unwrap_or(0),
         partition_values,
         stats: body.get("stats").and_then(Value::as_str).map(String::from),
+        deleted_rows: body["deletionVector"]["cardinality"].as_i64().unwrap_or(0),
         raw: body.clone(),
     })
 }

@@ -1,13 +1,22 @@
 //! Which files a query hands out: the recipient's scope always, then predicate hints and the
 //! limit hint (both best effort; clients re-apply them).
 
+use std::collections::HashMap;
+
 use serde_json::Value as Json;
 
 use super::predicates::{Expr, FileFacts};
 use crate::auth::RowScope;
 use crate::storage::FileAction;
 
-pub fn select(files: Vec<FileAction>, scope: &RowScope, predicate: Option<&Expr>, limit: Option<i64>) -> Vec<FileAction> {
+/// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
+pub fn select(
+    files: Vec<FileAction>,
+    scope: &RowScope,
+    predicate: Option<&Expr>,
+    column_types: &HashMap<String, String>,
+    limit: Option<i64>,
+) -> Vec<FileAction> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
     for file in files {
@@ -16,7 +25,7 @@ pub fn select(files: Vec<FileAction>, scope: &RowScope, predicate: Option<&Expr>
         }
         let stats: Option<Json> = (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
         if let Some(p) = predicate {
-            if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref() }).may_match(p) {
+            if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref(), column_types }).may_match(p) {
                 continue;
             }
         }
@@ -25,7 +34,9 @@ pub fn select(files: Vec<FileAction>, scope: &RowScope, predicate: Option<&Expr>
                 break;
             }
             // A file without a row count might hold anything: keep it and keep counting on.
-            rows_so_far += stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
+            // Rows a deletion vector removed are not there for the reader.
+            let rows = stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
+            rows_so_far += (rows - file.deleted_rows).max(0);
         }
         selected.push(file);
     }
@@ -34,8 +45,6 @@ pub fn select(files: Vec<FileAction>, scope: &RowScope, predicate: Option<&Expr>
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn file(partner: &str, rows: i64) -> FileAction {
@@ -44,6 +53,7 @@ mod tests {
             size: 10,
             partition_values: HashMap::from([("partner_id".into(), Some(partner.into()))]),
             stats: Some(format!(r#"{{"numRecords":{rows}}}"#)),
+            deleted_rows: 0,
             raw: Json::Null,
         }
     }
@@ -52,12 +62,12 @@ mod tests {
     fn scope_applies_before_the_limit() {
         let files = vec![file("P1", 5), file("P2", 5), file("P1", 5), file("P1", 5)];
         let scope = RowScope::PartitionEquals { column: "partner_id".into(), value: Some("P1".into()) };
-        let got = select(files.clone(), &scope, None, Some(6));
+        let got = select(files.clone(), &scope, None, &HashMap::new(), Some(6));
         assert_eq!(got.len(), 2);
         assert!(got.iter().all(|f| f.path.starts_with("partner_id=P1")));
-        assert_eq!(select(files.clone(), &scope, None, Some(0)).len(), 0);
-        assert_eq!(select(files.clone(), &RowScope::All, None, None).len(), 4);
+        assert_eq!(select(files.clone(), &scope, None, &HashMap::new(), Some(0)).len(), 0);
+        assert_eq!(select(files.clone(), &RowScope::All, None, &HashMap::new(), None).len(), 4);
         let nobody = RowScope::PartitionEquals { column: "partner_id".into(), value: None };
-        assert!(select(files, &nobody, None, None).is_empty());
+        assert!(select(files, &nobody, None, &HashMap::new(), None).is_empty());
     }
 }

@@ -8,8 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 
 use super::capabilities::{Capabilities, Format, HEADER as CAPABILITIES};
@@ -110,9 +108,11 @@ struct QueryRequest {
     refresh_token: Option<String>,
 }
 
-/// Where a paged or refreshed query resumes: the snapshot version and the file offset.
+/// Where a paged or refreshed query resumes: the snapshot version and the file offset. Sealed
+/// (HMAC) and bound to the recipient and table, so it cannot be forged to reach other versions.
 #[derive(Debug, serde::Serialize, Deserialize)]
 struct Resume {
+    recipient: String,
     table: String,
     version: i64,
     offset: usize,
@@ -139,7 +139,12 @@ pub async fn query(
     if req.max_files.is_some_and(|m| m <= 0) {
         return Err(PortalError::InvalidParameter("maxFiles must be greater than 0".into()));
     }
-    let resume = [&req.page_token, &req.refresh_token].into_iter().flatten().next().map(|tok| decode_resume(tok, &t.table.id)).transpose()?;
+    let resume = [&req.page_token, &req.refresh_token]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|tok| decode_resume(&s, tok, &caller, &t.table.id))
+        .transpose()?;
     let mut at = time_travel::snapshot_at(&t, req.version, req.timestamp.as_deref(), req.starting_version)?;
     if let Some(r) = &resume {
         at = At::Version(r.version);
@@ -161,7 +166,8 @@ pub async fn query(
         time_travel::check_range(start, req.ending_version, latest)?;
         let end = req.ending_version.unwrap_or(latest).min(latest);
         for commit in state.commits(start, end).await? {
-            for (kind, file) in super::changes::data_changes(&commit, false) {
+            for (kind, mut file) in super::changes::data_changes(&commit, false) {
+                file.partition_values = state.logical(file.partition_values);
                 if t.scope.allows(&file.partition_values) {
                     lines.file(kind, &file, Some((commit.version, commit.timestamp)));
                 }
@@ -172,8 +178,9 @@ pub async fn query(
             lines.end_stream(None, None);
         }
     } else {
-        let predicate = predicate(&req, &state)?;
-        let files = select(state.files(format == Format::Delta)?, &t.scope, predicate.as_ref(), req.limit_hint);
+        let column_types = state.column_types()?;
+        let predicate = predicate(&req, &column_types);
+        let files = select(state.files(format == Format::Delta)?, &t.scope, predicate.as_ref(), &column_types, req.limit_hint);
         let offset = resume.as_ref().map_or(0, |r| r.offset).min(files.len());
         let page_size = req.max_files.map_or(usize::MAX, |m| m as usize);
         let page_end = offset.saturating_add(page_size).min(files.len());
@@ -182,8 +189,9 @@ pub async fn query(
         }
         header_version = state.version();
         if end_stream {
-            let next = (page_end < files.len()).then(|| encode_resume(&t.table.id, header_version, page_end));
-            let refresh = (req.include_refresh_token == Some(true)).then(|| encode_resume(&t.table.id, header_version, 0));
+            let resume_at = |offset| Resume { recipient: caller.recipient.id.clone(), table: t.table.id.clone(), version: header_version, offset };
+            let next = (page_end < files.len()).then(|| encode_resume(&s, &resume_at(page_end)));
+            let refresh = (req.include_refresh_token == Some(true)).then(|| encode_resume(&s, &resume_at(0)));
             lines.end_stream(next, refresh);
         }
     }
@@ -193,20 +201,20 @@ pub async fn query(
 }
 
 /// Both hint languages, AND-ed. Hints are best effort: a bad one filters nothing.
-fn predicate(req: &QueryRequest, state: &TableState) -> Result<Option<Expr>> {
+fn predicate(req: &QueryRequest, column_types: &HashMap<String, String>) -> Option<Expr> {
     let json = match &req.json_predicate_hints {
         Some(serde_json::Value::String(text)) => predicates::json::parse(text),
         Some(other @ serde_json::Value::Object(_)) => predicates::json::parse(&other.to_string()),
         _ => None,
     };
     let sql = match &req.predicate_hints {
-        Some(hints) if !hints.is_empty() => predicates::sql::parse_all(hints, &state.column_types()?),
+        Some(hints) if !hints.is_empty() => predicates::sql::parse_all(hints, column_types),
         _ => None,
     };
-    Ok(match (json, sql) {
+    match (json, sql) {
         (Some(a), Some(b)) => Some(Expr::And(vec![a, b])),
         (a, b) => a.or(b),
-    })
+    }
 }
 
 pub fn capabilities(headers: &HeaderMap) -> Capabilities {
@@ -223,16 +231,15 @@ fn file_id_hash(headers: &HeaderMap) -> Result<Option<FileIdHash>> {
     }
 }
 
-fn encode_resume(table: &str, version: i64, offset: usize) -> String {
-    let r = Resume { table: table.into(), version, offset };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&r).unwrap_or_default())
+fn encode_resume(s: &Services, r: &Resume) -> String {
+    s.signer.seal(&serde_json::to_vec(r).unwrap_or_default())
 }
 
-fn decode_resume(token: &str, table: &str) -> Result<Resume> {
+fn decode_resume(s: &Services, token: &str, caller: &Caller, table: &str) -> Result<Resume> {
     let invalid = || PortalError::InvalidParameter("invalid pageToken or refreshToken for this table".into());
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let r: Resume = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if r.table != table {
+    let payload = s.signer.unseal(token).ok_or_else(invalid)?;
+    let r: Resume = serde_json::from_slice(&payload).map_err(|_| invalid())?;
+    if r.table != table || r.recipient != caller.recipient.id {
         return Err(invalid());
     }
     Ok(r)

@@ -29,6 +29,8 @@ pub struct FileAction {
     pub partition_values: HashMap<String, Option<String>>,
     /// The log's JSON-encoded statistics string.
     pub stats: Option<String>,
+    /// Rows of the file that a deletion vector removed (0 without one).
+    pub deleted_rows: i64,
     /// The original log action (`add`, `remove` or `cdc` body), for the delta response format;
     /// `Null` when not asked for.
     pub raw: Value,
@@ -45,6 +47,9 @@ pub struct Commit {
 /// A loaded snapshot of a table.
 pub struct TableState {
     table: DeltaTable,
+    /// Physical → logical column names, for tables with column mapping (the log keys partition
+    /// values by physical name; scopes and predicates speak logical names).
+    logical_names: HashMap<String, String>,
 }
 
 impl TableState {
@@ -52,8 +57,8 @@ impl TableState {
         let url = table_url(location)?;
         let version = match at {
             At::Latest => None,
-            At::Version(v) => Some(v),
-            At::Timestamp(t) => Some(version_at_or_before(&url, location, t.timestamp_millis()).await?),
+            At::Version(v) => Some(check_version(&log_times(&url, location).await?, v)?),
+            At::Timestamp(t) => Some(resolve_timestamp(&log_times(&url, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?),
         };
         let loaded = match version {
             None => deltalake::open_table(url).await,
@@ -63,7 +68,23 @@ impl TableState {
             }
         };
         let table = loaded.map_err(|e| table_error(e, location, version))?;
-        Ok(Self { table })
+        let schema: Value = serde_json::from_str(table.snapshot()?.metadata().schema_string())
+            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        let logical_names = schema["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string())))
+            .collect();
+        Ok(Self { table, logical_names })
+    }
+
+    /// Partition values keyed by logical column name.
+    pub fn logical(&self, values: HashMap<String, Option<String>>) -> HashMap<String, Option<String>> {
+        if self.logical_names.is_empty() {
+            return values;
+        }
+        values.into_iter().map(|(k, v)| (self.logical_names.get(&k).cloned().unwrap_or(k), v)).collect()
     }
 
     pub fn version(&self) -> i64 {
@@ -133,8 +154,9 @@ impl TableState {
             .map(|f| FileAction {
                 path: f.path().into_owned(),
                 size: f.size(),
-                partition_values: f.partition_values_map(),
+                partition_values: self.logical(f.partition_values_map()),
                 stats: f.stats(),
+                deleted_rows: f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality),
                 raw: if with_log_actions { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null },
             })
             .collect();
@@ -185,10 +207,28 @@ async fn commit_times(store: &dyn LogStore) -> Result<Vec<(i64, i64)>> {
     Ok(times)
 }
 
-async fn version_at_or_before(url: &Url, location: &str, ts: i64) -> Result<i64> {
+/// The commits of the table at `url`; a location without any is not a Delta table.
+async fn log_times(url: &Url, location: &str) -> Result<Vec<(i64, i64)>> {
     let table = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?.build()?;
     let times = commit_times(table.log_store().as_ref()).await?;
-    resolve_timestamp(&times, ts, Direction::AtOrBefore)
+    if times.is_empty() {
+        return Err(PortalError::NotATable(format!("`{location}` is not a Delta table")));
+    }
+    Ok(times)
+}
+
+/// A requested version must be one the log still has: never a server error for a client's number.
+pub fn check_version(times: &[(i64, i64)], v: i64) -> Result<i64> {
+    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+        return Err(PortalError::InvalidParameter("the table has no commits".into()));
+    };
+    if v > last.0 {
+        return Err(PortalError::InvalidParameter(format!("version {v} is after the latest available version {}", last.0)));
+    }
+    if v < first.0 {
+        return Err(PortalError::InvalidParameter(format!("version {v} is before the earliest available version {}", first.0)));
+    }
+    Ok(v)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -237,6 +277,15 @@ fn table_error(e: DeltaTableError, location: &str, version: Option<i64>) -> Port
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_outside_the_log_are_client_errors() {
+        let times = [(3, 1000), (4, 2000)];
+        assert_eq!(check_version(&times, 4).unwrap(), 4);
+        assert!(check_version(&times, 5).unwrap_err().to_string().contains("after the latest available version 4"));
+        assert!(check_version(&times, 2).unwrap_err().to_string().contains("before the earliest available version 3"));
+        assert_eq!(check_version(&times, 9).unwrap_err().status(), 400);
+    }
 
     #[test]
     fn timestamps_resolve_in_both_directions() {

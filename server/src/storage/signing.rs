@@ -52,7 +52,7 @@ impl UrlSigner {
         std::fs::create_dir_all(data_dir)?;
         let key = crate::auth::secrets::generate("");
         let bytes = key.into_bytes();
-        write_private(&path, &hex::encode(&bytes))?;
+        crate::auth::secrets::write_secret_file(&path, &hex::encode(&bytes), false)?;
         Ok(bytes)
     }
 
@@ -82,24 +82,30 @@ impl UrlSigner {
         Ok(())
     }
 
+    /// Seals a small payload (a paging cursor, a refresh token) so that a client can hand it
+    /// back but cannot forge or alter it.
+    pub fn seal(&self, payload: &[u8]) -> String {
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), self.mac_of(&[b"sealed\n", payload]))
+    }
+
+    /// The payload of a token made by [`seal`](Self::seal), or `None` if it was not made here.
+    pub fn unseal(&self, token: &str) -> Option<Vec<u8>> {
+        let (body, sig) = token.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(body).ok()?;
+        crate::auth::secrets::same_hash(&self.mac_of(&[b"sealed\n", &payload]), sig).then_some(payload)
+    }
+
     fn mac(&self, table_id: &str, path: &str, expires_at: i64) -> String {
+        self.mac_of(&[format!("{table_id}\n{path}\n{READ}\n{expires_at}").as_bytes()])
+    }
+
+    fn mac_of(&self, parts: &[&[u8]]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(format!("{table_id}\n{path}\n{READ}\n{expires_at}").as_bytes());
+        for part in parts {
+            mac.update(part);
+        }
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
-}
-
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -126,6 +132,19 @@ mod tests {
         assert_eq!(exp, signed.expires_at);
         s.verify("t1", "partner_id=P 1/part-0.parquet", "r", exp, &sig).unwrap();
         assert!(s.verify("t1", "partner_id=P 1/part-0.parquet", "rw", exp, &sig).is_err());
+    }
+
+    #[test]
+    fn sealed_tokens_cannot_be_forged() {
+        let s = signer(60);
+        let token = s.seal(b"{\"version\":3}");
+        assert_eq!(s.unseal(&token).unwrap(), b"{\"version\":3}");
+        let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(b"{\"version\":0}"), token.split_once('.').unwrap().1);
+        assert_eq!(s.unseal(&forged), None);
+        assert_eq!(UrlSigner::new(b"other".to_vec(), "http://h", 60).unseal(&token), None);
+        for junk in ["", ".", "abc", "!!.!!"] {
+            assert_eq!(s.unseal(junk), None);
+        }
     }
 
     #[test]

@@ -30,8 +30,14 @@ pub async fn download(
     if FsPath::new(&path).components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(PortalError::Forbidden("this file link is not valid".into()));
     }
-    let location = s.catalog.table_location(&table_id).await?.ok_or_else(|| PortalError::NotFound("this file no longer exists".into()))?;
-    let root = local_dir(&table_url(&location)?).ok_or_else(|| PortalError::NotFound("this file is not served here".into()))?;
+    let gone = || PortalError::NotFound("this file no longer exists".into());
+    let location = s.catalog.table_location(&table_id).await?.ok_or_else(gone)?;
+    // Whatever is wrong with the location stays in the server log, not in the answer.
+    let url = table_url(&location).map_err(|e| {
+        tracing::warn!(table_id = %table_id, error = %e, "signed file of an unreadable table");
+        gone()
+    })?;
+    let root = local_dir(&url).ok_or_else(gone)?;
     let file = root.join(&path);
     if !file.is_file() {
         return Err(PortalError::NotFound("this file no longer exists".into()));

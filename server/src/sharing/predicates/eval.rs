@@ -18,6 +18,9 @@ pub struct FileFacts<'a> {
     pub partition_values: &'a HashMap<String, Option<String>>,
     /// The parsed `stats` JSON (`numRecords`, `minValues`, `maxValues`, `nullCount`), if any.
     pub stats: Option<&'a Json>,
+    /// Column name → Delta type name, from the table schema. A comparison is only evaluated when
+    /// the column's real type is of the predicate's kind; otherwise it is unknown.
+    pub column_types: &'a HashMap<String, String>,
 }
 
 type Tri = Option<bool>;
@@ -80,6 +83,23 @@ impl FileFacts<'_> {
     }
 
     fn compare(&self, column: &str, cmp: Cmp, value: &Value, t: ValueType) -> Tri {
+        let column_type = self
+            .column_types
+            .get(column)
+            .or_else(|| self.column_types.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v))
+            .and_then(|name| ValueType::parse(name));
+        if !column_type.is_some_and(|ct| ct.same_kind(t)) {
+            return None;
+        }
+        let answer = self.compare_typed(column, cmp, value, t);
+        // NaN sits outside min/max statistics, so "every row matches" cannot be known for floats.
+        if matches!(t, ValueType::Float | ValueType::Double) && answer == Some(true) {
+            return None;
+        }
+        answer
+    }
+
+    fn compare_typed(&self, column: &str, cmp: Cmp, value: &Value, t: ValueType) -> Tri {
         if let Some(partition) = self.partition_value(column) {
             let actual = Value::parse(t, partition.as_deref()?)?;
             return Some(cmp.holds(actual.compare(value)?));

@@ -68,7 +68,13 @@ mod tests {
     use crate::sharing::predicates::FileFacts;
 
     fn facts<'a>(pv: &'a HashMap<String, Option<String>>, stats: Option<&'a Json>) -> FileFacts<'a> {
-        FileFacts { partition_values: pv, stats }
+        static TYPES: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(|| {
+            [("birthday", "date"), ("units", "long"), ("ts", "timestamp"), ("price", "double"), ("code", "string")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        });
+        FileFacts { partition_values: pv, stats, column_types: &TYPES }
     }
 
     fn pv(k: &str, v: Option<&str>) -> HashMap<String, Option<String>> {
@@ -118,5 +124,24 @@ mod tests {
         assert!(f.may_match(&ts));
         // No stats, unknown column: keep.
         assert!(facts(&none, None).may_match(&cmp("equal", "1")));
+    }
+
+    #[test]
+    fn stats_of_another_type_are_not_trusted() {
+        // A string column whose stats compare differently as numbers: "10" < "9" as text.
+        let stats: Json = serde_json::json!({"numRecords": 2, "minValues": {"code": "10"}, "maxValues": {"code": "9"}, "nullCount": {"code": 0}});
+        let none = HashMap::new();
+        let as_int = parse(r#"{"op":"equal","children":[{"op":"column","name":"code","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
+        assert!(facts(&none, Some(&stats)).may_match(&as_int));
+        let unknown = parse(r#"{"op":"equal","children":[{"op":"column","name":"nosuch","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
+        assert!(facts(&none, Some(&stats)).may_match(&unknown));
+    }
+
+    #[test]
+    fn float_files_with_possible_nan_are_kept_under_not() {
+        let stats: Json = serde_json::json!({"numRecords": 3, "minValues": {"price": 1.0}, "maxValues": {"price": 5.0}, "nullCount": {"price": 0}});
+        let none = HashMap::new();
+        let lt = parse(r#"{"op":"lessThan","children":[{"op":"column","name":"price","valueType":"double"},{"op":"literal","value":"10","valueType":"double"}]}"#).unwrap();
+        assert!(facts(&none, Some(&stats)).may_match(&Expr::Not(Box::new(lt))));
     }
 }

@@ -59,6 +59,12 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Whether values of the two types compare as the same kind (int with long, float with double).
+    pub fn same_kind(self, other: Self) -> bool {
+        use ValueType::*;
+        matches!((self, other), (Int | Long, Int | Long) | (Float | Double, Float | Double)) || self == other
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "bool" | "boolean" => Self::Bool,
@@ -97,7 +103,7 @@ impl Value {
             ValueType::Float | ValueType::Double => Self::Float(text.parse().ok()?),
             ValueType::String => Self::Str(text.to_string()),
             ValueType::Date => {
-                let d = chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()?;
+                let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
                 Self::Date((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
             }
             ValueType::Timestamp => Self::Timestamp(parse_timestamp(text)?),

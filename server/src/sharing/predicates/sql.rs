@@ -48,6 +48,10 @@ fn literal(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let text = ["date ", "timestamp "].iter().find_map(|p| lower.starts_with(p).then(|| text[p.len()..].trim())).unwrap_or(text);
     if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+        // A lone quote inside means more than one literal (`'a' OR x = 'b'`): not a simple hint.
+        if inner.replace("''", "").contains('\'') {
+            return None;
+        }
         return Some(inner.replace("''", "'"));
     }
     (!text.is_empty() && !text.contains(char::is_whitespace)).then(|| text.to_string())
@@ -76,7 +80,16 @@ mod tests {
 
     #[test]
     fn skips_what_it_cannot_read() {
-        for bad in ["nosuch = 1", "units = 'abc'", "units LIKE 3", "units = 1 OR 1 = 1", ""] {
+        for bad in [
+            "nosuch = 1",
+            "units = 'abc'",
+            "units LIKE 3",
+            "units = 1 OR 1 = 1",
+            "country = 'US' OR country = 'FR'",
+            "date = '2021-01-01' OR date = '2021-01-02'",
+            "date = '2021-01-01x'",
+            "",
+        ] {
             assert_eq!(parse(bad, &types()), None, "{bad}");
         }
         assert_eq!(parse_all(&["garbage".into()], &types()), None);
