@@ -11,7 +11,6 @@ WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"
 say() { printf '==> %s\n' "$*"; }
 
 apt_missing=()
-command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
@@ -38,8 +37,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
 fi
 
-if ! node -e "require('./node_modules/@tailwindcss/cli/package.json'); require('./node_modules/playwright-core/package.json')" 2>/dev/null; then
-  say "npm packages (Tailwind CLI, playwright-core)"
+if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
+  # binaryen's wasm-opt comes from npm: Debian's (version 108) corrupts wasm-bindgen's
+  # externref table and the release bundle then fails to hydrate.
+  say "npm packages (Tailwind CLI, binaryen, playwright-core)"
   npm ci --no-audit --no-fund
 fi
 
