@@ -41,7 +41,9 @@ if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen'
   # binaryen's wasm-opt comes from npm: Debian's (version 108) corrupts wasm-bindgen's
   # externref table and the release bundle then fails to hydrate.
   say "npm packages (Tailwind CLI, binaryen, playwright-core)"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: npm 11 rejects its own lock over other platforms' optional Tailwind packages.
+  # Every version in package.json is exact, so `npm install` resolves the same tree.
+  npm install --no-audit --no-fund
 fi
 
 if ! .venv/bin/python -c 'import delta_sharing, pytest' 2>/dev/null \
