@@ -54,12 +54,6 @@ impl Catalog {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
-
-    /// True when no share exists yet (`make run` seeds the demo then).
-    pub async fn is_empty(&self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares").fetch_one(&self.pool).await?;
-        Ok(n == 0)
-    }
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -88,15 +88,6 @@ impl Catalog {
         Ok(sqlx::query_scalar("SELECT location FROM shared_tables WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
 
-    /// Every table of every share (admin listing).
-    pub async fn all_tables(&self) -> Result<Vec<SharedTable>> {
-        let sql = format!(
-            "SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id \
-             ORDER BY s.name_key, t.schema_key, t.name_key"
-        );
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(table_from_row).collect()
-    }
-
     /// Shares granted to the recipient, in name order, after the keyset cursor.
     pub async fn granted_shares(&self, recipient_id: &str, after: Option<&[String]>, limit: i64) -> Result<Page<Share>> {
         let after = cursor_part(after, 0);

@@ -8,7 +8,7 @@ use crate::cli::{add_table, audit};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
-pub use data::{write_sales_versions, DemoTable, PARTNERS};
+use data::DemoTable;
 
 struct ShareSpec {
     name: &'static str,

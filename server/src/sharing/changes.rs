@@ -68,7 +68,7 @@ pub async fn changes(
     let mut lines = Lines::new(format, FileIdHash::for_format(format), &s.signer, &t.table.id);
     lines.protocol(&state.protocol()?);
     lines.metadata(&state.metadata()?, Some(latest).filter(|_| format == super::capabilities::Format::Delta));
-    for commit in state.commits(start, end).await? {
+    for commit in state.commits(&history, start, end).await? {
         for (kind, mut file) in data_changes(&commit, true) {
             file.partition_values = state.logical(file.partition_values);
             if t.scope.allows(&file.partition_values) {

@@ -165,7 +165,7 @@ pub async fn query(
         let latest = state.version();
         time_travel::check_range(start, req.ending_version, latest)?;
         let end = req.ending_version.unwrap_or(latest).min(latest);
-        for commit in state.commits(start, end).await? {
+        for commit in state.commits(&state.history().await?, start, end).await? {
             for (kind, mut file) in super::changes::data_changes(&commit, false) {
                 file.partition_values = state.logical(file.partition_values);
                 if t.scope.allows(&file.partition_values) {

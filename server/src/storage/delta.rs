@@ -163,10 +163,10 @@ impl TableState {
         Ok(files)
     }
 
-    /// The table's commits from `start` to `end` (inclusive), read from the log.
-    pub async fn commits(&self, start: i64, end: i64) -> Result<Vec<Commit>> {
+    /// The table's commits from `start` to `end` (inclusive), read from the log; `history` is
+    /// what [`history`](Self::history) returned, passed in so the log is listed once.
+    pub async fn commits(&self, history: &[(i64, i64)], start: i64, end: i64) -> Result<Vec<Commit>> {
         let store = self.table.log_store();
-        let times = commit_times(store.as_ref()).await?;
         let mut commits = Vec::new();
         for version in start..=end {
             let Some(bytes) = store.read_commit_entry(version as u64).await? else {
@@ -178,7 +178,7 @@ impl TableState {
                 .map(serde_json::from_slice)
                 .collect::<std::result::Result<Vec<Value>, _>>()
                 .map_err(|e| PortalError::Storage(format!("commit {version}: {e}")))?;
-            let timestamp = times.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).unwrap_or_default();
+            let timestamp = history.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).unwrap_or_default();
             commits.push(Commit { version, timestamp, actions });
         }
         Ok(commits)
