@@ -4,14 +4,20 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use http::request::Parts;
 use leptos::prelude::*;
 
-use crate::contract::ActivationState;
+use crate::contract::grammar::encode;
+use crate::contract::{ActivationState, CatalogView, Loaded, SessionView, TableView};
 
-/// Everything the UI needs from the server's capabilities.
+/// Everything the UI needs from the server's capabilities. Methods that read partner data get
+/// the request, so the server authenticates (session cookie or bearer token) in one place.
 #[async_trait]
 pub trait PortalBackend: Send + Sync + 'static {
     async fn activation_state(&self, code: &str) -> Result<ActivationState, String>;
+    async fn session(&self, request: &Parts) -> SessionView;
+    async fn catalog(&self, request: &Parts) -> Loaded<CatalogView>;
+    async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, query: &str) -> Loaded<TableView>;
 }
 
 /// The backend as provided to every render and server-function call.
@@ -24,11 +30,37 @@ pub fn current() -> Result<Arc<dyn PortalBackend>, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("portal backend missing from context"))
 }
 
+/// The backend and the request being answered.
+pub fn current_request() -> Result<(Arc<dyn PortalBackend>, Parts), ServerFnError> {
+    let request = use_context::<Parts>().ok_or_else(|| ServerFnError::new("request missing from context"))?;
+    Ok((current()?, request))
+}
+
 /// Sets the HTTP status of the page being rendered (e.g. 404 for an unknown link).
 pub fn set_status(code: u16) {
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(code) {
             options.set_status(status);
+        }
+    }
+}
+
+/// Gives a page load its HTTP meaning: 404 for what is not there, and a redirect to `/login`
+/// (coming back here afterwards) for a visitor without a session.
+pub fn answer<T>(request: &Parts, loaded: &Loaded<T>) {
+    match loaded {
+        Loaded::Ready(_) => {}
+        Loaded::NotFound(_) => set_status(crate::contract::http_status::NOT_FOUND),
+        Loaded::Failed(_) => set_status(500),
+        Loaded::SignedOut => {
+            // A page request comes back to itself; a server-function call (client-side
+            // navigation) has no page URL of its own.
+            let back = request.uri.path_and_query().map(|p| p.as_str()).filter(|p| !p.starts_with("/_fn/"));
+            let target = match back {
+                Some(p) if p != "/" => format!("/login?next={}", encode(p)),
+                _ => "/login".to_string(),
+            };
+            leptos_axum::redirect(&target);
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct Settings {
     pub url_ttl_secs: u64,
     /// Where cargo-leptos put the compiled site (CSS, wasm, JS).
     pub site_root: PathBuf,
+    /// How long a partner's browser session lasts.
+    pub session_ttl_hours: u32,
+    /// The longest a table preview (rows, count, facets) may run before it gives up.
+    pub query_timeout_secs: u64,
 }
 
 /// The file form: every key optional, same names as the env vars without `PORTAL_`, lower-case.
@@ -30,6 +34,8 @@ struct FileSettings {
     database_url: Option<String>,
     url_ttl_secs: Option<u64>,
     site_root: Option<PathBuf>,
+    session_ttl_hours: Option<u32>,
+    query_timeout_secs: Option<u64>,
 }
 
 impl Settings {
@@ -53,15 +59,16 @@ impl Settings {
         let database_url = env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display())
         });
-        let url_ttl_secs = match env("PORTAL_URL_TTL_SECS") {
-            Some(v) => v.parse().map_err(|_| PortalError::Config(format!("PORTAL_URL_TTL_SECS `{v}` is not a number of seconds")))?,
-            None => file.url_ttl_secs.unwrap_or(3600),
-        };
-        if url_ttl_secs == 0 {
-            return Err(PortalError::Config("PORTAL_URL_TTL_SECS must be at least 1".into()));
-        }
+        let url_ttl_secs = positive(&env, "PORTAL_URL_TTL_SECS", "seconds", file.url_ttl_secs, 3600)?;
+        let session_ttl_hours = positive(&env, "PORTAL_SESSION_TTL_HOURS", "hours", file.session_ttl_hours, 12)?;
+        let query_timeout_secs = positive(&env, "PORTAL_QUERY_TIMEOUT_SECS", "seconds", file.query_timeout_secs, 30)?;
         let site_root = env("PORTAL_SITE_ROOT").map(PathBuf::from).or(file.site_root).unwrap_or_else(|| "target/site".into());
-        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root })
+        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root, session_ttl_hours, query_timeout_secs })
+    }
+
+    /// Whether the portal is served over https (cookies are then marked `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// The Delta Sharing endpoint written into profile files.
@@ -76,6 +83,21 @@ fn read_file(path: &Path) -> Result<FileSettings, PortalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
         Err(e) => Err(PortalError::Config(format!("{}: {e}", path.display()))),
     }
+}
+
+/// A whole number of at least 1: from the env var, else the file, else the default.
+fn positive<T>(env: &impl Fn(&str) -> Option<String>, name: &str, unit: &str, from_file: Option<T>, default: T) -> Result<T, PortalError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8> + Copy,
+{
+    let value = match env(name) {
+        Some(v) => v.trim().parse().map_err(|_| PortalError::Config(format!("{name} `{v}` is not a number of {unit}")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if value < T::from(1) {
+        return Err(PortalError::Config(format!("{name} must be at least 1")));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -34,12 +34,20 @@ pub enum PortalError {
     /// A shared table whose data cannot be read (partner-facing: never names the location).
     #[error("{0}")]
     TableUnavailable(String),
+    /// A table view the grammar or the table's types cannot answer; `column` places the message.
+    #[error("{message}")]
+    BadQuery { column: Option<String>, message: String },
+    /// A preview that ran past its time limit.
+    #[error("{0}")]
+    QueryTimeout(String),
     #[error("catalog: {0}")]
     Catalog(#[from] sqlx::Error),
     #[error("catalog migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("delta table: {0}")]
     Delta(#[from] deltalake::DeltaTableError),
+    #[error("query engine: {0}")]
+    Engine(#[from] deltalake::datafusion::error::DataFusionError),
     #[error("storage: {0}")]
     Storage(String),
     #[error("{0}")]
@@ -60,11 +68,13 @@ impl PortalError {
             | Self::Unsupported(_)
             | Self::Config(_)
             | Self::NotATable(_)
-            | Self::TableUnavailable(_) => StatusCode::BAD_REQUEST,
+            | Self::TableUnavailable(_)
+            | Self::BadQuery { .. }
+            | Self::QueryTimeout(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Catalog(_) | Self::Migration(_) | Self::Delta(_) | Self::Storage(_) | Self::Io(_) | Self::Internal(_) => {
+            Self::Catalog(_) | Self::Migration(_) | Self::Delta(_) | Self::Engine(_) | Self::Storage(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -76,7 +86,8 @@ impl PortalError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
-            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) => "INVALID_PARAMETER_VALUE",
+            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) | Self::BadQuery { .. } => "INVALID_PARAMETER_VALUE",
+            Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::Malformed(_) => "MALFORMED_REQUEST",
             Self::Unsupported(_) => "UNSUPPORTED_OPERATION",
             Self::Forbidden(_) => "PERMISSION_DENIED",
@@ -93,6 +104,12 @@ impl PortalError {
         } else {
             self.to_string()
         }
+    }
+}
+
+impl PortalError {
+    pub fn bad_query(column: &str, message: impl Into<String>) -> Self {
+        Self::BadQuery { column: Some(column.to_string()), message: message.into() }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The portal server: capabilities as sibling modules, composed once in [`Services`].
 //!
-//! Dependencies point one way: `web` → (`sharing`, `auth`, `storage`, `demo`) → `catalog`.
+//! Dependencies point one way: `web` → (`sharing`, `query`, `auth`, `storage`, `demo`) → `catalog`.
 
 pub mod auth;
 pub mod catalog;
@@ -8,11 +8,12 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod query;
 pub mod sharing;
 pub mod storage;
 pub mod web;
 
-use auth::Credentials;
+use auth::{Credentials, Sessions};
 use catalog::Catalog;
 use config::Settings;
 use error::Result;
@@ -23,6 +24,7 @@ pub struct Services {
     pub settings: Settings,
     pub catalog: Catalog,
     pub credentials: Credentials,
+    pub sessions: Sessions,
     pub signer: UrlSigner,
 }
 
@@ -31,7 +33,8 @@ impl Services {
         std::fs::create_dir_all(&settings.data_dir)?;
         let catalog = Catalog::open(&settings.database_url).await?;
         let credentials = Credentials::new(catalog.clone(), settings.sharing_endpoint());
+        let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
-        Ok(Self { settings, catalog, credentials, signer })
+        Ok(Self { settings, catalog, credentials, sessions, signer })
     }
 }

@@ -1,11 +1,15 @@
 //! Who is calling and what they may see.
 //!
-//! `access` is the single authorization point: the sharing protocol, and later the portal, the
-//! exports and the admin API, all ask it for shares and tables instead of asking the catalog.
+//! `access` is the single authorization point: the sharing protocol, the portal pages and the
+//! JSON API all ask it for shares and tables (and their row scope) instead of asking the catalog.
 
 pub mod access;
 pub mod credentials;
+pub mod forms;
 pub mod secrets;
+pub mod sessions;
+pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};
 pub use credentials::{Caller, Credentials};
+pub use sessions::Sessions;

@@ -9,6 +9,7 @@ mod grants;
 pub mod model;
 pub mod names;
 mod recipients;
+mod sessions;
 pub mod shares;
 mod tokens;
 
@@ -21,6 +22,7 @@ use sqlx::AnyPool;
 use crate::error::Result;
 
 pub use model::*;
+pub use sessions::SessionRecord;
 
 /// A handle on the catalog database; cheap to clone.
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::recipients::{recipient_from_row, RECIPIENT_COLUMNS};
+use super::recipients::recipient_from_row;
 use super::{now_ms, Catalog, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
 
@@ -33,22 +33,11 @@ impl Catalog {
 
     /// The token's record, its stored hash and its recipient, whatever the token's status.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TokenRecord, String, Recipient)>> {
-        let sql = format!(
-            "SELECT {RECIPIENT_COLUMNS}, k.id AS token_id, k.token_hash, k.created_at AS token_created_at, k.expires_at, \
-             k.last_used_at, k.revoked_at FROM tokens k JOIN recipients r ON r.id = k.recipient_id WHERE k.token_hash = $1"
-        );
+        let sql = format!("SELECT {TOKEN_AND_RECIPIENT}, k.token_hash FROM tokens k JOIN recipients r ON r.id = k.recipient_id WHERE k.token_hash = $1");
         let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
-        let recipient = recipient_from_row(&row)?;
-        let record = TokenRecord {
-            id: row.try_get("token_id")?,
-            recipient_id: recipient.id.clone(),
-            created_at: row.try_get("token_created_at")?,
-            expires_at: row.try_get("expires_at")?,
-            last_used_at: row.try_get("last_used_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-        };
+        let (record, recipient) = token_and_recipient(&row)?;
         Ok(Some((record, row.try_get("token_hash")?, recipient)))
     }
 
@@ -95,6 +84,23 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// Columns for [`token_and_recipient`], from `tokens k JOIN recipients r`.
+pub(super) const TOKEN_AND_RECIPIENT: &str = "r.id, r.name, r.comment, r.properties, r.created_at, k.id AS token_id, \
+     k.created_at AS token_created_at, k.expires_at, k.last_used_at, k.revoked_at";
+
+pub(super) fn token_and_recipient(row: &AnyRow) -> Result<(TokenRecord, Recipient)> {
+    let recipient = recipient_from_row(row)?;
+    let record = TokenRecord {
+        id: row.try_get("token_id")?,
+        recipient_id: recipient.id.clone(),
+        created_at: row.try_get("token_created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    };
+    Ok((record, recipient))
 }
 
 fn token_from_row(r: &AnyRow) -> Result<TokenRecord> {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::lines::{FileIdHash, Lines};
 use super::respond::{ndjson, AuditNote, Stream};
 use super::table::{capabilities, TablePath};
-use super::time_travel::{check_range, parse_timestamp, require_history};
+use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};

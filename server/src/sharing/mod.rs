@@ -10,7 +10,6 @@ pub mod predicates;
 mod respond;
 mod selection;
 mod table;
-mod time_travel;
 
 use std::sync::Arc;
 

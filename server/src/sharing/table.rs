@@ -15,7 +15,7 @@ use super::lines::{FileIdHash, Lines};
 use super::predicates::{self, Expr};
 use super::respond::{ndjson, version_only, AuditNote, Stream};
 use super::selection::select;
-use super::time_travel::{self, parse_timestamp};
+use crate::auth::time_travel::{self, parse_timestamp};
 use crate::auth::{Access, AuthorizedTable, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
@@ -24,19 +24,8 @@ use crate::Services;
 
 pub type TablePath = Path<(String, String, String)>;
 
-/// Opens the shared table's snapshot. A broken location is the provider's problem: it is logged
-/// in full and reported to the partner without revealing where the data lives.
 pub(super) async fn open(t: &AuthorizedTable, at: At) -> Result<TableState> {
-    TableState::open(&t.table.location, at).await.map_err(|e| match e {
-        PortalError::NotATable(detail) => {
-            tracing::error!(table = %t.table.qualified_name(), %detail, "shared table cannot be read");
-            PortalError::TableUnavailable(format!(
-                "table {} cannot be read right now (table files missing); please contact your data provider",
-                t.table.qualified_name()
-            ))
-        }
-        other => other,
-    })
+    TableState::open_shared(&t.table, at).await
 }
 
 async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {

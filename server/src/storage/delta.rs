@@ -10,6 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::location::table_url;
+use crate::catalog::SharedTable;
 use crate::error::{PortalError, Result};
 
 /// Which snapshot to read.
@@ -34,6 +35,16 @@ pub struct FileAction {
     /// The original log action (`add`, `remove` or `cdc` body), for the delta response format;
     /// `Null` when not asked for.
     pub raw: Value,
+}
+
+/// A top-level column of a table's schema.
+#[derive(Clone, Debug)]
+pub struct DeltaColumn {
+    pub name: String,
+    /// `string`, `long`, `decimal(10,2)`, `timestamp`; `struct`, `array`, `map` for nested.
+    pub type_name: String,
+    pub nullable: bool,
+    pub comment: Option<String>,
 }
 
 /// One commit of the log.
@@ -77,6 +88,26 @@ impl TableState {
             .filter_map(|f| Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string())))
             .collect();
         Ok(Self { table, logical_names })
+    }
+
+    /// Opens a shared table for a partner. A broken location is the provider's problem: it is
+    /// logged in full and reported without revealing where the data lives.
+    pub async fn open_shared(table: &SharedTable, at: At) -> Result<Self> {
+        Self::open(&table.location, at).await.map_err(|e| match e {
+            PortalError::NotATable(detail) => {
+                tracing::error!(table = %table.qualified_name(), %detail, "shared table cannot be read");
+                PortalError::TableUnavailable(format!(
+                    "table {} cannot be read right now (table files missing); please contact your data provider",
+                    table.qualified_name()
+                ))
+            }
+            other => other,
+        })
+    }
+
+    /// The loaded `deltalake` table, for building a DataFusion table provider.
+    pub fn delta(&self) -> &DeltaTable {
+        &self.table
     }
 
     /// Partition values keyed by logical column name.
@@ -129,6 +160,25 @@ impl TableState {
 
     pub fn partition_columns(&self) -> Result<Vec<String>> {
         Ok(self.state()?.metadata().partition_columns().to_vec())
+    }
+
+    /// The top-level columns as the schema declares them.
+    pub fn columns(&self) -> Result<Vec<DeltaColumn>> {
+        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string())
+            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        Ok(schema["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                Some(DeltaColumn {
+                    name: f["name"].as_str()?.to_string(),
+                    type_name: f["type"].as_str().unwrap_or_else(|| f["type"]["type"].as_str().unwrap_or("struct")).to_string(),
+                    nullable: f["nullable"].as_bool().unwrap_or(true),
+                    comment: f["metadata"]["comment"].as_str().map(String::from),
+                })
+            })
+            .collect())
     }
 
     /// Column name → Delta type name (`long`, `string`, `date`, …) of the top-level fields.

@@ -5,5 +5,5 @@ pub mod delta;
 pub mod location;
 pub mod signing;
 
-pub use delta::{At, Commit, FileAction, TableState};
+pub use delta::{At, Commit, DeltaColumn, FileAction, TableState};
 pub use signing::UrlSigner;

@@ -60,7 +60,7 @@ impl UrlSigner {
     pub fn sign(&self, table_id: &str, path: &str) -> SignedUrl {
         let expires_at = now_ms() + self.ttl_ms;
         let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
-        let sig = self.mac(table_id, path, expires_at);
+        let sig = self.url_mac(table_id, path, expires_at);
         SignedUrl {
             url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")),
             expires_at,
@@ -72,7 +72,7 @@ impl UrlSigner {
         if permission != READ {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
-        let expected = self.mac(table_id, path, expires_at);
+        let expected = self.url_mac(table_id, path, expires_at);
         if !crate::auth::secrets::same_hash(&expected, sig) {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
@@ -95,7 +95,12 @@ impl UrlSigner {
         crate::auth::secrets::same_hash(&self.mac_of(&[b"sealed\n", &payload]), sig).then_some(payload)
     }
 
-    fn mac(&self, table_id: &str, path: &str, expires_at: i64) -> String {
+    /// A keyed MAC of `data` for one `purpose` (form tokens), distinct from every URL signature.
+    pub fn mac(&self, purpose: &str, data: &str) -> String {
+        self.mac_of(&[b"purpose\n", purpose.as_bytes(), b"\n", data.as_bytes()])
+    }
+
+    fn url_mac(&self, table_id: &str, path: &str, expires_at: i64) -> String {
         self.mac_of(&[format!("{table_id}\n{path}\n{READ}\n{expires_at}").as_bytes()])
     }
 

@@ -1,43 +1,40 @@
-//! `POST /activate/{code}`: spends the one-time link and returns the `.share` profile.
+//! `POST /activate/{code}`: spends the one-time link, returns the `.share` profile, and signs the
+//! browser in to the portal.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::catalog::{now_ms, AuditEvent};
+use super::audit;
+use super::signin::read_fields;
+use crate::auth::{forms, Caller};
 use crate::error::PortalError;
 use crate::Services;
 
-pub async fn redeem(
-    State(s): State<Arc<Services>>,
-    Path(code): Path<String>,
-    req: Request,
-) -> Response {
-    let result = s.credentials.redeem(&code).await;
+pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, req: Request) -> Response {
+    let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
+    let fields = read_fields(req).await.unwrap_or_default();
+    let result = async {
+        forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
+        let (recipient, issued) = s.credentials.redeem(&code).await?;
+        // The activating browser is signed in too, on the token it just received.
+        let caller = Caller { recipient: recipient.clone(), token_id: issued.record.id.clone() };
+        let secret = s.sessions.open(&caller).await?;
+        Ok::<_, PortalError>((recipient, issued, secret))
+    }
+    .await;
     let (actor, status) = match &result {
-        Ok((recipient, _)) => (format!("recipient:{}", recipient.name), StatusCode::OK),
+        Ok((recipient, _, _)) => (audit::actor(&recipient.name), StatusCode::OK),
         Err(e) => ("anonymous".to_string(), e.status()),
     };
-    let event = AuditEvent {
-        at: now_ms(),
-        actor,
-        action: "activateCredential".into(),
-        status: i64::from(status.as_u16()),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(String::from),
-        client_ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
-        ..Default::default()
-    };
-    if let Err(e) = s.catalog.record(&event).await {
-        tracing::error!(error = %e, "could not write audit event");
-    }
+    audit::record(&s, audit::event(&headers, &extensions, actor, "activateCredential", status.as_u16())).await;
     match result {
-        Ok((_, issued)) => {
+        Ok((_, issued, secret)) => {
             let profile = s.credentials.profile(&issued);
             let body = serde_json::to_string_pretty(&profile).unwrap_or_default();
-            (
+            let mut response = (
                 StatusCode::OK,
                 [
                     (header::CONTENT_TYPE, "application/json; charset=utf-8"),
@@ -46,7 +43,11 @@ pub async fn redeem(
                 ],
                 body,
             )
-                .into_response()
+                .into_response();
+            if let Ok(cookie) = s.sessions.cookie(&secret).parse() {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
         }
         Err(e) => failure_page(e),
     }
@@ -58,6 +59,7 @@ fn failure_page(e: PortalError) -> Response {
     let message = match status {
         StatusCode::GONE => "This activation link was already used or has expired. Ask your contact for a new one.",
         StatusCode::NOT_FOUND => "This activation link is not valid. Check that you copied all of it.",
+        StatusCode::FORBIDDEN => "This page was open too long or did not come from the portal. Go back, reload the page and press the button again.",
         _ => "Something went wrong while creating your credential file. Please try again in a minute.",
     };
     let page = format!(

@@ -3,12 +3,46 @@
 use std::sync::Arc;
 
 use app::backend::PortalBackend;
-use app::contract::ActivationState;
+use app::contract::{ActivationState, CatalogView, FormToken, Loaded, Problem, SessionView, TableView};
+use axum::http::request::Parts;
 
+use super::{audit, partner};
 use crate::auth::credentials::LinkState;
-use crate::Services;
+use crate::auth::Caller;
+use crate::error::PortalError;
+use crate::{query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
+
+impl UiBackend {
+    /// Authenticates the page request, runs `read`, audits it, and says what the page shows.
+    async fn partner_read<T, F>(&self, request: &Parts, action: &str, object: Option<String>, read: F) -> Loaded<T>
+    where
+        F: AsyncFnOnce(&Caller) -> Result<(T, Option<String>), PortalError>,
+    {
+        let s = &self.0;
+        let Ok(caller) = partner::authenticate(s, &request.headers).await else {
+            return Loaded::SignedOut;
+        };
+        let result = read(&caller).await;
+        let mut event = audit::event(&request.headers, &request.extensions, audit::actor(&caller.recipient.name), action, 200);
+        event.object = object;
+        match &result {
+            Ok((_, detail)) => event.detail = detail.clone(),
+            Err(e) => event.status = i64::from(e.status().as_u16()),
+        }
+        audit::record(s, event).await;
+        match result {
+            Ok((value, _)) => Loaded::Ready(value),
+            Err(PortalError::NotFound(m)) => Loaded::NotFound(m),
+            Err(e) if e.status().is_client_error() => Loaded::Failed(e.to_string()),
+            Err(e) => {
+                tracing::error!(error = %e, action, "page read failed");
+                Loaded::Failed("Something went wrong on our side. Please try again in a minute.".into())
+            }
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl PortalBackend for UiBackend {
@@ -23,6 +57,42 @@ impl PortalBackend for UiBackend {
             LinkState::Expired(r) => ActivationState::Expired { recipient: r.name },
             LinkState::Unknown => ActivationState::Unknown,
         })
+    }
+
+    async fn session(&self, request: &Parts) -> SessionView {
+        let partner = partner::authenticate(&self.0, &request.headers).await.ok().map(|c| c.recipient.name);
+        let csrf = request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default();
+        SessionView { partner, csrf }
+    }
+
+    async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
+        self.partner_read(request, "portal.catalog", None, async |caller: &Caller| {
+            let view = query::catalog::catalog(&self.0, &caller.recipient).await?;
+            let tables: usize = view.shares.iter().flat_map(|s| &s.schemas).map(|s| s.tables.len()).sum();
+            Ok((view, Some(format!("tables={tables}"))))
+        })
+        .await
+    }
+
+    async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, raw_query: &str) -> Loaded<TableView> {
+        let object = Some(format!("{share}.{schema}.{table}"));
+        self.partner_read(request, "portal.preview", object, async |caller: &Caller| {
+            let outcome = query::view(&self.0, &caller.recipient, share, schema, table, raw_query).await?;
+            let grid = outcome.grid.map_err(|e| match e {
+                PortalError::BadQuery { column, message } => Problem { message, column },
+                e if e.status().is_client_error() => Problem { message: e.to_string(), column: None },
+                e => {
+                    tracing::error!(error = %e, "preview failed");
+                    Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None }
+                }
+            });
+            let detail = match &grid {
+                Ok(g) => format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false)),
+                Err(p) => format!("problem={}", p.message),
+            };
+            Ok((TableView { meta: outcome.meta, query: outcome.query, description: outcome.description, grid }, Some(detail)))
+        })
+        .await
     }
 }
 

@@ -1,8 +1,13 @@
 //! The HTTP surface: the Delta Sharing API, signed file downloads, activation, and the Leptos UI.
 
 mod activation;
+mod api;
+mod audit;
 mod backend;
 mod files;
+mod forms;
+mod partner;
+mod signin;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,21 +36,36 @@ pub fn router(services: Arc<Services>) -> Router {
 
     let sharing = crate::sharing::router(services.clone()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
     let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).with_state(services.clone());
-    let activation = Router::new().route("/activate/{code}", post(activation::redeem)).with_state(services.clone());
+    let api = Router::new()
+        .route("/api/v1/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
+        .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
+        .with_state(services.clone());
 
+    // Browser pages and forms: every response carries what the forms need (see `forms`).
+    let forms = Router::new()
+        .route("/activate/{code}", post(activation::redeem))
+        .route("/login", post(signin::sign_in))
+        .route("/logout", post(signin::sign_out))
+        .with_state(services.clone());
+    let server_fns = {
+        let context = context.clone();
+        move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)
+    };
     let ui = Router::new()
+        .route("/_fn/{*name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options);
+    let browser = forms.merge(ui).layer(axum::middleware::from_fn_with_state(services.clone(), forms::bind_forms));
 
     Router::new()
         .nest("/delta-sharing", sharing)
         .merge(files)
-        .merge(activation)
-        .merge(ui)
+        .merge(api)
+        .merge(browser)
         .layer(TraceLayer::new_for_http())
 }
 

@@ -1,7 +1,7 @@
 //! Version and timestamp arguments: history sharing, one-of rules, ranges, with the wording
 //! the official clients' tests look for.
 
-use crate::auth::AuthorizedTable;
+use super::AuthorizedTable;
 use crate::error::{PortalError, Result};
 use crate::storage::At;
 

@@ -1,4 +1,4 @@
-//! Types shared by the browser and the server, and the server functions the UI calls.
+//! Activation links: what a visitor of `/activate/{code}` may learn.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ pub enum ActivationState {
 }
 
 /// Looks up an activation link without spending it (GET must never spend a one-time link).
-#[server]
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
 pub async fn get_activation_state(code: String) -> Result<ActivationState, ServerFnError> {
     let backend = crate::backend::current()?;
     let state = backend.activation_state(&code).await.map_err(ServerFnError::new)?;
@@ -33,6 +33,7 @@ pub async fn get_activation_state(code: String) -> Result<ActivationState, Serve
 /// Status codes the pages set, kept as plain numbers so the contract stays free of `http`.
 pub mod http_status {
     pub const OK: u16 = 200;
+    pub const BAD_REQUEST: u16 = 400;
     pub const NOT_FOUND: u16 = 404;
     pub const GONE: u16 = 410;
 }

@@ -1,0 +1,605 @@
+//! The table-view grammar, Datasette's: `col__op=value` filters plus `_sort`, `_col`, `_facet`…
+//!
+//! [`OPERATORS`] is the one operator table. The filter builder lists its rows, the URL parser
+//! reads its keys, the sentence above the grid uses its words, and the server turns each [`Op`]
+//! into a DataFusion expression with an exhaustive `match`, so an operator cannot exist in one
+//! place and be missing in another.
+
+use serde::{Deserialize, Serialize};
+
+/// Page size when `_size` is absent, and the most rows one page may ask for.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Facets one view may ask for: each is a grouped scan.
+pub const MAX_FACETS: usize = 5;
+
+/// Families of Delta column types; they decide which operators fit and how values are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TypeClass {
+    Text,
+    Integer,
+    Decimal,
+    Float,
+    Boolean,
+    Date,
+    Timestamp,
+    Binary,
+    Nested,
+}
+
+impl TypeClass {
+    /// From a Delta schema type name (`string`, `long`, `decimal(10,2)`, `timestamp_ntz`…).
+    pub fn of_delta(type_name: &str) -> Self {
+        match type_name {
+            "string" => Self::Text,
+            "long" | "integer" | "short" | "byte" => Self::Integer,
+            "float" | "double" => Self::Float,
+            "boolean" => Self::Boolean,
+            "date" => Self::Date,
+            "timestamp" | "timestamp_ntz" => Self::Timestamp,
+            "binary" => Self::Binary,
+            t if t.starts_with("decimal") => Self::Decimal,
+            _ => Self::Nested,
+        }
+    }
+
+    /// What a filter value must look like, for error messages and input hints.
+    pub fn expected(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Integer => "a whole number like 42",
+            Self::Decimal | Self::Float => "a number like 12.5",
+            Self::Boolean => "true or false",
+            Self::Date => "a date like 2026-01-31",
+            Self::Timestamp => "a timestamp like 2026-01-31T14:30:00Z",
+            Self::Binary => "binary data",
+            Self::Nested => "a nested value",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Self::Integer | Self::Decimal | Self::Float)
+    }
+
+    /// Types with a natural order (sortable, comparable with `gt`…).
+    pub fn is_orderable(self) -> bool {
+        matches!(self, Self::Text | Self::Integer | Self::Decimal | Self::Float | Self::Date | Self::Timestamp | Self::Boolean)
+    }
+}
+
+/// A filter operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    Exact,
+    Not,
+    Contains,
+    NotContains,
+    StartsWith,
+    EndsWith,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    NotIn,
+    IsNull,
+    NotNull,
+    IsBlank,
+    NotBlank,
+    Date,
+}
+
+/// What an operator takes as its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// No value (`?col__isnull=1`).
+    None,
+    One,
+    /// A comma list or a JSON array.
+    List,
+}
+
+/// One row of the operator table.
+pub struct OpInfo {
+    pub op: Op,
+    /// The URL suffix: `col__<key>=value`.
+    pub key: &'static str,
+    /// The filter builder's option text.
+    pub label: &'static str,
+    /// How the sentence above the grid says it: `where units > 3`.
+    pub words: &'static str,
+    pub arity: Arity,
+    fits: fn(TypeClass) -> bool,
+}
+
+fn any(_: TypeClass) -> bool {
+    true
+}
+fn comparable(t: TypeClass) -> bool {
+    !matches!(t, TypeClass::Nested | TypeClass::Binary)
+}
+fn text(t: TypeClass) -> bool {
+    t == TypeClass::Text
+}
+fn ordered(t: TypeClass) -> bool {
+    t.is_orderable() && t != TypeClass::Boolean
+}
+fn dated(t: TypeClass) -> bool {
+    matches!(t, TypeClass::Date | TypeClass::Timestamp)
+}
+
+pub const OPERATORS: &[OpInfo] = &[
+    OpInfo { op: Op::Exact, key: "exact", label: "=", words: "=", arity: Arity::One, fits: comparable },
+    OpInfo { op: Op::Not, key: "not", label: "≠", words: "≠", arity: Arity::One, fits: comparable },
+    OpInfo { op: Op::Contains, key: "contains", label: "contains", words: "contains", arity: Arity::One, fits: text },
+    OpInfo { op: Op::NotContains, key: "notcontains", label: "does not contain", words: "does not contain", arity: Arity::One, fits: text },
+    OpInfo { op: Op::StartsWith, key: "startswith", label: "starts with", words: "starts with", arity: Arity::One, fits: text },
+    OpInfo { op: Op::EndsWith, key: "endswith", label: "ends with", words: "ends with", arity: Arity::One, fits: text },
+    OpInfo { op: Op::Gt, key: "gt", label: ">", words: ">", arity: Arity::One, fits: ordered },
+    OpInfo { op: Op::Gte, key: "gte", label: "≥", words: "≥", arity: Arity::One, fits: ordered },
+    OpInfo { op: Op::Lt, key: "lt", label: "<", words: "<", arity: Arity::One, fits: ordered },
+    OpInfo { op: Op::Lte, key: "lte", label: "≤", words: "≤", arity: Arity::One, fits: ordered },
+    OpInfo { op: Op::In, key: "in", label: "in", words: "is one of", arity: Arity::List, fits: comparable },
+    OpInfo { op: Op::NotIn, key: "notin", label: "not in", words: "is none of", arity: Arity::List, fits: comparable },
+    OpInfo { op: Op::IsNull, key: "isnull", label: "is null", words: "is null", arity: Arity::None, fits: any },
+    OpInfo { op: Op::NotNull, key: "notnull", label: "is not null", words: "is not null", arity: Arity::None, fits: any },
+    OpInfo { op: Op::IsBlank, key: "isblank", label: "is blank", words: "is blank", arity: Arity::None, fits: any },
+    OpInfo { op: Op::NotBlank, key: "notblank", label: "is not blank", words: "is not blank", arity: Arity::None, fits: any },
+    OpInfo { op: Op::Date, key: "date", label: "date is", words: "is on", arity: Arity::One, fits: dated },
+];
+
+impl Op {
+    pub fn info(self) -> &'static OpInfo {
+        OPERATORS.iter().find(|i| i.op == self).expect("every Op has a row in OPERATORS")
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        OPERATORS.iter().find(|i| i.key == key).map(|i| i.op)
+    }
+
+    pub fn fits(self, t: TypeClass) -> bool {
+        (self.info().fits)(t)
+    }
+
+    /// The operators offered for a column of this type, in table order.
+    pub fn for_type(t: TypeClass) -> impl Iterator<Item = &'static OpInfo> {
+        OPERATORS.iter().filter(move |i| (i.fits)(t))
+    }
+}
+
+/// One active filter, as written in the URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub column: String,
+    pub op: Op,
+    /// The raw value text (`"1"` for operators without a value).
+    pub value: String,
+}
+
+impl Filter {
+    /// The list of an `in`/`notin` value: a JSON array (`["a","b,c"]`) or a comma list.
+    pub fn list(&self) -> Result<Vec<String>, GrammarError> {
+        let v = self.value.trim();
+        if v.starts_with('[') {
+            let items: Vec<serde_json::Value> = serde_json::from_str(v)
+                .map_err(|_| GrammarError(format!("`{}__{}` expects a comma list or a JSON array; got `{v}`", self.column, self.op.info().key)))?;
+            Ok(items.into_iter().map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string())).collect())
+        } else {
+            Ok(v.split(',').map(|s| s.trim().to_string()).collect())
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sort {
+    pub column: String,
+    pub descending: bool,
+}
+
+/// Which snapshot to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AsOf {
+    #[default]
+    Latest,
+    Version(i64),
+    /// ISO-8601, as typed.
+    Timestamp(String),
+}
+
+/// A parsed table view: everything the URL says.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableQuery {
+    pub filters: Vec<Filter>,
+    pub sort: Option<Sort>,
+    /// `_col`: show only these (in this order); empty means all.
+    pub columns: Vec<String>,
+    /// `_nocol`: hide these.
+    pub hidden: Vec<String>,
+    pub size: Option<u32>,
+    pub next: Option<String>,
+    pub facets: Vec<String>,
+    pub as_of: AsOf,
+    /// `_count=all`: count every row even when that means a scan.
+    pub count_all: bool,
+    /// The query came from the filter builder's form (`_filter_*`), not the canonical grammar.
+    pub from_form: bool,
+}
+
+/// A URL the grammar cannot read; the message names the parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{0}")]
+pub struct GrammarError(pub String);
+
+impl TableQuery {
+    /// Reads decoded query pairs. Column filters are `col__op=value` (or bare `col=value`, exact);
+    /// the filter builder's `_filter_column/_filter_op/_filter_value` triples are read too, so the
+    /// form works without JavaScript (the page then redirects to the canonical URL).
+    pub fn parse<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, GrammarError> {
+        let mut q = Self::default();
+        let (mut form_columns, mut form_ops, mut form_values) = (Vec::new(), Vec::new(), Vec::new());
+        let mut as_of = Vec::new();
+        for (k, v) in pairs {
+            let (key, value) = (k.as_ref(), v.as_ref());
+            match key {
+                "_sort" | "_sort_desc" => {
+                    if q.sort.is_some() {
+                        return Err(GrammarError("give one of `_sort` or `_sort_desc`, once".into()));
+                    }
+                    if !value.is_empty() {
+                        q.sort = Some(Sort { column: value.to_string(), descending: key == "_sort_desc" });
+                    }
+                }
+                "_col" => q.columns.push(value.to_string()),
+                "_nocol" => q.hidden.push(value.to_string()),
+                "_size" => q.size = Some(parse_size(value)?),
+                "_next" => q.next = Some(value.to_string()).filter(|v| !v.is_empty()),
+                "_facet" => {
+                    if !q.facets.iter().any(|f| f == value) && !value.is_empty() {
+                        q.facets.push(value.to_string());
+                    }
+                }
+                "_version" if !value.is_empty() => {
+                    let v = value.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+                        GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`"))
+                    })?;
+                    as_of.push(AsOf::Version(v));
+                }
+                "_timestamp" if !value.is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
+                "_version" | "_timestamp" => {}
+                "_count" => q.count_all = value == "all",
+                "_filter_column" => form_columns.push(value.to_string()),
+                "_filter_op" => form_ops.push(value.to_string()),
+                "_filter_value" => form_values.push(value.to_string()),
+                _ if key.starts_with("_filter_") => {}
+                _ => q.filters.push(parse_filter(key, value)),
+            }
+        }
+        if as_of.len() > 1 {
+            return Err(GrammarError("give one of `_version` or `_timestamp`, not both".into()));
+        }
+        q.as_of = as_of.pop().unwrap_or_default();
+        if !form_columns.is_empty() {
+            q.from_form = true;
+            for (i, column) in form_columns.into_iter().enumerate() {
+                let op = form_ops.get(i).map(String::as_str).unwrap_or("exact");
+                let value = form_values.get(i).cloned().unwrap_or_default();
+                let op = Op::from_key(op).ok_or_else(|| GrammarError(format!("unknown filter operator `{op}`")))?;
+                // A blank builder row (no column, or a valued operator with no value) adds nothing.
+                if column.is_empty() || (op.info().arity != Arity::None && value.is_empty()) {
+                    continue;
+                }
+                let value = if op.info().arity == Arity::None { "1".to_string() } else { value };
+                q.filters.push(Filter { column, op, value });
+            }
+        }
+        if q.facets.len() > MAX_FACETS {
+            return Err(GrammarError(format!("at most {MAX_FACETS} `_facet` columns at once")));
+        }
+        Ok(q)
+    }
+
+    /// Reads a raw query string (`a=1&b__gt=2`), percent- and plus-decoded.
+    pub fn parse_query_string(query: &str) -> Result<Self, GrammarError> {
+        Self::parse(decode_pairs(query))
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.size.unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    /// The canonical query string (no leading `?`); `_next` only when `with_next`.
+    pub fn to_query_string(&self, with_next: bool) -> String {
+        let mut pairs: Vec<(String, String)> = self.filters.iter().map(|f| (format!("{}__{}", f.column, f.op.info().key), f.value.clone())).collect();
+        if let Some(s) = &self.sort {
+            pairs.push((if s.descending { "_sort_desc" } else { "_sort" }.into(), s.column.clone()));
+        }
+        pairs.extend(self.columns.iter().map(|c| ("_col".to_string(), c.clone())));
+        pairs.extend(self.hidden.iter().map(|c| ("_nocol".to_string(), c.clone())));
+        pairs.extend(self.facets.iter().map(|c| ("_facet".to_string(), c.clone())));
+        if let Some(size) = self.size {
+            pairs.push(("_size".into(), size.to_string()));
+        }
+        match &self.as_of {
+            AsOf::Latest => {}
+            AsOf::Version(v) => pairs.push(("_version".into(), v.to_string())),
+            AsOf::Timestamp(t) => pairs.push(("_timestamp".into(), t.clone())),
+        }
+        if self.count_all {
+            pairs.push(("_count".into(), "all".into()));
+        }
+        if with_next {
+            if let Some(n) = &self.next {
+                pairs.push(("_next".into(), n.clone()));
+            }
+        }
+        pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    }
+
+    /// `?…` for a link, or an empty string for the plain table URL.
+    pub fn href_suffix(&self) -> String {
+        let q = self.to_query_string(true);
+        if q.is_empty() {
+            q
+        } else {
+            format!("?{q}")
+        }
+    }
+
+    /// A copy that starts from the first page (any change of filters or order restarts paging).
+    pub fn first_page(&self) -> Self {
+        Self { next: None, from_form: false, count_all: false, ..self.clone() }
+    }
+
+    pub fn with_sort(&self, column: &str, descending: bool) -> Self {
+        Self { sort: Some(Sort { column: column.into(), descending }), ..self.first_page() }
+    }
+
+    pub fn hiding(&self, column: &str) -> Self {
+        let mut q = self.first_page();
+        q.columns.retain(|c| c != column);
+        if !q.hidden.iter().any(|c| c == column) {
+            q.hidden.push(column.into());
+        }
+        q
+    }
+
+    pub fn showing_all_columns(&self) -> Self {
+        Self { columns: Vec::new(), hidden: Vec::new(), ..self.first_page() }
+    }
+
+    pub fn toggling_facet(&self, column: &str) -> Self {
+        let mut q = self.first_page();
+        if q.facets.iter().any(|c| c == column) {
+            q.facets.retain(|c| c != column);
+        } else if q.facets.len() < MAX_FACETS {
+            q.facets.push(column.into());
+        }
+        q
+    }
+
+    pub fn without_filter(&self, index: usize) -> Self {
+        let mut q = self.first_page();
+        if index < q.filters.len() {
+            q.filters.remove(index);
+        }
+        q
+    }
+
+    /// Adds `column = value`, or removes it when present (a facet value's click).
+    pub fn toggling_exact(&self, column: &str, value: &str) -> Self {
+        let mut q = self.first_page();
+        let before = q.filters.len();
+        q.filters.retain(|f| !(f.column == column && f.op == Op::Exact && f.value == value));
+        if q.filters.len() == before {
+            q.filters.push(Filter { column: column.into(), op: Op::Exact, value: value.into() });
+        }
+        q
+    }
+
+    pub fn has_exact(&self, column: &str, value: &str) -> bool {
+        self.filters.iter().any(|f| f.column == column && f.op == Op::Exact && f.value == value)
+    }
+
+    pub fn at(&self, as_of: AsOf) -> Self {
+        Self { as_of, ..self.first_page() }
+    }
+
+    /// Whether a column is shown, given the table's columns in order.
+    pub fn shows(&self, column: &str) -> bool {
+        (self.columns.is_empty() || self.columns.iter().any(|c| c == column)) && !self.hidden.iter().any(|c| c == column)
+    }
+
+    /// `where country = "DE" and units > 3`; empty without filters. `class_of` gives a column's
+    /// type so numbers read bare and text quoted.
+    pub fn describe(&self, class_of: impl Fn(&str) -> Option<TypeClass>) -> String {
+        let parts: Vec<String> = self
+            .filters
+            .iter()
+            .map(|f| {
+                let info = f.op.info();
+                let quote = |v: &str| {
+                    if class_of(&f.column).is_some_and(|t| t.is_numeric() || t == TypeClass::Boolean) {
+                        v.to_string()
+                    } else {
+                        format!("\"{v}\"")
+                    }
+                };
+                match info.arity {
+                    Arity::None => format!("{} {}", f.column, info.words),
+                    Arity::One => format!("{} {} {}", f.column, info.words, quote(&f.value)),
+                    Arity::List => {
+                        let items = f.list().unwrap_or_else(|_| vec![f.value.clone()]);
+                        format!("{} {} ({})", f.column, info.words, items.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", "))
+                    }
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("where {}", parts.join(" and "))
+        }
+    }
+}
+
+fn parse_filter(key: &str, value: &str) -> Filter {
+    // The last `__` splits column and operator, when what follows is an operator; column names
+    // may themselves contain `__`.
+    if let Some((column, op)) = key.rsplit_once("__") {
+        if let Some(op) = Op::from_key(op) {
+            return Filter { column: column.to_string(), op, value: value.to_string() };
+        }
+    }
+    Filter { column: key.to_string(), op: Op::Exact, value: value.to_string() }
+}
+
+fn parse_size(value: &str) -> Result<u32, GrammarError> {
+    if value == "max" {
+        return Ok(MAX_PAGE_SIZE);
+    }
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+        .ok_or_else(|| GrammarError(format!("`_size` must be a number from 1 to {MAX_PAGE_SIZE}, or `max`; got `{value}`")))
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters pass through).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits and decodes `a=1&b=x+y%21` (form encoding: `+` is a space).
+pub fn decode_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operator_round_trips_through_the_url() {
+        for info in OPERATORS {
+            let q = TableQuery::parse([(format!("my__col__{}", info.key), "v,w".to_string())]).unwrap();
+            assert_eq!(q.filters, vec![Filter { column: "my__col".into(), op: info.op, value: "v,w".into() }]);
+            assert_eq!(TableQuery::parse_query_string(&q.to_query_string(true)).unwrap(), q);
+        }
+    }
+
+    #[test]
+    fn bare_columns_and_unknown_suffixes_are_exact_filters() {
+        let q = TableQuery::parse([("country", "DE"), ("a__b", "1")]).unwrap();
+        assert_eq!(q.filters[0], Filter { column: "country".into(), op: Op::Exact, value: "DE".into() });
+        assert_eq!(q.filters[1], Filter { column: "a__b".into(), op: Op::Exact, value: "1".into() });
+    }
+
+    #[test]
+    fn special_arguments() {
+        let q = TableQuery::parse_query_string("_sort_desc=units&_col=a&_col=b&_nocol=c&_size=max&_facet=country&_version=2&_next=abc&_count=all").unwrap();
+        assert_eq!(q.sort, Some(Sort { column: "units".into(), descending: true }));
+        assert_eq!((q.columns.len(), q.hidden.len(), q.size, q.facets.len()), (2, 1, Some(1000), 1));
+        assert_eq!((q.as_of.clone(), q.next.as_deref(), q.count_all), (AsOf::Version(2), Some("abc"), true));
+        for bad in ["_size=0", "_size=1001", "_size=ten", "_version=-1", "_version=x", "_version=1&_timestamp=2026-01-01T00:00:00Z", "_sort=a&_sort_desc=b"] {
+            assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
+        }
+        let too_many = (0..=MAX_FACETS).map(|i| format!("_facet=c{i}")).collect::<Vec<_>>().join("&");
+        assert!(TableQuery::parse_query_string(&too_many).is_err());
+    }
+
+    #[test]
+    fn the_form_builder_becomes_canonical_filters() {
+        let q = TableQuery::parse_query_string(
+            "_filter_column=country&_filter_op=exact&_filter_value=DE&_filter_column=units&_filter_op=gt&_filter_value=3&_filter_column=product&_filter_op=isnull&_filter_value=&_filter_column=&_filter_op=exact&_filter_value=",
+        )
+        .unwrap();
+        assert!(q.from_form);
+        assert_eq!(q.to_query_string(false), "country__exact=DE&units__gt=3&product__isnull=1");
+        assert!(TableQuery::parse_query_string("_filter_column=a&_filter_op=bogus&_filter_value=1").is_err());
+    }
+
+    #[test]
+    fn encoding_survives_awkward_values() {
+        let value = "a&b=c d+é%";
+        let q = TableQuery::parse([("name__contains", value)]).unwrap();
+        let again = TableQuery::parse_query_string(&q.to_query_string(false)).unwrap();
+        assert_eq!(again.filters[0].value, value);
+        assert_eq!(decode_pairs("x=a+b%20c%2"), vec![("x".to_string(), "a b c%2".to_string())]);
+    }
+
+    #[test]
+    fn lists_read_commas_or_json() {
+        let f = |v: &str| Filter { column: "c".into(), op: Op::In, value: v.into() };
+        assert_eq!(f("a, b").list().unwrap(), ["a", "b"]);
+        assert_eq!(f(r#"["a","b,c",3]"#).list().unwrap(), ["a", "b,c", "3"]);
+        assert!(f("[oops").list().is_err());
+    }
+
+    #[test]
+    fn description_reads_like_a_sentence() {
+        let q = TableQuery::parse_query_string("country=DE&units__gt=3&sku__in=A,B&product__isnull=1").unwrap();
+        let class = |c: &str| Some(if c == "units" { TypeClass::Integer } else { TypeClass::Text });
+        assert_eq!(q.describe(class), r#"where country = "DE" and units > 3 and sku is one of ("A", "B") and product is null"#);
+        assert_eq!(TableQuery::default().describe(class), "");
+    }
+
+    #[test]
+    fn operators_fit_types() {
+        assert!(Op::Contains.fits(TypeClass::Text) && !Op::Contains.fits(TypeClass::Integer));
+        assert!(Op::Gt.fits(TypeClass::Date) && !Op::Gt.fits(TypeClass::Boolean));
+        assert!(Op::Date.fits(TypeClass::Timestamp) && !Op::Date.fits(TypeClass::Text));
+        assert!(Op::IsNull.fits(TypeClass::Nested) && !Op::Exact.fits(TypeClass::Nested));
+        assert_eq!(TypeClass::of_delta("decimal(10,2)"), TypeClass::Decimal);
+        assert_eq!(TypeClass::of_delta("struct"), TypeClass::Nested);
+    }
+
+    #[test]
+    fn view_changes_restart_paging() {
+        let q = TableQuery::parse_query_string("country=DE&_next=tok").unwrap();
+        assert_eq!(q.with_sort("units", true).next, None);
+        assert_eq!(q.toggling_exact("country", "DE").filters.len(), 0);
+        assert_eq!(q.toggling_exact("country", "FR").filters.len(), 2);
+        assert_eq!(q.hiding("sku").hidden, ["sku"]);
+        assert_eq!(q.toggling_facet("sku").toggling_facet("sku").facets.len(), 0);
+    }
+}

@@ -1,0 +1,278 @@
+//! Table previews: a view of the grammar (filters, order, columns, facets, paging, time travel)
+//! as a DataFusion plan over the Delta table, with the recipient's row scope as the first filter.
+//!
+//! Authorization and scope come from [`Access`], exactly as for the sharing protocol.
+
+pub mod catalog;
+mod cells;
+mod count;
+mod cursor;
+mod exprs;
+mod values;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::contract::grammar::{AsOf, TableQuery, TypeClass};
+use app::contract::{ColumnView, Facet, FacetValue, Grid, TableMeta, VersionView};
+use deltalake::arrow::datatypes::DataType;
+use deltalake::datafusion::catalog::TableProvider;
+use deltalake::datafusion::dataframe::DataFrame;
+use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
+use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
+use futures::future::try_join_all;
+
+use crate::auth::time_travel::snapshot_at;
+use crate::auth::{Access, AuthorizedTable};
+use crate::catalog::Recipient;
+use crate::error::{PortalError, Result};
+use crate::storage::{At, TableState};
+use crate::Services;
+
+pub use count::{from_stats, COUNT_CAP};
+
+/// Distinct values a facet lists.
+pub const FACET_SIZE: usize = 30;
+
+/// A column as the engine needs it: the grammar's type family and Arrow's exact type.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: String,
+    pub type_name: String,
+    pub class: TypeClass,
+    pub data_type: DataType,
+}
+
+/// A table view: what the table is (always), and the page of rows (or why not).
+pub struct Outcome {
+    pub meta: TableMeta,
+    pub query: TableQuery,
+    pub description: String,
+    pub grid: Result<Grid>,
+}
+
+/// Reads one view of a table for a recipient. Errors only for what makes the page itself
+/// impossible (not granted, unreadable table); a bad view comes back in `grid`.
+pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str) -> Result<Outcome> {
+    let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
+    let (query, mut problem) = match TableQuery::parse_query_string(raw_query) {
+        Ok(q) => (q, None),
+        Err(e) => (TableQuery::default(), Some(PortalError::BadQuery { column: None, message: e.0 })),
+    };
+    let (mut at, mut offset) = (At::Latest, 0);
+    if problem.is_none() {
+        match position(s, &t, &query) {
+            Ok(p) => (at, offset) = p,
+            Err(e) => problem = Some(e),
+        }
+    }
+    let state = match TableState::open_shared(&t.table, at).await {
+        Ok(state) => state,
+        // A version or time the log does not have: show the latest, and say why not the other.
+        Err(e) if at != At::Latest && e.status().is_client_error() => {
+            problem.get_or_insert(e);
+            TableState::open_shared(&t.table, At::Latest).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
+    let columns = columns_of(&state, provider.as_ref())?;
+    let meta = meta_of(&t, &state, &columns).await?;
+    let description = query.describe(|c| meta.class_of(c));
+    let grid = match problem {
+        Some(e) => Err(e),
+        None => {
+            let budget = Duration::from_secs(s.settings.query_timeout_secs);
+            let run = Run { s, t: &t, state: &state, provider, columns: &columns, query: &query, budget };
+            match tokio::time::timeout(budget, run.grid(offset)).await {
+                Ok(grid) => grid,
+                Err(_) => Err(PortalError::QueryTimeout(format!(
+                    "this view took longer than {} seconds; add a filter on a partition column or a narrower condition",
+                    budget.as_secs()
+                ))),
+            }
+        }
+    };
+    Ok(Outcome { meta, query, description, grid })
+}
+
+/// The snapshot and first row a view starts from.
+fn position(s: &Services, t: &AuthorizedTable, q: &TableQuery) -> Result<(At, u64)> {
+    if let Some(token) = &q.next {
+        let (version, offset) = cursor::open(&s.signer, token, q)?;
+        return Ok((At::Version(version), offset));
+    }
+    let at = match &q.as_of {
+        AsOf::Latest => At::Latest,
+        AsOf::Version(v) => snapshot_at(t, Some(*v), None, None)?,
+        AsOf::Timestamp(ts) => snapshot_at(t, None, Some(ts), None)?,
+    };
+    Ok((at, 0))
+}
+
+fn columns_of(state: &TableState, provider: &dyn TableProvider) -> Result<Vec<Column>> {
+    let schema = provider.schema();
+    Ok(state
+        .columns()?
+        .into_iter()
+        .filter_map(|c| {
+            let data_type = schema.field_with_name(&c.name).ok()?.data_type().clone();
+            Some(Column { class: TypeClass::of_delta(&c.type_name), name: c.name, type_name: c.type_name, data_type })
+        })
+        .collect())
+}
+
+async fn meta_of(t: &AuthorizedTable, state: &TableState, columns: &[Column]) -> Result<TableMeta> {
+    let partitions = state.partition_columns()?;
+    let comments = state.columns()?;
+    let history = if t.table.history_shared { state.history().await? } else { Vec::new() };
+    let latest_version = history.last().map(|(v, _)| *v).unwrap_or_else(|| state.version());
+    Ok(TableMeta {
+        share: t.table.share_name.clone(),
+        schema: t.table.schema_name.clone(),
+        name: t.table.name.clone(),
+        comment: t.table.comment.clone(),
+        columns: columns
+            .iter()
+            .map(|c| {
+                let declared = comments.iter().find(|d| d.name == c.name);
+                ColumnView {
+                    name: c.name.clone(),
+                    type_name: c.type_name.clone(),
+                    class: c.class,
+                    nullable: declared.is_none_or(|d| d.nullable),
+                    comment: declared.and_then(|d| d.comment.clone()),
+                    partition: partitions.contains(&c.name),
+                    zone: values::zone(&c.data_type).map(|z| z.to_string()),
+                }
+            })
+            .collect(),
+        version: state.version(),
+        latest_version,
+        history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: readable_utc(*at) }).collect(),
+    })
+}
+
+/// `24 Nov 2026, 10:12 UTC`.
+pub fn readable_utc(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string()).unwrap_or_default()
+}
+
+/// One view's execution: validated against the columns, then rows, count and facets together.
+struct Run<'a> {
+    s: &'a Services,
+    t: &'a AuthorizedTable,
+    state: &'a TableState,
+    provider: Arc<dyn TableProvider>,
+    columns: &'a [Column],
+    query: &'a TableQuery,
+    budget: Duration,
+}
+
+impl Run<'_> {
+    fn column(&self, name: &str) -> Result<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
+    }
+
+    /// Scope first, then every filter, as one predicate.
+    fn predicate(&self) -> Result<Expr> {
+        let mut predicate = exprs::scope(&self.t.scope, self.columns);
+        for f in &self.query.filters {
+            predicate = predicate.and(exprs::filter(f, self.column(&f.column)?)?);
+        }
+        Ok(predicate)
+    }
+
+    /// Shown columns, in `_col` order when given, else table order.
+    fn shown(&self) -> Result<Vec<&Column>> {
+        for name in self.query.columns.iter().chain(&self.query.hidden) {
+            self.column(name)?;
+        }
+        let shown: Vec<&Column> = if self.query.columns.is_empty() {
+            self.columns.iter().filter(|c| self.query.shows(&c.name)).collect()
+        } else {
+            self.query.columns.iter().filter(|n| self.query.shows(n)).map(|n| self.column(n)).collect::<Result<_>>()?
+        };
+        if shown.is_empty() {
+            return Err(PortalError::BadQuery { column: None, message: "every column is hidden; show at least one".into() });
+        }
+        Ok(shown)
+    }
+
+    /// A DataFrame of the scoped, filtered table in a fresh session of `partitions` streams.
+    fn filtered(&self, partitions: usize, predicate: &Expr) -> Result<DataFrame> {
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+        self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::Internal(e.to_string()))?;
+        Ok(ctx.read_table(self.provider.clone())?.filter(predicate.clone())?)
+    }
+
+    async fn grid(self, offset: u64) -> Result<Grid> {
+        let predicate = self.predicate()?;
+        let shown = self.shown()?;
+        if let Some(sort) = &self.query.sort {
+            let c = self.column(&sort.column)?;
+            if !c.class.is_orderable() {
+                return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be sorted", c.name, c.type_name)));
+            }
+        }
+        let facet_columns = self.query.facets.iter().map(|n| self.column(n)).collect::<Result<Vec<_>>>()?;
+        if let Some(c) = facet_columns.iter().find(|c| matches!(c.class, TypeClass::Nested | TypeClass::Binary)) {
+            return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be faceted", c.name, c.type_name)));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        let size = self.query.page_size() as usize;
+        // Unsorted pages read in file order on one stream, so the first page reads one file and
+        // the next page continues where it stopped.
+        let rows = async {
+            let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, &predicate)?;
+            if let Some(sort) = &self.query.sort {
+                // Ties broken by the other columns, so pages do not overlap.
+                let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
+                order.extend(self.columns.iter().filter(|c| c.name != sort.column && c.class.is_orderable()).map(|c| exprs::column(&c.name).sort(true, false)));
+                df = df.sort(order)?;
+            }
+            let df = df.select(shown.iter().map(|c| exprs::column(&c.name)).collect::<Vec<_>>())?.limit(offset as usize, Some(size + 1))?;
+            let mut rows = cells::rows(&df.collect().await?)?;
+            let more = rows.len() > size;
+            rows.truncate(size);
+            let next = more.then(|| cursor::seal(&self.s.signer, self.state.version(), offset + size as u64, self.query));
+            Ok::<_, PortalError>((rows, next))
+        };
+        let counted = async {
+            let df = self.filtered(cores, &predicate)?;
+            count::count(df, self.state, &self.t.scope, self.query.filters.is_empty(), self.query.count_all, self.budget).await
+        };
+        let facets = try_join_all(facet_columns.iter().map(|c| self.facet(c, &predicate, cores)));
+        let ((rows, next), (count, count_exact), facets) = tokio::try_join!(rows, counted, facets)?;
+        Ok(Grid { columns: shown.iter().map(|c| c.name.clone()).collect(), rows, count, count_exact, next, facets })
+    }
+
+    /// The most frequent values of a column in the filtered view, with their counts.
+    async fn facet(&self, c: &Column, predicate: &Expr, cores: usize) -> Result<Facet> {
+        const N: &str = "__portal_count";
+        let batches = self
+            .filtered(cores, predicate)?
+            .aggregate(vec![exprs::column(&c.name)], vec![count_of(lit(1)).alias(N)])?
+            .sort(vec![exprs::column(N).sort(false, false), exprs::column(&c.name).sort(true, false)])?
+            .limit(0, Some(FACET_SIZE + 1))?
+            .collect()
+            .await?;
+        let mut values: Vec<FacetValue> = cells::rows(&batches)?
+            .into_iter()
+            .filter_map(|mut row| {
+                let n = match row.pop()? {
+                    app::contract::Cell::Int(n) => n.max(0) as u64,
+                    _ => 0,
+                };
+                Some(FacetValue { value: row.pop()?, count: n })
+            })
+            .collect();
+        let truncated = values.len() > FACET_SIZE;
+        values.truncate(FACET_SIZE);
+        Ok(Facet { column: c.name.clone(), values, truncated })
+    }
+}

@@ -1,0 +1,33 @@
+//! Audit lines for browser and JSON-API requests: who, what, and from where.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{header, Extensions, HeaderMap};
+
+use crate::catalog::{now_ms, AuditEvent};
+use crate::Services;
+
+/// An event with the request's user agent and client address filled in.
+pub fn event(headers: &HeaderMap, extensions: &Extensions, actor: String, action: &str, status: u16) -> AuditEvent {
+    AuditEvent {
+        at: now_ms(),
+        actor,
+        action: action.into(),
+        status: i64::from(status),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(String::from),
+        client_ip: extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ..Default::default()
+    }
+}
+
+/// Writes the event; a lost audit line is logged loudly but does not undo what happened.
+pub async fn record(s: &Services, event: AuditEvent) {
+    if let Err(e) = s.catalog.record(&event).await {
+        tracing::error!(error = %e, action = %event.action, "could not write audit event");
+    }
+}
+
+pub fn actor(recipient: &str) -> String {
+    format!("recipient:{recipient}")
+}
