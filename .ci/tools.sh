@@ -46,8 +46,15 @@ if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen'
   npm install --no-audit --no-fund
 fi
 
-if ! .venv/bin/python -c 'import delta_sharing, pytest' 2>/dev/null \
-   || ! .venv/bin/pip freeze 2>/dev/null | grep -qxF "$(grep -m1 '^delta-sharing==' e2e/python/requirements.txt)"; then
+# The venv is current when every pinned requirement is installed at exactly its version.
+venv_current() {
+  local frozen
+  frozen=$(.venv/bin/pip freeze 2>/dev/null) || return 1
+  while read -r pin; do
+    grep -qixF "$pin" <<<"$frozen" || return 1
+  done < <(grep -E '^[A-Za-z0-9_.-]+==' e2e/python/requirements.txt)
+}
+if ! venv_current; then
   say "Python venv with the official delta-sharing client"
   python3 -m venv .venv
   .venv/bin/pip install -q -r e2e/python/requirements.txt

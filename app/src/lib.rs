@@ -4,6 +4,10 @@
 //! implementation behind them lives in the `server` crate and is reached through the
 //! [`backend::PortalBackend`] trait (ssr only), so the browser build never sees a data dependency.
 
+// Leptos' typed views nest deeply; the table page's types need a higher limit to compile.
+#![recursion_limit = "256"]
+
+mod components;
 pub mod contract;
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -7,7 +7,14 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use crate::pages::{activate::ActivatePage, home::HomePage, not_found::NotFound};
+use crate::components::session_bar::SessionBar;
+use crate::pages::{
+    activate::ActivatePage,
+    home::HomePage,
+    login::{LoginPage, LogoutPage},
+    not_found::NotFound,
+    table::TablePage,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -34,16 +41,21 @@ pub fn App() -> impl IntoView {
         <Title text="Partner Data Portal"/>
         <Router>
             <header class="border-b border-slate-200 bg-white">
-                <div class="mx-auto flex max-w-5xl items-center justify-between px-4 py-3">
-                    <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">
+                <div class="mx-auto flex max-w-7xl items-center justify-between gap-4 px-4 py-3">
+                    <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight text-slate-900">
+                        <span class="inline-block h-6 w-6 rounded-md bg-indigo-700" aria-hidden="true"></span>
                         "Partner Data Portal"
                     </a>
+                    <SessionBar/>
                 </div>
             </header>
-            <main class="mx-auto max-w-5xl px-4 py-8">
+            <main class="mx-auto max-w-7xl px-4 py-8">
                 // Pages that load data render fully on the server (Async) so they work without JavaScript.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/shares/:share/:schema/:table") view=TablePage ssr=SsrMode::Async/>
                     <Route path=path!("/activate/:code") view=ActivatePage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -307,8 +307,8 @@ impl TableQuery {
         self.size.unwrap_or(DEFAULT_PAGE_SIZE)
     }
 
-    /// The canonical query string (no leading `?`); `_next` only when `with_next`.
-    pub fn to_query_string(&self, with_next: bool) -> String {
+    /// The canonical query as decoded pairs; `_next` only when `with_next`.
+    pub fn pairs(&self, with_next: bool) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = self.filters.iter().map(|f| (format!("{}__{}", f.column, f.op.info().key), f.value.clone())).collect();
         if let Some(s) = &self.sort {
             pairs.push((if s.descending { "_sort_desc" } else { "_sort" }.into(), s.column.clone()));
@@ -332,7 +332,22 @@ impl TableQuery {
                 pairs.push(("_next".into(), n.clone()));
             }
         }
-        pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+        pairs
+    }
+
+    /// The canonical query string (no leading `?`); `_next` only when `with_next`.
+    pub fn to_query_string(&self, with_next: bool) -> String {
+        self.pairs(with_next).iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    }
+
+    pub fn with_filter(&self, filter: Filter) -> Self {
+        let mut q = self.first_page();
+        q.filters.push(filter);
+        q
+    }
+
+    pub fn counting_all(&self) -> Self {
+        Self { count_all: true, next: None, ..self.clone() }
     }
 
     /// `?…` for a link, or an empty string for the plain table URL.

@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::form_token::FormToken;
+use crate::components::Card;
 use crate::contract::{get_activation_state, ActivationState};
 
 #[component]
@@ -18,7 +20,7 @@ pub fn ActivatePage() -> impl IntoView {
                 match state.await {
                     Ok(state) => view! { <ActivationCard state code=code()/> }.into_any(),
                     Err(_) => view! {
-                        <Card title="Something went wrong".to_string()>
+                        <Card title="Something went wrong">
                             <p class="text-slate-600">"We could not check this link. Please try again in a minute."</p>
                         </Card>
                     }.into_any(),
@@ -42,11 +44,17 @@ fn ActivationCard(state: ActivationState, code: String) -> impl IntoView {
                 </p>
                 <p class="mt-1 text-sm text-slate-500">"The link expires at " {expires_at} " (UTC)."</p>
                 <form method="post" action=format!("/activate/{code}") class="mt-6">
+                    <FormToken/>
                     <button type="submit"
                         class="rounded-lg bg-indigo-700 px-4 py-2 font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-300">
                         "Download credential file"
                     </button>
                 </form>
+                <p class="mt-6 border-t border-slate-100 pt-4 text-slate-600">
+                    "Downloading also signs this browser in. Afterwards, "
+                    <a href="/" class="font-medium text-indigo-700 underline">"continue to your data"</a>
+                    " to browse, filter and preview your tables."
+                </p>
             </Card>
         }.into_any(),
         ActivationState::Used { recipient } => view! {
@@ -70,15 +78,5 @@ fn ActivationCard(state: ActivationState, code: String) -> impl IntoView {
                 <p class="text-slate-600">"This activation link is not valid. Check that you copied all of it."</p>
             </Card>
         }.into_any(),
-    }
-}
-
-#[component]
-fn Card(title: String, children: Children) -> impl IntoView {
-    view! {
-        <section class="mx-auto max-w-xl rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
-            <h1 class="text-2xl font-semibold">{title}</h1>
-            <div class="mt-3">{children()}</div>
-        </section>
     }
 }

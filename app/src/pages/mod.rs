@@ -1,3 +1,5 @@
 pub mod activate;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod table;

@@ -37,7 +37,7 @@ pub fn router(services: Arc<Services>) -> Router {
     let sharing = crate::sharing::router(services.clone()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
     let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).with_state(services.clone());
     let api = Router::new()
-        .route("/api/v1/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 
@@ -64,7 +64,7 @@ pub fn router(services: Arc<Services>) -> Router {
     Router::new()
         .nest("/delta-sharing", sharing)
         .merge(files)
-        .merge(api)
+        .nest("/api/v1", api)
         .merge(browser)
         .layer(TraceLayer::new_for_http())
 }

@@ -1,0 +1,36 @@
+//! The header's right side: who is signed in, and the sign-out button (a form, so it works
+//! without JavaScript and carries the form token).
+
+use leptos::prelude::*;
+
+use crate::contract::get_session;
+
+#[component]
+pub fn SessionBar() -> impl IntoView {
+    let session = Resource::new(|| (), |_| get_session());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(s) => match s.partner {
+                        Some(partner) => view! {
+                            <div class="flex items-center gap-3 text-sm">
+                                <span class="hidden text-slate-600 sm:inline">"Signed in as "<strong class="text-slate-900">{partner}</strong></span>
+                                <form method="post" action="/logout">
+                                    <input type="hidden" name="csrf" value=s.csrf/>
+                                    <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+                                        "Sign out"
+                                    </button>
+                                </form>
+                            </div>
+                        }.into_any(),
+                        None => view! {
+                            <a href="/login" class="text-sm font-medium text-indigo-700 hover:underline">"Sign in"</a>
+                        }.into_any(),
+                    },
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
