@@ -21,12 +21,13 @@ after(async () => {
   portal?.stop();
 });
 
-test('home page is styled and hydrates', async () => {
+test('anonymous visitors land on a styled sign-in page that hydrates', async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(portal.base + '/');
-  await page.getByRole('heading', { name: 'Welcome to the Partner Data Portal' }).waitFor();
+  await page.waitForURL(/\/login$/);
+  await page.getByRole('heading', { name: 'Sign in to your data' }).waitFor();
   // Tailwind's classes reached the stylesheet: the header has a white background, the body slate.
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.notEqual(bg, 'rgba(0, 0, 0, 0)');
@@ -34,7 +35,7 @@ test('home page is styled and hydrates', async () => {
   await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')));
   await page.waitForTimeout(300);
   assert.deepEqual(errors, []);
-  await page.screenshot({ path: join(screenshotDir, 'home.png'), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, 'login.png'), fullPage: true });
   await page.close();
 });
 
@@ -84,7 +85,8 @@ test('activation page fits a phone and works from the keyboard', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
   await page.screenshot({ path: join(screenshotDir, 'activation-phone.png'), fullPage: true });
-  // Tab past the header link to the button, press Enter: the download starts.
+  // Tab past the header's two links to the button, press Enter: the download starts.
+  await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Download credential file');

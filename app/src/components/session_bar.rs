@@ -7,7 +7,9 @@ use crate::contract::get_session;
 
 #[component]
 pub fn SessionBar() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
+    // Asked again on every navigation: activation and sign-in change who is signed in.
+    let location = leptos_router::hooks::use_location();
+    let session = Resource::new(move || location.pathname.get(), |_| get_session());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -55,10 +55,17 @@ fn HeaderCell(name: String, column: Option<crate::contract::ColumnView>, base: S
     let link = |q: TableQuery| format!("{base}{}", q.href_suffix());
     let item = "block px-3 py-1.5 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none";
     let faceted = query.facets.iter().any(|f| f == &name);
+    // A choice closes the menu (client-side navigation keeps the header's elements).
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move |_| {
+        if let Some(details) = menu.get() {
+            let _ = details.remove_attribute("open");
+        }
+    };
     view! {
         <th scope="col" aria-sort=aria_sort
             class=if numeric { "sticky top-0 z-10 border-b border-slate-200 bg-slate-100 px-3 py-2 text-right font-medium" } else { "sticky top-0 z-10 border-b border-slate-200 bg-slate-100 px-3 py-2 text-left font-medium" }>
-            <details class="relative inline-block text-left">
+            <details node_ref=menu class="relative inline-block text-left">
                 <summary class="cursor-pointer list-none whitespace-nowrap rounded px-1 hover:bg-slate-200 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
                     aria-label=format!("Column {name} menu")>
                     <span class="font-mono">{name.clone()}</span>
@@ -66,7 +73,7 @@ fn HeaderCell(name: String, column: Option<crate::contract::ColumnView>, base: S
                     <span class="text-indigo-700">{sorted}</span>
                     <span class="ml-1 text-xs text-slate-400" aria-hidden="true">"▾"</span>
                 </summary>
-                <div class="absolute left-0 z-20 mt-1 w-48 rounded-lg border border-slate-200 bg-white py-1 text-left text-sm font-normal shadow-lg">
+                <div on:click=close class="absolute left-0 z-20 mt-1 w-48 rounded-lg border border-slate-200 bg-white py-1 text-left text-sm font-normal shadow-lg">
                     <p class="px-3 py-1 font-mono text-xs text-slate-500">{type_name}</p>
                     {sortable.then(|| view! {
                         <a class=item href=link(query.with_sort(&name, false))>"Sort ascending"</a>
@@ -109,7 +116,7 @@ fn CellView(cell: Cell, class: Option<TypeClass>) -> impl IntoView {
             let text = display_text(&cell, class);
             let mono = !matches!(cell, Cell::Text(_));
             if text.chars().count() <= TRUNCATE_AT {
-                view! { <td class=td class:font-mono=mono>{text}</td> }.into_any()
+                view! { <td class=format!("{td} whitespace-nowrap") class:font-mono=mono>{text}</td> }.into_any()
             } else {
                 let short: String = text.chars().take(TRUNCATE_AT).collect();
                 view! {

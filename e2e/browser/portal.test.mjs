@@ -1,0 +1,262 @@
+// The partner portal in a real browser, on the demo data: activation signs in, the catalog lists
+// exactly the granted tables, and the table page filters, sorts, pages, hides and facets through
+// its URL. Screenshots of every page go to e2e/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPortal, launchBrowser, screenshotDir } from './portal.mjs';
+
+let portal;
+let browser;
+let links;
+
+before(async () => {
+  mkdirSync(screenshotDir, { recursive: true });
+  portal = await startPortal();
+  const out = portal.cli('demo');
+  links = Object.fromEntries([...out.matchAll(/^\s+(\w+) \(P\d+\): (\S+)$/gm)].map((m) => [m[1], m[2]]));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  portal?.stop();
+});
+
+const shot = (page, name) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+
+/// Polls until `check()` returns a truthy value (the page updates after client-side navigation).
+async function until(check, what, timeout = 15000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/// The grid as the partner sees it: column names and cell texts.
+async function grid(page) {
+  return page.evaluate(() => {
+    const table = document.querySelector('[data-testid=rows]');
+    if (!table) return { columns: [], rows: [] };
+    const columns = [...table.querySelectorAll('thead th summary span.font-mono')].map((s) => s.textContent.trim());
+    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));
+    return { columns, rows };
+  });
+}
+
+const column = (g, name) => g.rows.map((r) => r[g.columns.indexOf(name)]);
+const rowCount = (page) => page.getByTestId('row-count').innerText();
+
+/// A fresh `.share` profile: the CLI prints it, then the token's id on a line of its own.
+function newProfile(recipient) {
+  const out = portal.cli('token', 'create', recipient);
+  return JSON.parse(out.slice(0, out.lastIndexOf('}') + 1));
+}
+
+/// Picks `item` from the header menu of `name`.
+async function columnMenu(page, name, item) {
+  await page.getByLabel(`Column ${name} menu`).click();
+  await page.locator('th', { has: page.getByLabel(`Column ${name} menu`) }).getByRole('link', { name: item }).click();
+}
+
+async function signInWithToken(page, token) {
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('activation signs the partner in; the table page filters, sorts, pages, hides and facets', async () => {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await page.goto(links.acme_foods);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download credential file' }).click()]);
+  assert.equal(download.suggestedFilename(), 'config.share');
+  await page.getByRole('link', { name: 'continue to your data' }).click();
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  await page.getByText('Signed in as').waitFor();
+  const tables = await page.locator('main ul a').allInnerTexts();
+  assert.deepEqual(tables.sort(), ['returns', 'sales', 'stock'], 'exactly the granted tables');
+  await shot(page, 'portal-home');
+
+  // The search box narrows the list.
+  await page.getByLabel('Search tables').fill('stock');
+  await until(async () => (await page.locator('main ul a').allInnerTexts()).join() === 'stock', 'search to narrow');
+  await page.getByLabel('Search tables').fill('');
+
+  await page.getByRole('link', { name: 'sales', exact: true }).click();
+  await page.getByRole('heading', { name: 'sales', exact: true }).waitFor();
+  await page.getByText('Data dictionary · 10 columns').click();
+  await page.getByRole('rowheader', { name: /updated_at/ }).waitFor();
+  await shot(page, 'portal-table');
+  const all = await rowCount(page);
+
+  // Two filters, one after the other, through the builder.
+  await page.getByLabel('Filter 1 column').selectOption('country');
+  await page.getByLabel('Filter 1 operator').selectOption('exact');
+  await page.getByLabel('Filter 1 value').fill('DE');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/country__exact=DE/);
+  await page.getByLabel('Filter 2 column').selectOption('units');
+  await page.getByLabel('Filter 2 operator').selectOption('gt');
+  await page.getByLabel('Filter 2 value').fill('3');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/country__exact=DE&units__gt=3/);
+  await page.getByText('where country = "DE" and units > 3').waitFor();
+  let g = await grid(page);
+  assert.equal(g.rows.length, 100);
+  assert.ok(column(g, 'country').every((c) => c === 'DE'));
+  assert.ok(column(g, 'units').every((u) => Number(u) > 3));
+  assert.ok(column(g, 'partner_id').every((p) => p === 'P001'), 'only the partner’s own rows');
+  assert.notEqual(await rowCount(page), all);
+  await shot(page, 'portal-filtered');
+
+  // Sort by revenue, descending, from the column's menu.
+  await columnMenu(page, 'revenue', 'Sort descending');
+  await page.waitForURL(/_sort_desc=revenue/);
+  g = await until(async () => {
+    const g = await grid(page);
+    return g.rows.length && column(g, 'revenue').every((v, i, a) => i === 0 || Number(a[i - 1]) >= Number(v)) ? g : null;
+  }, 'rows sorted by revenue');
+  const lastOfFirstPage = Number(column(g, 'revenue').at(-1));
+  const firstPageIds = column(g, 'order_id');
+
+  await page.getByRole('link', { name: 'Next page →' }).click();
+  await page.waitForURL(/_next=/);
+  g = await until(async () => {
+    const g = await grid(page);
+    return g.rows.length && column(g, 'order_id')[0] !== firstPageIds[0] ? g : null;
+  }, 'the second page');
+  assert.ok(Number(column(g, 'revenue')[0]) <= lastOfFirstPage, 'page 2 continues the order');
+  assert.ok(column(g, 'order_id').every((id) => !firstPageIds.includes(id)), 'pages do not overlap');
+  assert.ok(column(g, 'country').every((c) => c === 'DE'), 'filters kept across pages');
+
+  // Hide a column.
+  await columnMenu(page, 'sku', 'Hide this column');
+  await page.waitForURL(/_nocol=sku/);
+  g = await until(async () => {
+    const g = await grid(page);
+    return g.columns.length && !g.columns.includes('sku') ? g : null;
+  }, 'sku to disappear');
+  assert.equal(await page.locator('details[open]').count(), 0, 'the menu closed after the choice');
+  assert.ok(g.columns.includes('product'));
+
+  // Facet by product, then toggle one value on and off.
+  await columnMenu(page, 'product', 'Facet by this');
+  await page.waitForURL(/_facet=product/);
+  const facet = page.getByRole('region', { name: 'Facet product' });
+  await facet.waitFor();
+  await shot(page, 'portal-facet');
+  const first = facet.getByRole('link').nth(1);
+  const [value, count] = (await first.innerText()).split('\n').map((s) => s.trim());
+  const before = await rowCount(page);
+  await first.click();
+  await page.waitForURL(/product__exact=/);
+  await until(async () => (await rowCount(page)) !== before, 'the count to follow the facet');
+  assert.equal(await rowCount(page), `${count} row${count === '1' ? '' : 's'}`);
+  g = await grid(page);
+  assert.ok(column(g, 'product').every((p) => p === value));
+  await facet.getByRole('link', { name: `✓ ${value}` }).click();
+  await until(async () => !page.url().includes('product__exact'), 'the facet value to toggle off');
+  await until(async () => (await rowCount(page)) === before, 'the count to come back');
+  await shot(page, 'portal-facet-toggled');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('token sign-in comes back to the page asked for; file sign-in; sign-out', async () => {
+  const profile = newProfile('nordic_goods');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const tablePath = '/shares/wholesale/commerce/sales?country__exact=SE';
+  await page.goto(portal.base + tablePath);
+  await page.waitForURL(/\/login\?next=/);
+  await page.getByRole('heading', { name: 'Sign in to your data' }).waitFor();
+  await shot(page, 'portal-login');
+
+  await signInWithToken(page, 'dss_wrong');
+  await page.getByText('That access token is not valid').waitFor();
+  assert.ok(!page.url().includes('dss_'), 'tokens never travel in URLs');
+  await shot(page, 'portal-login-error');
+
+  await signInWithToken(page, profile.bearerToken);
+  await page.waitForURL(portal.base + tablePath);
+  const g = await grid(page);
+  assert.ok(g.rows.length > 0 && column(g, 'partner_id').every((p) => p === 'P002'), 'nordic sees only its rows');
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'portal_session');
+  assert.ok(session.httpOnly && session.sameSite === 'Lax');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+  await page.goto(portal.base + '/');
+  await page.waitForURL(/\/login/);
+
+  // The credential file works as well as the token.
+  const file = join(portal.dataDir, 'config.share');
+  writeFileSync(file, JSON.stringify(profile));
+  await page.getByLabel('Credential file').setInputFiles(file);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  await context.close();
+});
+
+test("a recipient cannot open another recipient's table", async () => {
+  const profile = newProfile('nordic_goods');
+  const page = await browser.newPage();
+  await page.goto(portal.base + '/login');
+  await signInWithToken(page, profile.bearerToken);
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  // partner_program is granted to acme_foods only: same page as a table that does not exist.
+  const resp = await page.goto(portal.base + '/shares/partner_program/analytics/returns');
+  assert.equal(resp.status(), 404);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  await shot(page, 'portal-not-granted');
+  const missing = await page.goto(portal.base + '/shares/nope/nope/nope');
+  assert.equal(missing.status(), 404);
+  await page.close();
+});
+
+test('the core flow works without JavaScript', async () => {
+  const profile = newProfile('acme_foods');
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(portal.base + '/login');
+  await signInWithToken(page, profile.bearerToken);
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  await page.getByRole('link', { name: 'sales', exact: true }).click();
+  await page.getByLabel('Filter 1 column').selectOption('units');
+  await page.getByLabel('Filter 1 operator').selectOption('gte');
+  await page.getByLabel('Filter 1 value').fill('twenty');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  // A bad value is explained beside its filter, with a 400.
+  await page.getByText('expected a whole number like 42, got `twenty`').waitFor();
+  await shot(page, 'portal-bad-filter');
+  await page.getByLabel('Filter 1 value').fill('20');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/units__gte=20/);
+  const g = await grid(page);
+  assert.ok(g.rows.length > 0 && column(g, 'units').every((u) => Number(u) >= 20));
+  await context.close();
+});
+
+test('the table page fits a phone', async () => {
+  const profile = newProfile('acme_foods');
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(portal.base + '/login');
+  await signInWithToken(page, profile.bearerToken);
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  await page.goto(portal.base + '/shares/wholesale/commerce/sales');
+  await page.getByRole('heading', { name: 'sales', exact: true }).waitFor();
+  // The grid scrolls sideways inside its box; the page itself does not.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+  await shot(page, 'portal-table-phone');
+  await context.close();
+});
