@@ -59,6 +59,14 @@ class Portal:
         done = self.cli("token", "create", recipient, "--profile", str(path), *extra)
         return path, done.stdout.strip().splitlines()[-1]
 
+    def activate(self, link, session=None):
+        """Presses the activation page's button as a browser does: the page's form token goes
+        with the POST (the form is protected against cross-site requests)."""
+        session = session or requests.Session()
+        page = session.get(link)
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        return session.post(link, data={"csrf": token.group(1) if token else ""})
+
     def token_of(self, profile_path):
         return json.loads(Path(profile_path).read_text())["bearerToken"]
 

@@ -107,7 +107,7 @@ def test_activation_link_round_trip(portal, tmp_path):
     assert page.status_code == 200 and "nordic_goods" in page.text and "Download credential file" in page.text
     # A GET (mail scanner, chat preview) does not spend the link.
     assert requests.get(link).status_code == 200
-    first = requests.post(link)
+    first = portal.activate(link)
     assert first.status_code == 200
     assert "config.share" in first.headers["content-disposition"]
     profile = first.json()
@@ -116,7 +116,7 @@ def test_activation_link_round_trip(portal, tmp_path):
     path.write_text(json.dumps(profile))
     df = delta_sharing.load_as_pandas(f"{path}#connected_retail.retail.stock")
     assert set(df["partner_id"]) == {"P002"}
-    second = requests.post(link)
+    second = portal.activate(link)
     assert second.status_code == 410
     used = requests.get(link)
     assert used.status_code == 410 and "already used" in used.text
@@ -125,8 +125,11 @@ def test_activation_link_round_trip(portal, tmp_path):
 
 def test_demo_links_work_once(portal):
     link = portal.activation_links["acme_foods"]
-    assert requests.post(link).status_code == 200
-    assert requests.post(link).status_code == 410
+    # Without the page's form token (a cross-site POST) nothing happens and the link survives.
+    forged = requests.post(link)
+    assert forged.status_code == 403
+    assert portal.activate(link).status_code == 200
+    assert portal.activate(link).status_code == 410
 
 
 def test_delta_format_path_reads_the_same_rows(acme_profile):

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::audit;
 use super::signin::read_fields;
+use crate::auth::credentials::LinkState;
 use crate::auth::{forms, Caller};
 use crate::error::PortalError;
 use crate::Services;
@@ -17,7 +18,14 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
     let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
     let fields = read_fields(req).await.unwrap_or_default();
     let result = async {
-        forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
+        if let Err(forged) = forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str)) {
+            // A spent or unknown link says so; only a live link needs the page's own form.
+            return Err(match s.credentials.link_state(&code).await? {
+                LinkState::Ready { .. } => forged,
+                LinkState::Used(_) | LinkState::Expired(_) => PortalError::Gone("this activation link was already used or has expired".into()),
+                LinkState::Unknown => PortalError::NotFound("this activation link does not exist".into()),
+            });
+        }
         let (recipient, issued) = s.credentials.redeem(&code).await?;
         // The activating browser is signed in too, on the token it just received.
         let caller = Caller { recipient: recipient.clone(), token_id: issued.record.id.clone() };
