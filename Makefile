@@ -30,7 +30,7 @@ run: build
 test: build-debug test-rust test-python test-browser
 
 test-rust:
-	cargo test -p server --quiet
+	cargo test -p server -p app --features app/ssr --quiet
 
 test-python:
 	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site $(PYTEST) e2e/python -q

@@ -2,7 +2,7 @@
 //! models, two recipients with `partner_id`s, and their activation links. Idempotent: what
 //! exists is kept, what is missing is created.
 
-mod data;
+pub(crate) mod data;
 
 use crate::cli::{add_table, audit};
 use crate::error::{PortalError, Result};

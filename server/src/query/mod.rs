@@ -8,6 +8,8 @@ mod cells;
 mod count;
 mod cursor;
 mod exprs;
+#[cfg(test)]
+mod tests;
 mod values;
 
 use std::sync::Arc;
