@@ -24,7 +24,8 @@ run: build
 	@echo
 	@echo "Partner Data Portal: http://$(PORTAL_ADDR)/"
 	@echo "Delta Sharing endpoint: http://$(PORTAL_ADDR)/delta-sharing"
-	@echo "Open an activation link above to download a partner's credential file."
+	@echo "Open an activation link above: it downloads the partner's credential file and signs"
+	@echo "the browser in to the portal (browse, filter, facet and page through the partner's tables)."
 	@./target/release/portal serve
 
 test: build-debug test-rust test-python test-browser

@@ -110,6 +110,16 @@ def test_sorted_pages_cover_the_view_exactly_once(portal, acme, sales_p001):
     assert revenues == sorted(revenues, reverse=True)
 
 
+def test_facets_count_the_filtered_view(portal, acme, sales_p001):
+    body = ok(rows(portal, acme, "units__gt=3&_facet=country&_size=1"))
+    [facet] = body["facets"]
+    want = sales_p001[sales_p001.units > 3].country.value_counts(dropna=False)
+    got = {v["value"]: v["count"] for v in facet["values"]}
+    assert got == {(None if pd.isna(k) else k): int(n) for k, n in want.items()}
+    counts = [v["count"] for v in facet["values"]]
+    assert counts == sorted(counts, reverse=True)
+
+
 def test_columns_chosen_and_hidden(portal, acme):
     body = ok(rows(portal, acme, "_col=units&_col=order_id&_size=2"))
     assert [c["name"] for c in body["columns"]] == ["units", "order_id"]

@@ -42,7 +42,7 @@ fn ActivationCard(state: ActivationState, code: String) -> impl IntoView {
                 <p class="mt-2 font-medium text-amber-700">
                     "The file can be downloaded only once. Store it somewhere safe."
                 </p>
-                <p class="mt-1 text-sm text-slate-500">"The link expires at " {expires_at} " (UTC)."</p>
+                <p class="mt-1 text-sm text-slate-500">"The link expires at " {expires_at} "."</p>
                 <form method="post" action=format!("/activate/{code}") class="mt-6">
                     <FormToken/>
                     <button type="submit"

@@ -206,7 +206,12 @@ impl Run<'_> {
 
     /// A DataFrame of the scoped, filtered table in a fresh session of `partitions` streams.
     fn filtered(&self, partitions: usize, predicate: &Expr) -> Result<DataFrame> {
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        // Evaluate filters while decoding parquet (late materialization): a selective filter then
+        // decodes the other columns only for the rows it keeps.
+        config.options_mut().execution.parquet.pushdown_filters = true;
+        config.options_mut().execution.parquet.reorder_filters = true;
+        let ctx = SessionContext::new_with_config(config);
         self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::Internal(e.to_string()))?;
         Ok(ctx.read_table(self.provider.clone())?.filter(predicate.clone())?)
     }

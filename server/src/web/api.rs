@@ -36,6 +36,14 @@ pub async fn rows(State(s): State<Arc<Services>>, Path((share, schema, table)): 
             q.next = Some(n.clone());
             format!("{}/api/v1{}/rows{}", s.settings.public_url, api_path(&share, &schema, &table), q.href_suffix())
         });
+        let facets: Vec<_> = grid
+            .facets
+            .iter()
+            .map(|f| {
+                let values: Vec<_> = f.values.iter().map(|v| json!({ "value": v.value.to_json(), "count": v.count })).collect();
+                json!({ "column": f.column, "values": values, "truncated": f.truncated })
+            })
+            .collect();
         let n = rows.len();
         let body = json!({
             "columns": columns,
@@ -46,6 +54,7 @@ pub async fn rows(State(s): State<Arc<Services>>, Path((share, schema, table)): 
             "next_url": next_url,
             "filters_description": outcome.description,
             "version": outcome.meta.version,
+            "facets": facets,
         });
         Ok((body, n))
     }

@@ -52,7 +52,7 @@ impl PortalBackend for UiBackend {
             "could not check the link".to_string()
         })?;
         Ok(match state {
-            LinkState::Ready { recipient, expires_at } => ActivationState::Ready { recipient: recipient.name, expires_at: readable_utc(expires_at) },
+            LinkState::Ready { recipient, expires_at } => ActivationState::Ready { recipient: recipient.name, expires_at: query::readable_utc(expires_at) },
             LinkState::Used(r) => ActivationState::Used { recipient: r.name },
             LinkState::Expired(r) => ActivationState::Expired { recipient: r.name },
             LinkState::Unknown => ActivationState::Unknown,
@@ -94,9 +94,4 @@ impl PortalBackend for UiBackend {
         })
         .await
     }
-}
-
-/// `24 Nov 2026, 10:12` — the page adds "(UTC)".
-fn readable_utc(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|t| t.format("%-d %b %Y, %H:%M").to_string()).unwrap_or_default()
 }

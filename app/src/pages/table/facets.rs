@@ -5,10 +5,10 @@ use leptos::prelude::*;
 
 use crate::components::thousands;
 use crate::contract::grammar::{Filter, Op, TableQuery};
-use crate::contract::{Cell, Facet, TableMeta};
+use crate::contract::{Cell, Facet};
 
 #[component]
-pub fn Facets(meta: TableMeta, base: String, query: TableQuery, facets: Vec<Facet>) -> impl IntoView {
+pub fn Facets(base: String, query: TableQuery, facets: Vec<Facet>) -> impl IntoView {
     if facets.is_empty() {
         return ().into_any();
     }
@@ -16,7 +16,6 @@ pub fn Facets(meta: TableMeta, base: String, query: TableQuery, facets: Vec<Face
         <div class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
             {facets.into_iter().map(|facet| {
                 let close = format!("{base}{}", query.toggling_facet(&facet.column).href_suffix());
-                let class = meta.class_of(&facet.column);
                 view! {
                     <section class="rounded-xl border border-slate-200 bg-white p-3 shadow-sm" aria-label=format!("Facet {}", facet.column)>
                         <div class="flex items-center justify-between">
@@ -27,7 +26,7 @@ pub fn Facets(meta: TableMeta, base: String, query: TableQuery, facets: Vec<Face
                             {facet.values.into_iter().map(|v| {
                                 let (label, href, selected) = match v.value.filter_text() {
                                     Some(text) => {
-                                        let shown = super::grid::display_text(&v.value, class);
+                                        let shown = super::grid::display_text(&v.value);
                                         let selected = query.has_exact(&facet.column, &text);
                                         (shown, format!("{base}{}", query.toggling_exact(&facet.column, &text).href_suffix()), selected)
                                     }

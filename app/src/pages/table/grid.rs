@@ -12,7 +12,6 @@ const TRUNCATE_AT: usize = 80;
 
 #[component]
 pub fn RowsTable(meta: TableMeta, base: String, query: TableQuery, grid: Grid) -> impl IntoView {
-    let classes: Vec<Option<TypeClass>> = grid.columns.iter().map(|c| meta.class_of(c)).collect();
     view! {
         <div class="max-h-[70vh] overflow-auto rounded-xl border border-slate-200 bg-white shadow-sm" tabindex="0" aria-label="Rows">
             <table class="min-w-full border-separate border-spacing-0 text-sm" data-testid="rows">
@@ -25,13 +24,10 @@ pub fn RowsTable(meta: TableMeta, base: String, query: TableQuery, grid: Grid) -
                     </tr>
                 </thead>
                 <tbody>
-                    {grid.rows.into_iter().map(|row| {
-                        let classes = classes.clone();
-                        view! {
-                            <tr class="odd:bg-white even:bg-slate-50/60 hover:bg-indigo-50/40">
-                                {row.into_iter().zip(classes).map(|(cell, class)| view! { <CellView cell class/> }).collect_view()}
-                            </tr>
-                        }
+                    {grid.rows.into_iter().map(|row| view! {
+                        <tr class="odd:bg-white even:bg-slate-50/60 hover:bg-indigo-50/40">
+                            {row.into_iter().map(|cell| view! { <CellView cell/> }).collect_view()}
+                        </tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -88,7 +84,7 @@ fn HeaderCell(name: String, column: Option<crate::contract::ColumnView>, base: S
 }
 
 /// A cell's text as shown: timestamps without the `T`/`Z` (the header names the zone).
-pub fn display_text(cell: &Cell, _class: Option<TypeClass>) -> String {
+pub fn display_text(cell: &Cell) -> String {
     match cell {
         Cell::Null => "null".into(),
         Cell::Timestamp(t) => t.replacen('T', " ", 1).trim_end_matches('Z').to_string(),
@@ -97,7 +93,7 @@ pub fn display_text(cell: &Cell, _class: Option<TypeClass>) -> String {
 }
 
 #[component]
-fn CellView(cell: Cell, class: Option<TypeClass>) -> impl IntoView {
+fn CellView(cell: Cell) -> impl IntoView {
     let td = "border-b border-slate-100 px-3 py-1.5 align-top";
     match &cell {
         Cell::Null => view! {
@@ -107,13 +103,13 @@ fn CellView(cell: Cell, class: Option<TypeClass>) -> impl IntoView {
             <td class=td><span class="text-xs text-slate-400" title="empty text">"(empty)"</span></td>
         }.into_any(),
         Cell::Int(_) | Cell::Float(_) | Cell::Decimal(_) => view! {
-            <td class=format!("{td} whitespace-nowrap text-right tabular-nums")>{display_text(&cell, class)}</td>
+            <td class=format!("{td} whitespace-nowrap text-right tabular-nums")>{display_text(&cell)}</td>
         }.into_any(),
         Cell::Date(_) | Cell::Timestamp(_) | Cell::Bool(_) => view! {
-            <td class=format!("{td} whitespace-nowrap tabular-nums")>{display_text(&cell, class)}</td>
+            <td class=format!("{td} whitespace-nowrap tabular-nums")>{display_text(&cell)}</td>
         }.into_any(),
         Cell::Text(_) | Cell::Json(_) | Cell::Binary(_) => {
-            let text = display_text(&cell, class);
+            let text = display_text(&cell);
             let mono = !matches!(cell, Cell::Text(_));
             if text.chars().count() <= TRUNCATE_AT {
                 view! { <td class=format!("{td} whitespace-nowrap") class:font-mono=mono>{text}</td> }.into_any()

@@ -114,7 +114,7 @@ fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, de
             {count_all}
             {show_all.map(|href| view! { <a href=href class="text-sm text-indigo-700 hover:underline">"Show all columns"</a> })}
         </div>
-        <facets::Facets meta=meta.clone() base=base.clone() query=query.clone() facets=grid.facets.clone()/>
+        <facets::Facets base=base.clone() query=query.clone() facets=grid.facets.clone()/>
         {if empty {
             view! {
                 <div class="rounded-xl border border-dashed border-slate-300 bg-white p-8 text-center text-slate-600">
