@@ -93,6 +93,7 @@ test('activation signs the partner in; the table page filters, sorts, pages, hid
   await page.getByRole('heading', { name: 'sales', exact: true }).waitFor();
   await page.getByText('Data dictionary · 10 columns').click();
   await page.getByRole('rowheader', { name: /updated_at/ }).waitFor();
+  await page.getByText('Units sold; 0 for a cancelled line').waitFor();
   await shot(page, 'portal-table');
   const all = await rowCount(page);
 

@@ -40,6 +40,8 @@ def test_unfiltered_count_comes_from_stats_and_is_scoped(portal, acme, sales_p00
     assert body["count"] == len(sales_p001) and body["count_exact"] is True
     assert [c["name"] for c in body["columns"]][:3] == ["partner_id", "order_id", "order_date"]
     assert {c["type"] for c in body["columns"]} >= {"string", "long", "double", "date", "timestamp"}
+    units = next(c for c in body["columns"] if c["name"] == "units")
+    assert units["comment"] == "Units sold; 0 for a cancelled line" and units["nullable"] is False
     assert len(body["rows"]) == 5 and body["next"] and body["filters_description"] == ""
     first = body["rows"][0]
     assert isinstance(first[6], int) and isinstance(first[8], float)  # units, revenue stay numbers

@@ -1,5 +1,6 @@
 //! Deterministic, realistic demo data written as Delta tables with `deltalake`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -107,6 +108,11 @@ fn utc_micros() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
+/// A column with the comment partners read in the portal's data dictionary.
+fn described(name: &str, data_type: DataType, nullable: bool, comment: &str) -> Field {
+    Field::new(name, data_type, nullable).with_metadata(HashMap::from([("comment".to_string(), comment.to_string())]))
+}
+
 fn batch(fields: Vec<Field>, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("demo columns match their schema")
 }
@@ -127,7 +133,8 @@ fn sales(rows_per_partner: usize, seed: u64, first_day: i64) -> RecordBatch {
         order.push(format!("SO-{seed:02}-{i:07}"));
         date.push(day(d));
         sku.push(code);
-        product.push(name);
+        // About one line in fifty is a delisted article without a name.
+        product.push(if rng.gen_ratio(1, 50) { None } else { Some(name) });
         country.push(COUNTRIES[rng.gen_range(0..COUNTRIES.len())]);
         units.push(u);
         price.push(unit_price);
@@ -136,16 +143,16 @@ fn sales(rows_per_partner: usize, seed: u64, first_day: i64) -> RecordBatch {
     }
     batch(
         vec![
-            Field::new("partner_id", DataType::Utf8, false),
-            Field::new("order_id", DataType::Utf8, false),
-            Field::new("order_date", DataType::Date32, false),
-            Field::new("sku", DataType::Utf8, false),
-            Field::new("product", DataType::Utf8, true),
-            Field::new("country", DataType::Utf8, true),
-            Field::new("units", DataType::Int64, false),
-            Field::new("unit_price", DataType::Float64, true),
-            Field::new("revenue", DataType::Float64, true),
-            Field::new("updated_at", utc_micros(), true),
+            described("partner_id", DataType::Utf8, false, "Partner the line belongs to (your id)"),
+            described("order_id", DataType::Utf8, false, "Order number; one order has several lines"),
+            described("order_date", DataType::Date32, false, "Day the order was placed"),
+            described("sku", DataType::Utf8, false, "Our article number (text: keep the leading zeros)"),
+            described("product", DataType::Utf8, true, "Product name as on the shelf; empty when the article was delisted"),
+            described("country", DataType::Utf8, true, "Country of the store or webshop (ISO 3166 code)"),
+            described("units", DataType::Int64, false, "Units sold; 0 for a cancelled line"),
+            described("unit_price", DataType::Float64, true, "Price per unit in EUR, VAT excluded"),
+            described("revenue", DataType::Float64, true, "units × unit_price, in EUR"),
+            described("updated_at", utc_micros(), true, "When the line was last changed (UTC)"),
         ],
         vec![
             Arc::new(StringArray::from(partner)),
@@ -178,11 +185,11 @@ fn stock(seed: u64) -> RecordBatch {
     }
     batch(
         vec![
-            Field::new("partner_id", DataType::Utf8, false),
-            Field::new("sku", DataType::Utf8, false),
-            Field::new("warehouse", DataType::Utf8, false),
-            Field::new("on_hand", DataType::Int64, false),
-            Field::new("snapshot_date", DataType::Date32, false),
+            described("partner_id", DataType::Utf8, false, "Partner the stock belongs to (your id)"),
+            described("sku", DataType::Utf8, false, "Our article number"),
+            described("warehouse", DataType::Utf8, false, "Warehouse holding the units"),
+            described("on_hand", DataType::Int64, false, "Units on hand at the snapshot"),
+            described("snapshot_date", DataType::Date32, false, "Day of the stock count"),
         ],
         vec![
             Arc::new(StringArray::from(partner)),
@@ -209,13 +216,13 @@ fn returns(seed: u64, batch_no: usize) -> RecordBatch {
     }
     batch(
         vec![
-            Field::new("partner_id", DataType::Utf8, false),
-            Field::new("return_id", DataType::Utf8, false),
-            Field::new("order_id", DataType::Utf8, false),
-            Field::new("sku", DataType::Utf8, false),
-            Field::new("reason", DataType::Utf8, true),
-            Field::new("units", DataType::Int64, false),
-            Field::new("returned_at", utc_micros(), true),
+            described("partner_id", DataType::Utf8, false, "Partner the return belongs to (your id)"),
+            described("return_id", DataType::Utf8, false, "Return number"),
+            described("order_id", DataType::Utf8, false, "Order the returned units came from"),
+            described("sku", DataType::Utf8, false, "Our article number"),
+            described("reason", DataType::Utf8, true, "Reason the customer gave"),
+            described("units", DataType::Int64, false, "Units returned"),
+            described("returned_at", utc_micros(), true, "When the return was booked (UTC)"),
         ],
         vec![
             Arc::new(StringArray::from(partner)),

@@ -27,7 +27,12 @@ pub async fn rows(State(s): State<Arc<Services>>, Path((share, schema, table)): 
             .iter()
             .map(|name| {
                 let c = outcome.meta.column(name);
-                json!({ "name": name, "type": c.map(|c| c.type_name.as_str()).unwrap_or_default() })
+                json!({
+                    "name": name,
+                    "type": c.map(|c| c.type_name.as_str()).unwrap_or_default(),
+                    "nullable": c.is_none_or(|c| c.nullable),
+                    "comment": c.and_then(|c| c.comment.as_deref()),
+                })
             })
             .collect();
         let rows: Vec<Vec<serde_json::Value>> = grid.rows.iter().map(|r| r.iter().map(|c| c.to_json()).collect()).collect();
