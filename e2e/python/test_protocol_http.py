@@ -291,3 +291,4 @@ def test_framework_errors_are_protocol_json(wide, portal):
     bad = wide.get(portal.endpoint + "/shares/%FF%FE")
     assert bad.status_code in (400, 404) and set(bad.json()) == {"errorCode", "message"}
     assert_error(wide.get(url(portal, "/no/such/endpoint")), 404)
+
