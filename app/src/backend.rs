@@ -51,7 +51,8 @@ pub fn answer<T>(request: &Parts, loaded: &Loaded<T>) {
     match loaded {
         Loaded::Ready(_) => {}
         Loaded::NotFound(_) => set_status(crate::contract::http_status::NOT_FOUND),
-        Loaded::Failed(_) => set_status(500),
+        Loaded::Failed { status, .. } => set_status(*status),
+        Loaded::Redirect(to) => leptos_axum::redirect(to),
         Loaded::SignedOut => {
             // A page request comes back to itself; a server-function call (client-side
             // navigation) has no page URL of its own.

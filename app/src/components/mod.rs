@@ -43,6 +43,10 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
 pub fn not_ready<T>(loaded: Loaded<T>) -> AnyView {
     match loaded {
         Loaded::Ready(_) => ().into_any(),
+        Loaded::Redirect(to) => view! {
+            <p class="text-slate-600">"Opening " <a class="underline" href=to.clone()>{to.clone()}</a> "…"</p>
+        }
+        .into_any(),
         Loaded::SignedOut => view! {
             <Card title="Please sign in">
                 <p class="text-slate-600">"Your session has ended."</p>
@@ -57,7 +61,7 @@ pub fn not_ready<T>(loaded: Loaded<T>) -> AnyView {
             </Card>
         }
         .into_any(),
-        Loaded::Failed(message) => view! {
+        Loaded::Failed { message, .. } => view! {
             <Card title="Something went wrong">
                 <p class="text-slate-600">{message}</p>
             </Card>

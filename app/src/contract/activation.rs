@@ -33,7 +33,6 @@ pub async fn get_activation_state(code: String) -> Result<ActivationState, Serve
 /// Status codes the pages set, kept as plain numbers so the contract stays free of `http`.
 pub mod http_status {
     pub const OK: u16 = 200;
-    pub const BAD_REQUEST: u16 = 400;
     pub const NOT_FOUND: u16 = 404;
     pub const GONE: u16 = 410;
 }

@@ -249,15 +249,11 @@ impl TableQuery {
                         q.sort = Some(Sort { column: value.to_string(), descending: key == "_sort_desc" });
                     }
                 }
-                "_col" => q.columns.push(value.to_string()),
-                "_nocol" => q.hidden.push(value.to_string()),
+                "_col" => push_once(&mut q.columns, value),
+                "_nocol" => push_once(&mut q.hidden, value),
                 "_size" => q.size = Some(parse_size(value)?),
                 "_next" => q.next = Some(value.to_string()).filter(|v| !v.is_empty()),
-                "_facet" => {
-                    if !q.facets.iter().any(|f| f == value) && !value.is_empty() {
-                        q.facets.push(value.to_string());
-                    }
-                }
+                "_facet" => push_once(&mut q.facets, value),
                 "_version" if !value.is_empty() => {
                     let v = value.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
                         GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`"))
@@ -270,7 +266,9 @@ impl TableQuery {
                 "_filter_column" => form_columns.push(value.to_string()),
                 "_filter_op" => form_ops.push(value.to_string()),
                 "_filter_value" => form_values.push(value.to_string()),
-                _ if key.starts_with("_filter_") => {}
+                // Special arguments this portal does not know (Datasette's `_search`, `_shape`…) are
+                // ignored, as Datasette does; a column starting with `_` is filtered with `__exact`.
+                _ if key.starts_with('_') && !key.contains("__") => {}
                 _ => q.filters.push(parse_filter(key, value)),
             }
         }
@@ -457,6 +455,12 @@ impl TableQuery {
     }
 }
 
+fn push_once(list: &mut Vec<String>, value: &str) {
+    if !value.is_empty() && !list.iter().any(|v| v == value) {
+        list.push(value.to_string());
+    }
+}
+
 fn parse_filter(key: &str, value: &str) -> Filter {
     // The last `__` splits column and operator, when what follows is an operator; column names
     // may themselves contain `__`.
@@ -551,7 +555,8 @@ mod tests {
 
     #[test]
     fn special_arguments() {
-        let q = TableQuery::parse_query_string("_sort_desc=units&_col=a&_col=b&_nocol=c&_size=max&_facet=country&_version=2&_next=abc&_count=all").unwrap();
+        let q = TableQuery::parse_query_string("_sort_desc=units&_col=a&_col=b&_col=a&_nocol=c&_size=max&_facet=country&_version=2&_next=abc&_count=all&_search=x&_shape=array").unwrap();
+        assert!(q.filters.is_empty(), "unknown special arguments are ignored");
         assert_eq!(q.sort, Some(Sort { column: "units".into(), descending: true }));
         assert_eq!((q.columns.len(), q.hidden.len(), q.size, q.facets.len()), (2, 1, Some(1000), 1));
         assert_eq!((q.as_of.clone(), q.next.as_deref(), q.count_all), (AsOf::Version(2), Some("abc"), true));

@@ -28,13 +28,8 @@ pub async fn get_table_view(share: String, schema: String, table: String, query:
     let (backend, request) = crate::backend::current_request()?;
     let loaded = backend.table_view(&request, &share, &schema, &table, &query).await;
     crate::backend::answer(&request, &loaded);
-    if let Loaded::Ready(view) = &loaded {
-        if view.query.from_form {
-            // The filter builder's form: show the canonical, bookmarkable URL instead.
-            leptos_axum::redirect(&format!("{}{}", view.meta.href(), view.query.href_suffix()));
-        } else if view.grid.is_err() {
-            crate::backend::set_status(super::http_status::BAD_REQUEST);
-        }
+    if let Loaded::Ready(TableView { grid: Err(problem), .. }) = &loaded {
+        crate::backend::set_status(problem.status);
     }
     Ok(loaded)
 }

@@ -12,8 +12,11 @@ pub enum Loaded<T> {
     SignedOut,
     /// Unknown or not granted; the two read the same.
     NotFound(String),
-    /// Something the partner cannot fix; already logged on the server.
-    Failed(String),
+    /// The page cannot be shown; `status` is its HTTP status (4xx: the request, 5xx: ours,
+    /// already logged on the server).
+    Failed { status: u16, message: String },
+    /// The request is answered at another address (the filter form's canonical URL).
+    Redirect(String),
 }
 
 /// The signed-in partner (if any) and the token every form of this browser must carry.
@@ -201,6 +204,8 @@ pub struct Grid {
 pub struct Problem {
     pub message: String,
     pub column: Option<String>,
+    /// The HTTP status the page answers with (400 for a bad view, 5xx for our faults).
+    pub status: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

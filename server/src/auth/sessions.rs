@@ -31,6 +31,15 @@ impl Sessions {
         Ok(secret)
     }
 
+    /// Opens a session and ends the one the browser held before (signing in again, or activating
+    /// another credential, must not leave the old session alive).
+    pub async fn replace(&self, old: Option<&str>, caller: &Caller) -> Result<String> {
+        if let Some(old) = old {
+            self.close(old).await?;
+        }
+        self.open(caller).await
+    }
+
     /// The caller behind a session cookie: 401 when unknown, expired, or when the token it was
     /// opened with is no longer active.
     pub async fn resume(&self, secret: &str) -> Result<Caller> {
@@ -119,6 +128,11 @@ mod tests {
         let secret = sessions.open(&caller).await.unwrap();
         sessions.close(&secret).await.unwrap();
         assert_eq!(sessions.resume(&secret).await.unwrap_err().status(), 401);
+
+        let first = sessions.open(&caller).await.unwrap();
+        let second = sessions.replace(Some(&first), &caller).await.unwrap();
+        assert!(sessions.resume(&first).await.is_err());
+        assert_eq!(sessions.resume(&second).await.unwrap().recipient.name, "acme");
 
         let expired = Sessions::new(catalog, 0, false);
         let secret = expired.open(&caller).await.unwrap();

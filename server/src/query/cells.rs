@@ -43,7 +43,7 @@ pub fn column(array: &ArrayRef) -> Result<Vec<Cell>> {
             let a = to(array, &DataType::Date32)?;
             let a = a.as_primitive::<Date32Type>();
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-            each(&|i| Cell::Date((epoch + chrono::Duration::days(i64::from(a.value(i)))).to_string()))
+            each(&|i| epoch.checked_add_signed(chrono::Duration::days(i64::from(a.value(i)))).map_or(Cell::Null, |d| Cell::Date(d.to_string())))
         }
         DataType::Timestamp(_, zone) => {
             let a = to(array, &DataType::Timestamp(TimeUnit::Microsecond, zone.clone()))?;

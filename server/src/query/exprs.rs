@@ -4,7 +4,8 @@
 use app::contract::grammar::{Filter, Op, TypeClass};
 use deltalake::datafusion::common::Column as ColumnRef;
 use deltalake::datafusion::logical_expr::expr::Like;
-use deltalake::datafusion::prelude::{lit, Expr};
+use deltalake::arrow::datatypes::DataType;
+use deltalake::datafusion::prelude::{cast, lit, Expr};
 
 use super::values::{parse_date, scalar};
 use super::Column;
@@ -72,22 +73,24 @@ fn on_day(col: Expr, c: &Column, value: &str) -> Result<Expr> {
     }
     let day = parse_date(value.trim())
         .ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date` expects a date like 2026-01-31, got `{value}`", c.name)))?;
+    let next_day = day
+        .checked_add_days(chrono::Days::new(1))
+        .ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date`: `{value}` is out of range", c.name)))?;
     let start = scalar(c, &day.to_string())?;
-    let end = scalar(c, &(day + chrono::Days::new(1)).to_string())?;
+    let end = scalar(c, &next_day.to_string())?;
     Ok(col.clone().gt_eq(lit(start)).and(col.lt(lit(end))))
 }
 
-/// The recipient's row scope as a filter on the scope's partition column. The decision of what
-/// the scope is comes from [`crate::auth::Access`]; this only states it for DataFusion.
+/// The recipient's row scope as a filter on the scope's partition column. What the scope is comes
+/// from [`crate::auth::Access`]; this states it for DataFusion with the same meaning as
+/// [`RowScope::allows`]: the partition value, as text, equals the property exactly.
 pub fn scope(scope: &RowScope, columns: &[Column]) -> Expr {
     match scope {
         RowScope::All => lit(true),
         RowScope::PartitionEquals { value: None, .. } => lit(false),
         RowScope::PartitionEquals { column: name, value: Some(v) } => match columns.iter().find(|c| &c.name == name) {
-            Some(c) => match scalar(c, v) {
-                Ok(value) => column(name).eq(lit(value)),
-                Err(_) => lit(false),
-            },
+            Some(c) if c.class == TypeClass::Text => column(name).eq(lit(v.clone())),
+            Some(_) => cast(column(name), DataType::Utf8).eq(lit(v.clone())),
             None => lit(false),
         },
     }
@@ -97,7 +100,7 @@ pub fn scope(scope: &RowScope, columns: &[Column]) -> Expr {
 mod tests {
     use super::*;
     use app::contract::grammar::OPERATORS;
-    use deltalake::arrow::datatypes::{DataType, TimeUnit};
+    use deltalake::arrow::datatypes::TimeUnit;
 
     fn columns() -> Vec<Column> {
         let c = |name: &str, class, type_name: &str, data_type| Column { name: name.into(), class, type_name: type_name.into(), data_type };
@@ -159,6 +162,8 @@ mod tests {
         let cols = columns();
         let e = filter(&Filter { column: "s".into(), op: Op::Contains, value: "50%_off".into() }, &cols[0]).unwrap();
         assert!(e.to_string().contains(r"%50\%\_off%"), "{e}");
+        let far = filter(&Filter { column: "ts".into(), op: Op::Date, value: "+262142-12-31".into() }, &cols[6]);
+        assert_eq!(far.unwrap_err().status(), 400);
         let d = filter(&Filter { column: "ts".into(), op: Op::Date, value: "2026-01-31".into() }, &cols[6]).unwrap();
         assert!(d.to_string().contains(">=") && d.to_string().contains("<"), "{d}");
     }
@@ -167,7 +172,10 @@ mod tests {
     fn scope_without_property_matches_nothing() {
         let cols = columns();
         assert_eq!(scope(&RowScope::PartitionEquals { column: "s".into(), value: None }, &cols), lit(false));
-        assert_eq!(scope(&RowScope::PartitionEquals { column: "i".into(), value: Some("x".into()) }, &cols), lit(false));
+        // Non-text partitions compare as text, exactly as the protocol's file filter does: "07" is not 7.
+        let int = scope(&RowScope::PartitionEquals { column: "i".into(), value: Some("07".into()) }, &cols);
+        assert_eq!(int, cast(column("i"), DataType::Utf8).eq(lit("07")));
+        assert_eq!(scope(&RowScope::PartitionEquals { column: "gone".into(), value: Some("P1".into()) }, &cols), lit(false));
         assert_eq!(scope(&RowScope::PartitionEquals { column: "s".into(), value: Some("P1".into()) }, &cols), column("s").eq(lit("P1")));
     }
 }

@@ -63,7 +63,7 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
     };
     let (mut at, mut offset) = (At::Latest, 0);
     if problem.is_none() {
-        match position(s, &t, &query) {
+        match position(s, &t, recipient, &query) {
             Ok(p) => (at, offset) = p,
             Err(e) => problem = Some(e),
         }
@@ -85,7 +85,7 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
         Some(e) => Err(e),
         None => {
             let budget = Duration::from_secs(s.settings.query_timeout_secs);
-            let run = Run { s, t: &t, state: &state, provider, columns: &columns, query: &query, budget };
+            let run = Run { s, t: &t, recipient, state: &state, provider, columns: &columns, query: &query, budget };
             match tokio::time::timeout(budget, run.grid(offset)).await {
                 Ok(grid) => grid,
                 Err(_) => Err(PortalError::QueryTimeout(format!(
@@ -99,9 +99,10 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
 }
 
 /// The snapshot and first row a view starts from.
-fn position(s: &Services, t: &AuthorizedTable, q: &TableQuery) -> Result<(At, u64)> {
+fn position(s: &Services, t: &AuthorizedTable, recipient: &Recipient, q: &TableQuery) -> Result<(At, u64)> {
     if let Some(token) = &q.next {
-        let (version, offset) = cursor::open(&s.signer, token, q)?;
+        let owner = cursor::Owner { table_id: &t.table.id, recipient_id: &recipient.id };
+        let (version, offset) = cursor::open(&s.signer, token, &owner, q)?;
         return Ok((At::Version(version), offset));
     }
     let at = match &q.as_of {
@@ -164,6 +165,7 @@ pub fn readable_utc(ms: i64) -> String {
 struct Run<'a> {
     s: &'a Services,
     t: &'a AuthorizedTable,
+    recipient: &'a Recipient,
     state: &'a TableState,
     provider: Arc<dyn TableProvider>,
     columns: &'a [Column],
@@ -233,7 +235,8 @@ impl Run<'_> {
 
         let size = self.query.page_size() as usize;
         // Unsorted pages read in file order on one stream, so the first page reads one file and
-        // the next page continues where it stopped.
+        // the next page continues where it stopped. Sorted pages break ties on every orderable
+        // column; rows equal on all of them are interchangeable (nested-only differences aside).
         let rows = async {
             let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, &predicate)?;
             if let Some(sort) = &self.query.sort {
@@ -246,12 +249,14 @@ impl Run<'_> {
             let mut rows = cells::rows(&df.collect().await?)?;
             let more = rows.len() > size;
             rows.truncate(size);
-            let next = more.then(|| cursor::seal(&self.s.signer, self.state.version(), offset + size as u64, self.query));
+            let owner = cursor::Owner { table_id: &self.t.table.id, recipient_id: &self.recipient.id };
+            let next = more.then(|| cursor::seal(&self.s.signer, &owner, self.state.version(), offset + size as u64, self.query));
             Ok::<_, PortalError>((rows, next))
         };
         let counted = async {
             let df = self.filtered(cores, &predicate)?;
-            count::count(df, self.state, &self.t.scope, self.query.filters.is_empty(), self.query.count_all, self.budget).await
+            // Half the view's time: a count that cannot finish says so instead of failing the page.
+            count::count(df, self.state, &self.t.scope, self.query.filters.is_empty(), self.query.count_all, self.budget / 2).await
         };
         let facets = try_join_all(facet_columns.iter().map(|c| self.facet(c, &predicate, cores)));
         let ((rows, next), (count, count_exact), facets) = tokio::try_join!(rows, counted, facets)?;

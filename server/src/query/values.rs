@@ -19,6 +19,16 @@ pub fn scalar(column: &Column, text: &str) -> Result<ScalarValue> {
         TypeClass::Float => ScalarValue::Float64(Some(t.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(bad)?)),
         TypeClass::Decimal => {
             t.parse::<f64>().map_err(|_| bad())?;
+            // More digits than the column keeps would be rounded away: 12.345 is not 12.35.
+            let digits = t.split_once('.').map_or(0, |(_, f)| f.trim_end_matches('0').len());
+            if let DataType::Decimal128(_, scale) | DataType::Decimal256(_, scale) = column.data_type {
+                if digits > scale.max(0) as usize {
+                    return Err(PortalError::bad_query(
+                        &column.name,
+                        format!("`{}` is a {} column: it keeps {scale} decimal places, `{text}` has more", column.name, column.type_name),
+                    ));
+                }
+            }
             ScalarValue::Utf8(Some(t.to_string()))
         }
         TypeClass::Boolean => ScalarValue::Boolean(Some(match t.to_ascii_lowercase().as_str() {
@@ -91,6 +101,8 @@ mod tests {
         let dec = column(TypeClass::Decimal, "decimal(10,2)", DataType::Decimal128(10, 2));
         assert_eq!(scalar(&dec, "12.5").unwrap(), ScalarValue::Decimal128(Some(1250), 10, 2));
         assert!(scalar(&dec, "abc").is_err());
+        assert_eq!(scalar(&dec, "12.500").unwrap(), ScalarValue::Decimal128(Some(1250), 10, 2));
+        assert!(scalar(&dec, "12.345").unwrap_err().to_string().contains("2 decimal places"));
         let float = column(TypeClass::Float, "double", DataType::Float64);
         assert_eq!(scalar(&float, "1e3").unwrap(), ScalarValue::Float64(Some(1000.0)));
         assert!(scalar(&float, "NaN").is_err());

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::audit;
 use super::signin::read_fields;
 use crate::auth::credentials::LinkState;
+use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::{forms, Caller};
 use crate::error::PortalError;
 use crate::Services;
@@ -29,7 +30,7 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
         let (recipient, issued) = s.credentials.redeem(&code).await?;
         // The activating browser is signed in too, on the token it just received.
         let caller = Caller { recipient: recipient.clone(), token_id: issued.record.id.clone() };
-        let secret = s.sessions.open(&caller).await?;
+        let secret = s.sessions.replace(cookie_value(&headers, COOKIE), &caller).await?;
         Ok::<_, PortalError>((recipient, issued, secret))
     }
     .await;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +14,11 @@ use crate::error::{PortalError, Result};
 use crate::query;
 use crate::Services;
 
-pub async fn rows(State(s): State<Arc<Services>>, Path((share, schema, table)): Path<(String, String, String)>, req: Request) -> Response {
+pub async fn rows(State(s): State<Arc<Services>>, path: Result<Path<(String, String, String)>, PathRejection>, req: Request) -> Response {
+    let Path((share, schema, table)) = match path {
+        Ok(p) => p,
+        Err(e) => return PortalError::Malformed(e.body_text()).into_response(),
+    };
     let (headers, extensions) = (req.headers(), req.extensions());
     let raw_query = req.uri().query().unwrap_or_default();
     let caller = partner::authenticate(&s, headers).await;

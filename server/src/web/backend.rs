@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use app::backend::PortalBackend;
-use app::contract::{ActivationState, CatalogView, FormToken, Loaded, Problem, SessionView, TableView};
+use app::contract::grammar::TableQuery;
+use app::contract::{table_href, ActivationState, CatalogView, FormToken, Loaded, Problem, SessionView, TableView};
 use axum::http::request::Parts;
 
 use super::{audit, partner};
@@ -35,10 +36,10 @@ impl UiBackend {
         match result {
             Ok((value, _)) => Loaded::Ready(value),
             Err(PortalError::NotFound(m)) => Loaded::NotFound(m),
-            Err(e) if e.status().is_client_error() => Loaded::Failed(e.to_string()),
+            Err(e) if e.status().is_client_error() => Loaded::Failed { status: e.status().as_u16(), message: e.to_string() },
             Err(e) => {
                 tracing::error!(error = %e, action, "page read failed");
-                Loaded::Failed("Something went wrong on our side. Please try again in a minute.".into())
+                Loaded::Failed { status: 500, message: "Something went wrong on our side. Please try again in a minute.".into() }
             }
         }
     }
@@ -75,15 +76,23 @@ impl PortalBackend for UiBackend {
     }
 
     async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, raw_query: &str) -> Loaded<TableView> {
+        // The filter builder's form answers with the canonical, bookmarkable URL, before any
+        // data is read.
+        if let Some(query) = TableQuery::parse_query_string(raw_query).ok().filter(|q| q.from_form) {
+            if partner::authenticate(&self.0, &request.headers).await.is_err() {
+                return Loaded::SignedOut;
+            }
+            return Loaded::Redirect(format!("{}{}", table_href(share, schema, table), query.href_suffix()));
+        }
         let object = Some(format!("{share}.{schema}.{table}"));
         self.partner_read(request, "portal.preview", object, async |caller: &Caller| {
             let outcome = query::view(&self.0, &caller.recipient, share, schema, table, raw_query).await?;
             let grid = outcome.grid.map_err(|e| match e {
-                PortalError::BadQuery { column, message } => Problem { message, column },
-                e if e.status().is_client_error() => Problem { message: e.to_string(), column: None },
+                PortalError::BadQuery { column, message } => Problem { message, column, status: 400 },
+                e if e.status().is_client_error() => Problem { message: e.to_string(), column: None, status: e.status().as_u16() },
                 e => {
                     tracing::error!(error = %e, "preview failed");
-                    Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None }
+                    Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None, status: 500 }
                 }
             });
             let detail = match &grid {

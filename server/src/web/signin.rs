@@ -40,7 +40,7 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
         forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
         let token = presented_token(&fields)?;
         let caller = s.credentials.authenticate(Some(&format!("Bearer {token}"))).await?;
-        let secret = s.sessions.open(&caller).await?;
+        let secret = s.sessions.replace(cookie_value(&headers, COOKIE), &caller).await?;
         Ok::<_, PortalError>((caller, secret))
     }
     .await;
@@ -121,10 +121,11 @@ pub async fn read_fields(req: Request) -> Result<HashMap<String, String>, Portal
     Ok(fields)
 }
 
-/// Only paths of this site: `next=https://evil.example` or `//evil.example` become `/`.
+/// Only paths of this site: `next=https://evil.example`, `//evil.example`, `/\evil.example` or
+/// `/<tab>/evil.example` (browsers drop tabs and newlines from URLs) become `/`.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p.to_string(),
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) => p.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -145,7 +146,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path(Some("/shares/a/b/c?x=1")), "/shares/a/b/c?x=1");
-        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example")] {
+        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("/\t/evil.example"), Some("/\r\nX: y")] {
             assert_eq!(local_path(bad), "/");
         }
     }
