@@ -3,7 +3,7 @@
 // its URL. Screenshots of every page go to e2e/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPortal, launchBrowser, screenshotDir } from './portal.mjs';
 
@@ -63,6 +63,16 @@ async function columnMenu(page, name, item) {
   await page.locator('th', { has: page.getByLabel(`Column ${name} menu`) }).getByRole('link', { name: item }).click();
 }
 
+/// A new browser context signed in as `recipient` with a fresh token, on the portal home.
+async function signedIn(recipient, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(portal.base + '/login');
+  await signInWithToken(page, newProfile(recipient).bearerToken);
+  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  return { context, page };
+}
+
 async function signInWithToken(page, token) {
   await page.getByLabel('Access token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -108,7 +118,7 @@ test('activation signs the partner in; the table page filters, sorts, pages, hid
   await page.getByLabel('Filter 2 value').fill('3');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/country__exact=DE&units__gt=3/);
-  await page.getByText('where country = "DE" and units > 3').waitFor();
+  await page.getByText('where country = "DE" and units > 3', { exact: true }).waitFor();
   let g = await grid(page);
   assert.equal(g.rows.length, 100);
   assert.ok(column(g, 'country').every((c) => c === 'DE'));
@@ -208,11 +218,7 @@ test('token sign-in comes back to the page asked for; file sign-in; sign-out', a
 });
 
 test("a recipient cannot open another recipient's table", async () => {
-  const profile = newProfile('nordic_goods');
-  const page = await browser.newPage();
-  await page.goto(portal.base + '/login');
-  await signInWithToken(page, profile.bearerToken);
-  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  const { context, page } = await signedIn('nordic_goods');
   // partner_program is granted to acme_foods only: same page as a table that does not exist.
   const resp = await page.goto(portal.base + '/shares/partner_program/analytics/returns');
   assert.equal(resp.status(), 404);
@@ -220,7 +226,7 @@ test("a recipient cannot open another recipient's table", async () => {
   await shot(page, 'portal-not-granted');
   const missing = await page.goto(portal.base + '/shares/nope/nope/nope');
   assert.equal(missing.status(), 404);
-  await page.close();
+  await context.close();
 });
 
 test('the core flow works without JavaScript', async () => {
@@ -246,13 +252,25 @@ test('the core flow works without JavaScript', async () => {
   await context.close();
 });
 
+test('a filtered view downloads as CSV for Excel', async () => {
+  const { context, page } = await signedIn('acme_foods', { acceptDownloads: true });
+  await page.goto(portal.base + '/shares/wholesale/commerce/sales?country=SE&_sort=order_id&_nocol=sku');
+  const count = Number((await rowCount(page)).replace(/[^0-9]/g, ''));
+  assert.match(await page.getByTestId('download-scope').innerText(), /rows where country = "SE"$/);
+  await shot(page, 'portal-downloads');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV for Excel', exact: true }).click()]);
+  assert.match(download.suggestedFilename(), /^sales_\d{4}-\d\d-\d\d_filtered\.csv$/);
+  const text = readFileSync(await download.path(), 'utf8');
+  assert.ok(text.startsWith('\ufeff'), 'Excel dialect starts with a BOM');
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines.length, count + 1, 'one line per row of the view, plus the header');
+  assert.ok(!lines[0].includes('sku') && lines[0].includes('country'));
+  assert.ok(lines.slice(1).every((l) => l.split(',').includes('SE')));
+  await context.close();
+});
+
 test('the table page fits a phone', async () => {
-  const profile = newProfile('acme_foods');
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-  await page.goto(portal.base + '/login');
-  await signInWithToken(page, profile.bearerToken);
-  await page.getByRole('heading', { name: 'Your data' }).waitFor();
+  const { context, page } = await signedIn('acme_foods', { viewport: { width: 390, height: 844 } });
   await page.goto(portal.base + '/shares/wholesale/commerce/sales');
   await page.getByRole('heading', { name: 'sales', exact: true }).waitFor();
   // The grid scrolls sideways inside its box; the page itself does not.

@@ -101,3 +101,24 @@ def nordic_profile(portal, tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_dir(portal):
     return portal.data_dir / "demo"
+
+
+@pytest.fixture(scope="session")
+def acme(portal, acme_profile):
+    """Bearer headers of the demo partner acme_foods (partner_id P001)."""
+    return {"Authorization": f"Bearer {portal.token_of(acme_profile)}"}
+
+
+@pytest.fixture(scope="session")
+def nordic(portal, nordic_profile):
+    """Bearer headers of the demo partner nordic_goods (partner_id P002)."""
+    return {"Authorization": f"Bearer {portal.token_of(nordic_profile)}"}
+
+
+@pytest.fixture(scope="session")
+def sales_p001(demo_dir):
+    """Ground truth: acme_foods' rows of the demo sales table, read directly with delta-rs."""
+    from deltalake import DeltaTable
+
+    df = DeltaTable(str(demo_dir / "sales")).to_pandas()
+    return df[df.partner_id == "P001"].reset_index(drop=True)

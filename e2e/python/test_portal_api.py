@@ -10,22 +10,6 @@ from deltalake import DeltaTable
 API = "/api/v1/shares/{}/schemas/{}/tables/{}/rows"
 
 
-@pytest.fixture(scope="module")
-def acme(portal, acme_profile):
-    return {"Authorization": f"Bearer {portal.token_of(acme_profile)}"}
-
-
-@pytest.fixture(scope="module")
-def nordic(portal, nordic_profile):
-    return {"Authorization": f"Bearer {portal.token_of(nordic_profile)}"}
-
-
-@pytest.fixture(scope="module")
-def sales_p001(demo_dir):
-    df = DeltaTable(str(demo_dir / "sales")).to_pandas()
-    return df[df.partner_id == "P001"].reset_index(drop=True)
-
-
 def rows(portal, headers, params="", table=("wholesale", "commerce", "sales")):
     return requests.get(portal.base + API.format(*table) + ("?" + params if params else ""), headers=headers)
 

@@ -117,6 +117,12 @@ impl TableMeta {
         table_href(&self.share, &self.schema, &self.name)
     }
 
+    /// The JSON API's address of this table (`rows`, `export.csv`… follow it).
+    pub fn api_href(&self) -> String {
+        use super::grammar::encode;
+        format!("/api/v1/shares/{}/schemas/{}/tables/{}", encode(&self.share), encode(&self.schema), encode(&self.name))
+    }
+
     pub fn column(&self, name: &str) -> Option<&ColumnView> {
         self.columns.iter().find(|c| c.name == name)
     }

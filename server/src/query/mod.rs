@@ -4,7 +4,7 @@
 //! Authorization and scope come from [`Access`], exactly as for the sharing protocol.
 
 pub mod catalog;
-mod cells;
+pub mod cells;
 mod count;
 mod cursor;
 mod exprs;
@@ -20,6 +20,7 @@ use app::contract::{ColumnView, Facet, FacetValue, Grid, TableMeta, VersionView}
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::catalog::TableProvider;
 use deltalake::datafusion::dataframe::DataFrame;
+use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
 use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
@@ -96,6 +97,39 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
         }
     };
     Ok(Outcome { meta, query, description, grid })
+}
+
+/// A whole view as a stream of record batches, for downloads: the same grammar, scope and
+/// order as the preview, no paging and no time limit.
+pub struct Extract {
+    pub meta: TableMeta,
+    pub query: TableQuery,
+    pub description: String,
+    /// The columns of the stream, in order.
+    pub columns: Vec<Column>,
+    pub batches: SendableRecordBatchStream,
+}
+
+pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str) -> Result<Extract> {
+    let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
+    let parsed = TableQuery::parse_query_string(raw_query).map_err(|e| PortalError::BadQuery { column: None, message: e.0 })?;
+    // An extract is the whole view: a page token means nothing here.
+    let query = TableQuery { next: None, ..parsed };
+    let (at, _) = position(s, &t, recipient, &query)?;
+    let state = TableState::open_shared(&t.table, at).await?;
+    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
+    let columns = columns_of(&state, provider.as_ref())?;
+    let meta = meta_of(&t, &state, &columns).await?;
+    let description = query.describe(|c| meta.class_of(c));
+    let budget = Duration::from_secs(s.settings.query_timeout_secs);
+    let run = Run { s, t: &t, recipient, state: &state, provider, columns: &columns, query: &query, budget };
+    let predicate = run.predicate()?;
+    let shown = run.shown()?;
+    run.check_order()?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let batches = run.ordered(&predicate, &shown, cores)?.execute_stream().await?;
+    let columns = shown.into_iter().cloned().collect();
+    Ok(Extract { meta, query, description, columns, batches })
 }
 
 /// The snapshot and first row a view starts from.
@@ -218,15 +252,36 @@ impl Run<'_> {
         Ok(ctx.read_table(self.provider.clone())?.filter(predicate.clone())?)
     }
 
-    async fn grid(self, offset: u64) -> Result<Grid> {
-        let predicate = self.predicate()?;
-        let shown = self.shown()?;
+    /// Checks what the whole view needs beyond its filters (sortable order column).
+    fn check_order(&self) -> Result<()> {
         if let Some(sort) = &self.query.sort {
             let c = self.column(&sort.column)?;
             if !c.class.is_orderable() {
                 return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be sorted", c.name, c.type_name)));
             }
         }
+        Ok(())
+    }
+
+    /// The view's rows in order, shown columns only, before any paging.
+    ///
+    /// Unsorted views read in file order on one stream, so a first page reads one file and the
+    /// next page continues where it stopped. Sorted views break ties on every orderable column;
+    /// rows equal on all of them are interchangeable (nested-only differences aside).
+    fn ordered(&self, predicate: &Expr, shown: &[&Column], cores: usize) -> Result<DataFrame> {
+        let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, predicate)?;
+        if let Some(sort) = &self.query.sort {
+            let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
+            order.extend(self.columns.iter().filter(|c| c.name != sort.column && c.class.is_orderable()).map(|c| exprs::column(&c.name).sort(true, false)));
+            df = df.sort(order)?;
+        }
+        Ok(df.select(shown.iter().map(|c| exprs::column(&c.name)).collect::<Vec<_>>())?)
+    }
+
+    async fn grid(self, offset: u64) -> Result<Grid> {
+        let predicate = self.predicate()?;
+        let shown = self.shown()?;
+        self.check_order()?;
         let facet_columns = self.query.facets.iter().map(|n| self.column(n)).collect::<Result<Vec<_>>>()?;
         if let Some(c) = facet_columns.iter().find(|c| matches!(c.class, TypeClass::Nested | TypeClass::Binary)) {
             return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be faceted", c.name, c.type_name)));
@@ -234,18 +289,8 @@ impl Run<'_> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
         let size = self.query.page_size() as usize;
-        // Unsorted pages read in file order on one stream, so the first page reads one file and
-        // the next page continues where it stopped. Sorted pages break ties on every orderable
-        // column; rows equal on all of them are interchangeable (nested-only differences aside).
         let rows = async {
-            let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, &predicate)?;
-            if let Some(sort) = &self.query.sort {
-                // Ties broken by the other columns, so pages do not overlap.
-                let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
-                order.extend(self.columns.iter().filter(|c| c.name != sort.column && c.class.is_orderable()).map(|c| exprs::column(&c.name).sort(true, false)));
-                df = df.sort(order)?;
-            }
-            let df = df.select(shown.iter().map(|c| exprs::column(&c.name)).collect::<Vec<_>>())?.limit(offset as usize, Some(size + 1))?;
+            let df = self.ordered(&predicate, &shown, cores)?.limit(offset as usize, Some(size + 1))?;
             let mut rows = cells::rows(&df.collect().await?)?;
             let more = rows.len() > size;
             rows.truncate(size);

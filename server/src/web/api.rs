@@ -78,7 +78,7 @@ pub async fn rows(State(s): State<Arc<Services>>, path: Result<Path<(String, Str
     audit::record(&s, event).await;
     match result {
         Ok((body, _)) => Json(body).into_response(),
-        Err(e) => with_column(e),
+        Err(e) => error_response(e),
     }
 }
 
@@ -88,7 +88,7 @@ fn api_path(share: &str, schema: &str, table: &str) -> String {
 }
 
 /// The usual `{"errorCode","message"}`, plus `column` when a bad view names one.
-fn with_column(e: PortalError) -> Response {
+pub fn error_response(e: PortalError) -> Response {
     let column = match &e {
         PortalError::BadQuery { column: Some(c), .. } => Some(c.clone()),
         _ => None,

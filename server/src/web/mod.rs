@@ -4,6 +4,7 @@ mod activation;
 mod api;
 mod audit;
 mod backend;
+mod export;
 mod files;
 mod forms;
 mod partner;
@@ -38,6 +39,7 @@ pub fn router(services: Arc<Services>) -> Router {
     let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).with_state(services.clone());
     let api = Router::new()
         .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", get(export::csv))
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 

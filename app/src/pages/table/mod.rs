@@ -2,6 +2,7 @@
 //! page of rows. Every state of the page is its URL (the grammar in `contract::grammar`).
 
 mod dictionary;
+mod downloads;
 mod facets;
 mod filters;
 mod grid;
@@ -110,10 +111,11 @@ fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, de
     let empty = grid.rows.is_empty();
     view! {
         <div class="flex flex-wrap items-baseline gap-x-3 gap-y-1">
-            <p class="font-medium" aria-live="polite"><span data-testid="row-count">{count}</span>" "<span class="text-slate-600">{description}</span></p>
+            <p class="font-medium" aria-live="polite"><span data-testid="row-count">{count}</span>" "<span class="text-slate-600">{description.clone()}</span></p>
             {count_all}
             {show_all.map(|href| view! { <a href=href class="text-sm text-indigo-700 hover:underline">"Show all columns"</a> })}
         </div>
+        <downloads::Downloads meta=meta.clone() query=query.clone() count=grid.count exact=grid.count_exact description=description.clone()/>
         <facets::Facets base=base.clone() query=query.clone() facets=grid.facets.clone()/>
         {if empty {
             view! {
