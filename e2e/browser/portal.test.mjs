@@ -252,7 +252,7 @@ test('the core flow works without JavaScript', async () => {
   await context.close();
 });
 
-test('a filtered view downloads as CSV for Excel', async () => {
+test('a filtered view downloads as Excel and as CSV for Excel', async () => {
   const { context, page } = await signedIn('acme_foods', { acceptDownloads: true });
   await page.goto(portal.base + '/shares/wholesale/commerce/sales?country=SE&_sort=order_id&_nocol=sku');
   const count = Number((await rowCount(page)).replace(/[^0-9]/g, ''));
@@ -266,6 +266,14 @@ test('a filtered view downloads as CSV for Excel', async () => {
   assert.equal(lines.length, count + 1, 'one line per row of the view, plus the header');
   assert.ok(!lines[0].includes('sku') && lines[0].includes('country'));
   assert.ok(lines.slice(1).every((l) => l.split(',').includes('SE')));
+
+  const [workbook] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Excel (.xlsx)' }).click()]);
+  assert.match(workbook.suggestedFilename(), /^sales_\d{4}-\d\d-\d\d_filtered\.xlsx$/);
+  const zip = readFileSync(await workbook.path());
+  assert.equal(zip.subarray(0, 2).toString(), 'PK', 'an xlsx is a zip');
+  for (const part of ['xl/workbook.xml', 'xl/worksheets/sheet1.xml', 'xl/worksheets/sheet2.xml']) {
+    assert.ok(zip.includes(part), `${part} in the workbook`);
+  }
   await context.close();
 });
 

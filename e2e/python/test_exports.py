@@ -88,3 +88,103 @@ def test_basic_auth_scope_and_errors(portal, acme_profile, sales_p001):
     newest = events[0]
     assert (newest["actor"], newest["object"], newest["status"]) == ("recipient:acme_foods", "wholesale.commerce.sales", 400)
     assert any(e["object"] == "connected_retail.retail.sales_feed" and e["status"] == 404 for e in events)
+
+
+def xlsx(portal, headers, params="", table=("wholesale", "commerce", "sales")):
+    return requests.get(portal.base + EXPORT.format(*table).replace("export.csv", "export.xlsx") + ("?" + params if params else ""), headers=headers)
+
+
+def workbook(resp):
+    import openpyxl
+
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return openpyxl.load_workbook(io.BytesIO(resp.content))
+
+
+def test_xlsx_cells_are_typed_and_the_header_frozen(portal, acme, sales_p001):
+    resp = xlsx(portal, acme, "country=DE&_sort_desc=revenue")
+    assert "_filtered.xlsx" in resp.headers["content-disposition"]
+    wb = workbook(resp)
+    assert wb.sheetnames == ["Data", "About"]
+    data = wb["Data"]
+    header = [c.value for c in data[1]]
+    assert header[:3] == ["partner_id", "order_id", "order_date"] and header[-1] == "updated_at (UTC)"
+    assert all(c.font.b for c in data[1]) and data.freeze_panes == "A2"
+    assert data.auto_filter.ref == f"A1:J{data.max_row}"
+    want = sales_p001[sales_p001.country == "DE"].sort_values("revenue", ascending=False)
+    assert data.max_row - 1 == len(want)
+    row = [c.value for c in data[2]]
+    first = want.iloc[0]
+    assert row[1] == first.order_id and isinstance(row[1], str)
+    assert row[6] == first.units and isinstance(row[6], int)  # a number, not text
+    assert abs(row[8] - first.revenue) < 1e-9
+    assert row[2].date() == pd.Timestamp(first.order_date).date() and data.cell(2, 3).number_format == "yyyy-mm-dd"
+    assert row[9].replace(tzinfo=None) == pd.Timestamp(first.updated_at).tz_convert("UTC").tz_localize(None).to_pydatetime()
+    assert data.cell(2, 4).data_type == "s" and data.cell(2, 4).value.startswith("000"), "IDs keep their leading zeros"
+    # Nulls are empty cells.
+    assert sum(1 for r in data.iter_rows(min_row=2, min_col=5, max_col=5) if r[0].value is None) == want["product"].isna().sum()
+
+
+def test_xlsx_about_sheet(portal, acme):
+    about = workbook(xlsx(portal, acme, "country=DE"))["About"]
+    facts = {r[0].value: r[1].value for r in about.iter_rows(max_col=2) if r[0].value}
+    assert facts["Table"] == "wholesale.commerce.sales" and facts["Filters"] == 'where country = "DE"'
+    assert int(facts["Rows"]) > 1000 and facts["Table version"] == "2"
+    assert "Units sold; 0 for a cancelled line" in [r[2].value for r in about.iter_rows()]
+
+
+def test_xlsx_text_never_becomes_a_formula(portal, tmp_path):
+    location = tmp_path / "formulas"
+    values = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "plain", "x" * 40_000, "ünïcödé ✓ 中文"]
+    write_deltalake(str(location), pa.table({"note": values}))
+    portal.cli("share", "create", "formulas")
+    portal.cli("table", "add", "formulas.s.notes", "--location", str(location))
+    portal.cli("recipient", "create", "formula_reader")
+    portal.cli("grant", "formulas", "formula_reader")
+    path, _ = portal.profile("formula_reader", tmp_path / "f.share")
+    wb = workbook(xlsx(portal, {"Authorization": f"Bearer {portal.token_of(path)}"}, table=("formulas", "s", "notes")))
+    cells = [r[0] for r in wb["Data"].iter_rows(min_row=2)]
+    assert all(c.data_type == "s" for c in cells), [c.data_type for c in cells]
+    assert [c.value for c in cells][:5] == values[:5] and cells[6].value == values[6]
+    assert len(cells[5].value) == 32_767
+    facts = {r[0].value: r[1].value for r in wb["About"].iter_rows(max_col=2) if r[0].value}
+    assert "1 cells held more than" in facts["Truncated cells"]
+
+
+def test_xlsx_refuses_views_larger_than_the_limit(tmp_path):
+    from conftest import Portal, free_port
+
+    small = Portal(tmp_path / "data", free_port(), extra_env={"PORTAL_XLSX_MAX_ROWS": "10"})
+    small.cli("demo")
+    small.start()
+    try:
+        path, _ = small.profile("acme_foods", tmp_path / "a.share")
+        headers = {"Authorization": f"Bearer {small.token_of(path)}"}
+        big = xlsx(small, headers)
+        assert big.status_code == 400 and "at most 10" in big.json()["message"] and "CSV" in big.json()["message"]
+        assert xlsx(small, headers, "order_id=SO-00-0000000").status_code == 200
+    finally:
+        small.stop()
+
+
+def test_xlsx_continues_on_more_sheets_past_excels_row_limit(portal, tmp_path):
+    import openpyxl
+
+    rows = 1_100_000
+    location = tmp_path / "long"
+    write_deltalake(str(location), pa.table({"n": pa.array(range(rows), pa.int64())}))
+    portal.cli("share", "create", "long")
+    portal.cli("table", "add", "long.s.numbers", "--location", str(location))
+    portal.cli("recipient", "create", "long_reader")
+    portal.cli("grant", "long", "long_reader")
+    path, _ = portal.profile("long_reader", tmp_path / "l.share")
+    resp = xlsx(portal, {"Authorization": f"Bearer {portal.token_of(path)}"}, table=("long", "s", "numbers"))
+    assert resp.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(resp.content), read_only=True)
+    assert wb.sheetnames == ["Data", "Data (2)", "About"]
+    assert wb["Data"].max_row == 1_048_576 and wb["Data (2)"].max_row == rows - 1_048_575 + 1
+    tail = list(wb["Data (2)"].iter_rows(min_row=1, max_row=2, values_only=True))
+    assert tail == [("n",), (1_048_575,)], "each sheet has the header; rows continue where the first stopped"
+    facts = {r[0]: r[1] for r in wb["About"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert facts["Rows"] == str(rows) and "2 sheets" in facts["Sheets"]

@@ -23,6 +23,8 @@ pub struct Settings {
     pub session_ttl_hours: u32,
     /// The longest a table preview (rows, count, facets) may run before it gives up.
     pub query_timeout_secs: u64,
+    /// The most rows an Excel download may hold (over several sheets); more is refused up front.
+    pub xlsx_max_rows: u64,
 }
 
 /// The file form: every key optional, same names as the env vars without `PORTAL_`, lower-case.
@@ -36,6 +38,7 @@ struct FileSettings {
     site_root: Option<PathBuf>,
     session_ttl_hours: Option<u32>,
     query_timeout_secs: Option<u64>,
+    xlsx_max_rows: Option<u64>,
 }
 
 impl Settings {
@@ -62,8 +65,9 @@ impl Settings {
         let url_ttl_secs = positive(&env, "PORTAL_URL_TTL_SECS", "seconds", file.url_ttl_secs, 3600)?;
         let session_ttl_hours = positive(&env, "PORTAL_SESSION_TTL_HOURS", "hours", file.session_ttl_hours, 12)?;
         let query_timeout_secs = positive(&env, "PORTAL_QUERY_TIMEOUT_SECS", "seconds", file.query_timeout_secs, 30)?;
+        let xlsx_max_rows = positive(&env, "PORTAL_XLSX_MAX_ROWS", "rows", file.xlsx_max_rows, 5_000_000)?;
         let site_root = env("PORTAL_SITE_ROOT").map(PathBuf::from).or(file.site_root).unwrap_or_else(|| "target/site".into());
-        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root, session_ttl_hours, query_timeout_secs })
+        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root, session_ttl_hours, query_timeout_secs, xlsx_max_rows })
     }
 
     /// Whether the portal is served over https (cookies are then marked `Secure`).

@@ -1,6 +1,7 @@
 //! Downloads of a table view: the preview's grammar, scope and order, every row, streamed.
 
 pub mod csv;
+pub mod xlsx;
 
 use app::contract::TableMeta;
 

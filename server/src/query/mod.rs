@@ -33,6 +33,7 @@ use crate::storage::{At, TableState};
 use crate::Services;
 
 pub use count::{from_stats, COUNT_CAP};
+pub use values::zone as zone_of;
 
 /// Distinct values a facet lists.
 pub const FACET_SIZE: usize = 30;
@@ -108,9 +109,11 @@ pub struct Extract {
     /// The columns of the stream, in order.
     pub columns: Vec<Column>,
     pub batches: SendableRecordBatchStream,
+    /// Rows the stream will yield, when asked for and countable in time.
+    pub rows: Option<u64>,
 }
 
-pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str) -> Result<Extract> {
+pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str, counted: bool) -> Result<Extract> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
     let parsed = TableQuery::parse_query_string(raw_query).map_err(|e| PortalError::BadQuery { column: None, message: e.0 })?;
     // An extract is the whole view: a page token means nothing here.
@@ -127,9 +130,15 @@ pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &
     let shown = run.shown()?;
     run.check_order()?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rows = if counted {
+        let df = run.filtered(cores, &predicate)?;
+        count::count(df, &state, &t.scope, query.filters.is_empty(), true, budget).await?.0
+    } else {
+        None
+    };
     let batches = run.ordered(&predicate, &shown, cores)?.execute_stream().await?;
     let columns = shown.into_iter().cloned().collect();
-    Ok(Extract { meta, query, description, columns, batches })
+    Ok(Extract { meta, query, description, columns, batches, rows })
 }
 
 /// The snapshot and first row a view starts from.

@@ -22,6 +22,7 @@ async fn services() -> (Services, tempfile::TempDir) {
         site_root: dir.path().join("site"),
         session_ttl_hours: 1,
         query_timeout_secs: 60,
+        xlsx_max_rows: 5_000_000,
     };
     let s = Services::open(settings).await.unwrap();
     let location = dir.path().join("sales");

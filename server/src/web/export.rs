@@ -1,5 +1,6 @@
-//! `GET /api/v1/shares/{share}/schemas/{schema}/tables/{table}/export.csv`: the view as a file,
-//! streamed: the first bytes leave before the last row is read.
+//! `GET /api/v1/shares/{share}/schemas/{schema}/tables/{table}/export.csv` and `…/export.xlsx`:
+//! the view as a file. CSV streams from the first row; an Excel workbook is assembled in
+//! constant memory (rows in a temp file) and streamed as it is zipped.
 
 use std::sync::Arc;
 
@@ -11,48 +12,105 @@ use axum::response::{IntoResponse, Response};
 
 use super::{audit, partner};
 use crate::error::{PortalError, Result};
+use crate::export::xlsx::{self, About, ChunkSender};
 use crate::export::{self, csv::Dialect};
-use crate::query;
+use crate::query::{self, Extract};
 use crate::Services;
 
-pub async fn csv(State(s): State<Arc<Services>>, path: Result<Path<(String, String, String)>, PathRejection>, req: Request) -> Response {
+type TablePath = Result<Path<(String, String, String)>, PathRejection>;
+
+pub async fn csv(State(s): State<Arc<Services>>, path: TablePath, req: Request) -> Response {
+    serve(s, path, req, "csv", |_, extract, dialect| {
+        let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), "csv");
+        Ok(attachment("text/csv; charset=utf-8", &name, Body::from_stream(export::csv::body(extract, dialect?))))
+    })
+    .await
+}
+
+pub async fn xlsx(State(s): State<Arc<Services>>, path: TablePath, req: Request) -> Response {
+    serve(s, path, req, "xlsx", |s, extract, _| {
+        let max = s.settings.xlsx_max_rows;
+        if let Some(rows) = extract.rows.filter(|n| *n > max) {
+            return Err(PortalError::InvalidParameter(format!(
+                "this view has {rows} rows; an Excel download holds at most {max}. Add filters, or download CSV, which has no limit"
+            )));
+        }
+        let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), "xlsx");
+        let about = about(&extract);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = xlsx::write(&handle, extract, &about, ChunkSender::new(tx.clone())) {
+                tracing::error!(error = %e, "xlsx export failed");
+                // Ends the body with an error: the download fails visibly instead of looking complete.
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+        });
+        let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+        Ok(attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &name, Body::from_stream(body)))
+    })
+    .await
+}
+
+/// Authenticates, reads the view (everything but `_dialect` is the preview's grammar), builds
+/// the response with `respond`, and audits the download.
+async fn serve<F>(s: Arc<Services>, path: TablePath, req: Request, kind: &str, respond: F) -> Response
+where
+    F: FnOnce(&Services, Extract, Result<Dialect>) -> Result<Response>,
+{
     let (headers, extensions) = (req.headers(), req.extensions());
     let raw_query = req.uri().query().unwrap_or_default().to_string();
     let caller = partner::authenticate(&s, headers).await;
     let actor = caller.as_ref().map_or_else(|_| "anonymous".to_string(), |c| audit::actor(&c.recipient.name));
+    let mut object = None;
     let result: Result<Response> = async {
         let Path((share, schema, table)) = path.map_err(|e| PortalError::Malformed(e.body_text()))?;
+        object = Some(format!("{share}.{schema}.{table}"));
         let caller = caller?;
-        // `_dialect` is the download's own argument; the rest is the view's grammar.
-        let (dialect, view): (Vec<_>, Vec<_>) = app::contract::grammar::decode_pairs(&raw_query).into_iter().partition(|(k, _)| k == "_dialect");
-        let dialect = Dialect::parse(dialect.first().map(|(_, v)| v.as_str()))?;
-        let view = view.iter().map(|(k, v)| format!("{}={}", app::contract::grammar::encode(k), app::contract::grammar::encode(v))).collect::<Vec<_>>().join("&");
-        let extract = query::extract(&s, &caller.recipient, &share, &schema, &table, &view).await?;
-        let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), "csv");
-        Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            Body::from_stream(export::csv::body(extract, dialect)),
-        )
-            .into_response())
+        use app::contract::grammar::{decode_pairs, encode};
+        let (dialect, view): (Vec<_>, Vec<_>) = decode_pairs(&raw_query).into_iter().partition(|(k, _)| k == "_dialect");
+        let dialect = Dialect::parse(dialect.first().map(|(_, v)| v.as_str()));
+        if kind == "csv" {
+            dialect.as_ref().map_err(|e| PortalError::InvalidParameter(e.to_string()))?;
+        }
+        let view = view.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let extract = query::extract(&s, &caller.recipient, &share, &schema, &table, &view, kind == "xlsx").await?;
+        respond(&s, extract, dialect)
     }
     .await;
     let status = result.as_ref().map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16());
-    let mut event = audit::event(headers, extensions, actor, "export.csv", status);
-    event.object = path_object(req.uri().path());
+    let mut event = audit::event(headers, extensions, actor, &format!("export.{kind}"), status);
+    event.object = object;
     event.detail = Some(raw_query);
     audit::record(&s, event).await;
     result.unwrap_or_else(super::api::error_response)
 }
 
-/// `share.schema.table` from the request path, for the audit line.
-fn path_object(path: &str) -> Option<String> {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        [.., "shares", share, "schemas", schema, "tables", table, _] => Some(format!("{share}.{schema}.{table}")),
-        _ => None,
+fn attachment(content_type: &str, name: &str, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn about(extract: &Extract) -> About {
+    let meta = &extract.meta;
+    About {
+        share: meta.share.clone(),
+        schema: meta.schema.clone(),
+        table: meta.name.clone(),
+        version: meta.version,
+        filters: extract.description.clone(),
+        exported_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        dictionary: extract
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.type_name.clone(), meta.column(&c.name).and_then(|m| m.comment.clone()).unwrap_or_default()))
+            .collect(),
     }
 }

@@ -40,6 +40,7 @@ pub fn router(services: Arc<Services>) -> Router {
     let api = Router::new()
         .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
         .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", get(export::csv))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", get(export::xlsx))
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 
