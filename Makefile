@@ -43,6 +43,7 @@ bench: tools
 	cargo build --release -p server --bin portal
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/preview_bench.py
+	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/export_bench.py
 
 clean:
 	cargo clean
