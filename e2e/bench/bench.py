@@ -31,6 +31,11 @@ FILES = int(os.environ.get("BENCH_FILES", "50000"))
 BIG_ROWS = int(os.environ.get("BENCH_BIG_ROWS", "40000000"))
 
 
+
+def human(n):
+    """20000000 → 20m, 200000 → 200k: short sizes for names and summaries."""
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
 def many_files_table(path: Path):
     """FILES small parquet files in 100 partitions, converted in place to a Delta table."""
     if (path / "_delta_log").exists():

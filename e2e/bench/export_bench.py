@@ -39,7 +39,7 @@ from deltalake import DeltaTable, write_deltalake
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "e2e" / "python"))
 import conftest  # noqa: E402
-from bench import rss_peak_kb  # noqa: E402
+from bench import human, rss_peak_kb  # noqa: E402
 from conftest import Portal, free_port  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_DIR", ROOT / "bench-results" / "work"))
@@ -76,10 +76,6 @@ KINDS = {
 COLUMNS = list(KINDS)
 # The portal's header names a timestamp column's zone.
 XLSX_HEADER = [c + " (UTC)" if KINDS[c] == "timestamp" else c for c in COLUMNS]
-
-
-def human(n):
-    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
 def export_table(path: Path):

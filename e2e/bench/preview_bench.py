@@ -31,7 +31,7 @@ from deltalake import DeltaTable, write_deltalake
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "e2e" / "python"))
 import conftest  # noqa: E402
-from bench import pct, rss_peak_kb  # noqa: E402
+from bench import human, pct, rss_peak_kb  # noqa: E402
 from conftest import Portal, free_port  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_DIR", ROOT / "bench-results" / "work"))
@@ -58,10 +58,6 @@ LABELS = {
     "b_filter_sort_limit": "(b) filter + sort + limit 100",
     "c_facet_count": "(c) facet count (country)",
 }
-
-
-def human(n):
-    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
 def duckdb_queries(table: Path):
