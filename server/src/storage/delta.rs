@@ -183,14 +183,7 @@ impl TableState {
 
     /// Column name → Delta type name (`long`, `string`, `date`, …) of the top-level fields.
     pub fn column_types(&self) -> Result<HashMap<String, String>> {
-        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string())
-            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
-        Ok(schema["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| Some((f["name"].as_str()?.to_string(), f["type"].as_str().unwrap_or("struct").to_string())))
-            .collect())
+        Ok(self.columns()?.into_iter().map(|c| (c.name, c.type_name)).collect())
     }
 
     /// The live data files of this snapshot. `with_log_actions` also keeps each file's original
