@@ -12,6 +12,8 @@ say() { printf '==> %s\n' "$*"; }
 
 apt_missing=()
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+# LibreOffice Calc (headless, no GUI): e2e tests open the Excel downloads in a second spreadsheet program.
+command -v soffice >/dev/null || apt_missing+=(libreoffice-calc-nogui)
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_missing+=(python3-venv)

@@ -8,7 +8,7 @@ use http::request::Parts;
 use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
-use crate::contract::{ActivationState, CatalogView, Loaded, SessionView, TableView};
+use crate::contract::{ActivationState, CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView};
 
 /// Everything the UI needs from the server's capabilities. Methods that read partner data get
 /// the request, so the server authenticates (session cookie or bearer token) in one place.
@@ -18,6 +18,9 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn session(&self, request: &Parts) -> SessionView;
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView>;
     async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, query: &str) -> Loaded<TableView>;
+    /// `/connect`; `issued` shows a token created just now, once.
+    async fn connect(&self, request: &Parts, issued: Option<&str>) -> Loaded<ConnectView>;
+    async fn exports(&self, request: &Parts) -> Loaded<ExportsView>;
 }
 
 /// The backend as provided to every render and server-function call.
@@ -42,6 +45,13 @@ pub fn set_status(code: u16) {
         if let Ok(status) = http::StatusCode::from_u16(code) {
             options.set_status(status);
         }
+    }
+}
+
+/// Keeps the page being rendered out of every cache (it shows a secret once).
+pub fn no_store() {
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     }
 }
 

@@ -10,6 +10,8 @@ use leptos_router::{
 use crate::components::session_bar::SessionBar;
 use crate::pages::{
     activate::ActivatePage,
+    connect::ConnectPage,
+    exports::ExportsPage,
     home::HomePage,
     login::{LoginPage, LogoutPage},
     not_found::NotFound,
@@ -57,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/shares/:share/:schema/:table") view=TablePage ssr=SsrMode::Async/>
                     <Route path=path!("/activate/:code") view=ActivatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/connect") view=ConnectPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

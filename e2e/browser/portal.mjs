@@ -18,7 +18,8 @@ async function freePort() {
   });
 }
 
-export async function startPortal() {
+/// `extraEnv` adds or overrides settings (e.g. `{ PORTAL_EXPORT_JOB_ROWS: '10' }`).
+export async function startPortal(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
   const port = await freePort();
   const env = {
@@ -27,6 +28,7 @@ export async function startPortal() {
     PORTAL_ADDR: `127.0.0.1:${port}`,
     PORTAL_CONFIG: join(dataDir, 'none.toml'),
     PORTAL_SITE_ROOT: process.env.PORTAL_SITE_ROOT ?? join(root, 'target/site'),
+    ...extraEnv,
   };
   const cli = (...args) => execFileSync(bin, args, { env, encoding: 'utf8' });
   const proc = spawn(bin, ['serve'], { env, stdio: 'inherit' });

@@ -3,6 +3,9 @@ three CSV dialects, checked against delta-rs' reading of the same table."""
 import base64
 import csv
 import io
+import subprocess
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -188,3 +191,89 @@ def test_xlsx_continues_on_more_sheets_past_excels_row_limit(portal, tmp_path):
     assert tail == [("n",), (1_048_575,)], "each sheet has the header; rows continue where the first stopped"
     facts = {r[0]: r[1] for r in wb["About"].iter_rows(max_col=2, values_only=True) if r[0]}
     assert facts["Rows"] == str(rows) and "2 sheets" in facts["Sheets"]
+
+
+# LibreOffice's CSV export: comma, double quotes, UTF-8 (76), from line 1, cells "as shown" (the
+# last flag), so numbers and dates come out in the format the workbook gave them.
+LIBREOFFICE_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true"
+
+
+def libreoffice_csv(workbooks, tmp_path):
+    """Opens each workbook in LibreOffice Calc (headless, a profile of its own) and saves its
+    first sheet as CSV, as a partner without Excel would open the download."""
+    out = tmp_path / "libreoffice"
+    done = subprocess.run(
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", "--convert-to", LIBREOFFICE_CSV, "--outdir", str(out), *map(str, workbooks)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    converted = []
+    for workbook in workbooks:
+        target = out / (workbook.stem + ".csv")
+        assert target.exists(), f"LibreOffice did not convert {workbook.name}: {done.stdout} {done.stderr}"
+        converted.append(list(csv.reader(io.StringIO(target.read_text(encoding="utf-8")))))
+    return converted
+
+
+def test_xlsx_opens_in_libreoffice_with_its_types(portal, acme, sales_p001, tmp_path):
+    location = tmp_path / "roundtrip"
+    rows = [
+        # note, units, price, day, at, amount
+        ("=1+2", 3, 2.29, date(2026, 1, 31), datetime(2026, 1, 31, 10, 20, 30, tzinfo=timezone.utc), Decimal("12.50")),
+        ("@SUM(A1:A2)", -2, 1234567.891, date(2026, 12, 1), datetime(2026, 12, 1, 0, 0, 1, tzinfo=timezone.utc), Decimal("0.10")),
+        ("+cmd|' /C calc'!A0", 0, -14.49, date(1999, 2, 28), datetime(1999, 2, 28, 23, 59, 59, tzinfo=timezone.utc), Decimal("-3.00")),
+        ("ünïcödé ✓ 中文", 10**12, 0.5, date(2026, 9, 1), datetime(2026, 9, 1, 12, 0, 0, tzinfo=timezone.utc), Decimal("99999999.99")),
+        ('a, "quoted" note', 7, 0.001, date(2026, 2, 28), datetime(2026, 2, 28, 6, 30, 0, tzinfo=timezone.utc), Decimal("1.05")),
+        ("0042", 1, 100.0, date(2026, 3, 1), datetime(2026, 3, 1, 0, 0, 0, tzinfo=timezone.utc), Decimal("0.00")),
+        ("left out by the filter", 5, 1.0, date(2026, 3, 2), datetime(2026, 3, 2, 0, 0, 0, tzinfo=timezone.utc), Decimal("1.00")),
+    ]
+    columns = list(zip(*rows))
+    write_deltalake(str(location), pa.table({
+        "note": pa.array(columns[0]),
+        "units": pa.array(columns[1], pa.int64()),
+        "price": pa.array(columns[2], pa.float64()),
+        "day": pa.array(columns[3], pa.date32()),
+        "at": pa.array(columns[4], pa.timestamp("us", tz="UTC")),
+        "amount": pa.array(columns[5], pa.decimal128(10, 2)),
+    }))
+    portal.cli("share", "create", "roundtrip")
+    portal.cli("table", "add", "roundtrip.s.notes", "--location", str(location))
+    portal.cli("recipient", "create", "roundtrip_reader")
+    portal.cli("grant", "roundtrip", "roundtrip_reader")
+    path, _ = portal.profile("roundtrip_reader", tmp_path / "r.share")
+    headers = {"Authorization": f"Bearer {portal.token_of(path)}"}
+    mine = xlsx(portal, headers, "note__notcontains=filter&_sort=units", table=("roundtrip", "s", "notes"))
+    sales = xlsx(portal, acme, "country=DE&_sort=order_id")
+    for resp in (mine, sales):
+        assert resp.status_code == 200 and "_filtered.xlsx" in resp.headers["content-disposition"], resp.text[:300]
+    (tmp_path / "mine.xlsx").write_bytes(mine.content)
+    (tmp_path / "sales.xlsx").write_bytes(sales.content)
+    got, got_sales = libreoffice_csv([tmp_path / "mine.xlsx", tmp_path / "sales.xlsx"], tmp_path)
+
+    # The small table: every kind of cell as a spreadsheet user sees it.
+    assert got[0] == ["note", "units", "price", "day", "at (UTC)", "amount"]
+    want = sorted((r for r in rows if "filter" not in r[0]), key=lambda r: r[1])
+    assert len(got) - 1 == len(want)
+    for cells, row in zip(got[1:], want):
+        note, units, price, day, at, amount = cells
+        assert note == row[0], "text stays text: a formula-looking value is not computed, leading zeros stay"
+        assert units == str(row[1])
+        assert float(price) == pytest.approx(row[2], rel=1e-12)
+        assert day == row[3].isoformat(), "a date cell shows as a date"
+        assert at == row[4].strftime("%Y-%m-%d %H:%M:%S")
+        assert amount == f"{row[5]:.2f}", "decimals keep their scale"
+
+    # A real view: the demo sales of acme_foods in Germany.
+    want = sales_p001[sales_p001.country == "DE"].sort_values("order_id")
+    header = got_sales[0]
+    assert header == ["partner_id", "order_id", "order_date", "sku", "product", "country", "units", "unit_price", "revenue", "updated_at (UTC)"]
+    assert len(got_sales) - 1 == len(want)
+    col = {name: i for i, name in enumerate(header)}
+    assert [r[col["order_id"]] for r in got_sales[1:]] == list(want.order_id)
+    for cells, (_, truth) in zip(got_sales[1:], want.iterrows()):
+        assert cells[col["order_date"]] == str(truth.order_date)[:10]
+        assert cells[col["updated_at (UTC)"]] == pd.Timestamp(truth.updated_at).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S")
+        assert cells[col["units"]] == str(truth.units) and cells[col["sku"]] == truth.sku
+        assert float(cells[col["revenue"]]) == pytest.approx(truth.revenue, rel=1e-12)
+        assert cells[col["product"]] == ("" if pd.isna(truth["product"]) else truth["product"])
+    assert "Müsli mit Früchten 750 g" in {r[col["product"]] for r in got_sales[1:]}

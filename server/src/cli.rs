@@ -105,6 +105,15 @@ enum RecipientCommand {
         #[arg(long = "property")]
         properties: Vec<String>,
     },
+    /// Set the recipient's own token limits for self-service tokens on /connect (the portal's
+    /// token_max_days and token_max_active apply otherwise).
+    Policy {
+        name: String,
+        #[arg(long)]
+        max_token_days: Option<u32>,
+        #[arg(long)]
+        max_active_tokens: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +123,9 @@ enum TokenCommand {
         recipient: String,
         #[arg(long)]
         ttl_days: Option<u32>,
+        /// What the token is for ("Power BI refresh"), shown to the partner on /connect.
+        #[arg(long)]
+        name: Option<String>,
         #[arg(long)]
         profile: Option<PathBuf>,
     },
@@ -189,6 +201,18 @@ async fn run(command: Command) -> Result<()> {
             audit(s, "createRecipient", &r.name).await;
             println!("created recipient {}", r.name);
         }
+        Command::Recipient { command: RecipientCommand::Policy { name, max_token_days, max_active_tokens } } => {
+            if max_token_days == Some(0) || max_active_tokens == Some(0) {
+                return Err(PortalError::InvalidParameter("--max-token-days and --max-active-tokens must be at least 1".into()));
+            }
+            s.catalog.set_token_policy(&name, max_token_days.map(i64::from), max_active_tokens.map(i64::from)).await?;
+            let recipient = s.catalog.recipient(&name).await?;
+            let policy = s.credentials.policy(&recipient).await?;
+            if max_token_days.is_some() || max_active_tokens.is_some() {
+                audit(s, "setTokenPolicy", &format!("{name} max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active)).await;
+            }
+            println!("max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active);
+        }
         Command::Grant { share, recipient } => {
             let changed = s.catalog.grant(&share, &recipient).await?;
             audit(s, "grantShare", &format!("{share} to {recipient}")).await;
@@ -216,11 +240,11 @@ async fn run(command: Command) -> Result<()> {
 
 async fn token(s: &Services, command: TokenCommand) -> Result<()> {
     match command {
-        TokenCommand::Create { recipient, ttl_days, profile } => {
+        TokenCommand::Create { recipient, ttl_days, name, profile } => {
             if ttl_days == Some(0) {
                 return Err(PortalError::InvalidParameter("--ttl-days must be at least 1".into()));
             }
-            let issued = s.credentials.create_token(&recipient, ttl_days).await?;
+            let issued = s.credentials.create_token(&recipient, name.as_deref(), ttl_days).await?;
             let text = serde_json::to_string_pretty(&s.credentials.profile(&issued)).unwrap_or_default();
             match profile {
                 Some(path) => {

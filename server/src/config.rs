@@ -25,6 +25,16 @@ pub struct Settings {
     pub query_timeout_secs: u64,
     /// The most rows an Excel download may hold (over several sheets); more is refused up front.
     pub xlsx_max_rows: u64,
+    /// The longest a partner's self-service token may live (a recipient's own policy may differ).
+    pub token_max_days: u32,
+    /// The most active tokens a recipient may hold (a recipient's own policy may differ).
+    pub token_max_active: u32,
+    /// Views with more rows than this export as background jobs from the table page.
+    pub export_job_rows: u64,
+    /// How long a finished export file stays downloadable.
+    pub export_ttl_hours: u32,
+    /// Export jobs that run at once; the others wait.
+    pub export_workers: u32,
 }
 
 /// The file form: every key optional, same names as the env vars without `PORTAL_`, lower-case.
@@ -39,6 +49,11 @@ struct FileSettings {
     session_ttl_hours: Option<u32>,
     query_timeout_secs: Option<u64>,
     xlsx_max_rows: Option<u64>,
+    token_max_days: Option<u32>,
+    token_max_active: Option<u32>,
+    export_job_rows: Option<u64>,
+    export_ttl_hours: Option<u32>,
+    export_workers: Option<u32>,
 }
 
 impl Settings {
@@ -66,8 +81,35 @@ impl Settings {
         let session_ttl_hours = positive(&env, "PORTAL_SESSION_TTL_HOURS", "hours", file.session_ttl_hours, 12)?;
         let query_timeout_secs = positive(&env, "PORTAL_QUERY_TIMEOUT_SECS", "seconds", file.query_timeout_secs, 30)?;
         let xlsx_max_rows = positive(&env, "PORTAL_XLSX_MAX_ROWS", "rows", file.xlsx_max_rows, 5_000_000)?;
+        let token_max_days = positive(&env, "PORTAL_TOKEN_MAX_DAYS", "days", file.token_max_days, 365)?;
+        let token_max_active = positive(&env, "PORTAL_TOKEN_MAX_ACTIVE", "tokens", file.token_max_active, 5)?;
+        let export_job_rows = positive(&env, "PORTAL_EXPORT_JOB_ROWS", "rows", file.export_job_rows, 100_000)?;
+        let export_ttl_hours = positive(&env, "PORTAL_EXPORT_TTL_HOURS", "hours", file.export_ttl_hours, 24)?;
+        let export_workers = positive(&env, "PORTAL_EXPORT_WORKERS", "jobs", file.export_workers, 2)?;
         let site_root = env("PORTAL_SITE_ROOT").map(PathBuf::from).or(file.site_root).unwrap_or_else(|| "target/site".into());
-        Ok(Self { data_dir, addr, public_url, database_url, url_ttl_secs, site_root, session_ttl_hours, query_timeout_secs, xlsx_max_rows })
+        Ok(Self {
+            data_dir,
+            addr,
+            public_url,
+            database_url,
+            url_ttl_secs,
+            site_root,
+            session_ttl_hours,
+            query_timeout_secs,
+            xlsx_max_rows,
+            token_max_days,
+            token_max_active,
+            export_job_rows,
+            export_ttl_hours,
+            export_workers,
+        })
+    }
+
+    /// The defaults, with everything kept under `dir` (unit tests).
+    #[cfg(test)]
+    pub fn for_tests(dir: &Path) -> Self {
+        let data_dir = dir.to_string_lossy().to_string();
+        Self::resolve(FileSettings::default(), |k| (k == "PORTAL_DATA_DIR").then(|| data_dir.clone())).expect("default settings")
     }
 
     /// Whether the portal is served over https (cookies are then marked `Secure`).

@@ -37,6 +37,12 @@ pub enum PortalError {
     /// A table view the grammar or the table's types cannot answer; `column` places the message.
     #[error("{message}")]
     BadQuery { column: Option<String>, message: String },
+    /// A form or API field the request got wrong; `field` names it so the message can sit beside it.
+    #[error("{message}")]
+    Field { field: &'static str, message: String },
+    /// Something asked for before it exists (an export still being written).
+    #[error("{0}")]
+    NotReady(String),
     /// A preview that ran past its time limit.
     #[error("{0}")]
     QueryTimeout(String),
@@ -70,7 +76,9 @@ impl PortalError {
             | Self::NotATable(_)
             | Self::TableUnavailable(_)
             | Self::BadQuery { .. }
+            | Self::Field { .. }
             | Self::QueryTimeout(_) => StatusCode::BAD_REQUEST,
+            Self::NotReady(_) => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -86,7 +94,8 @@ impl PortalError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
-            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) | Self::BadQuery { .. } => "INVALID_PARAMETER_VALUE",
+            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) | Self::BadQuery { .. } | Self::Field { .. } => "INVALID_PARAMETER_VALUE",
+            Self::NotReady(_) => "RESOURCE_NOT_READY",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::Malformed(_) => "MALFORMED_REQUEST",
             Self::Unsupported(_) => "UNSUPPORTED_OPERATION",
@@ -110,6 +119,10 @@ impl PortalError {
 impl PortalError {
     pub fn bad_query(column: &str, message: impl Into<String>) -> Self {
         Self::BadQuery { column: Some(column.to_string()), message: message.into() }
+    }
+
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Field { field, message: message.into() }
     }
 }
 

@@ -16,8 +16,12 @@ pub fn SessionBar() -> impl IntoView {
                 match session.await {
                     Ok(s) => match s.partner {
                         Some(partner) => view! {
-                            <div class="flex items-center gap-3 text-sm">
-                                <span class="hidden text-slate-600 sm:inline">"Signed in as "<strong class="text-slate-900">{partner}</strong></span>
+                            <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 text-sm">
+                                <nav aria-label="Your portal" class="flex gap-4 font-medium">
+                                    <a href="/connect" class="text-indigo-700 hover:underline">"Connect your tools"</a>
+                                    <a href="/exports" class="text-indigo-700 hover:underline">"Your exports"</a>
+                                </nav>
+                                <span class="hidden text-slate-600 lg:inline">"Signed in as "<strong class="text-slate-900">{partner}</strong></span>
                                 <form method="post" action="/logout">
                                     <input type="hidden" name="csrf" value=s.csrf/>
                                     <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">

@@ -2,10 +2,15 @@
 //! the server functions the pages call. Nothing here touches storage or the catalog.
 
 mod activation;
+mod connect;
+mod exports;
 pub mod grammar;
+pub mod power_query;
 mod portal;
 mod views;
 
 pub use activation::*;
+pub use connect::*;
+pub use exports::*;
 pub use portal::*;
 pub use views::*;

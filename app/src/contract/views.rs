@@ -221,4 +221,8 @@ pub struct TableView {
     /// `where country = "DE" and units > 3`, or empty.
     pub description: String,
     pub grid: Result<Grid, Problem>,
+    /// The portal's public address (for the Power Query's absolute URL).
+    pub public_url: String,
+    /// Views with more rows than this are exported as background jobs.
+    pub job_rows: u64,
 }

@@ -1,4 +1,6 @@
 pub mod activate;
+pub mod connect;
+pub mod exports;
 pub mod home;
 pub mod login;
 pub mod not_found;

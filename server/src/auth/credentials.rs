@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::secrets;
+use super::self_service::TokenPolicy;
 use crate::catalog::{now_ms, Catalog, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
 
-const TOKEN_PREFIX: &str = "dss_";
+pub(super) const TOKEN_PREFIX: &str = "dss_";
 const ACTIVATION_PREFIX: &str = "act_";
 /// Tokens from activation links live a year unless an admin says otherwise (Databricks' maximum).
 pub const DEFAULT_TOKEN_TTL_DAYS: u32 = 365;
@@ -56,17 +57,32 @@ pub enum LinkState {
 pub struct Credentials {
     catalog: Catalog,
     endpoint: String,
+    defaults: TokenPolicy,
 }
 
 impl Credentials {
-    pub fn new(catalog: Catalog, endpoint: String) -> Self {
-        Self { catalog, endpoint }
+    pub fn new(catalog: Catalog, endpoint: String, defaults: TokenPolicy) -> Self {
+        Self { catalog, endpoint, defaults }
     }
 
-    pub async fn create_token(&self, recipient: &str, ttl_days: Option<u32>) -> Result<IssuedToken> {
+    pub(super) fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The portal-wide token limits (a recipient's own policy may narrow or widen them).
+    pub fn defaults(&self) -> TokenPolicy {
+        self.defaults
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// An admin-issued token (the CLI); no policy applies to admins.
+    pub async fn create_token(&self, recipient: &str, name: Option<&str>, ttl_days: Option<u32>) -> Result<IssuedToken> {
         let recipient = self.catalog.recipient(recipient).await?;
         let token = secrets::generate(TOKEN_PREFIX);
-        let record = self.catalog.insert_token(&recipient.id, &secrets::hash(&token), expiry_after_days(ttl_days)).await?;
+        let record = self.catalog.insert_token(&recipient.id, name, &secrets::hash(&token), expiry_after_days(ttl_days)).await?;
         Ok(IssuedToken { record, token })
     }
 
@@ -165,13 +181,13 @@ mod tests {
     async fn setup() -> (Credentials, Catalog, tempfile::TempDir) {
         let (catalog, dir) = test_catalog().await;
         catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
-        (Credentials::new(catalog.clone(), "http://h/delta-sharing".into()), catalog, dir)
+        (Credentials::new(catalog.clone(), "http://h/delta-sharing".into(), TokenPolicy { max_days: 365, max_active: 5 }), catalog, dir)
     }
 
     #[tokio::test]
     async fn tokens_authenticate_until_revoked() {
         let (creds, catalog, _d) = setup().await;
-        let issued = creds.create_token("acme", Some(1)).await.unwrap();
+        let issued = creds.create_token("acme", None, Some(1)).await.unwrap();
         let caller = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
         assert_eq!(caller.recipient.name, "acme");
         for bad in [None, Some("Bearer "), Some("Basic abc"), Some("Bearer dss_forged")] {
@@ -190,7 +206,7 @@ mod tests {
         let (creds, catalog, _d) = setup().await;
         let r = catalog.recipient("acme").await.unwrap();
         let token = secrets::generate(TOKEN_PREFIX);
-        catalog.insert_token(&r.id, &secrets::hash(&token), Some(now_ms() - 1)).await.unwrap();
+        catalog.insert_token(&r.id, None, &secrets::hash(&token), Some(now_ms() - 1)).await.unwrap();
         let err = creds.authenticate(Some(&format!("Bearer {token}"))).await.unwrap_err();
         assert!(err.to_string().contains("expired"));
     }

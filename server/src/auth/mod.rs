@@ -7,9 +7,11 @@ pub mod access;
 pub mod credentials;
 pub mod forms;
 pub mod secrets;
+pub mod self_service;
 pub mod sessions;
 pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};
 pub use credentials::{Caller, Credentials};
+pub use self_service::{Reveals, TokenPolicy};
 pub use sessions::Sessions;

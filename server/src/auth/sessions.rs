@@ -111,8 +111,8 @@ mod tests {
     async fn sessions_live_and_die_with_their_token() {
         let (catalog, _dir) = test_catalog().await;
         catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
-        let creds = Credentials::new(catalog.clone(), "http://h/delta-sharing".into());
-        let issued = creds.create_token("acme", Some(1)).await.unwrap();
+        let creds = Credentials::new(catalog.clone(), "http://h/delta-sharing".into(), crate::auth::TokenPolicy { max_days: 365, max_active: 5 });
+        let issued = creds.create_token("acme", None, Some(1)).await.unwrap();
         let caller = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
         let sessions = Sessions::new(catalog.clone(), 1, false);
 
@@ -123,7 +123,7 @@ mod tests {
         catalog.revoke_token("acme", &issued.record.id).await.unwrap();
         assert_eq!(sessions.resume(&secret).await.unwrap_err().status(), 401);
 
-        let other = creds.create_token("acme", Some(1)).await.unwrap();
+        let other = creds.create_token("acme", None, Some(1)).await.unwrap();
         let caller = creds.authenticate(Some(&format!("Bearer {}", other.token))).await.unwrap();
         let secret = sessions.open(&caller).await.unwrap();
         sessions.close(&secret).await.unwrap();

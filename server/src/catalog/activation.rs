@@ -6,6 +6,9 @@ use super::recipients::{recipient_from_row, RECIPIENT_COLUMNS};
 use super::{new_id, now_ms, ActivationLink, Catalog, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
 
+/// The name of the token an activation link hands out.
+pub const ACTIVATION_TOKEN_NAME: &str = "Activation link";
+
 impl Catalog {
     pub async fn insert_activation_link(&self, recipient: &str, code_hash: &str, expires_at: i64) -> Result<Recipient> {
         let recipient = self.recipient(recipient).await?;
@@ -59,22 +62,8 @@ impl Catalog {
             .bind(link_id)
             .fetch_one(&mut *tx)
             .await?;
-        let record = TokenRecord {
-            id: super::tokens::short_id(),
-            recipient_id,
-            created_at: now,
-            expires_at: token_expires_at,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        sqlx::query("INSERT INTO tokens (id, recipient_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&record.id)
-            .bind(&record.recipient_id)
-            .bind(token_hash)
-            .bind(now)
-            .bind(token_expires_at)
-            .execute(&mut *tx)
-            .await?;
+        let record = TokenRecord::new(&recipient_id, Some(ACTIVATION_TOKEN_NAME), token_expires_at);
+        super::tokens::insert_token_row(&mut *tx, &record, token_hash).await?;
         tx.commit().await?;
         Ok(record)
     }

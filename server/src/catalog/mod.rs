@@ -5,6 +5,7 @@
 
 mod activation;
 mod audit;
+mod export_jobs;
 mod grants;
 pub mod model;
 pub mod names;
@@ -22,6 +23,7 @@ use sqlx::AnyPool;
 use crate::error::Result;
 
 pub use model::*;
+pub use export_jobs::NewExportJob;
 pub use sessions::SessionRecord;
 
 /// A handle on the catalog database; cheap to clone.

@@ -53,6 +53,8 @@ pub struct Recipient {
 pub struct TokenRecord {
     pub id: String,
     pub recipient_id: String,
+    /// What the partner called it ("Power BI refresh"); tokens from the CLI may have none.
+    pub name: Option<String>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -60,6 +62,19 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    /// A new token's record, not yet stored.
+    pub fn new(recipient_id: &str, name: Option<&str>, expires_at: Option<i64>) -> Self {
+        Self {
+            id: super::tokens::short_id(),
+            recipient_id: recipient_id.into(),
+            name: name.map(String::from),
+            created_at: super::now_ms(),
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
     pub fn status(&self, now: i64) -> &'static str {
         if self.revoked_at.is_some() {
             "revoked"
@@ -101,4 +116,67 @@ pub struct AuditEvent {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<Vec<String>>,
+}
+
+/// Where a background export is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+    /// Finished, and its file deleted (expired or deleted by the partner).
+    Expired,
+}
+
+impl JobStatus {
+    pub const ALL: [Self; 6] = [Self::Queued, Self::Running, Self::Done, Self::Failed, Self::Cancelled, Self::Expired];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// A background export of one table view, owned by one recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportJob {
+    pub id: String,
+    pub recipient_id: String,
+    pub share: String,
+    pub schema: String,
+    pub table: String,
+    /// `xlsx` or `csv`.
+    pub format: String,
+    /// The CSV dialect (`plain`, `excel`, `excel-eu`); empty for xlsx.
+    pub dialect: String,
+    /// The view, in the table page's grammar.
+    pub view: String,
+    /// The filters in words.
+    pub description: String,
+    pub status: JobStatus,
+    pub rows_written: i64,
+    pub rows_total: Option<i64>,
+    pub bytes: Option<i64>,
+    pub file_name: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub expires_at: Option<i64>,
 }

@@ -42,7 +42,7 @@ async fn grants_are_idempotent_and_revocable() {
 async fn tokens_list_and_revoke_once() {
     let (cat, _d) = test_catalog().await;
     let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
-    let t = cat.insert_token(&r.id, "hash-1", None).await.unwrap();
+    let t = cat.insert_token(&r.id, None, "hash-1", None).await.unwrap();
     assert_eq!(cat.tokens_of("r1").await.unwrap(), vec![t.clone()]);
     cat.revoke_token("r1", &t.id).await.unwrap();
     assert!(matches!(cat.revoke_token("r1", &t.id).await, Err(PortalError::Conflict(_))));

@@ -11,23 +11,9 @@ use crate::error::{PortalError, Result};
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 impl Catalog {
-    pub async fn insert_token(&self, recipient_id: &str, token_hash: &str, expires_at: Option<i64>) -> Result<TokenRecord> {
-        let record = TokenRecord {
-            id: short_id(),
-            recipient_id: recipient_id.into(),
-            created_at: now_ms(),
-            expires_at,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        sqlx::query("INSERT INTO tokens (id, recipient_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&record.id)
-            .bind(recipient_id)
-            .bind(token_hash)
-            .bind(record.created_at)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+    pub async fn insert_token(&self, recipient_id: &str, name: Option<&str>, token_hash: &str, expires_at: Option<i64>) -> Result<TokenRecord> {
+        let record = TokenRecord::new(recipient_id, name, expires_at);
+        insert_token_row(&self.pool, &record, token_hash).await?;
         Ok(record)
     }
 
@@ -55,7 +41,7 @@ impl Catalog {
     pub async fn tokens_of(&self, recipient: &str) -> Result<Vec<TokenRecord>> {
         let recipient = self.recipient(recipient).await?;
         sqlx::query(
-            "SELECT id, recipient_id, created_at, expires_at, last_used_at, revoked_at FROM tokens \
+            "SELECT id, recipient_id, name, created_at, expires_at, last_used_at, revoked_at FROM tokens \
              WHERE recipient_id = $1 ORDER BY created_at, id",
         )
         .bind(&recipient.id)
@@ -64,6 +50,75 @@ impl Catalog {
         .iter()
         .map(token_from_row)
         .collect()
+    }
+
+    /// One token of a recipient, or `NotFound` (also for another recipient's token).
+    pub async fn token_of(&self, recipient_id: &str, token_id: &str) -> Result<TokenRecord> {
+        sqlx::query("SELECT id, recipient_id, name, created_at, expires_at, last_used_at, revoked_at FROM tokens WHERE id = $1 AND recipient_id = $2")
+            .bind(token_id)
+            .bind(recipient_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(token_from_row)
+            .transpose()?
+            .ok_or_else(|| PortalError::NotFound(format!("there is no token {token_id}")))
+    }
+
+    /// The recipient's own limits, where an admin set them (`None` = the portal's defaults).
+    pub async fn token_policy(&self, recipient_id: &str) -> Result<(Option<i64>, Option<i64>)> {
+        let row = sqlx::query("SELECT max_token_days, max_active_tokens FROM recipients WHERE id = $1").bind(recipient_id).fetch_one(&self.pool).await?;
+        Ok((row.try_get("max_token_days")?, row.try_get("max_active_tokens")?))
+    }
+
+    /// Sets the recipient's limits; a `None` leaves that limit as it was.
+    pub async fn set_token_policy(&self, recipient: &str, max_days: Option<i64>, max_active: Option<i64>) -> Result<(Option<i64>, Option<i64>)> {
+        let recipient = self.recipient(recipient).await?;
+        sqlx::query("UPDATE recipients SET max_token_days = COALESCE($1, max_token_days), max_active_tokens = COALESCE($2, max_active_tokens) WHERE id = $3")
+            .bind(max_days)
+            .bind(max_active)
+            .bind(&recipient.id)
+            .execute(&self.pool)
+            .await?;
+        self.token_policy(&recipient.id).await
+    }
+
+    /// Stores `new`, brings the old token's expiry forward to `old_expires_at`, and moves the
+    /// old token's browser sessions onto the new one, together: a rotation never leaves the
+    /// partner without a working token or signed out. Refused when the old token is not active
+    /// or already ends by then (it was rotated before), or when the recipient already holds
+    /// `max_active` active tokens besides it (so only the overlapping old token may exceed it).
+    pub async fn rotate_token(&self, old_id: &str, old_expires_at: i64, new: &TokenRecord, new_hash: &str, max_active: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        let moved = sqlx::query(
+            "UPDATE tokens SET expires_at = $1 WHERE id = $2 AND recipient_id = $3 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $1) AND (expires_at IS NULL OR expires_at > $4)",
+        )
+        .bind(old_expires_at)
+        .bind(old_id)
+        .bind(&new.recipient_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Err(PortalError::Conflict(format!("token {old_id} is no longer active or was rotated already")));
+        }
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tokens WHERE recipient_id = $1 AND id <> $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(&new.recipient_id)
+        .bind(old_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if others >= max_active {
+            return Err(PortalError::field("limit", format!("you can have at most {max_active} active tokens; revoke one you no longer use first")));
+        }
+        insert_token_row(&mut *tx, new, new_hash).await?;
+        sqlx::query("UPDATE sessions SET token_id = $1 WHERE token_id = $2").bind(&new.id).bind(old_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn revoke_token(&self, recipient: &str, token_id: &str) -> Result<()> {
@@ -86,8 +141,22 @@ impl Catalog {
     }
 }
 
+/// Stores a token record and its hash, on the pool or inside a caller's transaction.
+pub(super) async fn insert_token_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, record: &TokenRecord, token_hash: &str) -> Result<()> {
+    sqlx::query("INSERT INTO tokens (id, recipient_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&record.id)
+        .bind(&record.recipient_id)
+        .bind(&record.name)
+        .bind(token_hash)
+        .bind(record.created_at)
+        .bind(record.expires_at)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// Columns for [`token_and_recipient`], from `tokens k JOIN recipients r`.
-pub(super) const TOKEN_AND_RECIPIENT: &str = "r.id, r.name, r.comment, r.properties, r.created_at, k.id AS token_id, \
+pub(super) const TOKEN_AND_RECIPIENT: &str = "r.id, r.name, r.comment, r.properties, r.created_at, k.id AS token_id, k.name AS token_name, \
      k.created_at AS token_created_at, k.expires_at, k.last_used_at, k.revoked_at";
 
 pub(super) fn token_and_recipient(row: &AnyRow) -> Result<(TokenRecord, Recipient)> {
@@ -95,6 +164,7 @@ pub(super) fn token_and_recipient(row: &AnyRow) -> Result<(TokenRecord, Recipien
     let record = TokenRecord {
         id: row.try_get("token_id")?,
         recipient_id: recipient.id.clone(),
+        name: row.try_get("token_name")?,
         created_at: row.try_get("token_created_at")?,
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
@@ -107,6 +177,7 @@ fn token_from_row(r: &AnyRow) -> Result<TokenRecord> {
     Ok(TokenRecord {
         id: r.try_get("id")?,
         recipient_id: r.try_get("recipient_id")?,
+        name: r.try_get("name")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         last_used_at: r.try_get("last_used_at")?,

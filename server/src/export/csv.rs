@@ -4,13 +4,12 @@
 //!   that starts like a formula neutralised (OWASP CSV injection);
 //! - `excel-eu`: as `excel`, with `;` between fields and decimal commas (German/EU Excel).
 
-use app::contract::Cell;
 use bytes::Bytes;
 use deltalake::arrow::array::RecordBatch;
 use futures::{Stream, StreamExt};
 
+use super::csv_fields::{self, Field, Formats};
 use crate::error::{PortalError, Result};
-use crate::query::cells;
 use crate::query::Extract;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +29,14 @@ impl Dialect {
         }
     }
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Excel => "excel",
+            Self::ExcelEu => "excel-eu",
+        }
+    }
+
     fn delimiter(self) -> u8 {
         if self == Self::ExcelEu {
             b';'
@@ -40,28 +47,6 @@ impl Dialect {
 
     fn for_excel(self) -> bool {
         self != Self::Plain
-    }
-
-    /// One cell as CSV text.
-    fn text(self, cell: &Cell) -> String {
-        match cell {
-            Cell::Null => String::new(),
-            Cell::Float(_) | Cell::Decimal(_) if self == Self::ExcelEu => cell.filter_text().unwrap_or_default().replace('.', ","),
-            // `2026-01-31 14:30:00` is what Excel reads as a date and time.
-            Cell::Timestamp(t) if self.for_excel() => t.replacen('T', " ", 1).trim_end_matches('Z').to_string(),
-            Cell::Text(t) | Cell::Json(t) if self.for_excel() => neutralised(t),
-            other => other.filter_text().unwrap_or_default(),
-        }
-    }
-}
-
-/// Text Excel would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
-/// leading apostrophe, which Excel shows as text.
-pub fn neutralised(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
     }
 }
 
@@ -79,9 +64,32 @@ pub fn body(extract: Extract, dialect: Dialect) -> impl Stream<Item = std::resul
 }
 
 fn batch_bytes(batch: &RecordBatch, dialect: Dialect) -> Result<Bytes> {
-    let columns = batch.columns().iter().map(cells::column).collect::<Result<Vec<_>>>()?;
-    let records = (0..batch.num_rows()).map(|i| columns.iter().map(|c| dialect.text(&c[i])).collect::<Vec<_>>());
-    encode(dialect, records, false)
+    let prepared = batch.columns().iter().map(csv_fields::prepare).collect::<Result<Vec<_>>>()?;
+    let fields = prepared.iter().map(Field::new).collect::<Result<Vec<_>>>()?;
+    let formats = Formats::default();
+    let mut out = Vec::with_capacity(batch.num_rows() * (8 * fields.len() + 2));
+    {
+        let mut writer = writer(dialect, &mut out);
+        let mut text = String::new();
+        for i in 0..batch.num_rows() {
+            for field in &fields {
+                field.write(i, dialect, &formats, &mut text);
+                writer.write_field(text.as_bytes()).map_err(csv_error)?;
+            }
+            // An empty record ends the row.
+            writer.write_record(None::<&[u8]>).map_err(csv_error)?;
+        }
+        writer.flush()?;
+    }
+    Ok(Bytes::from(out))
+}
+
+fn writer(dialect: Dialect, out: &mut Vec<u8>) -> ::csv::Writer<&mut Vec<u8>> {
+    ::csv::WriterBuilder::new().delimiter(dialect.delimiter()).terminator(::csv::Terminator::CRLF).from_writer(out)
+}
+
+fn csv_error(e: ::csv::Error) -> PortalError {
+    PortalError::Internal(format!("csv: {e}"))
 }
 
 fn encode(dialect: Dialect, records: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<Bytes> {
@@ -90,9 +98,9 @@ fn encode(dialect: Dialect, records: impl Iterator<Item = Vec<String>>, bom: boo
         out.extend_from_slice("\u{feff}".as_bytes());
     }
     {
-        let mut writer = ::csv::WriterBuilder::new().delimiter(dialect.delimiter()).terminator(::csv::Terminator::CRLF).from_writer(&mut out);
+        let mut writer = writer(dialect, &mut out);
         for record in records {
-            writer.write_record(&record).map_err(|e| PortalError::Internal(format!("csv: {e}")))?;
+            writer.write_record(&record).map_err(csv_error)?;
         }
         writer.flush()?;
     }
@@ -104,27 +112,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dialects_write_cells_for_their_reader() {
-        let cells = [Cell::Float(1.5), Cell::Decimal("12.50".into()), Cell::Int(-5), Cell::Timestamp("2026-01-31T14:30:00Z".into()), Cell::Null];
-        let row = |d: Dialect| cells.iter().map(|c| d.text(c)).collect::<Vec<_>>();
-        assert_eq!(row(Dialect::Plain), ["1.5", "12.50", "-5", "2026-01-31T14:30:00Z", ""]);
-        assert_eq!(row(Dialect::Excel), ["1.5", "12.50", "-5", "2026-01-31 14:30:00", ""]);
-        assert_eq!(row(Dialect::ExcelEu), ["1,5", "12,50", "-5", "2026-01-31 14:30:00", ""]);
+    fn quoting_and_the_bom() {
+        let bytes = encode(Dialect::ExcelEu, [vec!["a;b".to_string(), "say \"hi\"".to_string()]].into_iter(), true).unwrap();
+        assert_eq!(std::str::from_utf8(&bytes).unwrap(), "\u{feff}\"a;b\";\"say \"\"hi\"\"\"\r\n");
         assert!(Dialect::parse(Some("tsv")).is_err());
     }
 
     #[test]
-    fn formulas_stay_text_in_excel_dialects_only() {
-        for (input, excel) in [("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b")] {
-            assert_eq!(Dialect::Excel.text(&Cell::Text(input.into())), excel);
-            assert_eq!(Dialect::ExcelEu.text(&Cell::Text(input.into())), excel);
-            assert_eq!(Dialect::Plain.text(&Cell::Text(input.into())), input);
-        }
-    }
-
-    #[test]
-    fn quoting_and_the_bom() {
-        let bytes = encode(Dialect::ExcelEu, [vec!["a;b".to_string(), "say \"hi\"".to_string()]].into_iter(), true).unwrap();
-        assert_eq!(std::str::from_utf8(&bytes).unwrap(), "\u{feff}\"a;b\";\"say \"\"hi\"\"\"\r\n");
+    fn batches_become_rows() {
+        use deltalake::arrow::array::{ArrayRef, Float64Array, StringArray};
+        use std::sync::Arc;
+        let text: ArrayRef = Arc::new(StringArray::from(vec![Some("=1+2"), None, Some("a;b")]));
+        let floats: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), Some(2.0), None]));
+        let batch = RecordBatch::try_from_iter([("t", text), ("f", floats)]).unwrap();
+        let eu = batch_bytes(&batch, Dialect::ExcelEu).unwrap();
+        assert_eq!(std::str::from_utf8(&eu).unwrap(), "'=1+2;1,5\r\n;2\r\n\"a;b\";\r\n");
+        let plain = batch_bytes(&batch, Dialect::Plain).unwrap();
+        assert_eq!(std::str::from_utf8(&plain).unwrap(), "=1+2,1.5\r\n,2\r\na;b,\r\n");
     }
 }

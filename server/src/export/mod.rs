@@ -1,13 +1,36 @@
 //! Downloads of a table view: the preview's grammar, scope and order, every row, streamed.
 
 pub mod csv;
+mod csv_fields;
+pub mod jobs;
 pub mod xlsx;
 
 use app::contract::TableMeta;
+
+use crate::query::Extract;
+use xlsx::About;
 
 /// `<table>_<yyyy-mm-dd>[_filtered].<ext>`, the date being today's (UTC).
 pub fn file_name(meta: &TableMeta, filtered: bool, extension: &str) -> String {
     let safe: String = meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     let day = chrono::Utc::now().format("%Y-%m-%d");
     format!("{safe}_{day}{}.{extension}", if filtered { "_filtered" } else { "" })
+}
+
+/// What an Excel file's About sheet says of the view it holds.
+pub fn about(extract: &Extract) -> About {
+    let meta = &extract.meta;
+    About {
+        share: meta.share.clone(),
+        schema: meta.schema.clone(),
+        table: meta.name.clone(),
+        version: meta.version,
+        filters: extract.description.clone(),
+        exported_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        dictionary: extract
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.type_name.clone(), meta.column(&c.name).and_then(|m| m.comment.clone()).unwrap_or_default()))
+            .collect(),
+    }
 }

@@ -100,6 +100,15 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
     Ok(Outcome { meta, query, description, grid })
 }
 
+/// A table's description and columns at its latest version, without reading rows.
+pub async fn table_meta(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str) -> Result<TableMeta> {
+    let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
+    let state = TableState::open_shared(&t.table, At::Latest).await?;
+    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
+    let columns = columns_of(&state, provider.as_ref())?;
+    meta_of(&t, &state, &columns).await
+}
+
 /// A whole view as a stream of record batches, for downloads: the same grammar, scope and
 /// order as the preview, no paging and no time limit.
 pub struct Extract {

@@ -13,17 +13,13 @@ use crate::Services;
 
 async fn services() -> (Services, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_path_buf(),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        public_url: "http://portal.test".into(),
-        database_url: format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display()),
-        url_ttl_secs: 60,
-        site_root: dir.path().join("site"),
-        session_ttl_hours: 1,
-        query_timeout_secs: 60,
-        xlsx_max_rows: 5_000_000,
-    };
+    let mut settings = Settings::for_tests(dir.path());
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.public_url = "http://portal.test".into();
+    settings.url_ttl_secs = 60;
+    settings.site_root = dir.path().join("site");
+    settings.session_ttl_hours = 1;
+    settings.query_timeout_secs = 60;
     let s = Services::open(settings).await.unwrap();
     let location = dir.path().join("sales");
     // Three partners, two files each, three versions.

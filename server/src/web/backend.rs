@@ -4,20 +4,24 @@ use std::sync::Arc;
 
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
-use app::contract::{table_href, ActivationState, CatalogView, FormToken, Loaded, Problem, SessionView, TableView};
+use app::contract::{
+    table_href, ActivationState, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
+};
 use axum::http::request::Parts;
 
 use super::{audit, partner};
 use crate::auth::credentials::LinkState;
-use crate::auth::Caller;
+use crate::auth::{Access, Caller};
+use crate::catalog::{now_ms, Recipient};
 use crate::error::PortalError;
 use crate::{query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
 
 impl UiBackend {
-    /// Authenticates the page request, runs `read`, audits it, and says what the page shows.
-    async fn partner_read<T, F>(&self, request: &Parts, action: &str, object: Option<String>, read: F) -> Loaded<T>
+    /// Authenticates the page request, runs `read`, audits it as `action` (if any), and says
+    /// what the page shows.
+    async fn partner_read<T, F>(&self, request: &Parts, action: Option<&str>, object: Option<String>, read: F) -> Loaded<T>
     where
         F: AsyncFnOnce(&Caller) -> Result<(T, Option<String>), PortalError>,
     {
@@ -26,13 +30,16 @@ impl UiBackend {
             return Loaded::SignedOut;
         };
         let result = read(&caller).await;
-        let mut event = audit::event(&request.headers, &request.extensions, audit::actor(&caller.recipient.name), action, 200);
-        event.object = object;
-        match &result {
-            Ok((_, detail)) => event.detail = detail.clone(),
-            Err(e) => event.status = i64::from(e.status().as_u16()),
+        if let Some(action) = action {
+            let mut event = audit::event(&request.headers, &request.extensions, audit::actor(&caller.recipient.name), action, 200);
+            event.object = object;
+            match &result {
+                Ok((_, detail)) => event.detail = detail.clone(),
+                Err(e) => event.status = i64::from(e.status().as_u16()),
+            }
+            audit::record(s, event).await;
         }
-        audit::record(s, event).await;
+        let action = action.unwrap_or("page");
         match result {
             Ok((value, _)) => Loaded::Ready(value),
             Err(PortalError::NotFound(m)) => Loaded::NotFound(m),
@@ -67,7 +74,7 @@ impl PortalBackend for UiBackend {
     }
 
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
-        self.partner_read(request, "portal.catalog", None, async |caller: &Caller| {
+        self.partner_read(request, Some("portal.catalog"), None, async |caller: &Caller| {
             let view = query::catalog::catalog(&self.0, &caller.recipient).await?;
             let tables: usize = view.shares.iter().flat_map(|s| &s.schemas).map(|s| s.tables.len()).sum();
             Ok((view, Some(format!("tables={tables}"))))
@@ -85,7 +92,7 @@ impl PortalBackend for UiBackend {
             return Loaded::Redirect(format!("{}{}", table_href(share, schema, table), query.href_suffix()));
         }
         let object = Some(format!("{share}.{schema}.{table}"));
-        self.partner_read(request, "portal.preview", object, async |caller: &Caller| {
+        self.partner_read(request, Some("portal.preview"), object, async |caller: &Caller| {
             let outcome = query::view(&self.0, &caller.recipient, share, schema, table, raw_query).await?;
             let grid = outcome.grid.map_err(|e| match e {
                 PortalError::BadQuery { column, message } => Problem { message, column, status: 400 },
@@ -99,8 +106,86 @@ impl PortalBackend for UiBackend {
                 Ok(g) => format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false)),
                 Err(p) => format!("problem={}", p.message),
             };
-            Ok((TableView { meta: outcome.meta, query: outcome.query, description: outcome.description, grid }, Some(detail)))
+            let view = TableView {
+                meta: outcome.meta,
+                query: outcome.query,
+                description: outcome.description,
+                grid,
+                public_url: self.0.settings.public_url.clone(),
+                job_rows: self.0.settings.export_job_rows,
+            };
+            Ok((view, Some(detail)))
         })
         .await
     }
+
+    async fn connect(&self, request: &Parts, issued: Option<&str>) -> Loaded<ConnectView> {
+        let s = &self.0;
+        self.partner_read(request, Some("portal.connect"), None, async |caller: &Caller| {
+            let recipient = &caller.recipient;
+            let policy = s.credentials.policy(recipient).await?;
+            let now = now_ms();
+            let tokens = s
+                .credentials
+                .tokens(recipient)
+                .await?
+                .into_iter()
+                .map(|t| TokenRow {
+                    status: t.status(now).into(),
+                    this_browser: t.id == caller.token_id,
+                    name: t.name.clone().unwrap_or_else(|| "Unnamed token".into()),
+                    created: query::readable_utc(t.created_at),
+                    last_used: t.last_used_at.map(query::readable_utc),
+                    expires: t.expires_at.map(query::readable_utc),
+                    id: t.id,
+                })
+                .collect();
+            let issued = issued.and_then(|id| s.reveals.take(id, &recipient.id)).map(|i| IssuedView {
+                name: i.record.name.clone().unwrap_or_default(),
+                expires: i.record.expires_at.map(query::readable_utc),
+                profile: serde_json::to_string_pretty(&s.credentials.profile(&i)).unwrap_or_default(),
+                token: i.token,
+            });
+            let view = ConnectView {
+                partner: recipient.name.clone(),
+                endpoint: s.credentials.endpoint().to_string(),
+                tokens,
+                max_days: policy.max_days,
+                max_active: policy.max_active,
+                example: example_table(s, recipient).await,
+                issued,
+            };
+            Ok((view, None))
+        })
+        .await
+    }
+
+    async fn exports(&self, request: &Parts) -> Loaded<ExportsView> {
+        let s = &self.0;
+        let csrf = request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default();
+        // Polled every two seconds while a job runs: not audited (creating and downloading are).
+        self.partner_read(request, None, None, async move |caller: &Caller| {
+            let jobs = s.jobs.list(&caller.recipient).await?;
+            Ok((ExportsView { jobs: jobs.iter().map(|j| super::exports::job_view(s, j)).collect(), csrf }, None))
+        })
+        .await
+    }
+}
+
+/// The first table shared with the recipient, for the guides' examples (none if nothing is
+/// shared or it cannot be read just now).
+async fn example_table(s: &Services, recipient: &Recipient) -> Option<ExampleTable> {
+    let access = Access::new(&s.catalog, recipient);
+    for share in access.shares(None, 20).await.ok()?.items {
+        let Some(t) = access.tables(&share.name, None, None, 1).await.ok()?.items.into_iter().next() else { continue };
+        let meta = query::table_meta(s, recipient, &t.share_name, &t.schema_name, &t.name).await.ok()?;
+        return Some(ExampleTable {
+            csv_url: format!("{}{}/export.csv", s.settings.public_url, meta.api_href()),
+            share: meta.share,
+            schema: meta.schema,
+            name: meta.name,
+            columns: meta.columns,
+        });
+    }
+    None
 }

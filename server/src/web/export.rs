@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{audit, partner};
 use crate::error::{PortalError, Result};
-use crate::export::xlsx::{self, About, ChunkSender};
+use crate::export::xlsx::{self, ChunkSender};
 use crate::export::{self, csv::Dialect};
 use crate::query::{self, Extract};
 use crate::Services;
@@ -29,14 +29,9 @@ pub async fn csv(State(s): State<Arc<Services>>, path: TablePath, req: Request) 
 
 pub async fn xlsx(State(s): State<Arc<Services>>, path: TablePath, req: Request) -> Response {
     serve(s, path, req, "xlsx", |s, extract, _| {
-        let max = s.settings.xlsx_max_rows;
-        if let Some(rows) = extract.rows.filter(|n| *n > max) {
-            return Err(PortalError::InvalidParameter(format!(
-                "this view has {rows} rows; an Excel download holds at most {max}. Add filters, or download CSV, which has no limit"
-            )));
-        }
+        xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
         let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), "xlsx");
-        let about = about(&extract);
+        let about = export::about(&extract);
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
@@ -96,21 +91,4 @@ fn attachment(content_type: &str, name: &str, body: Body) -> Response {
         body,
     )
         .into_response()
-}
-
-fn about(extract: &Extract) -> About {
-    let meta = &extract.meta;
-    About {
-        share: meta.share.clone(),
-        schema: meta.schema.clone(),
-        table: meta.name.clone(),
-        version: meta.version,
-        filters: extract.description.clone(),
-        exported_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
-        dictionary: extract
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.type_name.clone(), meta.column(&c.name).and_then(|m| m.comment.clone()).unwrap_or_default()))
-            .collect(),
-    }
 }

@@ -4,7 +4,9 @@ mod activation;
 mod api;
 mod audit;
 mod backend;
+mod connect;
 mod export;
+mod exports;
 mod files;
 mod forms;
 mod partner;
@@ -41,6 +43,10 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
         .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", get(export::csv))
         .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", get(export::xlsx))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", post(exports::create))
+        .route("/exports", get(exports::list))
+        .route("/exports/{id}", get(exports::show).delete(exports::cancel))
+        .route("/exports/{id}/file", get(exports::file))
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 
@@ -49,6 +55,11 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/activate/{code}", post(activation::redeem))
         .route("/login", post(signin::sign_in))
         .route("/logout", post(signin::sign_out))
+        .route("/connect/tokens", post(connect::create))
+        .route("/connect/tokens/{id}/rotate", post(connect::rotate))
+        .route("/connect/tokens/{id}/revoke", post(connect::revoke))
+        .route("/exports", post(exports::create_form))
+        .route("/exports/{id}/cancel", post(exports::cancel_form))
         .with_state(services.clone());
     let server_fns = {
         let context = context.clone();
@@ -77,9 +88,12 @@ pub async fn serve(services: Arc<Services>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
+    services.jobs.recover().await?;
+    tokio::spawn(crate::export::jobs::sweep_forever(services.clone()));
     tracing::info!(%addr, public_url = %services.settings.public_url, "portal listening");
-    let app = router(services).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    services.jobs.stop_all();
     Ok(())
 }
 

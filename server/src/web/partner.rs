@@ -2,12 +2,20 @@
 //! JSON API), or HTTP Basic with the token as password (what Excel's Power Query "From Web"
 //! sends). All end in the same `Caller` that `Access` authorizes.
 
-use axum::http::{header, HeaderMap};
+use std::collections::HashMap;
 
+use axum::extract::Request;
+use axum::http::{header, Extensions, HeaderMap};
+
+use crate::auth::forms;
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::Caller;
 use crate::error::{PortalError, Result};
 use crate::Services;
+
+/// The header a browser script sends the form token in when it changes something through the
+/// JSON API with its session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 pub async fn authenticate(s: &Services, headers: &HeaderMap) -> Result<Caller> {
     if let Some(authorization) = headers.get(header::AUTHORIZATION) {
@@ -20,6 +28,53 @@ pub async fn authenticate(s: &Services, headers: &HeaderMap) -> Result<Caller> {
     match cookie_value(headers, COOKIE) {
         Some(secret) => s.sessions.resume(secret).await,
         None => Err(PortalError::Unauthenticated("sign in first: no session and no bearer token".into())),
+    }
+}
+
+/// As [`authenticate`], for requests that change something: a session cookie alone is not
+/// enough (a cross-site page could make the browser send it); it must come with the form token
+/// in [`CSRF_HEADER`]. A bearer token in `Authorization` cannot be sent by another site.
+pub async fn authenticate_change(s: &Services, headers: &HeaderMap) -> Result<Caller> {
+    // Browsers may replay cached Basic credentials cross-site; only a bearer token proves intent.
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+    if !bearer {
+        let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        forms::verify(&s.signer, headers, presented)?;
+    }
+    authenticate(s, headers).await
+}
+
+/// A submitted browser form of a signed-in partner.
+pub struct PartnerForm {
+    pub caller: Caller,
+    pub fields: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub extensions: Extensions,
+}
+
+impl PartnerForm {
+    /// Reads the form, checks its form token, and finds the partner. No session is
+    /// `Unauthenticated`; a missing or foreign form token is `Forbidden` and nothing happens.
+    pub async fn read(s: &Services, req: Request) -> Result<Self> {
+        let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
+        let fields = super::signin::read_fields(req).await?;
+        let caller = match cookie_value(&headers, COOKIE) {
+            Some(secret) => s.sessions.resume(secret).await?,
+            None => return Err(PortalError::Unauthenticated("sign in first".into())),
+        };
+        forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
+        Ok(Self { caller, fields, headers, extensions })
+    }
+
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", |v| v.trim())
+    }
+
+    /// Writes the audit line of what this form did.
+    pub async fn audit(&self, s: &Services, action: &str, object: Option<String>, status: u16) {
+        let mut event = super::audit::event(&self.headers, &self.extensions, super::audit::actor(&self.caller.recipient.name), action, status);
+        event.object = object;
+        super::audit::record(s, event).await;
     }
 }
 

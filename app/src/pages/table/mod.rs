@@ -40,7 +40,7 @@ pub fn TablePage() -> impl IntoView {
 
 #[component]
 fn TableScreen(v: TableView) -> impl IntoView {
-    let TableView { meta, query, description, grid } = v;
+    let TableView { meta, query, description, grid, public_url, job_rows } = v;
     let title = format!("{} · {}", meta.name, meta.share);
     let base = meta.href();
     let problem = grid.as_ref().err().cloned();
@@ -78,7 +78,7 @@ fn TableScreen(v: TableView) -> impl IntoView {
             <dictionary::Dictionary meta=meta.clone()/>
             <filters::FilterBuilder meta=meta.clone() query=query.clone() problem=problem.clone()/>
             {match grid {
-                Ok(grid) => view! { <Results meta base query description grid/> }.into_any(),
+                Ok(grid) => view! { <Results meta base query description grid public_url job_rows/> }.into_any(),
                 Err(p) => match p.column {
                     // Shown beside its filter row already.
                     Some(_) => ().into_any(),
@@ -90,7 +90,7 @@ fn TableScreen(v: TableView) -> impl IntoView {
 }
 
 #[component]
-fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, description: String, grid: Grid) -> impl IntoView {
+fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, description: String, grid: Grid, public_url: String, job_rows: u64) -> impl IntoView {
     let count = match (grid.count, grid.count_exact) {
         (Some(n), true) => format!("{} row{}", thousands(n), if n == 1 { "" } else { "s" }),
         (Some(n), false) => format!("More than {} rows", thousands(n)),
@@ -115,7 +115,8 @@ fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, de
             {count_all}
             {show_all.map(|href| view! { <a href=href class="text-sm text-indigo-700 hover:underline">"Show all columns"</a> })}
         </div>
-        <downloads::Downloads meta=meta.clone() query=query.clone() count=grid.count exact=grid.count_exact description=description.clone()/>
+        <downloads::Downloads meta=meta.clone() query=query.clone() count=grid.count exact=grid.count_exact description=description.clone()
+            shown=grid.columns.clone() public_url job_rows/>
         <facets::Facets base=base.clone() query=query.clone() facets=grid.facets.clone()/>
         {if empty {
             view! {

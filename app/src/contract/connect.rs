@@ -1,0 +1,73 @@
+//! `/connect`: what a partner needs to connect their tools: the endpoint, their tokens, the
+//! limits their data provider set, and a real table to put in the guides.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::views::{ColumnView, Loaded};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectView {
+    pub partner: String,
+    /// The Delta Sharing endpoint, as written in `.share` files.
+    pub endpoint: String,
+    /// Newest first.
+    pub tokens: Vec<TokenRow>,
+    pub max_days: u32,
+    pub max_active: u32,
+    /// A table shared with the partner, for the guides' examples.
+    pub example: Option<ExampleTable>,
+    /// A token created just now, shown this once.
+    pub issued: Option<IssuedView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub expires: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    /// The token this browser signed in with.
+    pub this_browser: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleTable {
+    pub share: String,
+    pub schema: String,
+    pub name: String,
+    /// Absolute URL of the table's CSV export (the Power Query source).
+    pub csv_url: String,
+    pub columns: Vec<ColumnView>,
+}
+
+impl ExampleTable {
+    /// `share.schema.table`, as pandas and Spark name it.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}.{}", self.share, self.schema, self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedView {
+    pub name: String,
+    pub token: String,
+    pub expires: Option<String>,
+    /// The `.share` profile file's text.
+    pub profile: String,
+}
+
+/// The partner's connection page; `issued` is the one-time id of a token created just now.
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_connect(issued: Option<String>) -> Result<Loaded<ConnectView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.connect(&request, issued.as_deref()).await;
+    crate::backend::answer(&request, &loaded);
+    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
+        crate::backend::no_store();
+    }
+    Ok(loaded)
+}

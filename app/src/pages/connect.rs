@@ -1,0 +1,277 @@
+//! `/connect`: connect Power BI, Tableau, pandas, Spark or a refreshable Excel sheet. The partner
+//! creates a named token per tool, rotates or revokes it, downloads the `.share` file, and follows
+//! guides filled in with their own endpoint and a real table of theirs.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::form_token::FormToken;
+use crate::components::{not_ready, transport_error, Loading, Notice};
+use crate::contract::grammar::encode;
+use crate::contract::power_query::{m_query, TOKEN_PLACEHOLDER};
+use crate::contract::{get_connect, ConnectView, IssuedView, Loaded, TokenRow};
+
+const FIELD: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+const BUTTON: &str = "rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
+const PRIMARY: &str = "rounded-lg bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-300";
+const CODE: &str = "overflow-x-auto rounded-lg bg-slate-900 p-3 font-mono text-xs text-slate-100";
+
+#[component]
+pub fn ConnectPage() -> impl IntoView {
+    let query = use_query_map();
+    let issued = move || query.read().get("issued");
+    let page = Resource::new(issued, get_connect);
+    view! {
+        <leptos_meta::Title text="Connect your tools"/>
+        <Transition fallback=|| view! { <Loading what="your connection details"/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Loaded::Ready(v)) => view! { <Connect v/> }.into_any(),
+                    Ok(other) => not_ready(other),
+                    Err(_) => transport_error(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn error_text(code: &str, v: &ConnectView) -> String {
+    match code {
+        "name" => "Give the token a name of 1 to 60 characters, such as \"Power BI refresh\".".into(),
+        "days" => format!("A token can be valid for 1 to {} days.", v.max_days),
+        "limit" => format!("You can have at most {} active tokens. Revoke one you no longer use first.", v.max_active),
+        "form" => "The form had expired. Please try again.".into(),
+        "revoked" => "That token is no longer active. Create a new one instead.".into(),
+        "overlap_hours" => "Choose how long the old token keeps working.".into(),
+        _ => "That did not work just now. Please try again in a minute.".into(),
+    }
+}
+
+/// A button that copies the value of the input `target` (needs JavaScript; without it the
+/// field itself can be selected and copied).
+#[component]
+fn CopyButton(target: &'static str) -> impl IntoView {
+    let script = format!("navigator.clipboard.writeText(document.getElementById('{target}').value).then(() => {{ this.textContent = 'Copied'; }})");
+    view! { <button type="button" class=BUTTON onclick=script aria-controls=target>"Copy"</button> }
+}
+
+#[component]
+fn Connect(v: ConnectView) -> impl IntoView {
+    let query = use_query_map();
+    let error = query.read_untracked().get("error").map(|code| error_text(&code, &v));
+    let revoked = query.read_untracked().get("revoked").is_some();
+    let active = v.tokens.iter().filter(|t| t.status == "active").count();
+    let policy = format!("At most {} active tokens, each valid for up to {} days. You have {active} active.", v.max_active, v.max_days);
+    let token_for_guides = v.issued.as_ref().map(|i| i.token.clone());
+    view! {
+        <div class="space-y-6">
+            <div>
+                <h1 class="text-2xl font-semibold tracking-tight">"Connect your tools"</h1>
+                <p class="mt-1 max-w-3xl text-slate-600">
+                    "Power BI, Tableau, pandas, Spark and Excel read your data directly over Delta Sharing. "
+                    "Create one token per tool, so you can replace or revoke one without breaking the others."
+                </p>
+            </div>
+            {error.map(|e| view! { <Notice tone="error">{e}</Notice> })}
+            {revoked.then(|| view! { <Notice tone="success">"The token was revoked. Tools using it can no longer read your data."</Notice> })}
+            {v.issued.clone().map(|issued| view! { <NewToken issued endpoint=v.endpoint.clone()/> })}
+            <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="endpoint-title">
+                <h2 id="endpoint-title" class="font-semibold">"Your endpoint"</h2>
+                <label for="endpoint" class="mt-2 block text-sm font-medium text-slate-700">"Delta Sharing server URL"</label>
+                <div class="mt-1 flex gap-2">
+                    <input id="endpoint" readonly value=v.endpoint.clone() class=FIELD/>
+                    <CopyButton target="endpoint"/>
+                </div>
+            </section>
+            <section class="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="tokens-title">
+                <h2 id="tokens-title" class="font-semibold">"Your tokens"</h2>
+                <p class="text-sm text-slate-600">{policy}</p>
+                <Tokens tokens=v.tokens.clone()/>
+                <CreateForm max_days=v.max_days/>
+            </section>
+            <Guides v=v.clone() token=token_for_guides/>
+        </div>
+    }
+}
+
+/// The token created just now, shown once, with its `.share` file.
+#[component]
+fn NewToken(issued: IssuedView, endpoint: String) -> impl IntoView {
+    let href = format!("data:application/json;charset=utf-8,{}", encode(&issued.profile));
+    let expires = issued.expires.clone().map(|e| format!(" It is valid until {e}.")).unwrap_or_default();
+    view! {
+        <section id="new-token-panel" class="space-y-3 rounded-xl border border-emerald-300 bg-emerald-50 p-4" aria-labelledby="new-token-title">
+            <h2 id="new-token-title" class="font-semibold text-emerald-900">{format!("Your new token \u{201c}{}\u{201d}", issued.name)}</h2>
+            <p class="text-sm text-emerald-900">{format!("Copy it or download the credential file now: it is shown only this once.{expires}")}</p>
+            <label for="new-token" class="block text-sm font-medium text-slate-700">"Access token"</label>
+            <div class="flex gap-2">
+                <input id="new-token" readonly value=issued.token.clone() class=FIELD spellcheck="false"/>
+                <CopyButton target="new-token"/>
+            </div>
+            <p class="text-sm text-slate-700">"Endpoint: " <code>{endpoint}</code></p>
+            <a data-testid="download-profile" download="config.share" href=href class=PRIMARY>"Download config.share"</a>
+        </section>
+    }
+}
+
+#[component]
+fn Tokens(tokens: Vec<TokenRow>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">"You have no tokens yet. Create one below for each tool you use."</p> }.into_any();
+    }
+    view! {
+        <div class="overflow-x-auto">
+            <table data-testid="tokens" class="w-full text-left text-sm">
+                <thead class="text-xs uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="py-2 pr-4">"Name"</th>
+                        <th scope="col" class="py-2 pr-4">"Created"</th>
+                        <th scope="col" class="py-2 pr-4">"Last used"</th>
+                        <th scope="col" class="py-2 pr-4">"Expires"</th>
+                        <th scope="col" class="py-2 pr-4">"Status"</th>
+                        <th scope="col" class="py-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {tokens.into_iter().map(|t| view! { <TokenLine t/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TokenLine(t: TokenRow) -> impl IntoView {
+    let badge = match t.status.as_str() {
+        "active" => "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800",
+        "expired" => "rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800",
+        _ => "rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-700",
+    };
+    let active = t.status == "active";
+    let base = format!("/connect/tokens/{}", encode(&t.id));
+    let select_id = format!("overlap-{}", t.id);
+    let warn = t.this_browser.then_some("This browser signed in with this token: revoking it signs you out.");
+    view! {
+        <tr data-token-id=t.id.clone() class="align-top">
+            <td class="py-2 pr-4 font-medium">
+                {t.name.clone()}
+                {t.this_browser.then(|| view! { <span class="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700">"this browser"</span> })}
+            </td>
+            <td class="py-2 pr-4 whitespace-nowrap">{t.created.clone()}</td>
+            <td class="py-2 pr-4 whitespace-nowrap">{t.last_used.clone().unwrap_or_else(|| "never".into())}</td>
+            <td class="py-2 pr-4 whitespace-nowrap">{t.expires.clone().unwrap_or_else(|| "never".into())}</td>
+            <td class="py-2 pr-4"><span class=badge data-testid="token-status">{t.status.clone()}</span></td>
+            <td class="py-2">
+                {active.then(|| view! {
+                    <div class="flex flex-wrap gap-2">
+                        <details class="relative">
+                            <summary class="cursor-pointer rounded-lg border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-50">"Rotate…"</summary>
+                            <form method="post" action=format!("{base}/rotate") class="mt-2 space-y-2 rounded-lg border border-slate-200 bg-white p-3 shadow">
+                                <FormToken/>
+                                <label for=select_id.clone() class="block text-sm font-medium text-slate-700">"Old token"</label>
+                                <select id=select_id.clone() name="overlap_hours" class="rounded-lg border border-slate-300 px-2 py-1 text-sm">
+                                    <option value="0">"stops now"</option>
+                                    <option value="1">"works 1 more hour"</option>
+                                    <option value="24" selected>"works 24 more hours"</option>
+                                    <option value="168">"works 7 more days"</option>
+                                </select>
+                                <button type="submit" class=PRIMARY>"Rotate now"</button>
+                            </form>
+                        </details>
+                        <details class="relative">
+                            <summary class="cursor-pointer rounded-lg border border-red-300 px-3 py-1 text-sm font-medium text-red-700 hover:bg-red-50">"Revoke…"</summary>
+                            <form method="post" action=format!("{base}/revoke") class="mt-2 space-y-2 rounded-lg border border-slate-200 bg-white p-3 shadow">
+                                <FormToken/>
+                                <p class="text-sm text-slate-600">"Tools using this token stop working at once."</p>
+                                {warn.map(|w| view! { <p class="text-sm font-medium text-amber-800">{w}</p> })}
+                                <button type="submit" class="rounded-lg bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Revoke this token"</button>
+                            </form>
+                        </details>
+                    </div>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn CreateForm(max_days: u32) -> impl IntoView {
+    view! {
+        <form method="post" action="/connect/tokens" class="grid gap-3 border-t border-slate-100 pt-3 sm:grid-cols-[2fr_1fr_auto] sm:items-end">
+            <FormToken/>
+            <div>
+                <label for="token-name" class="block text-sm font-medium text-slate-700">"Token name"</label>
+                <input id="token-name" name="name" required maxlength="60" placeholder="Power BI refresh" class=FIELD aria-describedby="token-name-help"/>
+                <p id="token-name-help" class="mt-1 text-xs text-slate-500">"What the token is for, so you can tell them apart."</p>
+            </div>
+            <div>
+                <label for="token-days" class="block text-sm font-medium text-slate-700">"Valid for (days)"</label>
+                <input id="token-days" name="days" type="number" min="1" max=max_days.to_string() placeholder=max_days.to_string() class=FIELD/>
+                <p class="mt-1 text-xs text-slate-500">{format!("Up to {max_days}.")}</p>
+            </div>
+            <div class="pb-5">
+                <button type="submit" class=PRIMARY>"Create token"</button>
+            </div>
+        </form>
+    }
+}
+
+/// Step-by-step guides with this partner's endpoint and one of their tables.
+#[component]
+fn Guides(v: ConnectView, token: Option<String>) -> impl IntoView {
+    let Some(example) = v.example.clone() else {
+        return view! { <Notice tone="info">"No table is shared with you yet; the guides appear once one is."</Notice> }.into_any();
+    };
+    let table = example.qualified();
+    let token_text = token.clone().unwrap_or_else(|| TOKEN_PLACEHOLDER.to_string());
+    let pandas = format!("# pip install delta-sharing\nimport delta_sharing\n\ndf = delta_sharing.load_as_pandas(\"config.share#{table}\")\nprint(df.head())");
+    let spark = format!(
+        "# spark-shell / pyspark --packages io.delta:delta-sharing-spark_2.12:3.1.0\ndf = spark.read.format(\"deltaSharing\").load(\"config.share#{table}\")\ndf.show()"
+    );
+    let m = m_query(&example.csv_url, "", &example.columns, token.as_deref());
+    let summary = "cursor-pointer font-semibold";
+    let guide = "rounded-xl border border-slate-200 bg-white p-4 shadow-sm";
+    view! {
+        <section class="space-y-3" aria-labelledby="guides-title">
+            <h2 id="guides-title" class="text-lg font-semibold">"Guides"</h2>
+            <details class=guide open>
+                <summary class=summary>"Power BI"</summary>
+                <ol class="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-700">
+                    <li>"Home → Get Data → More… → search " <strong>"Delta Sharing"</strong> " → Connect."</li>
+                    <li>"Delta Sharing Server URL: " <code class="break-all">{v.endpoint.clone()}</code></li>
+                    <li>"Advanced options → Row limit: Power BI reads at most 1,000,000 rows unless you raise it."</li>
+                    <li>"Authentication: Key (bearer token) → paste " <code class="break-all">{token_text.clone()}</code> " → Connect."</li>
+                    <li>"In the navigator, tick " <code>{table.clone()}</code> " → Load."</li>
+                </ol>
+            </details>
+            <details class=guide>
+                <summary class=summary>"Tableau"</summary>
+                <ol class="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-700">
+                    <li>"Create a token above and download its " <code>"config.share"</code> "."</li>
+                    <li>"Connect → To a Server → " <strong>"Delta Sharing by Databricks"</strong> "."</li>
+                    <li>"Upload Share file: choose " <code>"config.share"</code> " (or enter the endpoint and the bearer token)."</li>
+                    <li>"Pick " <code>{table.clone()}</code> "; a row limit keeps extracts small."</li>
+                </ol>
+            </details>
+            <details class=guide>
+                <summary class=summary>"pandas"</summary>
+                <pre class=CODE><code>{pandas}</code></pre>
+            </details>
+            <details class=guide>
+                <summary class=summary>"Spark"</summary>
+                <pre class=CODE><code>{spark}</code></pre>
+            </details>
+            <details class=guide>
+                <summary class=summary>"Excel (refreshable, Power Query)"</summary>
+                <p class="mt-2 text-sm text-slate-700">
+                    "Data → Get Data → From Other Sources → Blank Query → Advanced Editor, paste, Close & Load. Data → Refresh All fetches the rows again. "
+                    "Every table page has the same query for the view you filtered."
+                </p>
+                <label for="connect-power-query" class="mt-2 block text-sm font-medium text-slate-700">{format!("Power Query (M) for {table}")}</label>
+                <textarea id="connect-power-query" readonly rows="12" spellcheck="false" class="mt-1 w-full rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs">{m}</textarea>
+            </details>
+        </section>
+    }
+    .into_any()
+}
