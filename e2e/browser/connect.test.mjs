@@ -125,7 +125,7 @@ let powerBiToken;
 let nordic; // signed in through nordic_goods' activation link (exports, policy, self-revoke)
 
 test('anonymous visitors of /connect are sent to sign in first', async () => {
-  const resp = await fetch(portal.base + '/connect', { redirect: 'manual' });
+  const resp = await fetch(portal.base + '/connect', { redirect: 'manual', headers: { accept: 'text/html' } });
   assert.ok([302, 303].includes(resp.status), `status ${resp.status}`);
   assert.match(resp.headers.get('location'), /\/login\?next=(%2F|\/)connect$/);
 });
@@ -254,7 +254,7 @@ test('a large view is prepared as a background job on /exports, for its recipien
   await page.getByRole('button', { name: 'Prepare CSV' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Excel (.xlsx)' }).count(), 0, 'no direct Excel download for a view this large');
   await page.getByRole('button', { name: 'Prepare Excel file' }).click();
-  await page.waitForURL(/\/exports(\?|$)/);
+  await page.waitForURL(/\/exports(\?|#|$)/);
   const jobs = page.getByTestId('jobs').locator('li[data-job-id]');
   assert.equal(await jobs.count(), 1);
   const job = jobs.first();

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, unquote_to_bytes, urldefrag, urljoin, urlsplit
+from urllib.parse import urlencode, parse_qs, unquote_to_bytes, urldefrag, urljoin, urlsplit
 
 import delta_sharing
 import pytest
@@ -652,3 +652,15 @@ def test_power_query_on_the_table_page_loads_the_filtered_view(portal, partner, 
     assert revenues == sorted(revenues, reverse=True)
     # Without the token, nothing.
     assert requests.get(pasted.url, params=pasted.query).status_code == 401
+
+
+def test_filter_values_cannot_break_out_of_the_power_query(portal, partner):
+    """Filter values come from the URL and end up in the M text: they are text, never markup."""
+    evil = "</pre></textarea><script>alert(1)</script>"
+    resp = partner.browser.get("/shares/wholesale/commerce/sales?" + urlencode({"country": evil}))
+    assert resp.status_code == 200
+    assert "<script>alert(1)</script>" not in resp.text, "a filter value was rendered as markup"
+    doc = parse_html(resp.text)
+    m = doc.one("details", data_testid="power-query").one(id="power-query-m").raw_text()
+    # In M the value is one string literal: the quotes around it are the only ones.
+    assert '#"country__exact" = "</pre></textarea><script>alert(1)</script>"' in m or '#"country" = "</pre></textarea><script>alert(1)</script>"' in m, m

@@ -22,7 +22,6 @@ pub fn ConnectPage() -> impl IntoView {
     let issued = move || query.read().get("issued");
     let page = Resource::new(issued, get_connect);
     view! {
-        <leptos_meta::Title text="Connect your tools"/>
         <Transition fallback=|| view! { <Loading what="your connection details"/> }>
             {move || Suspend::new(async move {
                 match page.await {
@@ -64,6 +63,7 @@ fn Connect(v: ConnectView) -> impl IntoView {
     let policy = format!("At most {} active tokens, each valid for up to {} days. You have {active} active.", v.max_active, v.max_days);
     let token_for_guides = v.issued.as_ref().map(|i| i.token.clone());
     view! {
+        <leptos_meta::Title text="Connect your tools"/>
         <div class="space-y-6">
             <div>
                 <h1 class="text-2xl font-semibold tracking-tight">"Connect your tools"</h1>
@@ -120,7 +120,9 @@ fn Tokens(tokens: Vec<TokenRow>) -> impl IntoView {
         return view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">"You have no tokens yet. Create one below for each tool you use."</p> }.into_any();
     }
     view! {
-        <div class="overflow-x-auto">
+        // `relative`: the screen-reader-only header cell is positioned inside the scroller, not
+        // beside it (it would widen the page on a phone).
+        <div class="relative overflow-x-auto">
             <table data-testid="tokens" class="w-full text-left text-sm">
                 <thead class="text-xs uppercase tracking-wide text-slate-500">
                     <tr>
@@ -268,8 +270,8 @@ fn Guides(v: ConnectView, token: Option<String>) -> impl IntoView {
                     "Data → Get Data → From Other Sources → Blank Query → Advanced Editor, paste, Close & Load. Data → Refresh All fetches the rows again. "
                     "Every table page has the same query for the view you filtered."
                 </p>
-                <label for="connect-power-query" class="mt-2 block text-sm font-medium text-slate-700">{format!("Power Query (M) for {table}")}</label>
-                <textarea id="connect-power-query" readonly rows="12" spellcheck="false" class="mt-1 w-full rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs">{m}</textarea>
+                <p id="connect-power-query-title" class="mt-2 text-sm font-medium text-slate-700">{format!("Power Query (M) for {table}")}</p>
+                <pre id="connect-power-query" tabindex="0" aria-labelledby="connect-power-query-title" class=CODE><code>{m}</code></pre>
             </details>
         </section>
     }

@@ -28,7 +28,6 @@ pub fn ExportsPage() -> impl IntoView {
         }
     });
     view! {
-        <leptos_meta::Title text="Your exports"/>
         <Transition fallback=|| view! { <Loading what="your exports"/> }>
             {move || Suspend::new(async move {
                 match jobs.await {
@@ -60,6 +59,7 @@ fn Jobs(jobs: Vec<ExportJobView>, csrf: String) -> impl IntoView {
     let running = jobs.iter().any(ExportJobView::is_unfinished);
     let list = if jobs.is_empty() {
         view! {
+        <leptos_meta::Title text="Your exports"/>
             <div class="rounded-xl border border-dashed border-slate-300 bg-white p-8 text-center text-slate-600" data-testid="no-jobs">
                 "You have no exports. Large views offer \u{201c}Prepare Excel file\u{201d} and \u{201c}Prepare CSV\u{201d} on their table page."
             </div>

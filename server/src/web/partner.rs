@@ -37,11 +37,12 @@ pub async fn authenticate(s: &Services, headers: &HeaderMap) -> Result<Caller> {
 pub async fn authenticate_change(s: &Services, headers: &HeaderMap) -> Result<Caller> {
     // Browsers may replay cached Basic credentials cross-site; only a bearer token proves intent.
     let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+    let caller = authenticate(s, headers).await?;
     if !bearer {
         let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         forms::verify(&s.signer, headers, presented)?;
     }
-    authenticate(s, headers).await
+    Ok(caller)
 }
 
 /// A submitted browser form of a signed-in partner.

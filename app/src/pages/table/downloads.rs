@@ -66,9 +66,11 @@ pub fn Downloads(
                         "In Excel: Data → Get Data → From Other Sources → Blank Query → Advanced Editor, paste this, put your access token in the first line, then Close & Load. "
                         "Data → Refresh All fetches this view again. Create a token on " <a class="font-medium text-indigo-700 underline" href="/connect">"Connect your tools"</a> "."
                     </p>
-                    <label for="power-query-m" class="block font-medium text-slate-700">"Power Query (M) for this view"</label>
-                    <textarea id="power-query-m" readonly rows="12" spellcheck="false"
-                        class="w-full rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs text-slate-800">{m}</textarea>
+                    <p id="power-query-title" class="font-medium text-slate-700">"Power Query (M) for this view"</p>
+                    // A <pre>, not a <textarea>: its text is escaped like any other (filter values
+                    // come from the URL), and it can be selected and copied.
+                    <pre id="power-query-m" tabindex="0" aria-labelledby="power-query-title"
+                        class="max-h-72 overflow-auto whitespace-pre rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs text-slate-800"><code>{m}</code></pre>
                 </div>
             </details>
         </section>
