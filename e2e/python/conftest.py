@@ -67,6 +67,17 @@ class Portal:
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
         return session.post(link, data={"csrf": token.group(1) if token else ""})
 
+    def share_new_table(self, table, location, recipient, profile_dir):
+        """Shares the Delta table at `location` as `share.schema.table` (a new share) with a new
+        recipient; returns that recipient's bearer headers."""
+        share = table.split(".")[0]
+        self.cli("share", "create", share)
+        self.cli("table", "add", table, "--location", str(location))
+        self.cli("recipient", "create", recipient)
+        self.cli("grant", share, recipient)
+        path, _ = self.profile(recipient, Path(profile_dir) / f"{recipient}.share")
+        return {"Authorization": f"Bearer {self.token_of(path)}"}
+
     def token_of(self, profile_path):
         return json.loads(Path(profile_path).read_text())["bearerToken"]
 

@@ -325,13 +325,8 @@ def big(tmp_path_factory):
     write_deltalake(str(root / "lines"), table)
     (root / "data").mkdir()
     p = Portal(root / "data", free_port(), extra_env={"PORTAL_EXPORT_WORKERS": "1"})
-    p.cli("share", "create", "bulk")
-    p.cli("table", "add", "bulk.s.lines", "--location", str(root / "lines"))
-    p.cli("recipient", "create", "bulk_reader")
-    p.cli("grant", "bulk", "bulk_reader")
-    path, _ = p.profile("bulk_reader", root / "bulk.share")
-    p.token = p.token_of(path)
-    p.headers = {"Authorization": f"Bearer {p.token}"}
+    p.headers = p.share_new_table("bulk.s.lines", root / "lines", "bulk_reader", root)
+    p.token = p.headers["Authorization"].removeprefix("Bearer ")
     p.start()
     yield p
     p.stop()

@@ -60,12 +60,7 @@ def test_formula_text_is_neutralised_only_for_excel(portal, tmp_path):
     location = tmp_path / "tricky"
     values = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tx", "plain", "a=b"]
     write_deltalake(str(location), pa.table({"note": values, "amount": list(range(-3, 4))}))
-    portal.cli("share", "create", "tricky")
-    portal.cli("table", "add", "tricky.s.notes", "--location", str(location))
-    portal.cli("recipient", "create", "tricky_reader")
-    portal.cli("grant", "tricky", "tricky_reader")
-    path, _ = portal.profile("tricky_reader", tmp_path / "t.share")
-    headers = {"Authorization": f"Bearer {portal.token_of(path)}"}
+    headers = portal.share_new_table("tricky.s.notes", location, "tricky_reader", tmp_path)
     table = ("tricky", "s", "notes")
     plain = list(csv.reader(io.StringIO(export(portal, headers, table=table).text)))
     assert [r[0] for r in plain[1:]] == values, "plain CSV stays byte-faithful"
@@ -236,12 +231,7 @@ def test_xlsx_opens_in_libreoffice_with_its_types(portal, acme, sales_p001, tmp_
         "at": pa.array(columns[4], pa.timestamp("us", tz="UTC")),
         "amount": pa.array(columns[5], pa.decimal128(10, 2)),
     }))
-    portal.cli("share", "create", "roundtrip")
-    portal.cli("table", "add", "roundtrip.s.notes", "--location", str(location))
-    portal.cli("recipient", "create", "roundtrip_reader")
-    portal.cli("grant", "roundtrip", "roundtrip_reader")
-    path, _ = portal.profile("roundtrip_reader", tmp_path / "r.share")
-    headers = {"Authorization": f"Bearer {portal.token_of(path)}"}
+    headers = portal.share_new_table("roundtrip.s.notes", location, "roundtrip_reader", tmp_path)
     mine = xlsx(portal, headers, "note__notcontains=filter&_sort=units", table=("roundtrip", "s", "notes"))
     sales = xlsx(portal, acme, "country=DE&_sort=order_id")
     for resp in (mine, sales):
