@@ -26,6 +26,7 @@ run: build
 	@echo "Delta Sharing endpoint: http://$(PORTAL_ADDR)/delta-sharing"
 	@echo "Open an activation link above: it downloads the partner's credential file and signs"
 	@echo "the browser in to the portal (browse, filter, facet and page through the partner's tables)."
+	@echo "Signed in: http://$(PORTAL_ADDR)/connect for tokens and tool guides, /exports for large downloads."
 	@./target/release/portal serve
 
 test: build-debug test-rust test-python test-browser

@@ -94,9 +94,7 @@ impl<'a> Field<'a> {
         let eu = dialect == Dialect::ExcelEu;
         let excel = dialect != Dialect::Plain;
         match self {
-            Self::Int(a) => {
-                let _ = write!(out, "{}", a.value(i));
-            }
+            Self::Int(a) => out.push_str(itoa::Buffer::new().format(a.value(i))),
             Self::Float(a) => {
                 let _ = write!(out, "{}", a.value(i));
                 if eu {
@@ -106,18 +104,23 @@ impl<'a> Field<'a> {
             Self::Bool(a) => out.push_str(if a.value(i) { "true" } else { "false" }),
             Self::Date(a) => {
                 if let Some(d) = formats.epoch.checked_add_signed(chrono::Duration::days(i64::from(a.value(i)))) {
-                    let _ = write!(out, "{d}");
+                    if !push_date(&d, out) {
+                        let _ = write!(out, "{d}");
+                    }
                 }
             }
             Self::Timestamp(a, zoned) => {
                 if let Some(t) = DateTime::from_timestamp_micros(a.value(i)) {
-                    let items = match (excel, zoned) {
-                        // `2026-01-31 14:30:00` is what Excel reads as a date and time.
-                        (true, _) => &formats.excel_timestamp,
-                        (false, true) => &formats.utc_timestamp,
-                        (false, false) => &formats.local_timestamp,
-                    };
-                    let _ = write!(out, "{}", t.naive_utc().format_with_items(items.iter()));
+                    // `2026-01-31 14:30:00` is what Excel reads as a date and time.
+                    let (separator, zulu) = if excel { (' ', false) } else { ('T', *zoned) };
+                    if !push_timestamp(&t.naive_utc(), separator, zulu, out) {
+                        let items = match (excel, zoned) {
+                            (true, _) => &formats.excel_timestamp,
+                            (false, true) => &formats.utc_timestamp,
+                            (false, false) => &formats.local_timestamp,
+                        };
+                        let _ = write!(out, "{}", t.naive_utc().format_with_items(items.iter()));
+                    }
                 }
             }
             Self::Text(a) => neutralise_into(a.value(i), excel, out),
@@ -161,6 +164,68 @@ impl Default for Formats {
             excel_timestamp: parse("%Y-%m-%d %H:%M:%S%.f"),
         }
     }
+}
+
+/// `2026-01-31`, written digit by digit (chrono's formatting is most of a date's cost); false
+/// for years outside 0000–9999, which chrono writes its own way.
+fn push_date(d: &NaiveDate, out: &mut String) -> bool {
+    use chrono::Datelike;
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        return false;
+    }
+    let year = year as u32;
+    push_digits(out, year / 100);
+    push_digits(out, year % 100);
+    out.push('-');
+    push_digits(out, d.month());
+    out.push('-');
+    push_digits(out, d.day());
+    true
+}
+
+/// As chrono's `%Y-%m-%d{sep}%H:%M:%S%.f` (+ `Z`): fractions of 3 or 6 digits, only when there
+/// are some. False where chrono's own formatting must do it (odd years, leap seconds).
+fn push_timestamp(t: &chrono::NaiveDateTime, separator: char, zulu: bool, out: &mut String) -> bool {
+    use chrono::Timelike;
+    let nanos = t.time().nanosecond();
+    if nanos >= 1_000_000_000 || !push_date(&t.date(), out) {
+        out.clear();
+        return false;
+    }
+    out.push(separator);
+    push_digits(out, t.hour());
+    out.push(':');
+    push_digits(out, t.minute());
+    out.push(':');
+    push_digits(out, t.second());
+    if nanos % 1_000_000 == 0 && nanos > 0 {
+        out.push('.');
+        push_fraction(out, nanos / 1_000_000, 3);
+    } else if nanos % 1_000 == 0 && nanos > 0 {
+        out.push('.');
+        push_fraction(out, nanos / 1_000, 6);
+    } else if nanos > 0 {
+        out.push('.');
+        push_fraction(out, nanos, 9);
+    }
+    if zulu {
+        out.push('Z');
+    }
+    true
+}
+
+/// Two digits, zero-padded.
+fn push_digits(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10 % 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
+}
+
+fn push_fraction(out: &mut String, v: u32, width: usize) {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(v);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(digits);
 }
 
 fn decimal_comma(out: &mut String) {
@@ -211,10 +276,10 @@ mod tests {
         let zoned: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_769_869_800_000_000, 1_500_000]).with_timezone("UTC"));
         assert_eq!(texts(zoned.clone(), Dialect::Plain), ["2026-01-31T14:30:00Z", "1970-01-01T00:00:01.500Z"]);
         assert_eq!(texts(zoned, Dialect::Excel), ["2026-01-31 14:30:00", "1970-01-01 00:00:01.500"]);
-        let local: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![0]));
-        assert_eq!(texts(local, Dialect::Plain), ["1970-01-01T00:00:00"]);
-        let dates: ArrayRef = Arc::new(Date32Array::from(vec![1]));
-        assert_eq!(texts(dates, Dialect::Excel), ["1970-01-02"]);
+        let local: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![0, 1_500_123, -62_135_596_800_000_000 - 1]));
+        assert_eq!(texts(local, Dialect::Plain), ["1970-01-01T00:00:00", "1970-01-01T00:00:01.500123", "0000-12-31T23:59:59.999999"]);
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![1, 2_932_897, -719_162]));
+        assert_eq!(texts(dates, Dialect::Excel), ["1970-01-02", "+10000-01-01", "0001-01-01"]);
     }
 
     #[test]
