@@ -96,7 +96,7 @@ impl<'a> Field<'a> {
         match self {
             Self::Int(a) => out.push_str(itoa::Buffer::new().format(a.value(i))),
             Self::Float(a) => {
-                let _ = write!(out, "{}", a.value(i));
+                push_float(a.value(i), out);
                 if eu {
                     decimal_comma(out);
                 }
@@ -215,6 +215,18 @@ fn push_timestamp(t: &chrono::NaiveDateTime, separator: char, zulu: bool, out: &
     true
 }
 
+/// As Rust's `Display` writes an `f64` (`2`, `1.5`, never an exponent), faster: ryu's shortest
+/// form, with `.0` dropped, and `Display` itself where ryu would use an exponent.
+fn push_float(v: f64, out: &mut String) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format(v);
+    if !v.is_finite() || text.contains('e') {
+        let _ = write!(out, "{v}");
+    } else {
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+    }
+}
+
 /// Two digits, zero-padded.
 fn push_digits(out: &mut String, v: u32) {
     out.push(char::from(b'0' + (v / 10 % 10) as u8));
@@ -265,9 +277,10 @@ mod tests {
 
     #[test]
     fn values_are_written_for_each_dialect() {
-        let floats: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None]));
-        assert_eq!(texts(floats.clone(), Dialect::Plain), ["1.5", ""]);
-        assert_eq!(texts(floats, Dialect::ExcelEu), ["1,5", ""]);
+        let floats: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.0), Some(1e21), Some(-1e-7), Some(0.1 + 0.2), Some(f64::NAN)]));
+        let display = ["1.5", "", "2", "1000000000000000000000", "-0.0000001", "0.30000000000000004", "NaN"];
+        assert_eq!(texts(floats.clone(), Dialect::Plain), display);
+        assert_eq!(texts(floats, Dialect::ExcelEu)[..3], ["1,5", "", "2"]);
         let decimals: ArrayRef = Arc::new(Decimal128Array::from(vec![1250]).with_precision_and_scale(10, 2).unwrap());
         assert_eq!(texts(decimals.clone(), Dialect::Plain), ["12.50"]);
         assert_eq!(texts(decimals, Dialect::ExcelEu), ["12,50"]);
