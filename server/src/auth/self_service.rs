@@ -53,7 +53,10 @@ impl Credentials {
             ));
         }
         let token = secrets::generate(super::credentials::TOKEN_PREFIX);
-        let record = self.catalog().insert_token(&recipient.id, Some(name), &secrets::hash(&token), Some(now + days_ms(days))).await?;
+        // The lifetime counts from the record's own creation time.
+        let mut record = TokenRecord::new(&recipient.id, Some(name), None);
+        record.expires_at = Some(record.created_at + days_ms(days));
+        self.catalog().store_token(&record, &secrets::hash(&token)).await?;
         Ok(IssuedToken { record, token })
     }
 
@@ -69,9 +72,9 @@ impl Credentials {
         }
         let policy = self.policy(recipient).await?;
         let token = secrets::generate(super::credentials::TOKEN_PREFIX);
-        let now = now_ms();
-        let record = TokenRecord::new(&recipient.id, old.name.as_deref(), Some(now + days_ms(policy.max_days)));
-        let old_until = now + i64::from(overlap_hours) * 3_600_000;
+        let mut record = TokenRecord::new(&recipient.id, old.name.as_deref(), None);
+        record.expires_at = Some(record.created_at + days_ms(policy.max_days));
+        let old_until = record.created_at + i64::from(overlap_hours) * 3_600_000;
         self.catalog()
             .rotate_token(&old.id, old_until, &record, &secrets::hash(&token), i64::from(policy.max_active))
             .await

@@ -13,8 +13,13 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 impl Catalog {
     pub async fn insert_token(&self, recipient_id: &str, name: Option<&str>, token_hash: &str, expires_at: Option<i64>) -> Result<TokenRecord> {
         let record = TokenRecord::new(recipient_id, name, expires_at);
-        insert_token_row(&self.pool, &record, token_hash).await?;
+        self.store_token(&record, token_hash).await?;
         Ok(record)
+    }
+
+    /// Stores a record made by the caller (whose times it chose) with its token's hash.
+    pub async fn store_token(&self, record: &TokenRecord, token_hash: &str) -> Result<()> {
+        insert_token_row(&self.pool, record, token_hash).await
     }
 
     /// The token's record, its stored hash and its recipient, whatever the token's status.

@@ -48,7 +48,7 @@ impl Dialect {
         }
     }
 
-    fn for_excel(self) -> bool {
+    pub(super) fn for_excel(self) -> bool {
         self != Self::Plain
     }
 }

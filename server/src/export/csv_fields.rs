@@ -92,7 +92,7 @@ impl<'a> Field<'a> {
             return;
         }
         let eu = dialect == Dialect::ExcelEu;
-        let excel = dialect != Dialect::Plain;
+        let excel = dialect.for_excel();
         match self {
             Self::Int(a) => out.push_str(itoa::Buffer::new().format(a.value(i))),
             Self::Float(a) => {

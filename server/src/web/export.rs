@@ -22,7 +22,7 @@ type TablePath = Result<Path<(String, String, String)>, PathRejection>;
 pub async fn csv(State(s): State<Arc<Services>>, path: TablePath, req: Request) -> Response {
     serve(s, path, req, "csv", |_, extract, dialect| {
         let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), "csv");
-        Ok(attachment("text/csv; charset=utf-8", &name, Body::from_stream(export::csv::body(extract, dialect?))))
+        Ok(attachment("csv", &name, Body::from_stream(export::csv::body(extract, dialect?))))
     })
     .await
 }
@@ -42,7 +42,7 @@ pub async fn xlsx(State(s): State<Arc<Services>>, path: TablePath, req: Request)
             }
         });
         let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
-        Ok(attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &name, Body::from_stream(body)))
+        Ok(attachment("xlsx", &name, Body::from_stream(body)))
     })
     .await
 }
@@ -62,13 +62,11 @@ where
         let Path((share, schema, table)) = path.map_err(|e| PortalError::Malformed(e.body_text()))?;
         object = Some(format!("{share}.{schema}.{table}"));
         let caller = caller?;
-        use app::contract::grammar::{decode_pairs, encode};
-        let (dialect, view): (Vec<_>, Vec<_>) = decode_pairs(&raw_query).into_iter().partition(|(k, _)| k == "_dialect");
-        let dialect = Dialect::parse(dialect.first().map(|(_, v)| v.as_str()));
+        let (options, view) = file_options(&raw_query, &["_dialect"]);
+        let dialect = Dialect::parse(options.first().map(|(_, v)| v.as_str()));
         if kind == "csv" {
             dialect.as_ref().map_err(|e| PortalError::InvalidParameter(e.to_string()))?;
         }
-        let view = view.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let extract = query::extract(&s, &caller.recipient, &share, &schema, &table, &view, kind == "xlsx").await?;
         respond(&s, extract, dialect)
     }
@@ -81,7 +79,21 @@ where
     result.unwrap_or_else(super::api::error_response)
 }
 
-fn attachment(content_type: &str, name: &str, body: Body) -> Response {
+/// Splits a download's query into the file options named (`_dialect`, `_format`) and the view
+/// (the preview's grammar, re-encoded).
+pub(super) fn file_options(raw_query: &str, names: &[&str]) -> (Vec<(String, String)>, String) {
+    use app::contract::grammar::{decode_pairs, encode};
+    let (options, view): (Vec<_>, Vec<_>) = decode_pairs(raw_query).into_iter().partition(|(k, _)| names.contains(&k.as_str()));
+    let view = view.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+    (options, view)
+}
+
+/// A file download (`format` is `xlsx` or `csv`), never cached.
+pub(super) fn attachment(format: &str, name: &str, body: Body) -> Response {
+    let content_type = match format {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "text/csv; charset=utf-8",
+    };
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use app::contract::grammar::{decode_pairs, encode};
+use app::contract::grammar::encode;
 use app::contract::{table_href, ExportJobView};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -59,10 +59,9 @@ pub async fn create(State(s): State<Arc<Services>>, path: Result<Path<(String, S
     let object = path.as_ref().ok().map(|Path((a, b, c))| format!("{a}.{b}.{c}"));
     api_call(&s, req.headers(), req.extensions(), "export.jobCreate", object, true, async |s: &Arc<Services>, caller: &Caller| {
         let Path((share, schema, table)) = path.map_err(|e| PortalError::Malformed(e.body_text()))?;
-        let (options, view): (Vec<_>, Vec<_>) = decode_pairs(&raw_query).into_iter().partition(|(k, _)| k == "_format" || k == "_dialect");
+        let (options, view) = super::export::file_options(&raw_query, &["_format", "_dialect"]);
         let option = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let format = FileFormat::parse(option("_format"), option("_dialect"))?;
-        let view = view.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let job = ExportJobs::submit(s, &caller.recipient, &share, &schema, &table, &view, format).await?;
         Ok((StatusCode::ACCEPTED, Json(job_view(s, &job))).into_response())
     })
@@ -108,25 +107,11 @@ pub async fn file(State(s): State<Arc<Services>>, Path(id): Path<String>, req: R
         let length = file.metadata().await?.len();
         let name = job.file_name.clone().unwrap_or_else(|| format!("export.{}", job.format));
         let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-        Ok((
-            [
-                (header::CONTENT_TYPE, content_type(&job.format).to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                (header::CONTENT_LENGTH, length.to_string()),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            body,
-        )
-            .into_response())
+        let mut response = super::export::attachment(&job.format, &name, body);
+        response.headers_mut().insert(header::CONTENT_LENGTH, length.into());
+        Ok(response)
     })
     .await
-}
-
-pub fn content_type(format: &str) -> &'static str {
-    match format {
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _ => "text/csv; charset=utf-8",
-    }
 }
 
 /// Authenticates (with the form token when a session cookie changes something), runs `call`,
