@@ -22,6 +22,9 @@ build-debug: tools
 run: build
 	@./target/release/portal demo
 	@echo
+	@echo "Admin console (one-time sign-in link, valid 60 minutes):"
+	@./target/release/portal admin login-link --ttl-minutes 60
+	@echo
 	@echo "Partner Data Portal: http://$(PORTAL_ADDR)/"
 	@echo "Delta Sharing endpoint: http://$(PORTAL_ADDR)/delta-sharing"
 	@echo "Open an activation link above: it downloads the partner's credential file and signs"

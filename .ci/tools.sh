@@ -39,10 +39,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
 fi
 
-if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
+if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen', 'oidc-provider']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
   # binaryen's wasm-opt comes from npm: Debian's (version 108) corrupts wasm-bindgen's
   # externref table and the release bundle then fails to hydrate.
-  say "npm packages (Tailwind CLI, binaryen, playwright-core)"
+  say "npm packages (Tailwind CLI, binaryen, playwright-core, oidc-provider)"
   # Not `npm ci`: npm 11 rejects its own lock over other platforms' optional Tailwind packages.
   # Every version in package.json is exact, so `npm install` resolves the same tree.
   npm install --no-audit --no-fund

@@ -8,7 +8,10 @@ use http::request::Parts;
 use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
-use crate::contract::{ActivationState, CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView};
+use crate::contract::{
+    ActivationState, AdminAuditView, AdminHomeView, AdminOnboardView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
+    CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
+};
 
 /// Everything the UI needs from the server's capabilities. Methods that read partner data get
 /// the request, so the server authenticates (session cookie or bearer token) in one place.
@@ -21,6 +24,17 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// `/connect`; `issued` shows a token created just now, once.
     async fn connect(&self, request: &Parts, issued: Option<&str>) -> Loaded<ConnectView>;
     async fn exports(&self, request: &Parts) -> Loaded<ExportsView>;
+
+    // The admin console: every method checks the caller's role and team on the server.
+    async fn admin_login(&self, request: &Parts) -> AdminLoginView;
+    async fn admin_link(&self, code: &str) -> AdminLinkState;
+    async fn admin_home(&self, request: &Parts) -> Loaded<AdminHomeView>;
+    /// `issued`: the one-time id of an activation link created just now.
+    async fn admin_recipient(&self, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView>;
+    async fn admin_share(&self, request: &Parts, name: &str) -> Loaded<AdminShareView>;
+    async fn admin_audit(&self, request: &Parts, query: &AuditQuery) -> Loaded<AdminAuditView>;
+    async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView>;
+    async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView>;
 }
 
 /// The backend as provided to every render and server-function call.
@@ -52,6 +66,21 @@ pub fn set_status(code: u16) {
 pub fn no_store() {
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         options.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    }
+}
+
+/// As [`answer`], for console pages: a visitor without an admin session goes to `/admin/login`.
+pub fn answer_admin<T>(request: &Parts, loaded: &Loaded<T>) {
+    match loaded {
+        Loaded::SignedOut => {
+            let back = request.uri.path_and_query().map(|p| p.as_str()).filter(|p| !p.starts_with("/_fn/"));
+            let target = match back {
+                Some(p) if p != "/admin" => format!("/admin/login?next={}", encode(p)),
+                _ => "/admin/login".to_string(),
+            };
+            leptos_axum::redirect(&target);
+        }
+        other => answer(request, other),
     }
 }
 

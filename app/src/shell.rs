@@ -8,6 +8,15 @@ use leptos_router::{
 };
 
 use crate::components::session_bar::SessionBar;
+use crate::pages::admin::{
+    audit::AdminAuditPage,
+    login::{AdminLinkPage, AdminLoginPage},
+    onboard::AdminOnboardPage,
+    overview::AdminHomePage,
+    recipient::AdminRecipientPage,
+    share::AdminSharePage,
+    teams::AdminTeamsPage,
+};
 use crate::pages::{
     activate::ActivatePage,
     connect::ConnectPage,
@@ -61,6 +70,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activate/:code") view=ActivatePage ssr=SsrMode::Async/>
                     <Route path=path!("/connect") view=ConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/recipients") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/shares") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/login") view=AdminLoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/login/:code") view=AdminLinkPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/onboard") view=AdminOnboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/recipients/:name") view=AdminRecipientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/shares/:name") view=AdminSharePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/teams") view=AdminTeamsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

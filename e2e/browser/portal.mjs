@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 const root = resolve(import.meta.dirname, '../..');
 const bin = process.env.PORTAL_BIN ?? join(root, 'target/debug/portal');
 
-async function freePort() {
+export async function freePort() {
   return new Promise((ok) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address();
@@ -18,10 +18,11 @@ async function freePort() {
   });
 }
 
-/// `extraEnv` adds or overrides settings (e.g. `{ PORTAL_EXPORT_JOB_ROWS: '10' }`).
-export async function startPortal(extraEnv = {}) {
+/// `extraEnv` adds or overrides settings (e.g. `{ PORTAL_EXPORT_JOB_ROWS: '10' }`); `port` fixes the
+/// port (e.g. one chosen with `freePort()` so an OpenID provider can be told the redirect URL first).
+export async function startPortal(extraEnv = {}, { port } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
-  const port = await freePort();
+  port = port ?? await freePort();
   const env = {
     ...process.env,
     PORTAL_DATA_DIR: dataDir,

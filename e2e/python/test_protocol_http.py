@@ -246,7 +246,7 @@ def test_every_call_is_audited(wide, portal):
     assert reads[0]["files"] == 1 and reads[0]["bytes"] > 0 and reads[0]["user_agent"] == "protocol-tests/1.0"
     denied = [e for e in events if e["actor"] == "anonymous" and e["user_agent"] == "intruder/1"]
     assert denied and denied[0]["status"] == 401
-    assert any(e["actor"] == "admin:cli" and e["action"] == "grantShare" for e in events)
+    assert any(e["actor"] == "admin:cli" and e["action"] == "admin.grant" for e in events)
 
 
 def test_missing_table_files_do_not_reveal_where_data_lives(wide, portal, tmp_path):

@@ -12,10 +12,10 @@ use clap::{Parser, Subcommand};
 use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
 use crate::catalog::names::split_qualified;
 use crate::catalog::shares::NewTable;
-use crate::catalog::{now_ms, AuditEvent, Scope};
+use crate::admin::Admin;
+use crate::catalog::{now_ms, AuditEvent, RecipientFields};
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
-use crate::storage::{At, TableState};
 use crate::Services;
 
 #[derive(Parser)]
@@ -66,6 +66,50 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Provider teams: each governs its own shares and recipients.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Admin console access.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    Create { name: String },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a one-time, short-lived link that signs a browser in to the admin console.
+    LoginLink {
+        /// Sign in as an admin of this team only (default: platform admin).
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, default_value_t = 15)]
+        ttl_minutes: u32,
+    },
+    /// Admin API tokens for automation.
+    Token {
+        #[command(subcommand)]
+        command: AdminTokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminTokenCommand {
+    /// Create a token; prints it (once) as the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Scope the token to this team (default: platform).
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +118,9 @@ enum ShareCommand {
         share: String,
         #[arg(long)]
         comment: Option<String>,
+        /// The team that governs the share (default: `default`).
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -104,6 +151,12 @@ enum RecipientCommand {
         /// `KEY=VALUE`, repeatable (e.g. `--property partner_id=P001`).
         #[arg(long = "property")]
         properties: Vec<String>,
+        /// The team that governs the recipient (default: `default`).
+        #[arg(long)]
+        team: Option<String>,
+        /// A network the recipient may call from (CIDR), repeatable; none = anywhere.
+        #[arg(long = "ip")]
+        ip_allow: Vec<String>,
     },
     /// Set the recipient's own token limits for self-service tokens on /connect (the portal's
     /// token_max_days and token_max_active apply otherwise).
@@ -185,8 +238,9 @@ async fn run(command: Command) -> Result<()> {
     match command {
         Command::Serve => return crate::web::serve(services).await,
         Command::Demo => return crate::demo::run(s).await,
-        Command::Share { command: ShareCommand::Create { share, comment } } => {
-            let created = s.catalog.create_share(&share, comment.as_deref()).await?;
+        Command::Share { command: ShareCommand::Create { share, comment, team } } => {
+            let team = crate::admin::team_for_new(s, &Admin::cli(), team.as_deref()).await.map_err(one_line)?;
+            let created = s.catalog.create_share_in(&share, comment.as_deref(), &team.id).await?;
             audit(s, "createShare", &created.name).await;
             println!("created share {}", created.name);
         }
@@ -195,9 +249,12 @@ async fn run(command: Command) -> Result<()> {
             audit(s, "addTable", &table).await;
             println!("added table {table}");
         }
-        Command::Recipient { command: RecipientCommand::Create { name, comment, properties } } => {
+        Command::Recipient { command: RecipientCommand::Create { name, comment, properties, team, ip_allow } } => {
             let properties = properties.iter().map(|p| key_value(p, "--property", "KEY=VALUE")).collect::<Result<BTreeMap<_, _>>>()?;
-            let r = s.catalog.create_recipient(&name, comment.as_deref(), properties).await?;
+            let team = crate::admin::team_for_new(s, &Admin::cli(), team.as_deref()).await.map_err(one_line)?;
+            let ip_allow = crate::auth::network::parse_allow_list(&ip_allow).map_err(one_line)?;
+            let fields = RecipientFields { comment: comment.clone(), properties, ip_allow, oidc: None };
+            let r = s.catalog.insert_recipient(&name, &team.id, fields).await?;
             audit(s, "createRecipient", &r.name).await;
             println!("created recipient {}", r.name);
         }
@@ -214,8 +271,10 @@ async fn run(command: Command) -> Result<()> {
             println!("max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active);
         }
         Command::Grant { share, recipient } => {
-            let changed = s.catalog.grant(&share, &recipient).await?;
-            audit(s, "grantShare", &format!("{share} to {recipient}")).await;
+            // Through the console's own check: share and recipient must be of one team.
+            let before = s.catalog.grants_of(&s.catalog.recipient(&recipient).await?.id).await?;
+            crate::admin::shares::set_grant(s, &Admin::cli(), &share, &recipient, true).await.map_err(one_line)?;
+            let changed = !before.iter().any(|g| g.eq_ignore_ascii_case(&share));
             println!("{} {share} to {recipient}", if changed { "granted" } else { "already granted" });
         }
         Command::Revoke { share, recipient } => {
@@ -228,6 +287,19 @@ async fn run(command: Command) -> Result<()> {
             let code = s.credentials.create_activation_link(&recipient, ttl_hours).await?;
             audit(s, "createActivationLink", &recipient).await;
             println!("{}/activate/{code}", s.settings.public_url);
+        }
+        Command::Team { command: TeamCommand::Create { name } } => {
+            let team = crate::admin::teams::create(s, &Admin::cli(), crate::admin::teams::NewTeam { name }).await.map_err(one_line)?;
+            println!("created team {}", team.name);
+        }
+        Command::Admin { command: AdminCommand::LoginLink { team, ttl_minutes } } => {
+            let link = crate::admin::identity::create_login_link(s, team.as_deref(), ttl_minutes).await?;
+            audit(s, "admin.createLoginLink", team.as_deref().unwrap_or("platform")).await;
+            println!("{link}");
+        }
+        Command::Admin { command: AdminCommand::Token { command: AdminTokenCommand::Create { name, team } } } => {
+            let issued = crate::admin::teams::create_token(s, &Admin::cli(), crate::admin::teams::NewApiToken { name, team }).await.map_err(one_line)?;
+            println!("{}", issued.token);
         }
         Command::Audit { limit } => {
             for e in s.catalog.recent_events(limit).await? {
@@ -277,34 +349,16 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
 /// Validates the location as a Delta table and the scope as a partition column, then adds it.
 pub async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
     let (share, schema, name) = split_qualified(qualified)?;
-    let state = TableState::open(location, At::Latest).await?;
-    let scope = match scope {
-        None => None,
-        Some(text) => {
-            let (column, property) = key_value(text, "--scope", "COLUMN=PROPERTY")?;
-            let partitions = state.partition_columns()?;
-            let Some(column) = partitions.iter().find(|p| p.eq_ignore_ascii_case(&column)).cloned() else {
-                return Err(PortalError::InvalidParameter(format!(
-                    "--scope column `{column}` is not a partition column of {location} (partition columns: {}); \
-                     the protocol hands out whole files, so a scope column must be a partition column",
-                    if partitions.is_empty() { "none".to_string() } else { partitions.join(", ") }
-                )));
-            };
-            Some(Scope { column, property })
-        }
-    };
-    let t = s
-        .catalog
-        .add_table(NewTable { share, schema, name, location: &canonical_location(location), comment, history_shared: history, scope })
-        .await?;
+    let (location, scope) = crate::admin::shares::validate_location(location, scope).await.map_err(one_line)?;
+    let t = s.catalog.add_table(NewTable { share, schema, name, location: &location, comment, history_shared: history, scope }).await?;
     Ok(t.qualified_name())
 }
 
-/// Local paths are stored absolute, so the server finds them whatever its working directory.
-fn canonical_location(location: &str) -> String {
-    match crate::storage::location::table_url(location).ok().and_then(|u| crate::storage::location::local_dir(&u)) {
-        Some(dir) => dir.to_string_lossy().into_owned(),
-        None => location.to_string(),
+/// A field error, as one CLI line (the message already names what is wrong).
+fn one_line(e: PortalError) -> PortalError {
+    match e {
+        PortalError::Field { message, .. } => PortalError::InvalidParameter(message),
+        e => e,
     }
 }
 

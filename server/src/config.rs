@@ -35,10 +35,28 @@ pub struct Settings {
     pub export_ttl_hours: u32,
     /// Export jobs that run at once; the others wait.
     pub export_workers: u32,
+    /// Single sign-on with an OpenID Connect provider (admins, and partners bound to it).
+    pub oidc: Option<OidcSettings>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Where the provider sends the browser back: `<public_url>/auth/oidc/callback` by default.
+    pub redirect_url: String,
+    pub scopes: Vec<String>,
+    /// The ID-token claim that carries admin rights (a string or a list, e.g. `groups`).
+    pub admin_claim: String,
+    /// The claim value that makes a platform admin.
+    pub platform_admins: String,
+    /// `<prefix><team>` in the claim makes a team admin of `<team>`.
+    pub team_prefix: String,
 }
 
 /// The file form: every key optional, same names as the env vars without `PORTAL_`, lower-case.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 struct FileSettings {
     data_dir: Option<PathBuf>,
     addr: Option<String>,
@@ -54,6 +72,14 @@ struct FileSettings {
     export_job_rows: Option<u64>,
     export_ttl_hours: Option<u32>,
     export_workers: Option<u32>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_redirect_url: Option<String>,
+    oidc_scopes: Option<String>,
+    oidc_admin_claim: Option<String>,
+    oidc_platform_admins: Option<String>,
+    oidc_team_prefix: Option<String>,
 }
 
 impl Settings {
@@ -65,6 +91,7 @@ impl Settings {
     }
 
     fn resolve(file: FileSettings, env: impl Fn(&str) -> Option<String>) -> Result<Self, PortalError> {
+        let sso_file = file.clone();
         let data_dir = env("PORTAL_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
         let addr_text = env("PORTAL_ADDR").or(file.addr).unwrap_or_else(|| "127.0.0.1:3000".into());
         let addr: SocketAddr = addr_text
@@ -74,6 +101,7 @@ impl Settings {
         let public_url = public_url.trim_end_matches('/').to_string();
         url::Url::parse(&public_url)
             .map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
+        let oidc = oidc(&env, &sso_file, &public_url)?;
         let database_url = env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display())
         });
@@ -102,6 +130,7 @@ impl Settings {
             export_job_rows,
             export_ttl_hours,
             export_workers,
+            oidc,
         })
     }
 
@@ -129,6 +158,28 @@ fn read_file(path: &Path) -> Result<FileSettings, PortalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
         Err(e) => Err(PortalError::Config(format!("{}: {e}", path.display()))),
     }
+}
+
+/// Single sign-on is on when an issuer is set; it then needs a client id and secret.
+fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: &str) -> Result<Option<OidcSettings>, PortalError> {
+    let get = |name: &str, from_file: &Option<String>| env(name).or_else(|| from_file.clone()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let Some(issuer) = get("PORTAL_OIDC_ISSUER", &file.oidc_issuer) else {
+        return Ok(None);
+    };
+    url::Url::parse(&issuer).map_err(|e| PortalError::Config(format!("PORTAL_OIDC_ISSUER `{issuer}` is not a URL: {e}")))?;
+    let required = |name: &str, from_file: &Option<String>| {
+        get(name, from_file).ok_or_else(|| PortalError::Config(format!("{name} is required when PORTAL_OIDC_ISSUER is set")))
+    };
+    Ok(Some(OidcSettings {
+        issuer: issuer.trim_end_matches('/').to_string(),
+        client_id: required("PORTAL_OIDC_CLIENT_ID", &file.oidc_client_id)?,
+        client_secret: required("PORTAL_OIDC_CLIENT_SECRET", &file.oidc_client_secret)?,
+        redirect_url: get("PORTAL_OIDC_REDIRECT_URL", &file.oidc_redirect_url).unwrap_or_else(|| format!("{public_url}/auth/oidc/callback")),
+        scopes: get("PORTAL_OIDC_SCOPES", &file.oidc_scopes).unwrap_or_else(|| "openid email profile".into()).split_whitespace().map(String::from).collect(),
+        admin_claim: get("PORTAL_OIDC_ADMIN_CLAIM", &file.oidc_admin_claim).unwrap_or_else(|| "groups".into()),
+        platform_admins: get("PORTAL_OIDC_PLATFORM_ADMINS", &file.oidc_platform_admins).unwrap_or_else(|| "portal-admins".into()),
+        team_prefix: get("PORTAL_OIDC_TEAM_PREFIX", &file.oidc_team_prefix).unwrap_or_else(|| "portal-team-".into()),
+    }))
 }
 
 /// A whole number of at least 1: from the env var, else the file, else the default.
@@ -177,5 +228,17 @@ mod tests {
         assert!(err.to_string().contains("PORTAL_ADDR"));
         let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_URL_TTL_SECS", "soon")])).unwrap_err();
         assert!(err.to_string().contains("PORTAL_URL_TTL_SECS"));
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_OIDC_ISSUER", "https://id.example")])).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_OIDC_CLIENT_ID"), "{err}");
+    }
+
+    #[test]
+    fn single_sign_on_is_off_until_an_issuer_is_set() {
+        assert_eq!(Settings::resolve(FileSettings::default(), env_of(&[])).unwrap().oidc, None);
+        let env = env_of(&[("PORTAL_OIDC_ISSUER", "https://id.example/"), ("PORTAL_OIDC_CLIENT_ID", "portal"), ("PORTAL_OIDC_CLIENT_SECRET", "s")]);
+        let oidc = Settings::resolve(FileSettings::default(), env).unwrap().oidc.unwrap();
+        assert_eq!(oidc.issuer, "https://id.example");
+        assert_eq!(oidc.redirect_url, "http://127.0.0.1:3000/auth/oidc/callback");
+        assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
     }
 }

@@ -28,6 +28,9 @@ pub enum PortalError {
     /// A name that is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// A service the portal depends on (the identity provider) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
     /// A location that holds no readable Delta table (admin-facing: names the location).
     #[error("{0}")]
     NotATable(String),
@@ -82,6 +85,7 @@ impl PortalError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Catalog(_) | Self::Migration(_) | Self::Delta(_) | Self::Engine(_) | Self::Storage(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -102,6 +106,7 @@ impl PortalError {
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::Gone(_) => "RESOURCE_EXPIRED",
             Self::Conflict(_) => "RESOURCE_ALREADY_EXISTS",
+            Self::Unavailable(_) => "TEMPORARILY_UNAVAILABLE",
             _ => "INTERNAL_ERROR",
         }
     }
@@ -132,7 +137,10 @@ impl IntoResponse for PortalError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = serde_json::json!({ "errorCode": self.error_code(), "message": self.public_message() });
+        let mut body = serde_json::json!({ "errorCode": self.error_code(), "message": self.public_message() });
+        if let Self::Field { field, .. } = &self {
+            body["field"] = serde_json::Value::from(*field);
+        }
         (status, Json(body)).into_response()
     }
 }

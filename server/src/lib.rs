@@ -1,7 +1,11 @@
 //! The portal server: capabilities as sibling modules, composed once in [`Services`].
 //!
-//! Dependencies point one way: `web` → (`sharing`, `query`, `auth`, `storage`, `demo`) → `catalog`.
+//! Dependencies point one way: `web` → (`admin`, `sharing`, `query`, `export`, `auth`, `storage`, `demo`) → `catalog`.
 
+// The console's page views are deeply nested types; the compiler needs more room to lay them out.
+#![recursion_limit = "256"]
+
+pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
@@ -31,6 +35,11 @@ pub struct Services {
     /// New self-service tokens waiting to be shown once.
     pub reveals: Reveals,
     pub jobs: ExportJobs,
+    /// Single sign-on, when an identity provider is configured.
+    pub oidc: Option<auth::oidc::Oidc>,
+    /// New activation links and admin API tokens waiting to be shown once in the console.
+    pub issued_links: Reveals<app::contract::IssuedLink>,
+    pub issued_api_tokens: Reveals<String>,
 }
 
 impl Services {
@@ -42,6 +51,18 @@ impl Services {
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
         let jobs = ExportJobs::new(catalog.clone(), &settings);
-        Ok(Self { settings, catalog, credentials, sessions, signer, reveals: Reveals::default(), jobs })
+        let oidc = settings.oidc.clone().map(auth::oidc::Oidc::new).transpose()?;
+        Ok(Self {
+            settings,
+            catalog,
+            credentials,
+            sessions,
+            signer,
+            reveals: Reveals::default(),
+            jobs,
+            oidc,
+            issued_links: Reveals::default(),
+            issued_api_tokens: Reveals::default(),
+        })
     }
 }

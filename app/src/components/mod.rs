@@ -2,6 +2,7 @@
 
 pub mod form_token;
 pub mod session_bar;
+pub mod ui;
 
 use leptos::prelude::*;
 

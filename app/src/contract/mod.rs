@@ -2,6 +2,7 @@
 //! the server functions the pages call. Nothing here touches storage or the catalog.
 
 mod activation;
+mod admin;
 mod connect;
 mod exports;
 pub mod grammar;
@@ -10,6 +11,7 @@ mod portal;
 mod views;
 
 pub use activation::*;
+pub use admin::*;
 pub use connect::*;
 pub use exports::*;
 pub use portal::*;

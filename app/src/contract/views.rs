@@ -24,6 +24,9 @@ pub enum Loaded<T> {
 pub struct SessionView {
     pub partner: Option<String>,
     pub csrf: String,
+    /// Partners may sign in with their company account (single sign-on is configured).
+    #[serde(default)]
+    pub sso: bool,
 }
 
 /// The anti-forgery token of this request, put in the request's extensions by the server.

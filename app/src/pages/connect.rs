@@ -6,15 +6,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form_token::FormToken;
+use crate::components::ui::{CopyButton, CODE, FIELD, PRIMARY};
 use crate::components::{not_ready, transport_error, Loading, Notice};
 use crate::contract::grammar::encode;
 use crate::contract::power_query::{m_query, TOKEN_PLACEHOLDER};
 use crate::contract::{get_connect, ConnectView, IssuedView, Loaded, TokenRow};
-
-const FIELD: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
-const BUTTON: &str = "rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
-const PRIMARY: &str = "rounded-lg bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-300";
-const CODE: &str = "overflow-x-auto rounded-lg bg-slate-900 p-3 font-mono text-xs text-slate-100";
 
 #[component]
 pub fn ConnectPage() -> impl IntoView {
@@ -44,14 +40,6 @@ fn error_text(code: &str, v: &ConnectView) -> String {
         "overlap_hours" => "Choose how long the old token keeps working.".into(),
         _ => "That did not work just now. Please try again in a minute.".into(),
     }
-}
-
-/// A button that copies the value of the input `target` (needs JavaScript; without it the
-/// field itself can be selected and copied).
-#[component]
-fn CopyButton(target: &'static str) -> impl IntoView {
-    let script = format!("navigator.clipboard.writeText(document.getElementById('{target}').value).then(() => {{ this.textContent = 'Copied'; }})");
-    view! { <button type="button" class=BUTTON onclick=script aria-controls=target>"Copy"</button> }
 }
 
 #[component]

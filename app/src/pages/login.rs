@@ -15,6 +15,9 @@ fn error_text(code: &str) -> &'static str {
         "file" => "That file is not a credential file. Choose the config.share file you downloaded.",
         "missing" => "Enter your access token or choose your credential file.",
         "form" => "The sign-in form had expired. Please try again.",
+        "oidc_unknown" => "Your company account signed in, but no partner access is set up for it. Ask your contact to connect your organisation's sign-in.",
+        "network" => "Your organisation's access does not allow sign-in from this network.",
+        "sso_off" => "Sign-in with a company account is not set up on this portal.",
         _ => "Signing in did not work just now. Please try again in a minute.",
     }
 }
@@ -65,6 +68,12 @@ pub fn LoginPage() -> impl IntoView {
                                     "Sign in"
                                 </button>
                             </form>
+                            {s.sso.then(|| view! {
+                                <a href=format!("/auth/oidc/start?as=partner&next={}", crate::contract::grammar::encode(&next()))
+                                    class="block w-full rounded-lg border border-slate-300 px-4 py-2.5 text-center font-medium text-slate-800 hover:bg-slate-50 focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-300">
+                                    "Sign in with your company account"
+                                </a>
+                            })}
                         }
                     })}
                 </Suspense>

@@ -1,4 +1,5 @@
 pub mod activate;
+pub mod admin;
 pub mod connect;
 pub mod exports;
 pub mod home;

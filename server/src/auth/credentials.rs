@@ -86,6 +86,17 @@ impl Credentials {
         Ok(IssuedToken { record, token })
     }
 
+    /// A partner's employee signed in through their identity provider: the browser session
+    /// stands on a token of its own, named after the person, that ends with the session (and
+    /// shows on `/connect`, where it can be revoked like any other).
+    pub async fn single_sign_on(&self, recipient: &Recipient, who: &str, hours: u32) -> Result<Caller> {
+        let token = secrets::generate(TOKEN_PREFIX);
+        let name = format!("Single sign-on: {who}");
+        let expires_at = now_ms() + i64::from(hours) * 3_600_000;
+        let record = self.catalog.insert_token(&recipient.id, Some(&name), &secrets::hash(&token), Some(expires_at)).await?;
+        Ok(Caller { recipient: recipient.clone(), token_id: record.id })
+    }
+
     pub fn profile(&self, issued: &IssuedToken) -> Profile {
         Profile {
             share_credentials_version: 1,

@@ -18,7 +18,10 @@ pub const FIELD: &str = "csrf";
 
 /// What this request's forms are bound to, if the browser holds anything yet.
 pub fn binding(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, SESSION_COOKIE).or_else(|| cookie_value(headers, BINDING_COOKIE)).map(String::from)
+    cookie_value(headers, SESSION_COOKIE)
+        .or_else(|| cookie_value(headers, super::sessions::ADMIN_COOKIE))
+        .or_else(|| cookie_value(headers, BINDING_COOKIE))
+        .map(String::from)
 }
 
 /// A fresh binding value for a browser that has none.

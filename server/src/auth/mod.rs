@@ -6,6 +6,8 @@
 pub mod access;
 pub mod credentials;
 pub mod forms;
+pub mod network;
+pub mod oidc;
 pub mod secrets;
 pub mod self_service;
 pub mod sessions;

@@ -115,29 +115,35 @@ fn days_ms(days: u32) -> i64 {
     i64::from(days) * 86_400_000
 }
 
-/// New tokens waiting to be shown once, for at most [`Reveals::TTL`].
-#[derive(Default)]
-pub struct Reveals {
-    waiting: Mutex<HashMap<String, (String, IssuedToken, Instant)>>,
+/// Secrets waiting to be shown once (a new token, a new activation link) or used once (a
+/// sign-in in progress), each bound to its owner, for at most [`Reveals::TTL`].
+pub struct Reveals<T = IssuedToken> {
+    waiting: Mutex<HashMap<String, (String, T, Instant)>>,
 }
 
-impl Reveals {
+impl<T> Default for Reveals<T> {
+    fn default() -> Self {
+        Self { waiting: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<T> Reveals<T> {
     const TTL: Duration = Duration::from_secs(600);
 
-    /// Keeps `issued` for its recipient; returns the one-time id to show it by.
-    pub fn put(&self, issued: IssuedToken) -> String {
+    /// Keeps `value` for `owner`; returns the one-time id to show it by.
+    pub fn put(&self, owner: &str, value: T) -> String {
         let id = secrets::generate("rv_");
         let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         waiting.retain(|_, (_, _, at)| at.elapsed() < Self::TTL);
-        waiting.insert(id.clone(), (issued.record.recipient_id.clone(), issued, Instant::now()));
+        waiting.insert(id.clone(), (owner.to_string(), value, Instant::now()));
         id
     }
 
-    /// The token behind `id`, once, and only to its own recipient.
-    pub fn take(&self, id: &str, recipient_id: &str) -> Option<IssuedToken> {
+    /// The value behind `id`, once, and only to its own owner.
+    pub fn take(&self, id: &str, owner: &str) -> Option<T> {
         let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = waiting.get(id).is_some_and(|(owner, _, at)| owner == recipient_id && at.elapsed() < Self::TTL);
-        fresh.then(|| waiting.remove(id)).flatten().map(|(_, issued, _)| issued)
+        let fresh = waiting.get(id).is_some_and(|(o, _, at)| o == owner && at.elapsed() < Self::TTL);
+        fresh.then(|| waiting.remove(id)).flatten().map(|(_, value, _)| value)
     }
 }
 
@@ -228,7 +234,7 @@ mod tests {
     async fn a_new_token_is_revealed_once_to_its_owner() {
         let (creds, _catalog, r, _d) = setup(30, 5).await;
         let reveals = Reveals::default();
-        let id = reveals.put(creds.create_named(&r, "pandas", None).await.unwrap());
+        let id = reveals.put(&r.id, creds.create_named(&r, "pandas", None).await.unwrap());
         assert!(reveals.take(&id, "someone-else").is_none());
         assert!(reveals.take(&id, &r.id).is_some());
         assert!(reveals.take(&id, &r.id).is_none());

@@ -9,6 +9,8 @@ use crate::catalog::{now_ms, Catalog};
 use crate::error::{PortalError, Result};
 
 pub const COOKIE: &str = "portal_session";
+/// The admin console's session cookie, apart from the partner's.
+pub const ADMIN_COOKIE: &str = "portal_admin";
 const PREFIX: &str = "pss_";
 
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::recipients::{recipient_from_row, RECIPIENT_COLUMNS};
-use super::{new_id, now_ms, ActivationLink, Catalog, Recipient, TokenRecord};
+use super::{new_id, now_ms, ActivationLink, Catalog, LinkRecord, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
 
 /// The name of the token an activation link hands out.
@@ -38,6 +38,17 @@ impl Catalog {
             used_at: row.try_get("used_at")?,
         };
         Ok(Some((link, row.try_get("code_hash")?)))
+    }
+
+    /// The recipient's links, newest first.
+    pub async fn links_of(&self, recipient_id: &str) -> Result<Vec<LinkRecord>> {
+        let rows = sqlx::query("SELECT id, created_at, expires_at, used_at FROM activation_links WHERE recipient_id = $1 ORDER BY created_at DESC, id")
+            .bind(recipient_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? }))
+            .collect()
     }
 
     /// Spends the link and stores the new token in one transaction: either both happen or neither.

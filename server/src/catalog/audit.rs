@@ -1,15 +1,43 @@
-//! The append-only audit log.
+//! The append-only audit log, its filters and the usage figures admins see per recipient.
+
+use std::collections::HashMap;
 
 use sqlx::Row;
 
 use super::{new_id, AuditEvent, Catalog};
 use crate::error::Result;
 
+const PARTNER_ACTOR: &str = "recipient:";
+
+/// What the audit page asks for; `None` = no condition. Names compare case-insensitively.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only events about this team's recipients and shares (team admins).
+    pub team_id: Option<String>,
+    pub recipient: Option<String>,
+    pub share: Option<String>,
+    /// An exact action, or a prefix ending in `.` (`admin.`).
+    pub action: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: i64,
+}
+
+/// A recipient's reads, summed from the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub last_access: Option<i64>,
+    pub rows: i64,
+    pub bytes: i64,
+}
+
 impl Catalog {
     pub async fn record(&self, e: &AuditEvent) -> Result<()> {
+        let recipient = e.recipient.clone().or_else(|| e.actor.strip_prefix(PARTNER_ACTOR).map(String::from));
+        let share = e.share.clone().or_else(|| e.object.as_deref().filter(|_| e.actor.starts_with(PARTNER_ACTOR)).and_then(share_of_object));
         sqlx::query(
-            "INSERT INTO audit_events (id, at, actor, action, object, status, files, bytes, detail, user_agent, client_ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO audit_events (id, at, actor, action, object, status, files, bytes, rows_read, detail, user_agent, client_ip, recipient, share, team_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(new_id())
         .bind(e.at)
@@ -19,9 +47,13 @@ impl Catalog {
         .bind(e.status)
         .bind(e.files)
         .bind(e.bytes)
+        .bind(e.rows)
         .bind(&e.detail)
         .bind(&e.user_agent)
         .bind(&e.client_ip)
+        .bind(recipient)
+        .bind(share)
+        .bind(&e.team_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -29,11 +61,27 @@ impl Catalog {
 
     /// The newest events first.
     pub async fn recent_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {
+        self.events(&AuditFilter { limit, ..Default::default() }).await
+    }
+
+    /// Events matching the filter, newest first.
+    pub async fn events(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
-            "SELECT at, actor, action, object, status, files, bytes, detail, user_agent, client_ip FROM audit_events \
-             ORDER BY at DESC, id DESC LIMIT $1",
+            "SELECT at, actor, action, object, status, files, bytes, rows_read, detail, user_agent, client_ip, recipient, share, team_id \
+             FROM audit_events e WHERE \
+             ($1 = '' OR e.team_id = $1 OR LOWER(e.recipient) IN (SELECT name_key FROM recipients WHERE team_id = $1) \
+                OR LOWER(e.share) IN (SELECT name_key FROM shares WHERE team_id = $1)) \
+             AND ($2 = '' OR LOWER(e.recipient) = $2) AND ($3 = '' OR LOWER(e.share) = $3) \
+             AND ($4 = '' OR e.action = $4 OR (SUBSTR($4, LENGTH($4), 1) = '.' AND SUBSTR(e.action, 1, LENGTH($4)) = $4)) \
+             AND e.at >= $5 AND e.at <= $6 ORDER BY e.at DESC, e.id DESC LIMIT $7",
         )
-        .bind(limit)
+        .bind(f.team_id.clone().unwrap_or_default())
+        .bind(f.recipient.as_deref().map(str::to_lowercase).unwrap_or_default())
+        .bind(f.share.as_deref().map(str::to_lowercase).unwrap_or_default())
+        .bind(f.action.clone().unwrap_or_default())
+        .bind(f.from_ms.unwrap_or(i64::MIN))
+        .bind(f.to_ms.unwrap_or(i64::MAX))
+        .bind(f.limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -46,11 +94,45 @@ impl Catalog {
                     status: r.try_get("status")?,
                     files: r.try_get("files")?,
                     bytes: r.try_get("bytes")?,
+                    rows: r.try_get("rows_read")?,
                     detail: r.try_get("detail")?,
                     user_agent: r.try_get("user_agent")?,
                     client_ip: r.try_get("client_ip")?,
+                    recipient: r.try_get("recipient")?,
+                    share: r.try_get("share")?,
+                    team_id: r.try_get("team_id")?,
                 })
             })
             .collect()
     }
+
+    /// Last successful access, rows and bytes read, per recipient name (lower-cased).
+    pub async fn usage(&self) -> Result<HashMap<String, Usage>> {
+        let rows = sqlx::query(
+            "SELECT LOWER(recipient) AS who, MAX(at) AS last_at, CAST(SUM(COALESCE(rows_read, 0)) AS BIGINT) AS rows_read, CAST(SUM(COALESCE(bytes, 0)) AS BIGINT) AS bytes \
+             FROM audit_events WHERE SUBSTR(actor, 1, 10) = 'recipient:' AND status < 400 GROUP BY LOWER(recipient)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut usage = HashMap::new();
+        for r in &rows {
+            let who: Option<String> = r.try_get("who")?;
+            if let Some(who) = who {
+                usage.insert(who, Usage { last_access: r.try_get("last_at")?, rows: r.try_get("rows_read")?, bytes: r.try_get("bytes")? });
+            }
+        }
+        Ok(usage)
+    }
+}
+
+/// The share of a partner read's object (`share.schema.table`, `share.schema` or `share`).
+fn share_of_object(object: &str) -> Option<String> {
+    let parts: Vec<&str> = object.rsplitn(3, '.').collect();
+    let share = match parts.as_slice() {
+        [_, _, share] => share,
+        [_, share] => share,
+        [share] => share,
+        _ => return None,
+    };
+    Some(share.to_string()).filter(|s| !s.is_empty() && !s.contains(' '))
 }

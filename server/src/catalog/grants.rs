@@ -29,4 +29,20 @@ impl Catalog {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    /// Names of the recipients a share is granted to, in name order.
+    pub async fn grantees_of(&self, share_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT r.name FROM grants g JOIN recipients r ON r.id = g.recipient_id WHERE g.share_id = $1 ORDER BY r.name_key")
+            .bind(share_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Names of the shares granted to a recipient, in name order.
+    pub async fn grants_of(&self, recipient_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT s.name FROM grants g JOIN shares s ON s.id = g.share_id WHERE g.recipient_id = $1 ORDER BY s.name_key")
+            .bind(recipient_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
 }

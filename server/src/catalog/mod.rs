@@ -4,14 +4,16 @@
 //! `$n` placeholders, BIGINT epoch milliseconds). Callers get typed records and never see SQL.
 
 mod activation;
+mod admins;
 mod audit;
 mod export_jobs;
 mod grants;
 pub mod model;
 pub mod names;
-mod recipients;
+pub mod recipients;
 mod sessions;
 pub mod shares;
+mod teams;
 mod tokens;
 
 use std::str::FromStr;
@@ -24,6 +26,9 @@ use crate::error::Result;
 
 pub use model::*;
 pub use export_jobs::NewExportJob;
+pub use admins::AdminGrant;
+pub use audit::{AuditFilter, Usage};
+pub use recipients::RecipientFields;
 pub use sessions::SessionRecord;
 
 /// A handle on the catalog database; cheap to clone.

@@ -10,7 +10,20 @@ pub struct Share {
     pub name: String,
     pub comment: Option<String>,
     pub created_at: i64,
+    /// The provider team that governs the share.
+    pub team_id: String,
 }
+
+/// A provider team: admins of a team govern only its shares and recipients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// The team every object belongs to unless said otherwise.
+pub const DEFAULT_TEAM: &str = "default";
 
 /// Row-level scope: a recipient sees only rows whose `column` equals its `property`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +60,20 @@ pub struct Recipient {
     pub comment: Option<String>,
     pub properties: BTreeMap<String, String>,
     pub created_at: i64,
+    pub team_id: String,
+    /// CIDRs the recipient may call from; empty = anywhere.
+    pub ip_allow: Vec<String>,
+    /// Employees of the partner may sign in with this identity provider.
+    pub oidc: Option<OidcBinding>,
+}
+
+/// Which people of an identity provider act as a recipient in the portal: the issuer, and a
+/// verified email domain or a `claim=value` their ID token carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OidcBinding {
+    pub issuer: String,
+    pub email_domain: Option<String>,
+    pub claim: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -95,6 +122,40 @@ pub struct ActivationLink {
     pub used_at: Option<i64>,
 }
 
+/// An activation link as admins list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LinkRecord {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl LinkRecord {
+    pub fn status(&self, now: i64) -> &'static str {
+        if self.used_at.is_some() {
+            "used"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "pending"
+        }
+    }
+}
+
+/// An admin API token (its hash stays in the catalog).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminToken {
+    pub id: String,
+    pub name: String,
+    /// `None`: platform scope.
+    pub team_id: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
 /// One line of the audit log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AuditEvent {
@@ -106,9 +167,17 @@ pub struct AuditEvent {
     pub status: i64,
     pub files: Option<i64>,
     pub bytes: Option<i64>,
+    /// Rows a partner read (table previews and API pages).
+    pub rows: Option<i64>,
     pub detail: Option<String>,
     pub user_agent: Option<String>,
     pub client_ip: Option<String>,
+    /// The recipient the event concerns (for a partner's own reads, filled in from the actor).
+    pub recipient: Option<String>,
+    /// The share the event concerns, where known.
+    pub share: Option<String>,
+    /// The team an admin action concerned.
+    pub team_id: Option<String>,
 }
 
 /// A page of a keyset-paginated listing; `next` is the last key when more may follow.

@@ -9,6 +9,7 @@ pub enum NameKind {
     Schema,
     Table,
     Recipient,
+    Team,
 }
 
 impl NameKind {
@@ -18,6 +19,7 @@ impl NameKind {
             Self::Schema => "schema",
             Self::Table => "table",
             Self::Recipient => "recipient",
+            Self::Team => "team",
         }
     }
 }

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::names::{self, NameKind};
-use super::{conflict_or, new_id, now_ms, Catalog, Page, Scope, Share, SharedTable};
+use super::{conflict_or, new_id, now_ms, Catalog, Page, Scope, Share, SharedTable, DEFAULT_TEAM};
 use crate::error::{PortalError, Result};
 
 const TABLE_COLUMNS: &str = "t.id, t.share_id, s.name AS share_name, t.schema_name, t.name, t.location, t.comment, \
@@ -24,14 +24,19 @@ pub struct NewTable<'a> {
 
 impl Catalog {
     pub async fn create_share(&self, name: &str, comment: Option<&str>) -> Result<Share> {
+        self.create_share_in(name, comment, DEFAULT_TEAM).await
+    }
+
+    pub async fn create_share_in(&self, name: &str, comment: Option<&str>, team_id: &str) -> Result<Share> {
         names::validate(NameKind::Share, name)?;
-        let share = Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms() };
-        sqlx::query("INSERT INTO shares (id, name, name_key, comment, created_at) VALUES ($1, $2, $3, $4, $5)")
+        let share = Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into() };
+        sqlx::query("INSERT INTO shares (id, name, name_key, comment, created_at, team_id) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&share.id)
             .bind(&share.name)
             .bind(names::key(name))
             .bind(&share.comment)
             .bind(share.created_at)
+            .bind(&share.team_id)
             .execute(&self.pool)
             .await
             .map_err(|e| conflict_or(e, || format!("share `{name}` already exists")))?;
@@ -40,7 +45,7 @@ impl Catalog {
 
     /// Admin lookup, no grant check.
     pub async fn share(&self, name: &str) -> Result<Share> {
-        sqlx::query("SELECT id, name, comment, created_at FROM shares WHERE name_key = $1")
+        sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE name_key = $1")
             .bind(names::key(name))
             .fetch_optional(&self.pool)
             .await?
@@ -77,6 +82,61 @@ impl Catalog {
         self.table_by_id(&id).await
     }
 
+    /// Shares of one team (or of all teams), in name order.
+    pub async fn shares_in(&self, team_id: Option<&str>) -> Result<Vec<Share>> {
+        let rows = sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE ($1 = '' OR team_id = $1) ORDER BY name_key")
+            .bind(team_id.unwrap_or_default())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(share_from_row).collect()
+    }
+
+    pub async fn set_share_comment(&self, id: &str, comment: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE shares SET comment = $2 WHERE id = $1").bind(id).bind(comment).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Deletes the share with its tables and grants.
+    pub async fn delete_share(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM shares WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Every table of a share, in (schema, name) order.
+    pub async fn all_tables_of(&self, share_id: &str) -> Result<Vec<SharedTable>> {
+        let sql = format!(
+            "SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id WHERE t.share_id = $1 ORDER BY t.schema_key, t.name_key"
+        );
+        let rows = sqlx::query(&sql).bind(share_id).fetch_all(&self.pool).await?;
+        rows.iter().map(table_from_row).collect()
+    }
+
+    /// Changes a table's name (its alias for recipients), comment, history and scope.
+    pub async fn update_table(&self, t: &SharedTable) -> Result<SharedTable> {
+        names::validate(NameKind::Table, &t.name)?;
+        let (scope_column, scope_property) = t.scope.as_ref().map(|s| (s.column.clone(), s.property.clone())).unzip();
+        sqlx::query(
+            "UPDATE shared_tables SET name = $2, name_key = $3, comment = $4, history_shared = $5, scope_column = $6, scope_property = $7 \
+             WHERE id = $1",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(names::key(&t.name))
+        .bind(&t.comment)
+        .bind(t.history_shared as i64)
+        .bind(scope_column)
+        .bind(scope_property)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict_or(e, || format!("table `{}.{}.{}` already exists", t.share_name, t.schema_name, t.name)))?;
+        self.table_by_id(&t.id).await
+    }
+
+    pub async fn remove_table(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM shared_tables WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn table_by_id(&self, id: &str) -> Result<SharedTable> {
         let sql = format!("SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id WHERE t.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_one(&self.pool).await?;
@@ -92,7 +152,7 @@ impl Catalog {
     pub async fn granted_shares(&self, recipient_id: &str, after: Option<&[String]>, limit: i64) -> Result<Page<Share>> {
         let after = cursor_part(after, 0);
         let rows = sqlx::query(
-            "SELECT s.id, s.name, s.comment, s.created_at, s.name_key FROM shares s JOIN grants g ON g.share_id = s.id \
+            "SELECT s.id, s.name, s.comment, s.created_at, s.team_id, s.name_key FROM shares s JOIN grants g ON g.share_id = s.id \
              WHERE g.recipient_id = $1 AND s.name_key > $2 ORDER BY s.name_key LIMIT $3",
         )
         .bind(recipient_id)
@@ -105,7 +165,7 @@ impl Catalog {
 
     pub async fn granted_share(&self, recipient_id: &str, name: &str) -> Result<Option<Share>> {
         sqlx::query(
-            "SELECT s.id, s.name, s.comment, s.created_at FROM shares s JOIN grants g ON g.share_id = s.id \
+            "SELECT s.id, s.name, s.comment, s.created_at, s.team_id FROM shares s JOIN grants g ON g.share_id = s.id \
              WHERE g.recipient_id = $1 AND s.name_key = $2",
         )
         .bind(recipient_id)
@@ -202,7 +262,13 @@ fn page<T>(rows: Vec<AnyRow>, limit: i64, map: impl Fn(&AnyRow) -> Result<(T, Ve
 }
 
 fn share_from_row(r: &AnyRow) -> Result<Share> {
-    Ok(Share { id: r.try_get("id")?, name: r.try_get("name")?, comment: r.try_get("comment")?, created_at: r.try_get("created_at")? })
+    Ok(Share {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        comment: r.try_get("comment")?,
+        created_at: r.try_get("created_at")?,
+        team_id: r.try_get("team_id")?,
+    })
 }
 
 fn table_from_row(r: &AnyRow) -> Result<SharedTable> {

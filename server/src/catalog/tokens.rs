@@ -126,6 +126,19 @@ impl Catalog {
         Ok(())
     }
 
+    /// An admin's rotation: every active token of the recipient now ends at `at` at the latest
+    /// (the new token comes through a new activation link). Returns how many tokens changed.
+    pub async fn expire_active_tokens(&self, recipient_id: &str, at: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE tokens SET expires_at = $1 WHERE recipient_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
+        )
+        .bind(at)
+        .bind(recipient_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn revoke_token(&self, recipient: &str, token_id: &str) -> Result<()> {
         let recipient = self.recipient(recipient).await?;
         let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND recipient_id = $3 AND revoked_at IS NULL")
@@ -161,8 +174,10 @@ pub(super) async fn insert_token_row<'e, E: sqlx::Executor<'e, Database = sqlx::
 }
 
 /// Columns for [`token_and_recipient`], from `tokens k JOIN recipients r`.
-pub(super) const TOKEN_AND_RECIPIENT: &str = "r.id, r.name, r.comment, r.properties, r.created_at, k.id AS token_id, k.name AS token_name, \
-     k.created_at AS token_created_at, k.expires_at, k.last_used_at, k.revoked_at";
+pub(super) const TOKEN_AND_RECIPIENT: &str = concat!(
+    super::recipients::recipient_columns!(),
+    ", k.id AS token_id, k.name AS token_name, k.created_at AS token_created_at, k.expires_at, k.last_used_at, k.revoked_at"
+);
 
 pub(super) fn token_and_recipient(row: &AnyRow) -> Result<(TokenRecord, Recipient)> {
     let recipient = recipient_from_row(row)?;

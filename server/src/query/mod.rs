@@ -10,7 +10,7 @@ mod cursor;
 mod exprs;
 #[cfg(test)]
 mod tests;
-mod values;
+pub mod values;
 
 use std::sync::Arc;
 use std::time::Duration;

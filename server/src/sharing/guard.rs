@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::respond::AuditNote;
+use crate::auth::network;
 use crate::catalog::{now_ms, AuditEvent};
 use crate::Services;
 
@@ -19,13 +20,17 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
     let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let fallback_action = format!("{} {}", req.method(), req.uri().path());
 
-    let (actor, response) = match services.credentials.authenticate(authorization.as_deref()).await {
+    let authenticated = services.credentials.authenticate(authorization.as_deref()).await;
+    let (actor, response) = match authenticated {
         Err(e) => ("anonymous".to_string(), e.into_response()),
-        Ok(caller) => {
-            let actor = format!("recipient:{}", caller.recipient.name);
-            req.extensions_mut().insert(caller);
-            (actor, next.run(req).await)
-        }
+        Ok(caller) => match network::admits(&caller.recipient, network::peer(req.headers())) {
+            Err(refused) => (format!("recipient:{}", caller.recipient.name), refused.into_response()),
+            Ok(()) => {
+                let actor = format!("recipient:{}", caller.recipient.name);
+                req.extensions_mut().insert(caller);
+                (actor, next.run(req).await)
+            }
+        },
     };
     let note = response.extensions().get::<AuditNote>().cloned().unwrap_or_default();
     let event = AuditEvent {
@@ -39,6 +44,7 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         detail: note.detail,
         user_agent,
         client_ip,
+        ..Default::default()
     };
     if let Err(e) = services.catalog.record(&event).await {
         // The read already happened; losing its audit line must at least be loud.

@@ -11,7 +11,7 @@ use super::audit;
 use super::signin::read_fields;
 use crate::auth::credentials::LinkState;
 use crate::auth::sessions::{cookie_value, COOKIE};
-use crate::auth::{forms, Caller};
+use crate::auth::{forms, network, Caller};
 use crate::error::PortalError;
 use crate::Services;
 
@@ -26,6 +26,9 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
                 LinkState::Used(_) | LinkState::Expired(_) => PortalError::Gone("this activation link was already used or has expired".into()),
                 LinkState::Unknown => PortalError::NotFound("this activation link does not exist".into()),
             });
+        }
+        if let LinkState::Ready { recipient, .. } = s.credentials.link_state(&code).await? {
+            network::admits(&recipient, network::peer(&headers))?;
         }
         let (recipient, issued) = s.credentials.redeem(&code).await?;
         // The activating browser is signed in too, on the token it just received.
@@ -65,7 +68,9 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
 /// A browser posted this form: answer with a readable page, still with the 4xx status.
 fn failure_page(e: PortalError) -> Response {
     let status = e.status();
+    let network = format!("This link cannot be used from your network ({e}). Ask your contact which networks your organisation may use.");
     let message = match status {
+        StatusCode::FORBIDDEN if e.to_string().starts_with("requests from") => network.as_str(),
         StatusCode::GONE => "This activation link was already used or has expired. Ask your contact for a new one.",
         StatusCode::NOT_FOUND => "This activation link is not valid. Check that you copied all of it.",
         StatusCode::FORBIDDEN => "This page was open too long or did not come from the portal. Go back, reload the page and press the button again.",

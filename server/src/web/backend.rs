@@ -5,6 +5,7 @@ use std::sync::Arc;
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
 use app::contract::{
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
     table_href, ActivationState, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
@@ -26,15 +27,22 @@ impl UiBackend {
         F: AsyncFnOnce(&Caller) -> Result<(T, Option<String>), PortalError>,
     {
         let s = &self.0;
-        let Ok(caller) = partner::authenticate(s, &request.headers).await else {
-            return Loaded::SignedOut;
+        let caller = match partner::authenticate(s, &request.headers).await {
+            Ok(caller) => caller,
+            // Signed in, but from a network the recipient does not allow.
+            Err(e @ PortalError::Forbidden(_)) => return Loaded::Failed { status: 403, message: e.to_string() },
+            Err(_) => return Loaded::SignedOut,
         };
         let result = read(&caller).await;
         if let Some(action) = action {
             let mut event = audit::event(&request.headers, &request.extensions, audit::actor(&caller.recipient.name), action, 200);
             event.object = object;
             match &result {
-                Ok((_, detail)) => event.detail = detail.clone(),
+                Ok((_, detail)) => {
+                    // Previews say `rows=N …`: the recipients page sums them.
+                    event.rows = detail.as_deref().and_then(|d| d.strip_prefix("rows=")?.split(' ').next()?.parse().ok());
+                    event.detail = detail.clone();
+                }
                 Err(e) => event.status = i64::from(e.status().as_u16()),
             }
             audit::record(s, event).await;
@@ -70,7 +78,7 @@ impl PortalBackend for UiBackend {
     async fn session(&self, request: &Parts) -> SessionView {
         let partner = partner::authenticate(&self.0, &request.headers).await.ok().map(|c| c.recipient.name);
         let csrf = request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default();
-        SessionView { partner, csrf }
+        SessionView { partner, csrf, sso: self.0.oidc.is_some() }
     }
 
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
@@ -158,6 +166,38 @@ impl PortalBackend for UiBackend {
             Ok((view, None))
         })
         .await
+    }
+
+    async fn admin_login(&self, request: &Parts) -> AdminLoginView {
+        super::admin_pages::login(&self.0, request)
+    }
+
+    async fn admin_link(&self, code: &str) -> AdminLinkState {
+        super::admin_pages::link(&self.0, code).await
+    }
+
+    async fn admin_home(&self, request: &Parts) -> Loaded<AdminHomeView> {
+        super::admin_pages::home(&self.0, request).await
+    }
+
+    async fn admin_recipient(&self, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView> {
+        super::admin_pages::recipient(&self.0, request, name, issued).await
+    }
+
+    async fn admin_share(&self, request: &Parts, name: &str) -> Loaded<AdminShareView> {
+        super::admin_pages::share(&self.0, request, name).await
+    }
+
+    async fn admin_audit(&self, request: &Parts, query: &AuditQuery) -> Loaded<AdminAuditView> {
+        super::admin_pages::audit(&self.0, request, query).await
+    }
+
+    async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView> {
+        super::admin_pages::teams(&self.0, request, issued).await
+    }
+
+    async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView> {
+        super::admin_pages::onboard(&self.0, request, step, share, recipient, issued).await
     }
 
     async fn exports(&self, request: &Parts) -> Loaded<ExportsView> {

@@ -1,6 +1,10 @@
 //! The HTTP surface: the Delta Sharing API, signed file downloads, activation, and the Leptos UI.
 
 mod activation;
+mod admin_api;
+mod admin_auth;
+mod admin_forms;
+mod admin_pages;
 mod api;
 mod audit;
 mod backend;
@@ -9,6 +13,7 @@ mod export;
 mod exports;
 mod files;
 mod forms;
+mod openapi;
 mod partner;
 mod signin;
 
@@ -47,6 +52,8 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/exports", get(exports::list))
         .route("/exports/{id}", get(exports::show).delete(exports::cancel))
         .route("/exports/{id}/file", get(exports::file))
+        .route("/openapi.json", get(openapi::document))
+        .nest("/admin", admin_api::router())
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 
@@ -60,6 +67,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/connect/tokens/{id}/revoke", post(connect::revoke))
         .route("/exports", post(exports::create_form))
         .route("/exports/{id}/cancel", post(exports::cancel_form))
+        .merge(admin_routes())
         .with_state(services.clone());
     let server_fns = {
         let context = context.clone();
@@ -80,7 +88,37 @@ pub fn router(services: Arc<Services>) -> Router {
         .merge(files)
         .nest("/api/v1", api)
         .merge(browser)
+        .layer(axum::middleware::from_fn(crate::auth::network::record_peer))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Console sign-in and forms (the pages themselves are Leptos routes).
+fn admin_routes() -> Router<Arc<Services>> {
+    use admin_forms as f;
+    Router::new()
+        .route("/admin/login/{code}", post(admin_auth::redeem_link))
+        .route("/admin/logout", post(admin_auth::sign_out))
+        .route("/auth/oidc/start", get(admin_auth::start))
+        .route("/auth/oidc/callback", get(admin_auth::callback))
+        .route("/admin/audit.csv", get(admin_api::audit_csv))
+        .route("/admin/shares", post(f::create_share))
+        .route("/admin/shares/{name}/edit", post(f::edit_share))
+        .route("/admin/shares/{name}/delete", post(f::delete_share))
+        .route("/admin/shares/{name}/tables", post(f::add_table))
+        .route("/admin/shares/{name}/tables/{table}/edit", post(f::edit_table))
+        .route("/admin/shares/{name}/tables/{table}/remove", post(f::remove_table))
+        .route("/admin/shares/{name}/grants", post(f::grant))
+        .route("/admin/shares/{name}/grants/{recipient}/revoke", post(f::revoke_grant))
+        .route("/admin/recipients", post(f::create_recipient))
+        .route("/admin/recipients/{name}/edit", post(f::edit_recipient))
+        .route("/admin/recipients/{name}/grants", post(f::grant_share))
+        .route("/admin/recipients/{name}/delete", post(f::delete_recipient))
+        .route("/admin/recipients/{name}/activation-link", post(f::activation_link))
+        .route("/admin/recipients/{name}/rotate", post(f::rotate))
+        .route("/admin/recipients/{name}/tokens/{id}/revoke", post(f::revoke_token))
+        .route("/admin/teams", post(f::create_team))
+        .route("/admin/api-tokens", post(f::create_api_token))
+        .route("/admin/api-tokens/{id}/revoke", post(f::revoke_api_token))
 }
 
 pub async fn serve(services: Arc<Services>) -> Result<()> {

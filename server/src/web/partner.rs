@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::Request;
 use axum::http::{header, Extensions, HeaderMap};
 
-use crate::auth::forms;
+use crate::auth::{forms, network};
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::Caller;
 use crate::error::{PortalError, Result};
@@ -17,7 +17,14 @@ use crate::Services;
 /// JSON API with its session cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// The partner behind a request, calling from a network its recipient allows.
 pub async fn authenticate(s: &Services, headers: &HeaderMap) -> Result<Caller> {
+    let caller = credentials(s, headers).await?;
+    network::admits(&caller.recipient, network::peer(headers))?;
+    Ok(caller)
+}
+
+async fn credentials(s: &Services, headers: &HeaderMap) -> Result<Caller> {
     if let Some(authorization) = headers.get(header::AUTHORIZATION) {
         let authorization = authorization.to_str().ok();
         if let Some(token) = authorization.and_then(basic_password) {
@@ -63,6 +70,7 @@ impl PartnerForm {
             Some(secret) => s.sessions.resume(secret).await?,
             None => return Err(PortalError::Unauthenticated("sign in first".into())),
         };
+        network::admits(&caller.recipient, network::peer(&headers))?;
         forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
         Ok(Self { caller, fields, headers, extensions })
     }

@@ -1,0 +1,355 @@
+//! The admin console's contract: the records the admin API returns as JSON and the console
+//! pages render, and the server functions the pages load them with.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::views::{CatalogView, Loaded};
+
+/// Who is signed in to the console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSessionView {
+    pub actor: String,
+    /// `None`: platform admin (every team).
+    pub team: Option<String>,
+    /// The form token for this browser's forms.
+    pub csrf: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamView {
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcView {
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_domain: Option<String>,
+    /// `name=value` the ID token must carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientSummary {
+    pub name: String,
+    pub comment: Option<String>,
+    pub team: String,
+    pub properties: BTreeMap<String, String>,
+    pub ip_allow_list: Vec<String>,
+    pub oidc: Option<OidcView>,
+    /// `new`, `invited`, `activated`, `expiring`, `expired` or `revoked`.
+    pub status: String,
+    pub last_access: Option<String>,
+    pub rows_read: i64,
+    pub bytes_read: i64,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkSummary {
+    pub id: String,
+    /// `pending`, `used` or `expired`.
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientDetail {
+    #[serde(flatten)]
+    pub summary: RecipientSummary,
+    pub tokens: Vec<TokenSummary>,
+    pub activation_links: Vec<LinkSummary>,
+    pub grants: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareSummary {
+    pub name: String,
+    pub comment: Option<String>,
+    pub team: String,
+    pub tables: usize,
+    pub grants: usize,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaColumn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDetail {
+    pub schema: String,
+    pub name: String,
+    pub location: String,
+    pub comment: Option<String>,
+    pub history: bool,
+    /// `COLUMN=PROPERTY`.
+    pub scope: Option<String>,
+    /// Empty when the table cannot be read right now (`problem` says why).
+    pub columns: Vec<SchemaColumn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareDetail {
+    pub name: String,
+    pub comment: Option<String>,
+    pub team: String,
+    pub created_at: String,
+    pub tables: Vec<TableDetail>,
+    pub grants: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: Option<String>,
+    pub status: i64,
+    pub rows: Option<i64>,
+    pub files: Option<i64>,
+    pub bytes: Option<i64>,
+    pub detail: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenView {
+    pub id: String,
+    pub name: String,
+    /// `None`: platform scope.
+    pub team: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    /// `active` or `revoked`.
+    pub status: String,
+}
+
+/// A new activation link (shown to the admin once, to copy and send).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedLink {
+    pub url: String,
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_tokens_expire_at: Option<String>,
+}
+
+/// The audit page's filters, as its URL carries them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub recipient: Option<String>,
+    pub share: Option<String>,
+    pub action: Option<String>,
+    /// RFC 3339 or `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl AuditQuery {
+    /// The query string (without `?`) of these filters.
+    pub fn to_query_string(&self) -> String {
+        let pairs = [("recipient", &self.recipient), ("share", &self.share), ("action", &self.action), ("from", &self.from), ("to", &self.to)];
+        pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", super::grammar::encode(v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// What a console page shows after a form: a message, and the field it belongs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOutcome {
+    pub error: Option<String>,
+    pub field: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// `/admin`: the team's recipients and shares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminHomeView {
+    pub session: AdminSessionView,
+    pub recipients: Vec<RecipientSummary>,
+    pub shares: Vec<ShareSummary>,
+    /// Teams the admin may put new objects in.
+    pub teams: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminRecipientView {
+    pub session: AdminSessionView,
+    pub recipient: RecipientDetail,
+    /// Shares of the recipient's team not granted yet.
+    pub grantable: Vec<String>,
+    /// A link created just now, shown once.
+    pub issued: Option<IssuedLink>,
+    /// The portal home as this recipient sees it.
+    pub sees: CatalogView,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminShareView {
+    pub session: AdminSessionView,
+    pub share: ShareDetail,
+    /// Recipients of the share's team without a grant.
+    pub grantable: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminAuditView {
+    pub session: AdminSessionView,
+    pub query: AuditQuery,
+    pub events: Vec<AuditRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminTeamsView {
+    pub session: AdminSessionView,
+    pub teams: Vec<TeamView>,
+    pub tokens: Vec<ApiTokenView>,
+    /// An API token created just now, shown once.
+    pub issued_token: Option<String>,
+}
+
+/// `/admin/onboard`: the five onboarding steps in one flow; the URL carries the share and the
+/// recipient picked so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminOnboardView {
+    pub session: AdminSessionView,
+    /// 1 share, 2 tables, 3 recipient, 4 grant, 5 activation link.
+    pub step: u8,
+    pub shares: Vec<String>,
+    pub recipients: Vec<String>,
+    pub teams: Vec<String>,
+    pub share: Option<ShareDetail>,
+    pub recipient: Option<RecipientDetail>,
+    pub issued: Option<IssuedLink>,
+    /// The portal home as the recipient will see it (last step).
+    pub sees: Option<CatalogView>,
+}
+
+/// What the sign-in page offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminLoginView {
+    /// Single sign-on is configured.
+    pub sso: bool,
+    pub csrf: String,
+}
+
+/// A one-time admin sign-in link, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminLinkState {
+    Ready { team: Option<String> },
+    Used,
+    Unknown,
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_login() -> Result<AdminLoginView, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    Ok(backend.admin_login(&request).await)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_link(code: String) -> Result<AdminLinkState, ServerFnError> {
+    let (backend, _) = crate::backend::current_request()?;
+    let state = backend.admin_link(&code).await;
+    match &state {
+        AdminLinkState::Used => crate::backend::set_status(410),
+        AdminLinkState::Unknown => crate::backend::set_status(404),
+        AdminLinkState::Ready { .. } => crate::backend::no_store(),
+    }
+    Ok(state)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_home() -> Result<Loaded<AdminHomeView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_home(&request).await;
+    crate::backend::answer_admin(&request, &loaded);
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_recipient(name: String, issued: Option<String>) -> Result<Loaded<AdminRecipientView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_recipient(&request, &name, issued.as_deref()).await;
+    crate::backend::answer_admin(&request, &loaded);
+    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
+        crate::backend::no_store();
+    }
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_share(name: String) -> Result<Loaded<AdminShareView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_share(&request, &name).await;
+    crate::backend::answer_admin(&request, &loaded);
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_audit(query: AuditQuery) -> Result<Loaded<AdminAuditView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_audit(&request, &query).await;
+    crate::backend::answer_admin(&request, &loaded);
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_onboard(step: u8, share: Option<String>, recipient: Option<String>, issued: Option<String>) -> Result<Loaded<AdminOnboardView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_onboard(&request, step, share.as_deref(), recipient.as_deref(), issued.as_deref()).await;
+    crate::backend::answer_admin(&request, &loaded);
+    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
+        crate::backend::no_store();
+    }
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_teams(issued: Option<String>) -> Result<Loaded<AdminTeamsView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_teams(&request, issued.as_deref()).await;
+    crate::backend::answer_admin(&request, &loaded);
+    if matches!(&loaded, Loaded::Ready(v) if v.issued_token.is_some()) {
+        crate::backend::no_store();
+    }
+    Ok(loaded)
+}

@@ -1,0 +1,216 @@
+//! `/admin/recipients/:name`: one partner: activation links, token rotation and revocation,
+//! properties, IP allow-list and single sign-on binding, shares, what the partner sees, delete.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{show, AdminNav, FieldError, FormBase, Outcome, section, StatusBadge};
+use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
+use crate::components::{bytes, thousands, Loading};
+use crate::contract::grammar::encode;
+use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, IssuedLink};
+
+#[component]
+pub fn AdminRecipientPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let args = move || (params.read().get("name").unwrap_or_default(), query.read().get("issued"));
+    let page = Resource::new(args, |(name, issued)| get_admin_recipient(name, issued));
+    view! {
+        <Transition fallback=|| view! { <Loading what="the recipient"/> }>
+            {move || Suspend::new(async move { show(page.await, |v| view! { <Recipient v/> }.into_any()) })}
+        </Transition>
+    }
+}
+
+/// A new activation link, shown once with a copy button.
+#[component]
+pub fn IssuedLinkView(issued: IssuedLink) -> impl IntoView {
+    view! {
+        <section id="activation-link" aria-labelledby="activation-link-heading" class="mb-6 rounded-xl border border-emerald-300 bg-emerald-50 p-5">
+            <h2 id="activation-link-heading" class="text-lg font-semibold text-emerald-900">"Activation link"</h2>
+            <p class="mt-1 text-sm text-emerald-900">{format!("Send this link to the partner. It works once, until {}. It is shown only now.", issued.expires_at)}</p>
+            {issued.old_tokens_expire_at.clone().map(|at| view! { <p class="mt-1 text-sm text-emerald-900">{format!("The partner's current tokens stop working at {at}.")}</p> })}
+            <label for="activation-url" class="sr-only">"Activation link"</label>
+            <div class="mt-2 flex gap-2">
+                <input id="activation-url" readonly value=issued.url.clone() class=FIELD spellcheck="false"/>
+                <CopyButton target="activation-url"/>
+            </div>
+        </section>
+    }
+}
+
+/// The portal home as the recipient sees it: their shares, schemas and tables.
+#[component]
+pub fn PartnerSees(sees: CatalogView, name: String) -> impl IntoView {
+    let empty = sees.shares.is_empty();
+    view! {
+        {section(format!("What {name} will see"), "partner-view", view! {
+            {if empty {
+                view! { <p class="text-slate-600">"Nothing yet: no share is granted, so the portal home is empty for this partner."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="space-y-2">
+                        {sees.shares.into_iter().map(|share| view! {
+                            <li>
+                                <p class="font-medium">{share.name.clone()}</p>
+                                <ul class="ml-4 list-disc text-sm text-slate-700">
+                                    {share.schemas.into_iter().flat_map(|schema| schema.tables.into_iter().map(move |t| format!("{}.{}", schema.name, t.name))).map(|t| view! { <li>{t}</li> }).collect_view()}
+                                </ul>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        })}
+    }
+}
+
+#[component]
+fn Recipient(v: AdminRecipientView) -> impl IntoView {
+    let r = v.recipient.clone();
+    let name = r.summary.name.clone();
+    let base = format!("/admin/recipients/{}", encode(&name));
+    let csrf = v.session.csrf.clone();
+    let props: Vec<(String, String)> = r.summary.properties.clone().into_iter().chain([(String::new(), String::new()), (String::new(), String::new())]).collect();
+    let oidc = r.summary.oidc.clone().unwrap_or_default();
+    view! {
+        <AdminNav session=v.session.clone()/>
+        <Outcome/>
+        <div class="mb-6">
+            <p class="text-sm text-slate-600"><a class="text-indigo-700 hover:underline" href="/admin">"Partners"</a> " / recipient"</p>
+            <h1 class="mt-1 flex flex-wrap items-center gap-3 text-2xl font-semibold">{name.clone()} <StatusBadge status=r.summary.status.clone()/></h1>
+            <p class="mt-1 text-sm text-slate-600">{format!(
+                "Team {} · last access {} · {} rows and {} read",
+                r.summary.team,
+                r.summary.last_access.clone().unwrap_or_else(|| "never".into()),
+                thousands(r.summary.rows_read.max(0) as u64),
+                bytes(r.summary.bytes_read.max(0) as u64)
+            )}</p>
+        </div>
+        {v.issued.clone().map(|issued| view! { <IssuedLinkView issued/> })}
+        {section("Access", "access", view! {
+            <div class="flex flex-wrap gap-6">
+                <form method="post" action=format!("{base}/activation-link") class="flex items-end gap-2">
+                    <FormBase csrf=csrf.clone()/>
+                    <div><label for="ttl" class=LABEL>"Link valid for"</label>
+                        <select id="ttl" name="ttl_hours" class=FIELD>
+                            <option value="24">"1 day"</option><option value="72" selected=true>"3 days"</option><option value="168">"7 days"</option>
+                        </select></div>
+                    <button type="submit" class=PRIMARY>"Create activation link"</button>
+                </form>
+                <form method="post" action=format!("{base}/rotate") class="flex items-end gap-2">
+                    <FormBase csrf=csrf.clone()/>
+                    <div><label for="overlap" class=LABEL>"Old tokens keep working for"</label>
+                        <select id="overlap" name="overlap_hours" class=FIELD>
+                            <option value="0">"no time (stop now)"</option><option value="1">"1 hour"</option><option value="24" selected=true>"1 day"</option><option value="168">"7 days"</option>
+                        </select><FieldError field="overlapHours"/></div>
+                    <button type="submit" class=BUTTON>"Rotate tokens"</button>
+                </form>
+            </div>
+            <h3 class="mt-5 font-medium">"Tokens"</h3>
+            {if r.tokens.is_empty() {
+                view! { <p class="text-sm text-slate-600">"No tokens yet: the partner gets one by opening an activation link."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="overflow-x-auto"><table class="mt-2 min-w-full text-left text-sm">
+                        <thead class="text-slate-600"><tr>
+                            <th scope="col" class="py-1 pr-4">"Token"</th><th scope="col" class="py-1 pr-4">"Status"</th><th scope="col" class="py-1 pr-4">"Created"</th>
+                            <th scope="col" class="py-1 pr-4">"Expires"</th><th scope="col" class="py-1 pr-4">"Last used"</th><th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
+                        </tr></thead>
+                        <tbody>
+                            {r.tokens.clone().into_iter().map(|t| {
+                                let active = t.status == "active";
+                                view! {
+                                    <tr class="border-t border-slate-100">
+                                        <td class="py-1 pr-4">{t.name.clone().unwrap_or_else(|| "Unnamed".into())} <span class="font-mono text-xs text-slate-500">{t.id.clone()}</span></td>
+                                        <td class="py-1 pr-4">{t.status.clone()}</td>
+                                        <td class="py-1 pr-4">{t.created_at.clone()}</td>
+                                        <td class="py-1 pr-4">{t.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-1 pr-4">{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-1">{active.then(|| view! {
+                                            <form method="post" action=format!("{base}/tokens/{}/revoke", t.id)>
+                                                <FormBase csrf=csrf.clone()/>
+                                                <button type="submit" class=DANGER aria-label=format!("Revoke token {}", t.id)>"Revoke"</button>
+                                            </form>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+            <h3 class="mt-5 font-medium">"Activation links"</h3>
+            <ul class="text-sm text-slate-700">
+                {r.activation_links.clone().into_iter().map(|l| view! { <li>{format!("{} · created {} · expires {}", l.status, l.created_at, l.expires_at)}</li> }).collect_view()}
+            </ul>
+        })}
+        {section("Details", "details", view! {
+            <form method="post" action=format!("{base}/edit") class="space-y-3">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="comment" class=LABEL>"Comment"</label><input id="comment" name="comment" value=r.summary.comment.clone().unwrap_or_default() class=FIELD/></div>
+                <fieldset>
+                    <legend class=LABEL>"Properties (row scopes refer to them, e.g. partner_id)"</legend>
+                    {props.into_iter().enumerate().map(|(i, (k, value))| view! {
+                        <div class="mt-1 grid grid-cols-2 gap-2">
+                            <div><label for=format!("prop-key-{i}") class="sr-only">{format!("Property {} name", i + 1)}</label>
+                                <input id=format!("prop-key-{i}") name=format!("prop_key_{i}") value=k placeholder="name" class=FIELD/></div>
+                            <div><label for=format!("prop-value-{i}") class="sr-only">{format!("Property {} value", i + 1)}</label>
+                                <input id=format!("prop-value-{i}") name=format!("prop_value_{i}") value=value placeholder="value" class=FIELD/></div>
+                        </div>
+                    }).collect_view()}
+                    <FieldError field="properties"/>
+                </fieldset>
+                <div><label for="ip-allow" class=LABEL>"IP allow-list (CIDRs, comma-separated; empty = any network)"</label>
+                    <input id="ip-allow" name="ip_allow" value=r.summary.ip_allow_list.join(", ") class=FIELD/><FieldError field="ipAllowList"/></div>
+                <fieldset class="grid gap-2 md:grid-cols-3">
+                    <legend class=LABEL>"Single sign-on for the partner's employees (optional)"</legend>
+                    <div><label for="oidc-issuer" class="text-sm">"Issuer URL"</label><input id="oidc-issuer" name="oidc_issuer" value=oidc.issuer.clone() class=FIELD/></div>
+                    <div><label for="oidc-domain" class="text-sm">"Email domain"</label><input id="oidc-domain" name="oidc_email_domain" value=oidc.email_domain.clone().unwrap_or_default() class=FIELD/></div>
+                    <div><label for="oidc-claim" class="text-sm">"or claim (name=value)"</label><input id="oidc-claim" name="oidc_claim" value=oidc.claim.clone().unwrap_or_default() class=FIELD/></div>
+                    <FieldError field="oidc"/>
+                </fieldset>
+                <button type="submit" class=PRIMARY>"Save recipient"</button>
+            </form>
+        })}
+        {section("Shares", "grants", view! {
+            {if r.grants.is_empty() {
+                view! { <p class="text-slate-600">"No share is granted yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="space-y-1">
+                        {r.grants.clone().into_iter().map(|share| view! {
+                            <li class="flex items-center gap-3">
+                                <a class="text-indigo-700 hover:underline" href=format!("/admin/shares/{}", encode(&share))>{share.clone()}</a>
+                                <form method="post" action=format!("/admin/shares/{}/grants/{}/revoke", encode(&share), encode(&name))>
+                                    <FormBase csrf=csrf.clone() back=base.clone()/>
+                                    <button type="submit" class=DANGER aria-label=format!("Revoke {share}")>"Revoke"</button>
+                                </form>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!v.grantable.is_empty()).then(|| view! {
+                <form method="post" action=format!("{base}/grants") class="mt-3 flex items-end gap-2">
+                    <FormBase csrf=csrf.clone()/>
+                    <div><label for="grant-share" class=LABEL>"Grant a share"</label>
+                        <select id="grant-share" name="share" class=FIELD>
+                            {v.grantable.clone().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                        </select></div>
+                    <button type="submit" class=BUTTON>"Grant"</button>
+                </form>
+            })}
+        })}
+        <PartnerSees sees=v.sees.clone() name=name.clone()/>
+        {section("Delete recipient", "delete", view! {
+            <form method="post" action=format!("{base}/delete") class="flex flex-wrap items-end gap-2">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="confirm" class=LABEL>{format!("Type {name} to confirm: its tokens stop working and its grants go")}</label>
+                    <input id="confirm" name="confirm" autocomplete="off" class=FIELD/><FieldError field="confirm"/></div>
+                <button type="submit" class=DANGER>"Delete recipient"</button>
+            </form>
+        })}
+    }
+}

@@ -1,0 +1,173 @@
+//! `/admin/shares/:name`: a share's comment, its tables (schema shown, alias, history, scope,
+//! preview as a recipient, remove), adding a table by location, grants, and delete.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{show, AdminNav, FieldError, FormBase, Outcome, section};
+use crate::components::ui::{BUTTON, DANGER, FIELD, LABEL, PRIMARY};
+use crate::components::Loading;
+use crate::contract::grammar::encode;
+use crate::contract::{get_admin_share, AdminShareView, TableDetail};
+
+#[component]
+pub fn AdminSharePage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let page = Resource::new(name, get_admin_share);
+    view! {
+        <Transition fallback=|| view! { <Loading what="the share"/> }>
+            {move || Suspend::new(async move { show(page.await, |v| view! { <Share v/> }.into_any()) })}
+        </Transition>
+    }
+}
+
+/// The table-adding form (also the wizard's second step).
+#[component]
+pub fn AddTableForm(share: String, csrf: String, #[prop(optional, into)] back: Option<String>) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/admin/shares/{}/tables", encode(&share)) class="grid gap-3 md:grid-cols-2">
+            <FormBase csrf=csrf back=back.unwrap_or_default()/>
+            <div><label for="table-schema" class=LABEL>"Schema"</label><input id="table-schema" name="schema" required value="default" class=FIELD/><FieldError field="schema"/></div>
+            <div><label for="table-name" class=LABEL>"Table name"</label><input id="table-name" name="name" required class=FIELD/><FieldError field="name"/></div>
+            <div class="md:col-span-2"><label for="table-location" class=LABEL>"Location (a path, or an s3://, az:// or gs:// URL of a Delta table)"</label>
+                <input id="table-location" name="location" required class=FIELD spellcheck="false"/><FieldError field="location"/></div>
+            <div><label for="table-scope" class=LABEL>"Row scope (COLUMN=PROPERTY, optional)"</label><input id="table-scope" name="scope" placeholder="partner_id=partner_id" class=FIELD/><FieldError field="scope"/></div>
+            <div><label for="table-comment" class=LABEL>"Comment"</label><input id="table-comment" name="comment" class=FIELD/></div>
+            <div class="flex items-center gap-2"><input id="table-history" type="checkbox" name="history" class="h-4 w-4"/><label for="table-history" class="text-sm">"Share history (time travel and change feed)"</label></div>
+            <div><button type="submit" class=PRIMARY>"Add table"</button></div>
+        </form>
+    }
+}
+
+/// A table with its schema as the Delta log has it now.
+#[component]
+pub fn TableCard(t: TableDetail) -> impl IntoView {
+    view! {
+        <div>
+            <p class="font-medium">{format!("{}.{}", t.schema, t.name)}</p>
+            <p class="break-all font-mono text-xs text-slate-500">{t.location.clone()}</p>
+            <p class="text-sm text-slate-600">{format!(
+                "{} · {}",
+                if t.history { "history shared" } else { "latest version only" },
+                t.scope.clone().map(|s| format!("rows where {s}")).unwrap_or_else(|| "every row".into())
+            )}</p>
+            {match t.problem.clone() {
+                Some(p) => view! { <p class="text-sm text-red-700">{format!("Cannot be read now: {p}")}</p> }.into_any(),
+                None => view! {
+                    <p class="mt-1 text-sm text-slate-700"><span class="sr-only">"Columns: "</span>
+                        {t.columns.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect::<Vec<_>>().join(" · ")}
+                    </p>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Share(v: AdminShareView) -> impl IntoView {
+    let share = v.share.clone();
+    let name = share.name.clone();
+    let base = format!("/admin/shares/{}", encode(&name));
+    let csrf = v.session.csrf.clone();
+    view! {
+        <AdminNav session=v.session.clone()/>
+        <Outcome/>
+        <div class="mb-6">
+            <p class="text-sm text-slate-600"><a class="text-indigo-700 hover:underline" href="/admin">"Partners"</a> " / share"</p>
+            <h1 class="mt-1 text-2xl font-semibold">{name.clone()}</h1>
+            <p class="text-sm text-slate-600">{format!("Team {} · created {}", share.team, share.created_at)}</p>
+        </div>
+        {section("Comment", "comment-section", view! {
+            <form method="post" action=format!("{base}/edit") class="flex flex-wrap items-end gap-2">
+                <FormBase csrf=csrf.clone()/>
+                <div class="grow"><label for="share-comment" class=LABEL>"Comment (shown to recipients)"</label>
+                    <input id="share-comment" name="comment" value=share.comment.clone().unwrap_or_default() class=FIELD/></div>
+                <button type="submit" class=BUTTON>"Save comment"</button>
+            </form>
+        })}
+        {section("Tables", "tables", view! {
+            {if share.tables.is_empty() {
+                view! { <p class="text-slate-600">"No tables yet. Add one below by its location."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y divide-slate-100">
+                        {share.tables.clone().into_iter().enumerate().map(|(i, t)| {
+                            let qualified = format!("{}.{}", t.schema, t.name);
+                            let table_base = format!("{base}/tables/{}", encode(&qualified));
+                            let preview = format!("/api/v1/admin/shares/{}/tables/{}/preview", encode(&name), encode(&qualified));
+                            view! {
+                                <li class="py-3">
+                                    <TableCard t=t.clone()/>
+                                    <details class="mt-2">
+                                        <summary class="cursor-pointer text-sm font-medium text-indigo-700">{format!("Edit {qualified}")}</summary>
+                                        <form method="post" action=format!("{table_base}/edit") class="mt-2 grid gap-2 md:grid-cols-2">
+                                            <FormBase csrf=csrf.clone()/>
+                                            <div><label for=format!("alias-{i}") class=LABEL>"Name recipients see (alias)"</label><input id=format!("alias-{i}") name="alias" value=t.name.clone() class=FIELD/></div>
+                                            <div><label for=format!("scope-{i}") class=LABEL>"Row scope (COLUMN=PROPERTY, empty = every row)"</label><input id=format!("scope-{i}") name="scope" value=t.scope.clone().unwrap_or_default() class=FIELD/></div>
+                                            <div><label for=format!("comment-{i}") class=LABEL>"Comment"</label><input id=format!("comment-{i}") name="comment" value=t.comment.clone().unwrap_or_default() class=FIELD/></div>
+                                            <div class="flex items-center gap-2"><input id=format!("history-{i}") type="checkbox" name="history" checked=t.history class="h-4 w-4"/><label for=format!("history-{i}") class="text-sm">"Share history"</label></div>
+                                            <div><button type="submit" class=BUTTON>"Save table"</button></div>
+                                        </form>
+                                    </details>
+                                    <div class="mt-2 flex flex-wrap items-end gap-3">
+                                        <form method="get" action=preview class="flex items-end gap-2">
+                                            <div><label for=format!("as-{i}") class=LABEL>"Preview as"</label>
+                                                <select id=format!("as-{i}") name="as" class=FIELD>
+                                                    {share.grants.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}
+                                                </select></div>
+                                            <button type="submit" class=BUTTON disabled=share.grants.is_empty()>"Preview rows"</button>
+                                        </form>
+                                        <form method="post" action=format!("{table_base}/remove")>
+                                            <FormBase csrf=csrf.clone()/>
+                                            <button type="submit" class=DANGER>{format!("Remove {qualified}")}</button>
+                                        </form>
+                                    </div>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <h3 class="mb-2 mt-4 font-medium">"Add a table"</h3>
+            <AddTableForm share=name.clone() csrf=csrf.clone()/>
+        })}
+        {section("Recipients", "grants", view! {
+            {if share.grants.is_empty() {
+                view! { <p class="text-slate-600">"Not granted to anyone yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="space-y-1">
+                        {share.grants.clone().into_iter().map(|r| view! {
+                            <li class="flex items-center gap-3">
+                                <a class="text-indigo-700 hover:underline" href=format!("/admin/recipients/{}", encode(&r))>{r.clone()}</a>
+                                <form method="post" action=format!("{base}/grants/{}/revoke", encode(&r))>
+                                    <FormBase csrf=csrf.clone()/>
+                                    <button type="submit" class=DANGER aria-label=format!("Revoke {r}")>"Revoke"</button>
+                                </form>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!v.grantable.is_empty()).then(|| view! {
+                <form method="post" action=format!("{base}/grants") class="mt-3 flex items-end gap-2">
+                    <FormBase csrf=csrf.clone()/>
+                    <div><label for="grant-recipient" class=LABEL>"Grant to"</label>
+                        <select id="grant-recipient" name="recipient" class=FIELD>
+                            {v.grantable.clone().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                        </select></div>
+                    <button type="submit" class=BUTTON>"Grant"</button>
+                </form>
+            })}
+        })}
+        {section("Delete share", "delete", view! {
+            <form method="post" action=format!("{base}/delete") class="flex flex-wrap items-end gap-2">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="confirm" class=LABEL>{format!("Type {name} to confirm: its tables and grants go")}</label>
+                    <input id="confirm" name="confirm" autocomplete="off" class=FIELD/><FieldError field="confirm"/></div>
+                <button type="submit" class=DANGER>"Delete share"</button>
+            </form>
+        })}
+    }
+}

@@ -1,0 +1,299 @@
+//! Shares as admins govern them: create, comment, delete; add, alias, scope and remove tables;
+//! grant and revoke recipients.
+
+use app::contract::{SchemaColumn, ShareDetail, ShareSummary, TableDetail};
+use serde::Deserialize;
+
+use super::recipients::{team_name, team_names};
+use super::{name_field, recipient_for, record, share_for, team_for_new, text, Admin, Change};
+use crate::auth::credentials::rfc3339_ms;
+use crate::catalog::names::{self, NameKind};
+use crate::catalog::shares::NewTable;
+use crate::catalog::{Scope, Share, SharedTable};
+use crate::error::{PortalError, Result};
+use crate::storage::{At, TableState};
+use crate::Services;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewShare {
+    pub name: String,
+    pub comment: Option<String>,
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SharePatch {
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTableInput {
+    pub schema: String,
+    pub name: String,
+    pub location: String,
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub history: bool,
+    /// `COLUMN=PROPERTY`; blank = every row.
+    pub scope: Option<String>,
+}
+
+/// Left-out fields stay; `alias` renames the table as recipients see it; `scope: ""` removes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TablePatch {
+    pub alias: Option<String>,
+    pub comment: Option<String>,
+    pub history: Option<bool>,
+    pub scope: Option<String>,
+}
+
+pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<ShareSummary>> {
+    let teams = team_names(s).await?;
+    let mut out = Vec::new();
+    for share in s.catalog.shares_in(admin.team_filter()).await? {
+        out.push(ShareSummary {
+            tables: s.catalog.all_tables_of(&share.id).await?.len(),
+            grants: s.catalog.grantees_of(&share.id).await?.len(),
+            name: share.name,
+            comment: share.comment,
+            team: team_name(&teams, &share.team_id).to_string(),
+            created_at: rfc3339_ms(share.created_at),
+        });
+    }
+    Ok(out)
+}
+
+pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<ShareDetail> {
+    let share = share_for(s, admin, name).await?;
+    detail_of(s, &share).await
+}
+
+async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
+    let team = s.catalog.team_by_id(&share.team_id).await?;
+    let mut tables = Vec::new();
+    for t in s.catalog.all_tables_of(&share.id).await? {
+        tables.push(table_detail(&t).await);
+    }
+    Ok(ShareDetail {
+        name: share.name.clone(),
+        comment: share.comment.clone(),
+        team: team.name,
+        created_at: rfc3339_ms(share.created_at),
+        tables,
+        grants: s.catalog.grantees_of(&share.id).await?,
+    })
+}
+
+/// A table with its schema as the Delta log has it now.
+async fn table_detail(t: &SharedTable) -> TableDetail {
+    let columns = match TableState::open(&t.location, At::Latest).await.and_then(|state| state.columns()) {
+        Ok(columns) => Ok(columns.into_iter().map(|c| SchemaColumn { name: c.name, type_name: c.type_name }).collect()),
+        Err(e) => Err(e.to_string()),
+    };
+    TableDetail {
+        schema: t.schema_name.clone(),
+        name: t.name.clone(),
+        location: t.location.clone(),
+        comment: t.comment.clone(),
+        history: t.history_shared,
+        scope: t.scope.as_ref().map(|s| format!("{}={}", s.column, s.property)),
+        problem: columns.as_ref().err().cloned(),
+        columns: columns.unwrap_or_default(),
+    }
+}
+
+pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareDetail> {
+    let mut change = Change::new("createShare", new.name.trim());
+    change.share = Some(new.name.trim().to_string());
+    let result = async {
+        let team = team_for_new(s, admin, new.team.as_deref()).await?;
+        let share = s.catalog.create_share_in(new.name.trim(), text(new.comment.as_deref()).as_deref(), &team.id).await.map_err(|e| name_field(e, "name"))?;
+        detail_of(s, &share).await
+    }
+    .await;
+    finish(s, admin, change, None, result).await
+}
+
+pub async fn update(s: &Services, admin: &Admin, name: &str, patch: SharePatch) -> Result<ShareDetail> {
+    let share = share_for(s, admin, name).await?;
+    let change = share_change("updateShare", &share, share.name.clone());
+    let before = serde_json::json!({ "comment": share.comment });
+    s.catalog.set_share_comment(&share.id, text(patch.comment.as_deref()).as_deref()).await?;
+    finish(s, admin, change, Some(before), detail_of(s, &s.catalog.share(&share.name).await?).await).await
+}
+
+pub async fn delete(s: &Services, admin: &Admin, name: &str) -> Result<()> {
+    let share = share_for(s, admin, name).await?;
+    let before = detail_of(s, &share).await?;
+    s.catalog.delete_share(&share.id).await?;
+    let mut change = share_change("deleteShare", &share, share.name.clone());
+    change.before = serde_json::to_value(&before).ok();
+    record(s, admin, change, 200).await;
+    Ok(())
+}
+
+pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTableInput) -> Result<TableDetail> {
+    let share = share_for(s, admin, share).await?;
+    let object = format!("{}.{}.{}", share.name, input.schema.trim(), input.name.trim());
+    let mut change = share_change("addTable", &share, object);
+    let result = async {
+        names::validate(NameKind::Schema, input.schema.trim()).map_err(|e| name_field(e, "schema"))?;
+        names::validate(NameKind::Table, input.name.trim()).map_err(|e| name_field(e, "name"))?;
+        let (location, scope) = validate_location(&input.location, input.scope.as_deref()).await?;
+        let t = s
+            .catalog
+            .add_table(NewTable {
+                share: &share.name,
+                schema: input.schema.trim(),
+                name: input.name.trim(),
+                location: &location,
+                comment: text(input.comment.as_deref()).as_deref(),
+                history_shared: input.history,
+                scope,
+            })
+            .await?;
+        Ok(table_detail(&t).await)
+    }
+    .await;
+    let status = result.as_ref().map_or_else(|e: &PortalError| e.status().as_u16(), |_| 200);
+    change.after = result.as_ref().ok().and_then(|t| serde_json::to_value(without_columns(t)).ok());
+    record(s, admin, change, status).await;
+    result
+}
+
+pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &str, patch: TablePatch) -> Result<TableDetail> {
+    let (share, table) = table_for(s, admin, share, qualified).await?;
+    let before = table.clone();
+    let mut next = table.clone();
+    if let Some(alias) = text(patch.alias.as_deref()) {
+        names::validate(NameKind::Table, &alias).map_err(|e| name_field(e, "alias"))?;
+        next.name = alias;
+    }
+    if let Some(comment) = patch.comment {
+        next.comment = text(Some(&comment));
+    }
+    if let Some(history) = patch.history {
+        next.history_shared = history;
+    }
+    if let Some(scope) = patch.scope {
+        next.scope = match text(Some(&scope)) {
+            None => None,
+            Some(scope) => validate_location(&table.location, Some(&scope)).await?.1,
+        };
+    }
+    let updated = s.catalog.update_table(&next).await.map_err(|e| name_field(e, "alias"))?;
+    let detail = table_detail(&updated).await;
+    let mut change = share_change("updateTable", &share, before.qualified_name());
+    change.before = serde_json::to_value(without_columns(&table_detail(&before).await)).ok();
+    change.after = serde_json::to_value(without_columns(&detail)).ok();
+    record(s, admin, change, 200).await;
+    Ok(detail)
+}
+
+pub async fn remove_table(s: &Services, admin: &Admin, share: &str, qualified: &str) -> Result<()> {
+    let (share, table) = table_for(s, admin, share, qualified).await?;
+    s.catalog.remove_table(&table.id).await?;
+    let mut change = share_change("removeTable", &share, table.qualified_name());
+    change.before = serde_json::to_value(without_columns(&table_detail(&table).await)).ok();
+    record(s, admin, change, 200).await;
+    Ok(())
+}
+
+/// Grants or revokes; share and recipient must both be governed by the admin and of one team.
+pub async fn set_grant(s: &Services, admin: &Admin, share: &str, recipient: &str, granted: bool) -> Result<ShareDetail> {
+    let share = share_for(s, admin, share).await?;
+    let r = recipient_for(s, admin, recipient).await?;
+    if r.team_id != share.team_id {
+        return Err(PortalError::NotFound(format!("recipient `{recipient}` does not exist")));
+    }
+    let changed = if granted { s.catalog.grant(&share.name, &r.name).await? } else { s.catalog.revoke(&share.name, &r.name).await? };
+    let mut change = share_change(if granted { "grant" } else { "revokeGrant" }, &share, format!("{} → {}", share.name, r.name));
+    change.recipient = Some(r.name.clone());
+    change.before = Some(serde_json::json!({ "granted": granted != changed }));
+    change.after = Some(serde_json::json!({ "granted": granted }));
+    record(s, admin, change, 200).await;
+    detail_of(s, &share).await
+}
+
+/// Finds `schema.table` in a share the admin governs.
+pub async fn table_for(s: &Services, admin: &Admin, share: &str, qualified: &str) -> Result<(Share, SharedTable)> {
+    let share = share_for(s, admin, share).await?;
+    let missing = || PortalError::NotFound(format!("table `{}.{qualified}` does not exist", share.name));
+    let (schema, name) = qualified.split_once('.').ok_or_else(missing)?;
+    let table = s
+        .catalog
+        .all_tables_of(&share.id)
+        .await?
+        .into_iter()
+        .find(|t| names::key(&t.schema_name) == names::key(schema) && names::key(&t.name) == names::key(name))
+        .ok_or_else(missing)?;
+    Ok((share, table))
+}
+
+/// Checks that `location` is a Delta table and `scope` (`COLUMN=PROPERTY`) names one of its
+/// partition columns; returns the location as stored (local paths absolute) and the scope.
+pub async fn validate_location(location: &str, scope: Option<&str>) -> Result<(String, Option<Scope>)> {
+    let location = location.trim();
+    if location.is_empty() {
+        return Err(PortalError::field("location", "give the table's location (a path or an s3://, az:// or gs:// URL)"));
+    }
+    let state = TableState::open(location, At::Latest).await.map_err(|e| match e {
+        e @ (PortalError::NotATable(_) | PortalError::InvalidParameter(_)) => PortalError::field("location", e.to_string()),
+        e => e,
+    })?;
+    let scope = match text(scope) {
+        None => None,
+        Some(text) => {
+            let Some((column, property)) = text.split_once('=').filter(|(c, p)| !c.trim().is_empty() && !p.trim().is_empty()) else {
+                return Err(PortalError::field("scope", format!("scope `{text}` is not of the form COLUMN=PROPERTY")));
+            };
+            let partitions = state.partition_columns()?;
+            let Some(column) = partitions.iter().find(|p| p.eq_ignore_ascii_case(column.trim())).cloned() else {
+                return Err(PortalError::field(
+                    "scope",
+                    format!(
+                        "scope column `{}` is not a partition column of {location} (partition columns: {}); \
+                         the protocol hands out whole files, so a scope column must be a partition column",
+                        column.trim(),
+                        if partitions.is_empty() { "none".to_string() } else { partitions.join(", ") }
+                    ),
+                ));
+            };
+            Some(Scope { column, property: property.trim().to_string() })
+        }
+    };
+    Ok((canonical_location(location), scope))
+}
+
+/// Local paths are stored absolute, so the server finds them whatever its working directory.
+fn canonical_location(location: &str) -> String {
+    match crate::storage::location::table_url(location).ok().and_then(|u| crate::storage::location::local_dir(&u)) {
+        Some(dir) => dir.to_string_lossy().into_owned(),
+        None => location.to_string(),
+    }
+}
+
+fn share_change<'a>(action: &'a str, share: &Share, object: String) -> Change<'a> {
+    let mut change = Change::new(action, object);
+    change.share = Some(share.name.clone());
+    change.team_id = Some(share.team_id.clone());
+    change
+}
+
+fn without_columns(t: &TableDetail) -> TableDetail {
+    TableDetail { columns: Vec::new(), ..t.clone() }
+}
+
+async fn finish(s: &Services, admin: &Admin, mut change: Change<'_>, before: Option<serde_json::Value>, result: Result<ShareDetail>) -> Result<ShareDetail> {
+    change.before = before;
+    change.after = result.as_ref().ok().map(|d| serde_json::json!({ "name": d.name, "comment": d.comment, "team": d.team }));
+    if change.team_id.is_none() {
+        change.team_id = admin.team.as_ref().map(|t| t.id.clone());
+    }
+    record(s, admin, change, result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 200)).await;
+    result
+}

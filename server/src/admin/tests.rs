@@ -1,0 +1,80 @@
+//! The one role and team check, through the service functions the console and the API share.
+
+use app::contract::AuditQuery;
+
+use super::recipients::{self, NewRecipient, RecipientPatch};
+use super::shares::{self, NewShare};
+use super::{audit_log, teams, Admin};
+use crate::config::Settings;
+use crate::Services;
+
+async fn services() -> (Services, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Services::open(Settings::for_tests(dir.path())).await.unwrap();
+    (s, dir)
+}
+
+async fn team_admin(s: &Services, team: &str) -> Admin {
+    Admin { actor: format!("admin:{team}@example"), team: Some(s.catalog.team(team).await.unwrap()), client_ip: None, user_agent: None }
+}
+
+#[tokio::test]
+async fn team_admins_see_and_change_only_their_team() {
+    let (s, _dir) = services().await;
+    let platform = Admin::cli();
+    for team in ["north", "south"] {
+        teams::create(&s, &platform, teams::NewTeam { name: team.into() }).await.unwrap();
+    }
+    let north = team_admin(&s, "north").await;
+    let south = team_admin(&s, "south").await;
+    shares::create(&s, &north, NewShare { name: "retail".into(), ..Default::default() }).await.unwrap();
+    recipients::create(&s, &north, NewRecipient { name: "acme".into(), ..Default::default() }).await.unwrap();
+
+    // The other team's objects do not exist for south, worded as for a missing object.
+    let hidden = shares::detail(&s, &south, "retail").await.unwrap_err();
+    let missing = shares::detail(&s, &south, "nothing").await.unwrap_err();
+    assert_eq!((hidden.status(), hidden.to_string().replace("retail", "X")), (missing.status(), missing.to_string().replace("nothing", "X")));
+    assert_eq!(recipients::detail(&s, &south, "acme").await.unwrap_err().status(), 404);
+    assert_eq!(recipients::update(&s, &south, "acme", RecipientPatch::default()).await.unwrap_err().status(), 404);
+    assert_eq!(shares::set_grant(&s, &south, "retail", "acme", true).await.unwrap_err().status(), 404);
+    assert!(shares::list(&s, &south).await.unwrap().is_empty());
+    assert!(recipients::list(&s, &south).await.unwrap().is_empty());
+    // Nor can south create objects in north's team.
+    let into_north = NewShare { name: "sneaky".into(), team: Some("north".into()), ..Default::default() };
+    assert_eq!(shares::create(&s, &south, into_north).await.unwrap_err().status(), 400);
+    // Teams are the platform's business.
+    assert_eq!(teams::list(&s, &north).await.unwrap_err().status(), 403);
+
+    // North governs its own, and the platform sees everything.
+    shares::set_grant(&s, &north, "retail", "acme", true).await.unwrap();
+    assert_eq!(recipients::detail(&s, &north, "acme").await.unwrap().grants, ["retail"]);
+    assert_eq!(shares::list(&s, &platform).await.unwrap().len(), 1);
+
+    // The audit log shows each team its own admin actions only.
+    let north_events = audit_log::events(&s, &north, &AuditQuery::default(), 100).await.unwrap();
+    assert!(north_events.iter().any(|e| e.action == "admin.grant"));
+    assert!(audit_log::events(&s, &south, &AuditQuery::default(), 100).await.unwrap().iter().all(|e| !e.object.clone().unwrap_or_default().contains("retail")));
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing() {
+    let (s, _dir) = services().await;
+    let admin = Admin::cli();
+    let new = |ip: &str| NewRecipient { name: "acme".into(), ip_allow_list: vec![ip.into()], ..Default::default() };
+    let e = recipients::create(&s, &admin, new("10.0.0.0/33")).await.unwrap_err();
+    assert_eq!(e.status(), 400);
+    assert!(recipients::list(&s, &admin).await.unwrap().is_empty());
+    recipients::create(&s, &admin, new("10.0.0.0/8")).await.unwrap();
+    let patch = RecipientPatch { ip_allow_list: Some(vec!["office".into()]), comment: Some("changed".into()), ..Default::default() };
+    assert_eq!(recipients::update(&s, &admin, "acme", patch).await.unwrap_err().status(), 400);
+    let kept = recipients::detail(&s, &admin, "acme").await.unwrap();
+    assert_eq!((kept.summary.ip_allow_list.as_slice(), kept.summary.comment), (["10.0.0.0/8".to_string()].as_slice(), None));
+
+    assert_eq!(recipients::create(&s, &admin, NewRecipient { name: "bad name".into(), ..Default::default() }).await.unwrap_err().status(), 400);
+    assert_eq!(recipients::create(&s, &admin, new("10.0.0.0/8")).await.unwrap_err().status(), 409);
+    shares::create(&s, &admin, NewShare { name: "retail".into(), ..Default::default() }).await.unwrap();
+    let not_delta = shares::NewTableInput { schema: "s".into(), name: "t".into(), location: s.settings.data_dir.to_string_lossy().into(), ..Default::default() };
+    let e = shares::add_table(&s, &admin, "retail", not_delta).await.unwrap_err();
+    assert!(matches!(e, crate::error::PortalError::Field { field: "location", .. }), "{e:?}");
+    assert!(shares::detail(&s, &admin, "retail").await.unwrap().tables.is_empty());
+}

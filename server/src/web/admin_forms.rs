@@ -1,0 +1,344 @@
+//! The console's forms. Each is a plain POST with a form token that calls the same service
+//! function as the admin API, then sends the browser back (`back`, or the object's page) with a
+//! notice, or with the error and the field it belongs to; a refused form changes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use app::contract::{grammar::encode, OidcView};
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
+
+use super::admin_auth::admin_form;
+use super::signin::{local_path, see_other};
+use crate::admin::recipients::{NewRecipient, RecipientPatch};
+use crate::admin::shares::{NewShare, NewTableInput, SharePatch, TablePatch};
+use crate::admin::teams::{NewApiToken, NewTeam};
+use crate::admin::{recipients, shares, teams, Admin};
+use crate::auth::secrets;
+use crate::auth::sessions::cookie_value;
+use crate::error::{PortalError, Result};
+use crate::Services;
+
+/// What a form leads to: back with a notice, or to another page.
+enum Done {
+    Notice(String),
+    To(String),
+}
+
+/// A submitted console form.
+struct Submitted {
+    admin: Admin,
+    fields: HashMap<String, String>,
+    /// Binds one-time reveals to this browser's admin session.
+    owner: String,
+}
+
+impl Submitted {
+    fn get(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", |v| v.trim())
+    }
+
+    fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name).to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn checked(&self, name: &str) -> bool {
+        matches!(self.get(name), "on" | "true" | "1" | "yes")
+    }
+}
+
+/// Reads and checks the form, runs `work`, and answers with a redirect.
+async fn run<F>(s: &Arc<Services>, req: Request, page: String, work: F) -> Response
+where
+    F: AsyncFnOnce(&Services, &Submitted) -> Result<Done>,
+{
+    let owner = cookie_value(req.headers(), crate::admin::identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default();
+    let (admin, fields) = match admin_form(s, req).await {
+        Ok(found) => found,
+        Err(PortalError::Unauthenticated(_)) => return see_other(&format!("/admin/login?next={}", encode(&page))),
+        Err(_) => return see_other(&with_params(&page, &[("error", "This form has expired or did not come from the console. Reload the page and try again.")])),
+    };
+    let form = Submitted { admin, fields, owner };
+    let back = form.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or(page);
+    match work(s.as_ref(), &form).await {
+        Ok(Done::Notice(text)) => see_other(&with_params(&back, &[("notice", &text)])),
+        Ok(Done::To(to)) => see_other(&to),
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::error!(error = %e, "console form failed");
+            }
+            let message = if e.status().is_server_error() { "Something went wrong on our side; nothing was changed. Try again in a minute.".to_string() } else { e.to_string() };
+            match &e {
+                PortalError::Field { field, .. } => see_other(&with_params(&back, &[("error", &message), ("field", field)])),
+                _ => see_other(&with_params(&back, &[("error", &message)])),
+            }
+        }
+    }
+}
+
+fn with_params(path: &str, params: &[(&str, &str)]) -> String {
+    // A fresh outcome replaces the previous one's parameters.
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let kept = query.split('&').filter(|p| !p.is_empty() && !["error=", "field=", "notice=", "issued="].iter().any(|k| p.starts_with(k)));
+    let added = params.iter().map(|(k, v)| format!("{k}={}", encode(v)));
+    let all: Vec<String> = kept.map(String::from).chain(added).collect();
+    if all.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", all.join("&"))
+    }
+}
+
+fn recipient_page(name: &str) -> String {
+    format!("/admin/recipients/{}", encode(name))
+}
+
+fn share_page(name: &str) -> String {
+    format!("/admin/shares/{}", encode(name))
+}
+
+/// `key=value` lines, or the editor's `prop_key_N` / `prop_value_N` rows.
+fn properties(form: &Submitted) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for line in form.get("properties").lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (k, v) = line.split_once('=').ok_or_else(|| PortalError::field("properties", format!("`{line}` is not of the form name=value")))?;
+        out.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    for i in 0..100 {
+        let (Some(k), Some(v)) = (form.fields.get(&format!("prop_key_{i}")), form.fields.get(&format!("prop_value_{i}"))) else { continue };
+        match (k.trim(), v.trim()) {
+            ("", "") => {}
+            ("", _) => return Err(PortalError::field("properties", "a property value needs a name")),
+            (k, v) => {
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn allow_list(form: &Submitted) -> Vec<String> {
+    form.get("ip_allow").split(|c: char| c == ',' || c.is_whitespace()).filter(|e| !e.is_empty()).map(String::from).collect()
+}
+
+fn oidc(form: &Submitted) -> OidcView {
+    OidcView { issuer: form.get("oidc_issuer").to_string(), email_domain: form.opt("oidc_email_domain"), claim: form.opt("oidc_claim") }
+}
+
+pub async fn create_share(State(s): State<Arc<Services>>, req: Request) -> Response {
+    run(&s, req, "/admin".into(), async |s: &Services, f: &Submitted| {
+        let share = shares::create(s, &f.admin, NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team") }).await?;
+        Ok(wizard(f, Some(&share.name), None).map(Done::To).unwrap_or_else(|| Done::To(share_page(&share.name))))
+    })
+    .await
+}
+
+pub async fn edit_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        shares::update(s, &f.admin, &name, SharePatch { comment: Some(f.get("comment").into()) }).await?;
+        Ok(Done::Notice("Comment saved.".into()))
+    })
+    .await
+}
+
+pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        confirm(f, &name)?;
+        shares::delete(s, &f.admin, &name).await?;
+        Ok(Done::To(format!("/admin?notice={}", encode(&format!("Share {name} deleted.")))))
+    })
+    .await
+}
+
+pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        let input = NewTableInput {
+            schema: f.get("schema").into(),
+            name: f.get("name").into(),
+            location: f.get("location").into(),
+            comment: f.opt("comment"),
+            history: f.checked("history"),
+            scope: f.opt("scope"),
+        };
+        let t = shares::add_table(s, &f.admin, &name, input).await?;
+        let columns: Vec<String> = t.columns.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
+        Ok(Done::Notice(format!("Added {}.{} ({} columns: {}).", t.schema, t.name, t.columns.len(), columns.join(", "))))
+    })
+    .await
+}
+
+pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        let patch = TablePatch { alias: f.opt("alias"), comment: Some(f.get("comment").into()), history: Some(f.checked("history")), scope: Some(f.get("scope").into()) };
+        let t = shares::update_table(s, &f.admin, &name, &table, patch).await?;
+        Ok(Done::Notice(format!("Saved {}.{}.", t.schema, t.name)))
+    })
+    .await
+}
+
+pub async fn remove_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        shares::remove_table(s, &f.admin, &name, &table).await?;
+        Ok(Done::Notice(format!("Removed {table}.")))
+    })
+    .await
+}
+
+pub async fn grant(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        let recipient = f.get("recipient");
+        if recipient.is_empty() {
+            return Err(PortalError::field("recipient", "choose a recipient"));
+        }
+        shares::set_grant(s, &f.admin, &name, recipient, true).await?;
+        Ok(wizard(f, Some(&name), Some(recipient)).map(Done::To).unwrap_or_else(|| Done::Notice(format!("{recipient} can now read {name}."))))
+    })
+    .await
+}
+
+/// The recipient page's "Grant a share".
+pub async fn grant_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let share = f.get("share");
+        if share.is_empty() {
+            return Err(PortalError::field("share", "choose a share"));
+        }
+        shares::set_grant(s, &f.admin, share, &name, true).await?;
+        Ok(Done::Notice(format!("{name} can now read {share}.")))
+    })
+    .await
+}
+
+pub async fn revoke_grant(State(s): State<Arc<Services>>, Path((name, recipient)): Path<(String, String)>, req: Request) -> Response {
+    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+        shares::set_grant(s, &f.admin, &name, &recipient, false).await?;
+        Ok(Done::Notice(format!("{recipient} can no longer read {name}.")))
+    })
+    .await
+}
+
+pub async fn create_recipient(State(s): State<Arc<Services>>, req: Request) -> Response {
+    run(&s, req, "/admin".into(), async |s: &Services, f: &Submitted| {
+        let new = NewRecipient {
+            name: f.get("name").into(),
+            comment: f.opt("comment"),
+            team: f.opt("team"),
+            properties: properties(f)?,
+            ip_allow_list: allow_list(f),
+            oidc: Some(oidc(f)),
+        };
+        let r = recipients::create(s, &f.admin, new).await?;
+        Ok(wizard(f, None, Some(&r.summary.name)).map(Done::To).unwrap_or_else(|| Done::To(recipient_page(&r.summary.name))))
+    })
+    .await
+}
+
+pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let patch = RecipientPatch { comment: Some(f.get("comment").into()), properties: Some(properties(f)?), ip_allow_list: Some(allow_list(f)), oidc: Some(oidc(f)) };
+        recipients::update(s, &f.admin, &name, patch).await?;
+        Ok(Done::Notice("Recipient saved.".into()))
+    })
+    .await
+}
+
+pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        confirm(f, &name)?;
+        recipients::delete(s, &f.admin, &name).await?;
+        Ok(Done::To(format!("/admin?notice={}", encode(&format!("Recipient {name} deleted.")))))
+    })
+    .await
+}
+
+pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let hours = match f.get("ttl_hours") {
+            "" => None,
+            text => Some(text.parse().map_err(|_| PortalError::field("ttlHours", "the link's lifetime must be a whole number of hours"))?),
+        };
+        let issued = recipients::activation_link(s, &f.admin, &name, hours).await?;
+        Ok(Done::To(reveal(s, f, &name, issued)))
+    })
+    .await
+}
+
+pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let hours = f.get("overlap_hours").parse().map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
+        let issued = recipients::rotate(s, &f.admin, &name, hours).await?;
+        Ok(Done::To(reveal(s, f, &name, issued)))
+    })
+    .await
+}
+
+pub async fn revoke_token(State(s): State<Arc<Services>>, Path((name, id)): Path<(String, String)>, req: Request) -> Response {
+    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        recipients::revoke_token(s, &f.admin, &name, &id).await?;
+        Ok(Done::Notice(format!("Token {id} revoked: it no longer works.")))
+    })
+    .await
+}
+
+pub async fn create_team(State(s): State<Arc<Services>>, req: Request) -> Response {
+    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+        let team = teams::create(s, &f.admin, NewTeam { name: f.get("name").into() }).await?;
+        Ok(Done::Notice(format!("Team {} created.", team.name)))
+    })
+    .await
+}
+
+pub async fn create_api_token(State(s): State<Arc<Services>>, req: Request) -> Response {
+    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+        let issued = teams::create_token(s, &f.admin, NewApiToken { name: f.get("name").into(), team: f.opt("team") }).await?;
+        let id = s.issued_api_tokens.put(&f.owner, issued.token);
+        Ok(Done::To(format!("/admin/teams?issued={id}#new-token")))
+    })
+    .await
+}
+
+pub async fn revoke_api_token(State(s): State<Arc<Services>>, Path(id): Path<String>, req: Request) -> Response {
+    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+        teams::revoke_token(s, &f.admin, &id).await?;
+        Ok(Done::Notice(format!("API token {id} revoked.")))
+    })
+    .await
+}
+
+/// In the onboarding wizard, a form names the step to go on to (`wizard`); the share and the
+/// recipient chosen so far travel in `wizard_share` and `wizard_recipient`.
+fn wizard(f: &Submitted, share: Option<&str>, recipient: Option<&str>) -> Option<String> {
+    let step: u8 = f.get("wizard").parse().ok()?;
+    let share = share.map(String::from).or_else(|| f.opt("wizard_share")).unwrap_or_default();
+    let recipient = recipient.map(String::from).or_else(|| f.opt("wizard_recipient")).unwrap_or_default();
+    Some(format!("/admin/onboard?step={step}&share={}&recipient={}", encode(&share), encode(&recipient)))
+}
+
+/// Deleting asks for the object's name, typed again.
+fn confirm(f: &Submitted, name: &str) -> Result<()> {
+    if f.get("confirm").eq_ignore_ascii_case(name) {
+        Ok(())
+    } else {
+        Err(PortalError::field("confirm", format!("type {name} to confirm; nothing was deleted")))
+    }
+}
+
+/// Keeps a new activation link for this browser to see once, on the recipient's page (or
+/// the wizard's last step).
+fn reveal(s: &Services, f: &Submitted, name: &str, issued: app::contract::IssuedLink) -> String {
+    let id = s.issued_links.put(&f.owner, issued);
+    let back = f.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or_else(|| recipient_page(name));
+    format!("{}#activation-link", with_params(&back, &[("issued", &id)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_params;
+
+    #[test]
+    fn outcomes_replace_earlier_ones() {
+        assert_eq!(with_params("/admin/shares/a", &[("notice", "ok")]), "/admin/shares/a?notice=ok");
+        assert_eq!(with_params("/admin/onboard?step=2&share=s&error=x&field=name", &[("notice", "done")]), "/admin/onboard?step=2&share=s&notice=done");
+    }
+}

@@ -1,0 +1,165 @@
+//! What the console pages show, loaded through the admin service functions (the same ones
+//! the admin API calls), for the admin the request's session belongs to.
+
+use app::contract::{
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
+    FormToken, Loaded,
+};
+use axum::http::request::Parts;
+
+use crate::admin::{self, audit_log, identity, recipients, shares, teams, Admin};
+use crate::auth::secrets;
+use crate::auth::sessions::cookie_value;
+use crate::error::{PortalError, Result};
+use crate::{query, Services};
+
+/// Authenticates the console request and runs `read`; no admin session is `SignedOut` (the
+/// page then redirects to the sign-in page), another team's object is `NotFound`.
+async fn admin_read<T, F>(s: &Services, request: &Parts, read: F) -> Loaded<T>
+where
+    F: AsyncFnOnce(&Admin, AdminSessionView) -> Result<T>,
+{
+    let Ok(admin) = identity::authenticate(s, &request.headers).await else {
+        return Loaded::SignedOut;
+    };
+    let session = AdminSessionView {
+        actor: admin.actor.clone(),
+        team: admin.team.as_ref().map(|t| t.name.clone()),
+        csrf: request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default(),
+    };
+    match read(&admin, session).await {
+        Ok(value) => Loaded::Ready(value),
+        Err(PortalError::NotFound(m)) => Loaded::NotFound(m),
+        Err(e) if e.status().is_client_error() => Loaded::Failed { status: e.status().as_u16(), message: e.to_string() },
+        Err(e) => {
+            tracing::error!(error = %e, "console page failed");
+            Loaded::Failed { status: 500, message: "Something went wrong on our side. Please try again in a minute.".into() }
+        }
+    }
+}
+
+/// The admin session's hash: one-time reveals are bound to it.
+fn owner(request: &Parts) -> String {
+    cookie_value(&request.headers, identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default()
+}
+
+pub fn login(s: &Services, request: &Parts) -> AdminLoginView {
+    AdminLoginView { sso: s.oidc.is_some(), csrf: request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default() }
+}
+
+pub async fn link(s: &Services, code: &str) -> AdminLinkState {
+    match identity::link_state(s, code).await {
+        Ok(team) => AdminLinkState::Ready { team },
+        Err(PortalError::Gone(_)) => AdminLinkState::Used,
+        Err(_) => AdminLinkState::Unknown,
+    }
+}
+
+pub async fn home(s: &Services, request: &Parts) -> Loaded<AdminHomeView> {
+    admin_read(s, request, async |admin: &Admin, session| {
+        let teams = match &admin.team {
+            Some(team) => vec![team.name.clone()],
+            None => s.catalog.teams().await?.into_iter().map(|t| t.name).collect(),
+        };
+        Ok(AdminHomeView { session, recipients: recipients::list(s, admin).await?, shares: shares::list(s, admin).await?, teams })
+    })
+    .await
+}
+
+pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView> {
+    let owner = owner(request);
+    admin_read(s, request, async |admin: &Admin, session| {
+        let detail = recipients::detail(s, admin, name).await?;
+        let found = admin::recipient_for(s, admin, name).await?;
+        let grantable = s
+            .catalog
+            .shares_in(Some(&found.team_id))
+            .await?
+            .into_iter()
+            .map(|share| share.name)
+            .filter(|n| !detail.grants.contains(n))
+            .collect();
+        let issued = issued.and_then(|id| s.issued_links.take(id, &owner));
+        let sees = query::catalog::catalog(s, &found).await?;
+        Ok(AdminRecipientView { session, recipient: detail, grantable, issued, sees })
+    })
+    .await
+}
+
+pub async fn share(s: &Services, request: &Parts, name: &str) -> Loaded<AdminShareView> {
+    admin_read(s, request, async |admin: &Admin, session| {
+        let detail = shares::detail(s, admin, name).await?;
+        let found = admin::share_for(s, admin, name).await?;
+        let grantable = s
+            .catalog
+            .recipients_in(Some(&found.team_id))
+            .await?
+            .into_iter()
+            .map(|r| r.name)
+            .filter(|n| !detail.grants.contains(n))
+            .collect();
+        Ok(AdminShareView { session, share: detail, grantable })
+    })
+    .await
+}
+
+pub async fn audit(s: &Services, request: &Parts, query: &AuditQuery) -> Loaded<AdminAuditView> {
+    admin_read(s, request, async |admin: &Admin, session| {
+        let events = audit_log::events(s, admin, query, 500).await?;
+        Ok(AdminAuditView { session, query: query.clone(), events })
+    })
+    .await
+}
+
+pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView> {
+    let owner = owner(request);
+    admin_read(s, request, async |admin: &Admin, session| {
+        let share = match share.filter(|n| !n.is_empty()) {
+            Some(name) => Some(shares::detail(s, admin, name).await?),
+            None => None,
+        };
+        let found = match recipient.filter(|n| !n.is_empty()) {
+            Some(name) => Some(admin::recipient_for(s, admin, name).await?),
+            None => None,
+        };
+        let detail = match &found {
+            Some(r) => Some(recipients::detail(s, admin, &r.name).await?),
+            None => None,
+        };
+        // A step needs what the steps before it chose.
+        let step = step.clamp(1, 5).min(if share.is_none() { 1 } else if found.is_none() { 3 } else { 5 });
+        let sees = match (&found, step) {
+            (Some(r), 5) => Some(query::catalog::catalog(s, r).await?),
+            _ => None,
+        };
+        let teams = match &admin.team {
+            Some(team) => vec![team.name.clone()],
+            None => s.catalog.teams().await?.into_iter().map(|t| t.name).collect(),
+        };
+        Ok(AdminOnboardView {
+            session,
+            step,
+            shares: s.catalog.shares_in(admin.team_filter()).await?.into_iter().map(|x| x.name).collect(),
+            recipients: s.catalog.recipients_in(admin.team_filter()).await?.into_iter().map(|x| x.name).collect(),
+            teams,
+            share,
+            recipient: detail,
+            issued: issued.and_then(|id| s.issued_links.take(id, &owner)),
+            sees,
+        })
+    })
+    .await
+}
+
+pub async fn teams(s: &Services, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView> {
+    let owner = owner(request);
+    admin_read(s, request, async |admin: &Admin, session| {
+        let teams = match &admin.team {
+            Some(team) => vec![app::contract::TeamView { name: team.name.clone(), created_at: crate::auth::credentials::rfc3339_ms(team.created_at) }],
+            None => teams::list(s, admin).await?,
+        };
+        let issued_token = issued.and_then(|id| s.issued_api_tokens.take(id, &owner));
+        Ok(AdminTeamsView { session, teams, tokens: teams::tokens(s, admin).await?, issued_token })
+    })
+    .await
+}
