@@ -240,7 +240,13 @@ class _Forms(HTMLParser):
             self.forms.append(self.current)
             return
         form = self.current
-        if form is None or not a.get("name") or "disabled" in a:
+        if form is None:
+            return
+        if tag == "option" and self.select:
+            if self.select not in form["fields"] or "selected" in a:
+                form["fields"][self.select] = a.get("value", "")
+            return
+        if not a.get("name") or "disabled" in a:
             return
         name = a["name"]
         if tag == "input":
@@ -256,9 +262,6 @@ class _Forms(HTMLParser):
             form["button"] = form["button"] or (name, a.get("value", ""))
         elif tag == "select":
             self.select = name
-        elif tag == "option" and self.select:
-            if self.select not in form["fields"] or "selected" in a:
-                form["fields"][self.select] = a.get("value", "")
         elif tag == "textarea":
             self.textarea = name
             form["fields"][name] = ""

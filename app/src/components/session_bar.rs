@@ -30,6 +30,8 @@ pub fn SessionBar() -> impl IntoView {
                                 </form>
                             </div>
                         }.into_any(),
+                        // The console has its own sign-in and sign-out.
+                        None if location.pathname.get_untracked().starts_with("/admin") => ().into_any(),
                         None => view! {
                             <a href="/login" class="text-sm font-medium text-indigo-700 hover:underline">"Sign in"</a>
                         }.into_any(),

@@ -96,7 +96,7 @@ mod tests {
     fn csv_cells_never_become_formulas() {
         let row = AuditRow {
             at: "2026-11-23T10:00:00.000Z".into(),
-            actor: "recipient:=cmd".into(),
+            actor: "=cmd|' /C calc'!A0".into(),
             action: "portal.preview".into(),
             object: Some("+1".into()),
             status: 200,
