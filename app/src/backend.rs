@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
 use crate::contract::{
-    ActivationState, AdminAuditView, AdminHomeView, AdminOnboardView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
+    ActivationState, AdminAuditView, AdminHomeView, AdminOnboardView, AdminPreviewView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
     CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
 };
 
@@ -34,6 +34,7 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn admin_share(&self, request: &Parts, name: &str) -> Loaded<AdminShareView>;
     async fn admin_audit(&self, request: &Parts, query: &AuditQuery) -> Loaded<AdminAuditView>;
     async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView>;
+    async fn admin_preview(&self, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView>;
     async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView>;
 }
 

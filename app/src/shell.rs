@@ -13,6 +13,7 @@ use crate::pages::admin::{
     login::{AdminLinkPage, AdminLoginPage},
     onboard::AdminOnboardPage,
     overview::AdminHomePage,
+    preview::AdminPreviewPage,
     recipient::AdminRecipientPage,
     share::AdminSharePage,
     teams::AdminTeamsPage,
@@ -78,7 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/onboard") view=AdminOnboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/recipients/:name") view=AdminRecipientPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/shares/:name") view=AdminSharePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/shares/:name/preview") view=AdminPreviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/api-tokens") view=AdminTeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/teams") view=AdminTeamsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

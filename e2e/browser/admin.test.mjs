@@ -73,10 +73,25 @@ async function adminSignIn(login, options = {}) {
   return { context, page };
 }
 
-/// Waits until the page's wasm bundle has loaded and had a moment to hydrate.
+/// Waits until the page has hydrated: the client-side router then takes over a click on a link
+/// (probed with a link to the page itself; without the router, the probe cancels the click).
 async function hydrated(page) {
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')));
-  await page.waitForTimeout(500);
+  await page.waitForFunction(() => {
+    const a = document.createElement('a');
+    a.href = location.href;
+    document.body.appendChild(a);
+    let routed = false;
+    const probe = (ev) => {
+      routed = ev.defaultPrevented;
+      ev.preventDefault();
+    };
+    window.addEventListener('click', probe);
+    a.click();
+    window.removeEventListener('click', probe);
+    a.remove();
+    return routed;
+  }, null, { polling: 100, timeout: 30000 });
+  await page.waitForTimeout(200);
 }
 
 /// The grid of the partner's table page: column names and cell texts.
@@ -124,10 +139,15 @@ async function issuedLink(page) {
 test('an admin signs in through the identity provider and lands on the console', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && /hydrat|panicked/.test(m.text()) && errors.push(m.text()));
   await page.goto(portal.base + '/admin/login');
   await page.getByRole('heading', { name: 'Admin console' }).waitFor();
   await page.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+  await hydrated(page);
   await shot(page, 'admin-login');
+  const loginErrors = [...errors];
   await followSsoLink(page, page.getByRole('link', { name: 'Sign in with single sign-on' }));
   await providerSignIn(page, 'admin@retailer.example');
   await page.waitForURL(portal.base + '/admin');
@@ -140,6 +160,7 @@ test('an admin signs in through the identity provider and lands on the console',
   assert.ok(cookie?.httpOnly, 'the admin session cookie is httpOnly');
   await shot(page, 'admin-overview');
   admin = { context, page };
+  assert.deepEqual(loginErrors, [], 'the sign-in page hydrates without errors');
 });
 
 test('the wizard onboards a partner: share, table, recipient, grant, activation link', async () => {
@@ -381,26 +402,46 @@ test("a partner's employee signs in with their company account", async () => {
   await context.close();
 });
 
-test('single sign-on links work when clicked on a hydrated page', async () => {
+test('links and forms that leave the app work when clicked on a hydrated page', async () => {
   const failures = [];
+  /// Opens `path`, waits for hydration, presses `target` and checks where the browser went.
+  async function check(page, path, target, arrived, what) {
+    await page.goto(portal.base + path);
+    await hydrated(page);
+    await target(page).click();
+    try {
+      await page.waitForURL(arrived, { timeout: 10000 });
+    } catch {
+      await shot(page, `admin-click${path.split('?')[0].replaceAll('/', '-')}`);
+      const heading = await page.getByRole('heading').first().innerText({ timeout: 1000 }).catch(() => '');
+      failures.push(`${what} on ${path}: stayed at ${page.url()} showing "${heading}"`);
+      return false;
+    }
+    return true;
+  }
+
   for (const [path, name] of [['/admin/login', 'Sign in with single sign-on'], ['/login', 'Sign in with your company account']]) {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(portal.base + path);
-    await hydrated(page);
-    await page.getByRole('link', { name }).click();
-    try {
-      await page.waitForURL((u) => u.origin === provider.issuer, { timeout: 10000 });
-    } catch {
-      await shot(page, `admin-sso-click${path.replaceAll('/', '-')}`);
-      const heading = await page.getByRole('heading').first().innerText().catch(() => '');
-      failures.push(`clicking "${name}" on ${path} stayed at ${page.url()} showing "${heading}" instead of going to the identity provider`);
-      await context.close();
-      continue;
+    const toProvider = (u) => u.origin === provider.issuer;
+    if (await check(page, path, (p) => p.getByRole('link', { name }), toProvider, `clicking "${name}" (should go to the identity provider)`)) {
+      await page.locator('input[name=login]').waitFor();
     }
-    await page.locator('input[name=login]').waitFor();
     await context.close();
   }
+
+  const page = await admin.context.newPage();
+  const openapi = (u) => u.pathname === '/api/v1/openapi.json';
+  if (await check(page, '/admin/teams', (p) => p.getByRole('link', { name: '/api/v1/openapi.json' }), openapi, 'clicking the OpenAPI link')) {
+    assert.match(await page.locator('body').innerText(), /"openapi"\s*:\s*"3\.1/);
+  }
+  const preview = (u) => u.pathname.startsWith(`/api/v1/admin/shares/${SHARE}/tables/`) && u.searchParams.get('as') === RECIPIENT;
+  const previewButton = (p) => p.locator('#tables').getByRole('button', { name: 'Preview rows' });
+  if (await check(page, `/admin/shares/${SHARE}`, previewButton, preview, 'pressing "Preview rows"')) {
+    const body = await page.locator('body').innerText();
+    assert.ok(body.includes(PARTNER_ID) && !body.includes('P001') && !body.includes('P002'), body.slice(0, 300));
+  }
+  await page.close();
   assert.deepEqual(failures, []);
 });
 

@@ -381,7 +381,7 @@ def test_console_preview_and_api_token_pages(portal, world, browsers):
     south = browsers["south"].get(portal.base + preview, allow_redirects=False)
     if south.status_code != 404:
         problems.append(f"south: GET {preview} -> {south.status_code}")
-    anonymous = redirect_target(requests.get(portal.base + preview, allow_redirects=False))
+    anonymous = redirect_target(requests.get(portal.base + preview, headers={"Accept": "text/html"}, allow_redirects=False))
     if not (anonymous and anonymous[0].startswith("/admin/login")):
         problems.append(f"anonymous: GET {preview} is not sent to /admin/login")
     assert not problems, "\n".join(problems)

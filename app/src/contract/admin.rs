@@ -263,6 +263,25 @@ pub struct AdminOnboardView {
     pub sees: Option<CatalogView>,
 }
 
+/// `/admin/shares/:name/preview?table=&as=`: the first rows of a table as a recipient sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminPreviewView {
+    pub session: AdminSessionView,
+    pub share: String,
+    /// `schema.table`.
+    pub table: String,
+    /// The recipient previewed as (`None` when the share is granted to no one).
+    pub recipient: Option<String>,
+    /// Recipients the share is granted to.
+    pub recipients: Vec<String>,
+    pub description: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub count: Option<u64>,
+    /// Why no rows could be shown.
+    pub problem: Option<String>,
+}
+
 /// What the sign-in page offers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminLoginView {
@@ -340,6 +359,14 @@ pub async fn get_admin_onboard(step: u8, share: Option<String>, recipient: Optio
     if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
         crate::backend::no_store();
     }
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_preview(share: String, table: String, as_recipient: Option<String>) -> Result<Loaded<AdminPreviewView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_preview(&request, &share, &table, as_recipient.as_deref()).await;
+    crate::backend::answer_admin(&request, &loaded);
     Ok(loaded)
 }
 

@@ -81,7 +81,8 @@ pub async fn recipient_for(s: &Services, admin: &Admin, name: &str) -> Result<Re
 pub async fn team_for_new(s: &Services, admin: &Admin, requested: Option<&str>) -> Result<Team> {
     match requested.map(str::trim).filter(|t| !t.is_empty()) {
         Some(name) => {
-            let missing = || PortalError::field("team", format!("team `{name}` does not exist"));
+            // Another team is "missing", worded as for a team that does not exist.
+            let missing = || PortalError::NotFound(format!("team `{name}` does not exist"));
             let team = s.catalog.team(name).await.map_err(|e| if e.status() == 404 { missing() } else { e })?;
             if admin.governs(&team.id) {
                 Ok(team)

@@ -219,6 +219,20 @@ pub async fn set_grant(s: &Services, admin: &Admin, share: &str, recipient: &str
     detail_of(s, &share).await
 }
 
+/// What an admin previews: `schema.table` of a share the admin governs, as recipient `as_name`
+/// (of the admin's teams) sees it. The preview is audited.
+pub async fn preview_target(s: &Services, admin: &Admin, share: &str, table: &str, as_name: &str) -> Result<(Share, SharedTable, crate::catalog::Recipient)> {
+    if as_name.trim().is_empty() {
+        return Err(PortalError::field("as", "choose the recipient to preview as"));
+    }
+    let (share, found) = table_for(s, admin, share, table).await?;
+    let recipient = recipient_for(s, admin, as_name).await?;
+    let mut change = share_change("previewAsRecipient", &share, found.qualified_name());
+    change.recipient = Some(recipient.name.clone());
+    record(s, admin, change, 200).await;
+    Ok((share, found, recipient))
+}
+
 /// Finds `schema.table` in a share the admin governs.
 pub async fn table_for(s: &Services, admin: &Admin, share: &str, qualified: &str) -> Result<(Share, SharedTable)> {
     let share = share_for(s, admin, share).await?;

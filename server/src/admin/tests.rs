@@ -41,7 +41,7 @@ async fn team_admins_see_and_change_only_their_team() {
     assert!(recipients::list(&s, &south).await.unwrap().is_empty());
     // Nor can south create objects in north's team.
     let into_north = NewShare { name: "sneaky".into(), team: Some("north".into()), ..Default::default() };
-    assert_eq!(shares::create(&s, &south, into_north).await.unwrap_err().status(), 400);
+    assert_eq!(shares::create(&s, &south, into_north).await.unwrap_err().status(), 404);
     // Teams are the platform's business.
     assert_eq!(teams::list(&s, &north).await.unwrap_err().status(), 403);
 

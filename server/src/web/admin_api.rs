@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::partner::CSRF_HEADER;
-use crate::admin::{self, audit_log, identity, recipients, shares, teams, Admin};
+use crate::admin::{audit_log, identity, recipients, shares, teams, Admin};
 use crate::auth::forms;
 use crate::error::{PortalError, Result};
 use crate::Services;
@@ -207,17 +207,8 @@ async fn preview(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name,
 
 /// Rows of `share`'s `schema.table` as recipient `as_name` would get them.
 pub async fn preview_as(s: &Services, admin: &Admin, share: &str, table: &str, as_name: &str, view_query: &str) -> Result<serde_json::Value> {
-    if as_name.trim().is_empty() {
-        return Err(PortalError::field("as", "choose the recipient to preview as"));
-    }
-    let (share, found) = shares::table_for(s, admin, share, table).await?;
-    let recipient = admin::recipient_for(s, admin, as_name).await?;
+    let (share, found, recipient) = shares::preview_target(s, admin, share, table, as_name).await?;
     let (body, _) = super::api::rows_json(s, &recipient, &share.name, &found.schema_name, &found.name, view_query).await?;
-    let mut change = admin::Change::new("previewAsRecipient", found.qualified_name());
-    change.share = Some(share.name.clone());
-    change.recipient = Some(recipient.name.clone());
-    change.team_id = Some(share.team_id.clone());
-    admin::record(s, admin, change, 200).await;
     Ok(body)
 }
 

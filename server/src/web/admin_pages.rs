@@ -2,7 +2,7 @@
 //! the admin API calls), for the admin the request's session belongs to.
 
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
     FormToken, Loaded,
 };
 use axum::http::request::Parts;
@@ -107,6 +107,44 @@ pub async fn audit(s: &Services, request: &Parts, query: &AuditQuery) -> Loaded<
     admin_read(s, request, async |admin: &Admin, session| {
         let events = audit_log::events(s, admin, query, 500).await?;
         Ok(AdminAuditView { session, query: query.clone(), events })
+    })
+    .await
+}
+
+pub async fn preview(s: &Services, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView> {
+    admin_read(s, request, async |admin: &Admin, session| {
+        let (found_share, _) = shares::table_for(s, admin, share, table).await?;
+        let recipients = s.catalog.grantees_of(&found_share.id).await?;
+        let chosen = as_recipient.map(String::from).filter(|r| !r.is_empty()).or_else(|| recipients.first().cloned());
+        let mut view = AdminPreviewView {
+            session,
+            share: found_share.name.clone(),
+            table: table.to_string(),
+            recipient: chosen.clone(),
+            recipients,
+            description: String::new(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            count: None,
+            problem: None,
+        };
+        let Some(as_name) = chosen else {
+            view.problem = Some("This share is granted to no one yet: grant it to a recipient to preview what they would see.".into());
+            return Ok(view);
+        };
+        let (share, found, recipient) = shares::preview_target(s, admin, share, table, &as_name).await?;
+        match query::view(s, &recipient, &share.name, &found.schema_name, &found.name, "").await.and_then(|o| Ok((o.description, o.grid?))) {
+            Ok((description, grid)) => {
+                view.description = description;
+                view.count = grid.count;
+                view.rows = grid.rows.iter().map(|r| r.iter().map(|c| c.filter_text().unwrap_or_default()).collect()).collect();
+                view.columns = grid.columns;
+            }
+            Err(PortalError::NotFound(_)) => view.problem = Some(format!("{as_name} cannot read this table: the share is not granted to them.")),
+            Err(e) if e.status().is_client_error() => view.problem = Some(e.to_string()),
+            Err(e) => return Err(e),
+        }
+        Ok(view)
     })
     .await
 }

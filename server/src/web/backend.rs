@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
     table_href, ActivationState, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
@@ -194,6 +194,10 @@ impl PortalBackend for UiBackend {
 
     async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView> {
         super::admin_pages::teams(&self.0, request, issued).await
+    }
+
+    async fn admin_preview(&self, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView> {
+        super::admin_pages::preview(&self.0, request, share, table, as_recipient).await
     }
 
     async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView> {

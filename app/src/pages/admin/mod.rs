@@ -6,6 +6,7 @@ pub mod audit;
 pub mod login;
 pub mod onboard;
 pub mod overview;
+pub mod preview;
 pub mod recipient;
 pub mod share;
 pub mod teams;

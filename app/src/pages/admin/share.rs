@@ -95,7 +95,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
                         {share.tables.clone().into_iter().enumerate().map(|(i, t)| {
                             let qualified = format!("{}.{}", t.schema, t.name);
                             let table_base = format!("{base}/tables/{}", encode(&qualified));
-                            let preview = format!("/api/v1/admin/shares/{}/tables/{}/preview", encode(&name), encode(&qualified));
+                            let preview = format!("{base}/preview");
                             view! {
                                 <li class="py-3">
                                     <TableCard t=t.clone()/>
@@ -112,6 +112,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
                                     </details>
                                     <div class="mt-2 flex flex-wrap items-end gap-3">
                                         <form method="get" action=preview class="flex items-end gap-2">
+                                            <input type="hidden" name="table" value=qualified.clone()/>
                                             <div><label for=format!("as-{i}") class=LABEL>"Preview as"</label>
                                                 <select id=format!("as-{i}") name="as" class=FIELD>
                                                     {share.grants.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}
