@@ -406,8 +406,20 @@ test('links and forms that leave the app work when clicked on a hydrated page', 
   const failures = [];
   /// Opens `path`, waits for hydration, presses `target` and checks where the browser went.
   async function check(page, path, target, arrived, what) {
+    const errors = [];
+    const onError = (e) => errors.push(e.message);
+    const onConsole = (m) => m.type() === 'error' && errors.push(m.text().split('\n')[0]);
+    page.on('pageerror', onError);
+    page.on('console', onConsole);
     await page.goto(portal.base + path);
-    await hydrated(page);
+    const ok = await hydrated(page).then(() => true, () => false);
+    page.off('pageerror', onError);
+    page.off('console', onConsole);
+    if (!ok) {
+      await shot(page, `admin-click${path.split('?')[0].replaceAll('/', '-')}`);
+      failures.push(`${path} never hydrated (the client-side router never took a click): ${errors.join(' | ')}`);
+      return false;
+    }
     await target(page).click();
     try {
       await page.waitForURL(arrived, { timeout: 10000 });

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod login;
 pub mod onboard;
 pub mod overview;
+mod parts;
 pub mod preview;
 pub mod recipient;
 pub mod share;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::recipient::{IssuedLinkView, PartnerSees};
+use super::parts::activation_link_form;
 use super::share::{AddTableForm, TableCard};
 use super::{show, AdminNav, FieldError, FormBase, Outcome, section, TeamSelect};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
@@ -129,14 +130,7 @@ fn Onboard(v: AdminOnboardView) -> impl IntoView {
                 {v.issued.clone().map(|issued| view! { <IssuedLinkView issued/> })}
                 {section("5. Activation link", "step", view! {
                     <p class="text-slate-600">"The partner opens the link once to download their credential file; the same browser is then signed in to the portal."</p>
-                    <form method="post" action=format!("/admin/recipients/{}/activation-link", encode(&recipient)) class="mt-3 flex items-end gap-2">
-                        <FormBase csrf=csrf.clone() back=step_url(5, &share, &recipient)/>
-                        <div><label for="wizard-ttl" class=LABEL>"Link valid for"</label>
-                            <select id="wizard-ttl" name="ttl_hours" class=FIELD>
-                                <option value="24">"1 day"</option><option value="72" selected=true>"3 days"</option><option value="168">"7 days"</option>
-                            </select></div>
-                        <button type="submit" class=PRIMARY>"Create activation link"</button>
-                    </form>
+                    <div class="mt-3">{activation_link_form(&recipient, &csrf, Some(step_url(5, &share, &recipient)))}</div>
                     <a class="mt-3 inline-block text-indigo-700 underline" href=format!("/admin/recipients/{}", encode(&recipient))>{format!("Open {recipient}'s page")}</a>
                 })}
                 {v.sees.clone().map(|sees| view! { <PartnerSees sees name=recipient.clone()/> })}

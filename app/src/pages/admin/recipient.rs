@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{show, AdminNav, FieldError, FormBase, Outcome, section, StatusBadge};
+use super::parts::{activation_link_form, delete_form, grant_form, grant_list, Granted};
+use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge};
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, thousands, Loading};
 use crate::contract::grammar::encode;
@@ -91,14 +92,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
         {v.issued.clone().map(|issued| view! { <IssuedLinkView issued/> })}
         {section("Access", "access", view! {
             <div class="flex flex-wrap gap-6">
-                <form method="post" action=format!("{base}/activation-link") class="flex items-end gap-2">
-                    <FormBase csrf=csrf.clone()/>
-                    <div><label for="ttl" class=LABEL>"Link valid for"</label>
-                        <select id="ttl" name="ttl_hours" class=FIELD>
-                            <option value="24">"1 day"</option><option value="72" selected=true>"3 days"</option><option value="168">"7 days"</option>
-                        </select></div>
-                    <button type="submit" class=PRIMARY>"Create activation link"</button>
-                </form>
+                {activation_link_form(&name, &csrf, None)}
                 <form method="post" action=format!("{base}/rotate") class="flex items-end gap-2">
                     <FormBase csrf=csrf.clone()/>
                     <div><label for="overlap" class=LABEL>"Old tokens keep working for"</label>
@@ -175,42 +169,15 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             </form>
         })}
         {section("Shares", "grants", view! {
-            {if r.grants.is_empty() {
-                view! { <p class="text-slate-600">"No share is granted yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="space-y-1">
-                        {r.grants.clone().into_iter().map(|share| view! {
-                            <li class="flex items-center gap-3">
-                                <a class="text-indigo-700 hover:underline" href=format!("/admin/shares/{}", encode(&share))>{share.clone()}</a>
-                                <form method="post" action=format!("/admin/shares/{}/grants/{}/revoke", encode(&share), encode(&name))>
-                                    <FormBase csrf=csrf.clone() back=base.clone()/>
-                                    <button type="submit" class=DANGER aria-label=format!("Revoke {share}")>"Revoke"</button>
-                                </form>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-            {(!v.grantable.is_empty()).then(|| view! {
-                <form method="post" action=format!("{base}/grants") class="mt-3 flex items-end gap-2">
-                    <FormBase csrf=csrf.clone()/>
-                    <div><label for="grant-share" class=LABEL>"Grant a share"</label>
-                        <select id="grant-share" name="share" class=FIELD>
-                            {v.grantable.clone().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
-                        </select></div>
-                    <button type="submit" class=BUTTON>"Grant"</button>
-                </form>
-            })}
+            {grant_list(
+                r.grants.iter().map(|share| Granted::new(share, format!("/admin/shares/{}", encode(share)), share, &name)).collect(),
+                &csrf,
+                &base,
+                "No share is granted yet.",
+            )}
+            {grant_form(format!("{base}/grants"), "share", "Grant a share", v.grantable.clone(), &csrf)}
         })}
         <PartnerSees sees=v.sees.clone() name=name.clone()/>
-        {section("Delete recipient", "delete", view! {
-            <form method="post" action=format!("{base}/delete") class="flex flex-wrap items-end gap-2">
-                <FormBase csrf=csrf.clone()/>
-                <div><label for="confirm" class=LABEL>{format!("Type {name} to confirm: its tokens stop working and its grants go")}</label>
-                    <input id="confirm" name="confirm" autocomplete="off" class=FIELD/><FieldError field="confirm"/></div>
-                <button type="submit" class=DANGER>"Delete recipient"</button>
-            </form>
-        })}
+        {section("Delete recipient", "delete", delete_form(format!("{base}/delete"), &name, "its tokens stop working and its grants go", "Delete recipient", &csrf))}
     }
 }

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{show, AdminNav, FieldError, FormBase, Outcome, section};
+use super::parts::{delete_form, grant_form, grant_list, Granted};
+use super::{section, show, AdminNav, FieldError, FormBase, Outcome};
 use crate::components::ui::{BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::Loading;
 use crate::contract::grammar::encode;
@@ -134,41 +135,14 @@ fn Share(v: AdminShareView) -> impl IntoView {
             <AddTableForm share=name.clone() csrf=csrf.clone()/>
         })}
         {section("Recipients", "grants", view! {
-            {if share.grants.is_empty() {
-                view! { <p class="text-slate-600">"Not granted to anyone yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="space-y-1">
-                        {share.grants.clone().into_iter().map(|r| view! {
-                            <li class="flex items-center gap-3">
-                                <a class="text-indigo-700 hover:underline" href=format!("/admin/recipients/{}", encode(&r))>{r.clone()}</a>
-                                <form method="post" action=format!("{base}/grants/{}/revoke", encode(&r))>
-                                    <FormBase csrf=csrf.clone()/>
-                                    <button type="submit" class=DANGER aria-label=format!("Revoke {r}")>"Revoke"</button>
-                                </form>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-            {(!v.grantable.is_empty()).then(|| view! {
-                <form method="post" action=format!("{base}/grants") class="mt-3 flex items-end gap-2">
-                    <FormBase csrf=csrf.clone()/>
-                    <div><label for="grant-recipient" class=LABEL>"Grant to"</label>
-                        <select id="grant-recipient" name="recipient" class=FIELD>
-                            {v.grantable.clone().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
-                        </select></div>
-                    <button type="submit" class=BUTTON>"Grant"</button>
-                </form>
-            })}
+            {grant_list(
+                share.grants.iter().map(|r| Granted::new(r, format!("/admin/recipients/{}", encode(r)), &name, r)).collect(),
+                &csrf,
+                &base,
+                "Not granted to anyone yet.",
+            )}
+            {grant_form(format!("{base}/grants"), "recipient", "Grant to", v.grantable.clone(), &csrf)}
         })}
-        {section("Delete share", "delete", view! {
-            <form method="post" action=format!("{base}/delete") class="flex flex-wrap items-end gap-2">
-                <FormBase csrf=csrf.clone()/>
-                <div><label for="confirm" class=LABEL>{format!("Type {name} to confirm: its tables and grants go")}</label>
-                    <input id="confirm" name="confirm" autocomplete="off" class=FIELD/><FieldError field="confirm"/></div>
-                <button type="submit" class=DANGER>"Delete share"</button>
-            </form>
-        })}
+        {section("Delete share", "delete", delete_form(format!("{base}/delete"), &name, "its tables and grants go", "Delete share", &csrf))}
     }
 }
