@@ -15,6 +15,7 @@ fn error_text(code: &str) -> &'static str {
         "file" => "That file is not a credential file. Choose the config.share file you downloaded.",
         "missing" => "Enter your access token or choose your credential file.",
         "form" => "The sign-in form had expired. Please try again.",
+        "oidc" => "Signing in with your company account did not complete. Please try again.",
         "oidc_unknown" => "Your company account signed in, but no partner access is set up for it. Ask your contact to connect your organisation's sign-in.",
         "network" => "Your organisation's access does not allow sign-in from this network.",
         "sso_off" => "Sign-in with a company account is not set up on this portal.",

@@ -33,6 +33,25 @@ pub enum Purpose {
     Partner,
 }
 
+impl Purpose {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Admin => "a",
+            Self::Partner => "p",
+        }
+    }
+
+    /// Who started the sign-in this browser's state cookie belongs to (so a failure is told
+    /// on the right sign-in page); admins when unknown.
+    pub fn of_cookie(cookie: Option<&str>) -> Self {
+        if cookie.is_some_and(|c| c.starts_with("p.")) {
+            Self::Partner
+        } else {
+            Self::Admin
+        }
+    }
+}
+
 /// A sign-in in progress, kept server-side until the provider sends the browser back.
 pub struct Pending {
     purpose: Purpose,
@@ -144,14 +163,17 @@ impl Oidc {
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         let pending = Pending { purpose, next, nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
         let id = self.pending.put(state.secret(), pending);
-        Ok((url.to_string(), format!("{}.{id}", state.secret())))
+        Ok((url.to_string(), format!("{}.{}.{id}", purpose.code(), state.secret())))
     }
 
     /// Completes a sign-in: the state must match the browser's cookie, the code is exchanged
     /// (with the PKCE verifier), and the ID token is verified, nonce included.
     pub async fn finish(&self, state: &str, code: &str, cookie: Option<&str>) -> Result<Identity> {
         let refused = |why: &str| PortalError::Unauthenticated(format!("single sign-on failed: {why}"));
-        let (cookie_state, id) = cookie.and_then(|c| c.split_once('.')).ok_or_else(|| refused("this browser did not start the sign-in"))?;
+        let (cookie_state, id) = cookie
+            .and_then(|c| c.split_once('.'))
+            .and_then(|(_, rest)| rest.split_once('.'))
+            .ok_or_else(|| refused("this browser did not start the sign-in"))?;
         if !super::secrets::same_hash(cookie_state, state) {
             return Err(refused("the sign-in state does not match"));
         }

@@ -75,20 +75,22 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
     let headers = req.headers().clone();
     let extensions = req.extensions().clone();
     let cleared = set_cookie(STATE_COOKIE, "", Some(0), s.sessions.secure());
+    let state_cookie = cookie_value(&headers, STATE_COOKIE);
+    let failed = format!("{}?error=oidc", failure_page(Purpose::of_cookie(state_cookie)));
     let Some(oidc) = &s.oidc else {
         return see_other("/admin/login?error=sso_off");
     };
     let (Some(code), Some(state)) = (params.get("code"), params.get("state")) else {
         // The person cancelled, or the provider refused (`error=access_denied`).
-        return with_cookie(see_other("/admin/login?error=oidc"), &cleared);
+        return with_cookie(see_other(&failed), &cleared);
     };
-    let identity = match oidc.finish(state, code, cookie_value(&headers, STATE_COOKIE)).await {
+    let identity = match oidc.finish(state, code, state_cookie).await {
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(error = %e, "single sign-on refused");
             let event = audit::event(&headers, &extensions, "anonymous".into(), "admin.signIn", e.status().as_u16());
             audit::record(&s, event).await;
-            return with_cookie(see_other("/admin/login?error=oidc"), &cleared);
+            return with_cookie(see_other(&failed), &cleared);
         }
     };
     let response = match identity.purpose {
