@@ -38,15 +38,17 @@ pub struct RecipientPatch {
 pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<RecipientSummary>> {
     let usage = s.catalog.usage().await?;
     let teams = team_names(s).await?;
+    let tokens = s.catalog.tokens_by_recipient(admin.team_filter()).await?;
+    let links = s.catalog.links_by_recipient(admin.team_filter()).await?;
     let now = now_ms();
-    let mut out = Vec::new();
-    for r in s.catalog.recipients_in(admin.team_filter()).await? {
-        let tokens = s.catalog.tokens_of(&r.name).await?;
-        let links = s.catalog.links_of(&r.id).await?;
-        let status = views::status(&tokens, &links, now);
-        out.push(views::summary(&r, team_name(&teams, &r.team_id), status, usage.get(&r.name.to_lowercase())));
-    }
-    Ok(out)
+    let recipients = s.catalog.recipients_in(admin.team_filter()).await?;
+    Ok(recipients
+        .iter()
+        .map(|r| {
+            let status = views::status(tokens.get(&r.id).map_or(&[][..], Vec::as_slice), links.get(&r.id).map_or(&[][..], Vec::as_slice), now);
+            views::summary(r, team_name(&teams, &r.team_id), status, usage.get(&r.name.to_lowercase()))
+        })
+        .collect())
 }
 
 pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<RecipientDetail> {

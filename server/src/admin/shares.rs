@@ -53,18 +53,23 @@ pub struct TablePatch {
 
 pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<ShareSummary>> {
     let teams = team_names(s).await?;
-    let mut out = Vec::new();
-    for share in s.catalog.shares_in(admin.team_filter()).await? {
-        out.push(ShareSummary {
-            tables: s.catalog.all_tables_of(&share.id).await?.len(),
-            grants: s.catalog.grantees_of(&share.id).await?.len(),
-            name: share.name,
-            comment: share.comment,
-            team: team_name(&teams, &share.team_id).to_string(),
-            created_at: rfc3339_ms(share.created_at),
-        });
-    }
-    Ok(out)
+    let counts = s.catalog.share_counts().await?;
+    Ok(s.catalog
+        .shares_in(admin.team_filter())
+        .await?
+        .into_iter()
+        .map(|share| {
+            let (tables, grants) = counts.get(&share.id).copied().unwrap_or_default();
+            ShareSummary {
+                tables,
+                grants,
+                team: team_name(&teams, &share.team_id).to_string(),
+                created_at: rfc3339_ms(share.created_at),
+                name: share.name,
+                comment: share.comment,
+            }
+        })
+        .collect())
 }
 
 pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<ShareDetail> {

@@ -1,5 +1,7 @@
 //! One-time activation links, stored as hashes of their codes.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::recipients::{recipient_from_row, RECIPIENT_COLUMNS};
@@ -42,13 +44,26 @@ impl Catalog {
 
     /// The recipient's links, newest first.
     pub async fn links_of(&self, recipient_id: &str) -> Result<Vec<LinkRecord>> {
-        let rows = sqlx::query("SELECT id, created_at, expires_at, used_at FROM activation_links WHERE recipient_id = $1 ORDER BY created_at DESC, id")
-            .bind(recipient_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok(LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? }))
-            .collect()
+        Ok(self.links_where("a.recipient_id = $1", recipient_id).await?.into_values().next().unwrap_or_default())
+    }
+
+    /// The links of the recipients of one team (or all teams), by recipient id, newest first.
+    pub async fn links_by_recipient(&self, team_id: Option<&str>) -> Result<HashMap<String, Vec<LinkRecord>>> {
+        self.links_where("($1 = '' OR r.team_id = $1)", team_id.unwrap_or_default()).await
+    }
+
+    async fn links_where(&self, condition: &str, value: &str) -> Result<HashMap<String, Vec<LinkRecord>>> {
+        let sql = format!(
+            "SELECT a.id, a.recipient_id, a.created_at, a.expires_at, a.used_at FROM activation_links a \
+             JOIN recipients r ON r.id = a.recipient_id WHERE {condition} ORDER BY a.created_at DESC, a.id"
+        );
+        let rows = sqlx::query(&sql).bind(value).fetch_all(&self.pool).await?;
+        let mut out: HashMap<String, Vec<LinkRecord>> = HashMap::new();
+        for r in &rows {
+            let link = LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? };
+            out.entry(r.try_get("recipient_id")?).or_default().push(link);
+        }
+        Ok(out)
     }
 
     /// Spends the link and stores the new token in one transaction: either both happen or neither.

@@ -45,4 +45,18 @@ impl Catalog {
             .fetch_all(&self.pool)
             .await?)
     }
+
+    /// Tables and grants per share id, for the shares list (one query each).
+    pub async fn share_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
+        let mut out: std::collections::HashMap<String, (usize, usize)> = std::collections::HashMap::new();
+        let tables: Vec<(String, i64)> = sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM shared_tables GROUP BY share_id").fetch_all(&self.pool).await?;
+        for (id, n) in tables {
+            out.entry(id).or_default().0 = n as usize;
+        }
+        let grants: Vec<(String, i64)> = sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM grants GROUP BY share_id").fetch_all(&self.pool).await?;
+        for (id, n) in grants {
+            out.entry(id).or_default().1 = n as usize;
+        }
+        Ok(out)
+    }
 }

@@ -57,6 +57,24 @@ impl Catalog {
         .collect()
     }
 
+    /// Every token of the recipients of one team (or all teams), by recipient id: one query
+    /// for the recipients page however many partners there are.
+    pub async fn tokens_by_recipient(&self, team_id: Option<&str>) -> Result<std::collections::HashMap<String, Vec<TokenRecord>>> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.recipient_id, k.name, k.created_at, k.expires_at, k.last_used_at, k.revoked_at FROM tokens k \
+             JOIN recipients r ON r.id = k.recipient_id WHERE ($1 = '' OR r.team_id = $1) ORDER BY k.created_at, k.id",
+        )
+        .bind(team_id.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: std::collections::HashMap<String, Vec<TokenRecord>> = std::collections::HashMap::new();
+        for row in &rows {
+            let token = token_from_row(row)?;
+            out.entry(token.recipient_id.clone()).or_default().push(token);
+        }
+        Ok(out)
+    }
+
     /// One token of a recipient, or `NotFound` (also for another recipient's token).
     pub async fn token_of(&self, recipient_id: &str, token_id: &str) -> Result<TokenRecord> {
         sqlx::query("SELECT id, recipient_id, name, created_at, expires_at, last_used_at, revoked_at FROM tokens WHERE id = $1 AND recipient_id = $2")
