@@ -19,6 +19,7 @@ let browser;
 let admin; // { context, page } of the platform admin, kept across tests
 let firstLink; // the activation link the wizard created
 let firstToken; // the bearer token of the partner's first credential file
+const adminErrors = []; // script and hydration errors on the admin's console pages
 
 before(async () => {
   mkdirSync(screenshotDir, { recursive: true });
@@ -55,7 +56,7 @@ async function providerSignIn(page, login) {
 }
 
 /// Follows a single sign-on link to the provider by its address (as opening it in a new tab
-/// would). Clicking it is checked on its own, in 'single sign-on links work when clicked'.
+/// would). Clicking it is checked on its own, in 'links that leave the app work when clicked…'.
 async function followSsoLink(page, link) {
   const href = await link.getAttribute('href');
   assert.match(href, /^\/auth\/oidc\/start\?as=(admin|partner)&next=/);
@@ -160,13 +161,16 @@ test('an admin signs in through the identity provider and lands on the console',
   assert.ok(cookie?.httpOnly, 'the admin session cookie is httpOnly');
   await shot(page, 'admin-overview');
   admin = { context, page };
+  // Every console page the admin opens from here on must hydrate cleanly (checked at the end).
+  context.on('weberror', (e) => adminErrors.push(`${e.page()?.url()}: ${e.error().message}`));
+  context.on('console', (m) => {
+    if (m.type() === 'error' && /hydrat|panicked/.test(m.text())) adminErrors.push(`${m.page()?.url()}: ${m.text().split('\n')[0]}`);
+  });
   assert.deepEqual(loginErrors, [], 'the sign-in page hydrates without errors');
 });
 
 test('the wizard onboards a partner: share, table, recipient, grant, activation link', async () => {
   const { page } = admin;
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   await page.getByRole('link', { name: 'Onboard a partner' }).first().click();
   await page.waitForURL(/\/admin\/onboard/);
   await page.getByRole('heading', { name: 'Onboard a partner' }).waitFor();
@@ -222,7 +226,6 @@ test('the wizard onboards a partner: share, table, recipient, grant, activation 
   assert.match(seen, new RegExp(SHARE));
   assert.deepEqual(await sees.locator('ul ul li').allInnerTexts(), ['commerce.sales']);
   await shot(page, 'admin-onboard-5');
-  assert.deepEqual(errors, []);
 
   // The share's own page shows the table, its schema and the grant.
   await page.goto(`${portal.base}/admin/shares/${SHARE}`);
@@ -495,4 +498,8 @@ test('without JavaScript: a one-time link signs in and a share is created', asyn
   assert.equal(again.status(), 410);
   await page.getByRole('heading', { name: 'Link already used' }).waitFor();
   await context.close();
+});
+
+test('the console pages the admin opened ran without script or hydration errors', () => {
+  assert.deepEqual(adminErrors, []);
 });

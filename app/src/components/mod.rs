@@ -107,9 +107,33 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// `2026-11-26T15:30:13.233Z` → `2026-11-26 15:30 UTC` (times the API gives in RFC 3339).
+pub fn readable_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) if rfc3339.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// `1 table`, `2 tables`.
+pub fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_and_counts_read_well() {
+        assert_eq!(readable_time("2026-11-26T15:30:13.233Z"), "2026-11-26 15:30 UTC");
+        assert_eq!(readable_time("never"), "never");
+        assert_eq!((plural(1, "table"), plural(3, "recipient")), ("1 table".to_string(), "3 recipients".to_string()));
+    }
 
     #[test]
     fn figures_read_well() {

@@ -9,10 +9,12 @@ use crate::catalog::{LinkRecord, OidcBinding, Recipient, TokenRecord, Usage};
 const EXPIRING_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Where a recipient stands: `new`, `invited`, `activated`, `expiring`, `expired` or `revoked`.
+/// Single sign-on tokens live only as long as a browser session, so they never make a
+/// recipient `expiring`.
 pub fn status(tokens: &[TokenRecord], links: &[LinkRecord], now: i64) -> &'static str {
     let active: Vec<&TokenRecord> = tokens.iter().filter(|t| t.status(now) == "active").collect();
     if !active.is_empty() {
-        let lasting = active.iter().any(|t| t.expires_at.is_none_or(|e| e - now > EXPIRING_MS));
+        let lasting = active.iter().any(|t| t.expires_at.is_none_or(|e| e - now > EXPIRING_MS) || t.is_single_sign_on());
         return if lasting { "activated" } else { "expiring" };
     }
     if links.iter().any(|l| l.status(now) == "pending") {

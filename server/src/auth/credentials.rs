@@ -14,6 +14,7 @@ const ACTIVATION_PREFIX: &str = "act_";
 pub const DEFAULT_TOKEN_TTL_DAYS: u32 = 365;
 pub const DEFAULT_ACTIVATION_TTL_HOURS: u32 = 72;
 
+
 /// An authenticated recipient.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -91,7 +92,7 @@ impl Credentials {
     /// shows on `/connect`, where it can be revoked like any other).
     pub async fn single_sign_on(&self, recipient: &Recipient, who: &str, hours: u32) -> Result<Caller> {
         let token = secrets::generate(TOKEN_PREFIX);
-        let name = format!("Single sign-on: {who}");
+        let name = format!("{}{who}", crate::catalog::SSO_TOKEN_PREFIX);
         let expires_at = now_ms() + i64::from(hours) * 3_600_000;
         let record = self.catalog.insert_token(&recipient.id, Some(&name), &secrets::hash(&token), Some(expires_at)).await?;
         Ok(Caller { recipient: recipient.clone(), token_id: record.id })

@@ -45,7 +45,7 @@ impl Credentials {
         let name = checked_name(name)?;
         let days = checked_days(days, policy)?;
         let now = now_ms();
-        let active = self.tokens(recipient).await?.iter().filter(|t| t.status(now) == "active").count();
+        let active = self.tokens(recipient).await?.iter().filter(|t| t.status(now) == "active" && !t.is_single_sign_on()).count();
         if active >= policy.max_active as usize {
             return Err(PortalError::field(
                 "limit",
@@ -99,6 +99,10 @@ fn checked_name(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(PortalError::field("name", format!("give the token a name of 1 to {MAX_NAME_CHARS} characters, such as \"Power BI refresh\"")));
+    }
+    // That name marks browser sessions of single sign-on, which the token limit leaves out.
+    if name.to_lowercase().starts_with(&crate::catalog::SSO_TOKEN_PREFIX.to_lowercase()) {
+        return Err(PortalError::field("name", "that name is kept for single sign-on sessions; choose another"));
     }
     Ok(name)
 }

@@ -102,6 +102,12 @@ impl TokenRecord {
         }
     }
 
+    /// The token of a single sign-on browser session: it ends with the session, so it neither
+    /// counts against the partner's token limit nor makes the recipient look `expiring`.
+    pub fn is_single_sign_on(&self) -> bool {
+        self.name.as_deref().is_some_and(|n| n.starts_with(SSO_TOKEN_PREFIX))
+    }
+
     pub fn status(&self, now: i64) -> &'static str {
         if self.revoked_at.is_some() {
             "revoked"
@@ -112,6 +118,9 @@ impl TokenRecord {
         }
     }
 }
+
+/// How the token of a single sign-on browser session is named ("Single sign-on: ann@acme.example").
+pub const SSO_TOKEN_PREFIX: &str = "Single sign-on: ";
 
 /// What the catalog knows of an activation link, looked up by its code's hash.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -57,7 +57,7 @@ where
     let raw_query = req.uri().query().unwrap_or_default().to_string();
     let caller = partner::authenticate(&s, headers).await;
     let actor = caller.as_ref().map_or_else(|_| "anonymous".to_string(), |c| audit::actor(&c.recipient.name));
-    let mut object = None;
+    let (mut object, mut rows) = (None, None);
     let result: Result<Response> = async {
         let Path((share, schema, table)) = path.map_err(|e| PortalError::Malformed(e.body_text()))?;
         object = Some(format!("{share}.{schema}.{table}"));
@@ -68,12 +68,15 @@ where
             dialect.as_ref().map_err(|e| PortalError::InvalidParameter(e.to_string()))?;
         }
         let extract = query::extract(&s, &caller.recipient, &share, &schema, &table, &view, kind == "xlsx").await?;
+        // The usage figures count the rows a workbook holds (counted up front; CSV streams uncounted).
+        rows = extract.rows.and_then(|n| i64::try_from(n).ok());
         respond(&s, extract, dialect)
     }
     .await;
     let status = result.as_ref().map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16());
     let mut event = audit::event(headers, extensions, actor, &format!("export.{kind}"), status);
     event.object = object;
+    event.rows = rows.filter(|_| status < 400);
     event.detail = Some(raw_query);
     audit::record(&s, event).await;
     result.unwrap_or_else(super::api::error_response)

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{show, AdminNav, FieldError, Outcome, section};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
-use crate::components::Loading;
+use crate::components::{readable_time, Loading};
 use crate::contract::{get_admin_audit, AdminAuditView, AuditQuery};
 
 #[component]
@@ -65,7 +65,7 @@ fn Audit(v: AdminAuditView) -> impl IntoView {
                         <tbody>
                             {events.into_iter().map(|e| view! {
                                 <tr class="border-t border-slate-100 align-top">
-                                    <td class="whitespace-nowrap py-1 pr-3">{e.at.clone()}</td>
+                                    <td class="whitespace-nowrap py-1 pr-3">{readable_time(&e.at)}</td>
                                     <td class="py-1 pr-3">{e.actor.clone()}</td>
                                     <td class="py-1 pr-3 font-mono text-xs">{e.action.clone()}</td>
                                     <td class="py-1 pr-3">{e.object.clone().unwrap_or_default()}</td>
@@ -73,7 +73,7 @@ fn Audit(v: AdminAuditView) -> impl IntoView {
                                     <td class="py-1 pr-3 text-right tabular-nums">{e.rows.map(|n| n.to_string()).unwrap_or_default()}</td>
                                     <td class="py-1 pr-3 text-right tabular-nums">{e.bytes.map(|n| n.to_string()).unwrap_or_default()}</td>
                                     <td class="py-1 pr-3">{e.client_ip.clone().unwrap_or_default()}</td>
-                                    <td class="max-w-md break-words py-1 font-mono text-xs text-slate-600">{e.detail.clone().unwrap_or_default()}</td>
+                                    <td class="min-w-64 max-w-md break-words py-1 font-mono text-xs text-slate-600">{e.detail.clone().unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

@@ -37,7 +37,7 @@ pub fn AdminLoginPage() -> impl IntoView {
                         match page.await {
                             Ok(v) if v.sso => view! {
                                 <p class="text-slate-600">"Sign in with your company account to onboard and govern partners."</p>
-                                <a href=start class=format!("{PRIMARY} mt-4 inline-block")>"Sign in with single sign-on"</a>
+                                <a href=start rel="external" class=format!("{PRIMARY} mt-4 inline-block")>"Sign in with single sign-on"</a>
                             }.into_any(),
                             Ok(_) => view! {
                                 <p class="text-slate-600">"Single sign-on is not configured. On the server, run"</p>

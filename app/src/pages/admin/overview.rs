@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{show, AdminNav, FieldError, FormBase, Outcome, section, StatusBadge, TeamSelect};
 use crate::components::ui::{FIELD, LABEL, PRIMARY};
-use crate::components::{bytes, thousands, Loading};
+use crate::components::{bytes, plural, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
 use crate::contract::{get_admin_home, AdminHomeView};
 
@@ -52,7 +52,7 @@ fn Overview(v: AdminHomeView) -> impl IntoView {
                                         <td class="py-2 pr-4"><a class="font-medium text-indigo-700 hover:underline" href=format!("/admin/recipients/{}", encode(&r.name))>{r.name.clone()}</a></td>
                                         <td class="py-2 pr-4">{r.team.clone()}</td>
                                         <td class="py-2 pr-4"><StatusBadge status=r.status.clone()/></td>
-                                        <td class="py-2 pr-4">{r.last_access.clone().unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-2 pr-4">{r.last_access.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
                                         <td class="py-2 pr-4 text-right tabular-nums">{thousands(r.rows_read.max(0) as u64)}</td>
                                         <td class="py-2 pr-4 text-right tabular-nums">{bytes(r.bytes_read.max(0) as u64)}</td>
                                     </tr>
@@ -72,7 +72,7 @@ fn Overview(v: AdminHomeView) -> impl IntoView {
                         {shares.into_iter().map(|s| view! {
                             <li class="flex flex-wrap items-baseline justify-between gap-2 py-2">
                                 <a class="font-medium text-indigo-700 hover:underline" href=format!("/admin/shares/{}", encode(&s.name))>{s.name.clone()}</a>
-                                <span class="text-sm text-slate-600">{format!("team {} · {} tables · {} recipients", s.team, s.tables, s.grants)}</span>
+                                <span class="text-sm text-slate-600">{format!("team {} · {} · {}", s.team, plural(s.tables, "table"), plural(s.grants, "recipient"))}</span>
                             </li>
                         }).collect_view()}
                     </ul>

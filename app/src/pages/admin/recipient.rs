@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::parts::{activation_link_form, delete_form, grant_form, grant_list, Granted};
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge};
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
-use crate::components::{bytes, thousands, Loading};
+use crate::components::{bytes, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
 use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, IssuedLink};
 
@@ -30,8 +30,8 @@ pub fn IssuedLinkView(issued: IssuedLink) -> impl IntoView {
     view! {
         <section id="activation-link" aria-labelledby="activation-link-heading" class="mb-6 rounded-xl border border-emerald-300 bg-emerald-50 p-5">
             <h2 id="activation-link-heading" class="text-lg font-semibold text-emerald-900">"Activation link"</h2>
-            <p class="mt-1 text-sm text-emerald-900">{format!("Send this link to the partner. It works once, until {}. It is shown only now.", issued.expires_at)}</p>
-            {issued.old_tokens_expire_at.clone().map(|at| view! { <p class="mt-1 text-sm text-emerald-900">{format!("The partner's current tokens stop working at {at}.")}</p> })}
+            <p class="mt-1 text-sm text-emerald-900">{format!("Send this link to the partner. It works once, until {}. It is shown only now.", readable_time(&issued.expires_at))}</p>
+            {issued.old_tokens_expire_at.clone().map(|at| view! { <p class="mt-1 text-sm text-emerald-900">{format!("The partner's current tokens stop working at {}.", readable_time(&at))}</p> })}
             <label for="activation-url" class="sr-only">"Activation link"</label>
             <div class="mt-2 flex gap-2">
                 <input id="activation-url" readonly value=issued.url.clone() class=FIELD spellcheck="false"/>
@@ -84,7 +84,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">{format!(
                 "Team {} · last access {} · {} rows and {} read",
                 r.summary.team,
-                r.summary.last_access.clone().unwrap_or_else(|| "never".into()),
+                r.summary.last_access.as_deref().map(readable_time).unwrap_or_else(|| "never".into()),
                 thousands(r.summary.rows_read.max(0) as u64),
                 bytes(r.summary.bytes_read.max(0) as u64)
             )}</p>
@@ -117,11 +117,11 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
                                 let active = t.status == "active";
                                 view! {
                                     <tr class="border-t border-slate-100">
-                                        <td class="py-1 pr-4">{t.name.clone().unwrap_or_else(|| "Unnamed".into())} <span class="font-mono text-xs text-slate-500">{t.id.clone()}</span></td>
+                                        <td class="py-1 pr-4">{t.name.clone().unwrap_or_else(|| "Unnamed".into())} <span class="ml-2 font-mono text-xs text-slate-500">{t.id.clone()}</span></td>
                                         <td class="py-1 pr-4">{t.status.clone()}</td>
-                                        <td class="py-1 pr-4">{t.created_at.clone()}</td>
-                                        <td class="py-1 pr-4">{t.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                        <td class="py-1 pr-4">{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-1 pr-4">{readable_time(&t.created_at)}</td>
+                                        <td class="py-1 pr-4">{t.expires_at.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-1 pr-4">{t.last_used_at.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
                                         <td class="py-1">{active.then(|| view! {
                                             <form method="post" action=format!("{base}/tokens/{}/revoke", t.id)>
                                                 <FormBase csrf=csrf.clone()/>
@@ -137,7 +137,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             }}
             <h3 class="mt-5 font-medium">"Activation links"</h3>
             <ul class="text-sm text-slate-700">
-                {r.activation_links.clone().into_iter().map(|l| view! { <li>{format!("{} · created {} · expires {}", l.status, l.created_at, l.expires_at)}</li> }).collect_view()}
+                {r.activation_links.clone().into_iter().map(|l| view! { <li>{format!("{} · created {} · expires {}", l.status, readable_time(&l.created_at), readable_time(&l.expires_at))}</li> }).collect_view()}
             </ul>
         })}
         {section("Details", "details", view! {

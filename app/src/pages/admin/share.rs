@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::parts::{delete_form, grant_form, grant_list, Granted};
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome};
 use crate::components::ui::{BUTTON, DANGER, FIELD, LABEL, PRIMARY};
-use crate::components::Loading;
+use crate::components::{readable_time, Loading};
 use crate::contract::grammar::encode;
 use crate::contract::{get_admin_share, AdminShareView, TableDetail};
 
@@ -77,7 +77,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
         <div class="mb-6">
             <p class="text-sm text-slate-600"><a class="text-indigo-700 hover:underline" href="/admin">"Partners"</a> " / share"</p>
             <h1 class="mt-1 text-2xl font-semibold">{name.clone()}</h1>
-            <p class="text-sm text-slate-600">{format!("Team {} · created {}", share.team, share.created_at)}</p>
+            <p class="text-sm text-slate-600">{format!("Team {} · created {}", share.team, readable_time(&share.created_at))}</p>
         </div>
         {section("Comment", "comment-section", view! {
             <form method="post" action=format!("{base}/edit") class="flex flex-wrap items-end gap-2">

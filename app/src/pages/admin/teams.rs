@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{show, AdminNav, FieldError, FormBase, Outcome, section};
 use crate::components::ui::{CopyButton, DANGER, FIELD, LABEL, PRIMARY};
-use crate::components::Loading;
+use crate::components::{readable_time, Loading};
 use crate::contract::{get_admin_teams, AdminTeamsView};
 
 #[component]
@@ -38,7 +38,7 @@ fn Teams(v: AdminTeamsView) -> impl IntoView {
             </section>
         })}
         {section("Teams", "teams", view! {
-            <ul class="text-sm">{v.teams.clone().into_iter().map(|t| view! { <li>{format!("{} (since {})", t.name, t.created_at)}</li> }).collect_view()}</ul>
+            <ul class="text-sm">{v.teams.clone().into_iter().map(|t| view! { <li>{t.name.clone()}</li> }).collect_view()}</ul>
             {platform.then(|| view! {
                 <form method="post" action="/admin/teams" class="mt-3 flex items-end gap-2">
                     <FormBase csrf=csrf.clone()/>
@@ -48,11 +48,11 @@ fn Teams(v: AdminTeamsView) -> impl IntoView {
             })}
         })}
         {section("Admin API tokens", "api-tokens", view! {
-            <p class="text-sm text-slate-600">"Automation uses these on /api/v1/admin (described at " <a class="underline" href="/api/v1/openapi.json">"/api/v1/openapi.json"</a> "). A token sees only its team."</p>
+            <p class="text-sm text-slate-600">"Automation uses these on /api/v1/admin (described at " <a class="underline" href="/api/v1/openapi.json" rel="external">"/api/v1/openapi.json"</a> "). A token sees only its team."</p>
             <ul class="mt-2 divide-y divide-slate-100 text-sm">
                 {v.tokens.clone().into_iter().map(|t| view! {
                     <li class="flex flex-wrap items-center justify-between gap-2 py-2">
-                        <span>{format!("{} · {} · {} · created {} by {}", t.name, t.id, t.team.clone().unwrap_or_else(|| "all teams".into()), t.created_at, t.created_by)}</span>
+                        <span>{format!("{} · {} · {} · created {} by {}", t.name, t.id, t.team.clone().unwrap_or_else(|| "all teams".into()), readable_time(&t.created_at), t.created_by)}</span>
                         {if t.status == "active" {
                             view! {
                                 <form method="post" action=format!("/admin/api-tokens/{}/revoke", t.id)>
