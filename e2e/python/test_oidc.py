@@ -18,7 +18,10 @@ CLIENT_ID, CLIENT_SECRET = "portal-e2e", "e2e-secret-not-for-production"
 def sso(tmp_path_factory):
     """A portal with single sign-on through a provider of its own (the demo data included)."""
     port = free_port()
-    provider = start_provider(None, CLIENT_ID, CLIENT_SECRET, [f"http://127.0.0.1:{port}/auth/oidc/callback"])
+    callback = [f"http://127.0.0.1:{port}/auth/oidc/callback"]
+    provider = start_provider(None, CLIENT_ID, CLIENT_SECRET, callback)
+    # A partner's own identity provider: a second, separate issuer.
+    partner_idp = start_provider(None, "portal-at-acme", "acme-secret", callback)
     env = {
         "PORTAL_OIDC_ISSUER": provider.issuer,
         "PORTAL_OIDC_CLIENT_ID": CLIENT_ID,
@@ -26,20 +29,25 @@ def sso(tmp_path_factory):
         "PORTAL_OIDC_SCOPES": "openid email profile groups",
     }
     p = Portal(tmp_path_factory.mktemp("sso-portal"), port, env)
+    (p.data_dir / "none.toml").write_text(
+        f'[[partner_idp]]\nname = "ACME Corp"\nissuer = "{partner_idp.issuer}"\nclient_id = "portal-at-acme"\nclient_secret = "acme-secret"\n'
+    )
     p.cli("demo")
     p.cli("team", "create", "north")
     p.start()
-    p.provider = provider
+    p.provider, p.partner_idp = provider, partner_idp
     yield p
     p.stop()
     provider.stop()
+    partner_idp.stop()
 
 
-def sign_in(portal, login, purpose="admin"):
-    """A fresh browser that signs in as `login` through the provider; returns (session, final response)."""
+def sign_in(portal, login, purpose="admin", idp=0):
+    """A fresh browser that signs in as `login` through provider `idp` (0: the portal's own);
+    returns (session, final response)."""
     web = requests.Session()
     web.headers["Accept"] = "text/html"
-    final = browser_login(web, f"{portal.base}/auth/oidc/start?as={purpose}", login)
+    final = browser_login(web, f"{portal.base}/auth/oidc/start?as={purpose}&idp={idp}", login)
     return web, final
 
 
@@ -141,3 +149,30 @@ def test_binding_needs_an_issuer_url_and_a_domain_or_claim(sso):
     for oidc, why in [({"issuer": "not a url", "emailDomain": "a.example"}, "not a URL"), ({"issuer": "https://id.example"}, "email domain or a claim"), ({"issuer": "https://id.example", "claim": "org"}, "name=value")]:
         resp = requests.post(f"{sso.base}{API}/recipients", json={"name": uniq("bad_sso"), "oidc": oidc}, headers=bearer(token))
         assert resp.status_code == 400 and resp.json()["field"] == "oidc" and why in resp.json()["message"], resp.text
+
+
+def test_partners_may_sign_in_with_their_own_identity_provider(sso):
+    token = api_token(sso)
+    name = uniq("acme_own_idp")
+    body = {"name": name, "properties": {"partner_id": "P002"}, "oidc": {"issuer": sso.partner_idp.issuer, "emailDomain": "acme.example"}}
+    assert requests.post(f"{sso.base}{API}/recipients", json=body, headers=bearer(token)).status_code == 201
+    assert requests.put(f"{sso.base}{API}/shares/connected_retail/grants/{name}", headers=bearer(token)).status_code == 200
+
+    login_page = requests.get(f"{sso.base}/login", headers={"Accept": "text/html"}).text
+    assert "Sign in with your company account" in login_page and "Sign in with ACME Corp" in login_page
+
+    web, final = sign_in(sso, "buyer@acme.example", purpose="partner", idp=1)
+    assert urlsplit(final.url).path == "/", final.url
+    assert "connected_retail" in final.text and "wholesale" not in final.text
+
+    # The binding names the issuer: the same address at the portal's own provider is another
+    # recipient's employee (the earlier test bound acme.example there), never this one.
+    web_own, final_own = sign_in(sso, "buyer@acme.example", purpose="partner", idp=0)
+    assert "connected_retail" not in final_own.text
+    # A partner identity provider never makes anyone an admin, whatever the browser asks for.
+    admin_try = requests.Session()
+    start = admin_try.get(f"{sso.base}/auth/oidc/start?as=admin&idp=1", allow_redirects=False)
+    assert start.headers["Location"].startswith(sso.provider.issuer)
+    # An unknown provider index is refused plainly.
+    unknown = requests.get(f"{sso.base}/auth/oidc/start?as=partner&idp=7", allow_redirects=False)
+    assert unknown.status_code == 303 and unknown.headers["Location"] == "/login?error=sso_off"

@@ -37,10 +37,27 @@ pub struct Settings {
     pub export_workers: u32,
     /// Single sign-on with an OpenID Connect provider (admins, and partners bound to it).
     pub oidc: Option<OidcSettings>,
+    /// Partners' own identity providers (`[[partner_idp]]` in portal.toml): their employees sign
+    /// in there, and a recipient bound to that issuer lets them in.
+    pub partner_idps: Vec<OidcSettings>,
+}
+
+/// A partner's identity provider as portal.toml lists it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerIdp {
+    /// Shown on the sign-in page: "Sign in with <name>".
+    name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    scopes: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OidcSettings {
+    /// What the sign-in page calls it.
+    pub name: String,
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
@@ -80,6 +97,8 @@ struct FileSettings {
     oidc_admin_claim: Option<String>,
     oidc_platform_admins: Option<String>,
     oidc_team_prefix: Option<String>,
+    #[serde(default)]
+    partner_idp: Vec<PartnerIdp>,
 }
 
 impl Settings {
@@ -102,6 +121,7 @@ impl Settings {
         url::Url::parse(&public_url)
             .map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
         let oidc = oidc(&env, &sso_file, &public_url)?;
+        let partner_idps = partner_idps(&sso_file.partner_idp, &public_url)?;
         let database_url = env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display())
         });
@@ -131,6 +151,7 @@ impl Settings {
             export_ttl_hours,
             export_workers,
             oidc,
+            partner_idps,
         })
     }
 
@@ -171,6 +192,7 @@ fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: 
         get(name, from_file).ok_or_else(|| PortalError::Config(format!("{name} is required when PORTAL_OIDC_ISSUER is set")))
     };
     Ok(Some(OidcSettings {
+        name: "your company account".into(),
         issuer: issuer.trim_end_matches('/').to_string(),
         client_id: required("PORTAL_OIDC_CLIENT_ID", &file.oidc_client_id)?,
         client_secret: required("PORTAL_OIDC_CLIENT_SECRET", &file.oidc_client_secret)?,
@@ -180,6 +202,27 @@ fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: 
         platform_admins: get("PORTAL_OIDC_PLATFORM_ADMINS", &file.oidc_platform_admins).unwrap_or_else(|| "portal-admins".into()),
         team_prefix: get("PORTAL_OIDC_TEAM_PREFIX", &file.oidc_team_prefix).unwrap_or_else(|| "portal-team-".into()),
     }))
+}
+
+/// Partner identity providers sign partners in only: no admin claim applies to them.
+fn partner_idps(listed: &[PartnerIdp], public_url: &str) -> Result<Vec<OidcSettings>, PortalError> {
+    listed
+        .iter()
+        .map(|idp| {
+            url::Url::parse(&idp.issuer).map_err(|e| PortalError::Config(format!("partner_idp `{}`: issuer `{}` is not a URL: {e}", idp.name, idp.issuer)))?;
+            Ok(OidcSettings {
+                name: idp.name.clone(),
+                issuer: idp.issuer.trim_end_matches('/').to_string(),
+                client_id: idp.client_id.clone(),
+                client_secret: idp.client_secret.clone(),
+                redirect_url: format!("{public_url}/auth/oidc/callback"),
+                scopes: idp.scopes.as_deref().unwrap_or("openid email profile").split_whitespace().map(String::from).collect(),
+                admin_claim: String::new(),
+                platform_admins: String::new(),
+                team_prefix: String::new(),
+            })
+        })
+        .collect()
 }
 
 /// A whole number of at least 1: from the env var, else the file, else the default.
@@ -240,5 +283,11 @@ mod tests {
         assert_eq!(oidc.issuer, "https://id.example");
         assert_eq!(oidc.redirect_url, "http://127.0.0.1:3000/auth/oidc/callback");
         assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
+        let file: FileSettings = toml::from_str(
+            "[[partner_idp]]\nname = \"ACME\"\nissuer = \"https://login.acme.example/\"\nclient_id = \"p\"\nclient_secret = \"s\"",
+        )
+        .unwrap();
+        let idps = Settings::resolve(file, env_of(&[])).unwrap().partner_idps;
+        assert_eq!((idps[0].name.as_str(), idps[0].issuer.as_str()), ("ACME", "https://login.acme.example"));
     }
 }

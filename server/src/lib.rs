@@ -35,14 +35,31 @@ pub struct Services {
     /// New self-service tokens waiting to be shown once.
     pub reveals: Reveals,
     pub jobs: ExportJobs,
-    /// Single sign-on, when an identity provider is configured.
+    /// Single sign-on, when an identity provider is configured (admins, and partners bound to it).
     pub oidc: Option<auth::oidc::Oidc>,
+    /// Partners' own identity providers.
+    pub partner_idps: Vec<auth::oidc::Oidc>,
     /// New activation links and admin API tokens waiting to be shown once in the console.
     pub issued_links: Reveals<app::contract::IssuedLink>,
     pub issued_api_tokens: Reveals<String>,
 }
 
 impl Services {
+    /// Identity providers partners may sign in with, by the index sign-ins carry: 0 the portal's
+    /// own (when configured), then each partner identity provider.
+    pub fn sign_in_provider(&self, index: usize) -> Option<&auth::oidc::Oidc> {
+        match index {
+            0 => self.oidc.as_ref(),
+            i => self.partner_idps.get(i - 1),
+        }
+    }
+
+    /// The choices of the partner sign-in page: (index, name).
+    pub fn partner_sign_ins(&self) -> Vec<(usize, String)> {
+        let own = self.oidc.iter().map(|o| (0, o.name().to_string()));
+        own.chain(self.partner_idps.iter().enumerate().map(|(i, o)| (i + 1, o.name().to_string()))).collect()
+    }
+
     pub async fn open(settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let catalog = Catalog::open(&settings.database_url).await?;
@@ -52,6 +69,7 @@ impl Services {
         let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
         let jobs = ExportJobs::new(catalog.clone(), &settings);
         let oidc = settings.oidc.clone().map(auth::oidc::Oidc::new).transpose()?;
+        let partner_idps = settings.partner_idps.iter().cloned().map(auth::oidc::Oidc::new).collect::<Result<_>>()?;
         Ok(Self {
             settings,
             catalog,
@@ -61,6 +79,7 @@ impl Services {
             reveals: Reveals::default(),
             jobs,
             oidc,
+            partner_idps,
             issued_links: Reveals::default(),
             issued_api_tokens: Reveals::default(),
         })

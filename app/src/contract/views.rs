@@ -24,9 +24,9 @@ pub enum Loaded<T> {
 pub struct SessionView {
     pub partner: Option<String>,
     pub csrf: String,
-    /// Partners may sign in with their company account (single sign-on is configured).
+    /// Identity providers partners may sign in with: (index, name).
     #[serde(default)]
-    pub sso: bool,
+    pub sso: Vec<(usize, String)>,
 }
 
 /// The anti-forgery token of this request, put in the request's extensions by the server.

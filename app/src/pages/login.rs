@@ -69,12 +69,12 @@ pub fn LoginPage() -> impl IntoView {
                                     "Sign in"
                                 </button>
                             </form>
-                            {s.sso.then(|| view! {
-                                <a href=format!("/auth/oidc/start?as=partner&next={}", crate::contract::grammar::encode(&next())) rel="external"
+                            {s.sso.iter().map(|(index, name)| view! {
+                                <a href=format!("/auth/oidc/start?as=partner&idp={index}&next={}", crate::contract::grammar::encode(&next())) rel="external"
                                     class="block w-full rounded-lg border border-slate-300 px-4 py-2.5 text-center font-medium text-slate-800 hover:bg-slate-50 focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-300">
-                                    "Sign in with your company account"
+                                    {format!("Sign in with {name}")}
                                 </a>
-                            })}
+                            }).collect_view()}
                         }
                     })}
                 </Suspense>

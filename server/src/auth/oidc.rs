@@ -52,6 +52,11 @@ impl Purpose {
     }
 }
 
+/// Which of the portal's providers a sign-in in progress went to (0 when unknown).
+pub fn provider_of_cookie(cookie: Option<&str>) -> usize {
+    cookie.and_then(|c| c.split('.').nth(1)).and_then(|i| i.parse().ok()).unwrap_or(0)
+}
+
 /// A sign-in in progress, kept server-side until the provider sends the browser back.
 pub struct Pending {
     purpose: Purpose,
@@ -150,8 +155,14 @@ impl Oidc {
         Ok(meta)
     }
 
-    /// Where to send the browser, and the value of the state cookie to set.
-    pub async fn start(&self, purpose: Purpose, next: String) -> Result<(String, String)> {
+    /// What the sign-in page calls this provider.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// Where to send the browser, and the value of the state cookie to set (it names the
+    /// purpose and the provider, `index` among the portal's, for the callback).
+    pub async fn start(&self, purpose: Purpose, next: String, index: usize) -> Result<(String, String)> {
         let meta = self.metadata().await?;
         let client = CoreClient::from_provider_metadata(meta, ClientId::new(self.settings.client_id.clone()), Some(ClientSecret::new(self.settings.client_secret.clone())))
             .set_redirect_uri(redirect(&self.settings)?);
@@ -163,7 +174,7 @@ impl Oidc {
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         let pending = Pending { purpose, next, nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
         let id = self.pending.put(state.secret(), pending);
-        Ok((url.to_string(), format!("{}.{}.{id}", purpose.code(), state.secret())))
+        Ok((url.to_string(), format!("{}.{index}.{}.{id}", purpose.code(), state.secret())))
     }
 
     /// Completes a sign-in: the state must match the browser's cookie, the code is exchanged
@@ -171,8 +182,8 @@ impl Oidc {
     pub async fn finish(&self, state: &str, code: &str, cookie: Option<&str>) -> Result<Identity> {
         let refused = |why: &str| PortalError::Unauthenticated(format!("single sign-on failed: {why}"));
         let (cookie_state, id) = cookie
-            .and_then(|c| c.split_once('.'))
-            .and_then(|(_, rest)| rest.split_once('.'))
+            .and_then(|c| c.splitn(3, '.').nth(2))
+            .and_then(|rest| rest.split_once('.'))
             .ok_or_else(|| refused("this browser did not start the sign-in"))?;
         if !super::secrets::same_hash(cookie_state, state) {
             return Err(refused("the sign-in state does not match"));
@@ -269,6 +280,7 @@ mod tests {
     #[test]
     fn admin_rights_come_from_the_configured_claim() {
         let settings = OidcSettings {
+            name: "your company account".into(),
             issuer: "https://id.example".into(),
             client_id: "c".into(),
             client_secret: "s".into(),

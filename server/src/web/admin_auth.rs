@@ -12,7 +12,7 @@ use axum::response::Response;
 use super::signin::{local_path, read_fields, see_other};
 use super::audit;
 use crate::admin::{identity, Admin};
-use crate::auth::oidc::{Identity, Purpose, STATE_COOKIE};
+use crate::auth::oidc::{provider_of_cookie, Identity, Purpose, STATE_COOKIE};
 use crate::auth::sessions::{cookie_value, set_cookie};
 use crate::auth::{forms, network};
 use crate::error::PortalError;
@@ -56,12 +56,17 @@ pub async fn sign_out(State(s): State<Arc<Services>>, req: Request) -> Response 
 pub async fn start(State(s): State<Arc<Services>>, Query(params): Query<HashMap<String, String>>) -> Response {
     let purpose = if params.get("as").map(String::as_str) == Some("partner") { Purpose::Partner } else { Purpose::Admin };
     let back = failure_page(purpose);
-    let Some(oidc) = &s.oidc else {
+    // Admins sign in only with the portal's own provider; partners may choose theirs.
+    let index = match purpose {
+        Purpose::Admin => 0,
+        Purpose::Partner => params.get("idp").and_then(|i| i.parse().ok()).unwrap_or(0),
+    };
+    let Some(oidc) = s.sign_in_provider(index) else {
         return see_other(&format!("{back}?error=sso_off"));
     };
     let default = if purpose == Purpose::Admin { "/admin" } else { "/" };
     let next = params.get("next").map(|n| local_path(Some(n))).filter(|n| n != "/").unwrap_or_else(|| default.into());
-    match oidc.start(purpose, next).await {
+    match oidc.start(purpose, next, index).await {
         Ok((url, state)) => with_cookie(see_other(&url), &set_cookie(STATE_COOKIE, &state, Some(600), s.sessions.secure())),
         Err(e) => {
             tracing::error!(error = %e, "single sign-on could not start");
@@ -77,8 +82,8 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
     let cleared = set_cookie(STATE_COOKIE, "", Some(0), s.sessions.secure());
     let state_cookie = cookie_value(&headers, STATE_COOKIE);
     let failed = format!("{}?error=oidc", failure_page(Purpose::of_cookie(state_cookie)));
-    let Some(oidc) = &s.oidc else {
-        return see_other("/admin/login?error=sso_off");
+    let Some(oidc) = s.sign_in_provider(provider_of_cookie(state_cookie)) else {
+        return with_cookie(see_other(&failed), &cleared);
     };
     let (Some(code), Some(state)) = (params.get("code"), params.get("state")) else {
         // The person cancelled, or the provider refused (`error=access_denied`).
@@ -94,6 +99,8 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
         }
     };
     let response = match identity.purpose {
+        // Only the portal's own provider grants admin rights.
+        Purpose::Admin if provider_of_cookie(state_cookie) != 0 => see_other("/admin/login?error=oidc"),
         Purpose::Admin => admin_from(&s, &identity, &headers, &extensions).await,
         Purpose::Partner => partner_from(&s, &identity, &headers, &extensions).await,
     };

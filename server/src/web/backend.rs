@@ -78,7 +78,7 @@ impl PortalBackend for UiBackend {
     async fn session(&self, request: &Parts) -> SessionView {
         let partner = partner::authenticate(&self.0, &request.headers).await.ok().map(|c| c.recipient.name);
         let csrf = request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default();
-        SessionView { partner, csrf, sso: self.0.oidc.is_some() }
+        SessionView { partner, csrf, sso: self.0.partner_sign_ins() }
     }
 
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
