@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortal, launchBrowser, screenshotDir, freePort } from './portal.mjs';
+import { startPortal, launchBrowser, screenshotDir, freePort, grid, column } from './portal.mjs';
 import { startProvider } from '../oidc/start.mjs';
 
 const SHARE = 'retail_feed';
@@ -59,7 +59,7 @@ async function providerSignIn(page, login) {
 /// would). Clicking it is checked on its own, in 'links that leave the app work when clicked…'.
 async function followSsoLink(page, link) {
   const href = await link.getAttribute('href');
-  assert.match(href, /^\/auth\/oidc\/start\?as=(admin|partner)&next=/);
+  assert.match(href, /^\/auth\/oidc\/start\?as=(admin|partner)(&idp=\d+)?&next=/);
   await page.goto(portal.base + href);
   await page.waitForURL((u) => u.origin === provider.issuer);
 }
@@ -95,18 +95,6 @@ async function hydrated(page) {
   await page.waitForTimeout(200);
 }
 
-/// The grid of the partner's table page: column names and cell texts.
-async function grid(page) {
-  return page.evaluate(() => {
-    const table = document.querySelector('[data-testid=rows]');
-    if (!table) return { columns: [], rows: [] };
-    const columns = [...table.querySelectorAll('thead th summary span.font-mono')].map((s) => s.textContent.trim());
-    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));
-    return { columns, rows };
-  });
-}
-
-const column = (g, name) => g.rows.map((r) => r[g.columns.indexOf(name)]);
 
 /// Opens an activation link in a fresh context, downloads the credential file, and returns the
 /// profile with the context and page (signed in to the portal).

@@ -54,3 +54,17 @@ export async function launchBrowser() {
 }
 
 export const screenshotDir = join(root, 'e2e/screenshots');
+
+/// The grid of the partner's table page: column names and cell texts.
+export async function grid(page) {
+  return page.evaluate(() => {
+    const table = document.querySelector('[data-testid=rows]');
+    if (!table) return { columns: [], rows: [] };
+    const columns = [...table.querySelectorAll('thead th summary span.font-mono')].map((s) => s.textContent.trim());
+    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));
+    return { columns, rows };
+  });
+}
+
+/// The cells of one column of a `grid`.
+export const column = (g, name) => g.rows.map((r) => r[g.columns.indexOf(name)]);

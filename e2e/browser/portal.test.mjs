@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortal, launchBrowser, screenshotDir } from './portal.mjs';
+import { startPortal, launchBrowser, screenshotDir, grid, column } from './portal.mjs';
 
 let portal;
 let browser;
@@ -37,18 +37,6 @@ async function until(check, what, timeout = 15000) {
   }
 }
 
-/// The grid as the partner sees it: column names and cell texts.
-async function grid(page) {
-  return page.evaluate(() => {
-    const table = document.querySelector('[data-testid=rows]');
-    if (!table) return { columns: [], rows: [] };
-    const columns = [...table.querySelectorAll('thead th summary span.font-mono')].map((s) => s.textContent.trim());
-    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));
-    return { columns, rows };
-  });
-}
-
-const column = (g, name) => g.rows.map((r) => r[g.columns.indexOf(name)]);
 const rowCount = (page) => page.getByTestId('row-count').innerText();
 
 /// A fresh `.share` profile: the CLI prints it, then the token's id on a line of its own.
