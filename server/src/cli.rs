@@ -11,9 +11,10 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
 use crate::catalog::names::split_qualified;
-use crate::catalog::shares::NewTable;
-use crate::admin::Admin;
-use crate::catalog::{now_ms, AuditEvent, RecipientFields};
+use crate::admin::recipients::NewRecipient;
+use crate::admin::shares::{NewShare, NewTableInput};
+use crate::admin::{self, Admin};
+use crate::catalog::{now_ms, AuditEvent};
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
 use crate::Services;
@@ -239,24 +240,18 @@ async fn run(command: Command) -> Result<()> {
         Command::Serve => return crate::web::serve(services).await,
         Command::Demo => return crate::demo::run(s).await,
         Command::Share { command: ShareCommand::Create { share, comment, team } } => {
-            let team = crate::admin::team_for_new(s, &Admin::cli(), team.as_deref()).await.map_err(one_line)?;
-            let created = s.catalog.create_share_in(&share, comment.as_deref(), &team.id).await?;
-            audit(s, "createShare", &created.name).await;
+            let created = admin::shares::create(s, &Admin::cli(), NewShare { name: share, comment, team }).await.map_err(one_line)?;
             println!("created share {}", created.name);
         }
         Command::Table { command: TableCommand::Add { qualified_name, location, comment, history, scope } } => {
             let table = add_table(s, &qualified_name, &location, comment.as_deref(), history, scope.as_deref()).await?;
-            audit(s, "addTable", &table).await;
             println!("added table {table}");
         }
         Command::Recipient { command: RecipientCommand::Create { name, comment, properties, team, ip_allow } } => {
             let properties = properties.iter().map(|p| key_value(p, "--property", "KEY=VALUE")).collect::<Result<BTreeMap<_, _>>>()?;
-            let team = crate::admin::team_for_new(s, &Admin::cli(), team.as_deref()).await.map_err(one_line)?;
-            let ip_allow = crate::auth::network::parse_allow_list(&ip_allow).map_err(one_line)?;
-            let fields = RecipientFields { comment: comment.clone(), properties, ip_allow, oidc: None };
-            let r = s.catalog.insert_recipient(&name, &team.id, fields).await?;
-            audit(s, "createRecipient", &r.name).await;
-            println!("created recipient {}", r.name);
+            let new = NewRecipient { name, comment, team, properties, ip_allow_list: ip_allow, oidc: None };
+            let r = admin::recipients::create(s, &Admin::cli(), new).await.map_err(one_line)?;
+            println!("created recipient {}", r.summary.name);
         }
         Command::Recipient { command: RecipientCommand::Policy { name, max_token_days, max_active_tokens } } => {
             if max_token_days == Some(0) || max_active_tokens == Some(0) {
@@ -273,32 +268,32 @@ async fn run(command: Command) -> Result<()> {
         Command::Grant { share, recipient } => {
             // Through the console's own check: share and recipient must be of one team.
             let before = s.catalog.grants_of(&s.catalog.recipient(&recipient).await?.id).await?;
-            crate::admin::shares::set_grant(s, &Admin::cli(), &share, &recipient, true).await.map_err(one_line)?;
+            admin::shares::set_grant(s, &Admin::cli(), &share, &recipient, true).await.map_err(one_line)?;
             let changed = !before.iter().any(|g| g.eq_ignore_ascii_case(&share));
             println!("{} {share} to {recipient}", if changed { "granted" } else { "already granted" });
         }
         Command::Revoke { share, recipient } => {
-            let changed = s.catalog.revoke(&share, &recipient).await?;
-            audit(s, "revokeShare", &format!("{share} from {recipient}")).await;
+            let before = s.catalog.grants_of(&s.catalog.recipient(&recipient).await?.id).await?;
+            admin::shares::set_grant(s, &Admin::cli(), &share, &recipient, false).await.map_err(one_line)?;
+            let changed = before.iter().any(|g| g.eq_ignore_ascii_case(&share));
             println!("{} {share} from {recipient}", if changed { "revoked" } else { "was not granted:" });
         }
         Command::Token { command } => token(s, command).await?,
         Command::ActivationLink { recipient, ttl_hours } => {
-            let code = s.credentials.create_activation_link(&recipient, ttl_hours).await?;
-            audit(s, "createActivationLink", &recipient).await;
-            println!("{}/activate/{code}", s.settings.public_url);
+            let issued = admin::recipients::activation_link(s, &Admin::cli(), &recipient, Some(ttl_hours)).await.map_err(one_line)?;
+            println!("{}", issued.url);
         }
         Command::Team { command: TeamCommand::Create { name } } => {
-            let team = crate::admin::teams::create(s, &Admin::cli(), crate::admin::teams::NewTeam { name }).await.map_err(one_line)?;
+            let team = admin::teams::create(s, &Admin::cli(), admin::teams::NewTeam { name }).await.map_err(one_line)?;
             println!("created team {}", team.name);
         }
         Command::Admin { command: AdminCommand::LoginLink { team, ttl_minutes } } => {
-            let link = crate::admin::identity::create_login_link(s, team.as_deref(), ttl_minutes).await?;
-            audit(s, "admin.createLoginLink", team.as_deref().unwrap_or("platform")).await;
+            let link = admin::identity::create_login_link(s, team.as_deref(), ttl_minutes).await?;
+            audit(s, "createLoginLink", team.as_deref().unwrap_or("platform")).await;
             println!("{link}");
         }
         Command::Admin { command: AdminCommand::Token { command: AdminTokenCommand::Create { name, team } } } => {
-            let issued = crate::admin::teams::create_token(s, &Admin::cli(), crate::admin::teams::NewApiToken { name, team }).await.map_err(one_line)?;
+            let issued = admin::teams::create_token(s, &Admin::cli(), admin::teams::NewApiToken { name, team }).await.map_err(one_line)?;
             println!("{}", issued.token);
         }
         Command::Audit { limit } => {
@@ -338,20 +333,27 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             }
         }
         TokenCommand::Revoke { recipient, token_id } => {
-            s.catalog.revoke_token(&recipient, &token_id).await?;
-            audit(s, "revokeToken", &format!("{recipient}/{token_id}")).await;
+            admin::recipients::revoke_token(s, &Admin::cli(), &recipient, &token_id).await.map_err(one_line)?;
             println!("revoked token {token_id}");
         }
     }
     Ok(())
 }
 
-/// Validates the location as a Delta table and the scope as a partition column, then adds it.
+/// Adds `<share>.<schema>.<table>` through the console's own service (location validated as a
+/// Delta table, scope as a partition column, audited); returns the qualified name.
 pub async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
     let (share, schema, name) = split_qualified(qualified)?;
-    let (location, scope) = crate::admin::shares::validate_location(location, scope).await.map_err(one_line)?;
-    let t = s.catalog.add_table(NewTable { share, schema, name, location: &location, comment, history_shared: history, scope }).await?;
-    Ok(t.qualified_name())
+    let input = NewTableInput {
+        schema: schema.into(),
+        name: name.into(),
+        location: location.into(),
+        comment: comment.map(Into::into),
+        history,
+        scope: scope.map(Into::into),
+    };
+    let t = admin::shares::add_table(s, &Admin::cli(), share, input).await.map_err(one_line)?;
+    Ok(format!("{share}.{}.{}", t.schema, t.name))
 }
 
 /// A field error, as one CLI line (the message already names what is wrong).
@@ -369,9 +371,10 @@ fn key_value(text: &str, flag: &str, shape: &str) -> Result<(String, String)> {
     }
 }
 
-/// Admin actions from the CLI go to the same audit log as partner reads.
+/// Admin actions from the CLI that have no console service go to the same audit log, as
+/// `admin.<action>` like the console's.
 pub async fn audit(s: &Services, action: &str, object: &str) {
-    let event = AuditEvent { at: now_ms(), actor: "admin:cli".into(), action: action.into(), object: Some(object.into()), status: 200, ..Default::default() };
+    let event = AuditEvent { at: now_ms(), actor: "admin:cli".into(), action: format!("admin.{action}"), object: Some(object.into()), status: 200, ..Default::default() };
     if let Err(e) = s.catalog.record(&event).await {
         tracing::error!(error = %e, "could not write audit event");
     }
