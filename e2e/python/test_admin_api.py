@@ -101,6 +101,25 @@ def test_bad_location_and_scope_are_field_errors_and_add_nothing(api, portal, sa
     error_of(api.post(f"/shares/{uniq('nope')}/tables", {"schema": "s", "name": "t", "location": str(sales)}), 404)
 
 
+def test_scopes_name_properties_every_recipient_has(api, sales):
+    """A scope on a property a recipient lacks would show it no rows: both orders are refused
+    with the reason, and nothing changes."""
+    share, with_id, without_id = uniq("api_scoped"), uniq("has_pid"), uniq("no_pid")
+    api.ok("POST", "/shares", {"name": share})
+    api.ok("POST", "/recipients", {"name": with_id, "properties": {"partner_id": "P001"}})
+    api.ok("POST", "/recipients", {"name": without_id, "properties": {"country": "DE"}})
+    api.ok("PUT", f"/shares/{share}/grants/{without_id}")
+    body = error_of(api.post(f"/shares/{share}/tables", {"schema": "s", "name": "t", "location": str(sales), "scope": "partner_id=partner_id"}), 400, field="scope")
+    assert without_id in body["message"] and "no property `partner_id`" in body["message"], body
+    assert api.ok("GET", f"/shares/{share}")["tables"] == []
+    api.ok("DELETE", f"/shares/{share}/grants/{without_id}")
+    api.ok("POST", f"/shares/{share}/tables", {"schema": "s", "name": "t", "location": str(sales), "scope": "partner_id=partner_id"})
+    api.ok("PUT", f"/shares/{share}/grants/{with_id}")
+    body = error_of(api.put(f"/shares/{share}/grants/{without_id}"), 400, field="recipient")
+    assert "no property `partner_id`" in body["message"] and f"{share}.s.t" in body["message"], body
+    assert api.ok("GET", f"/shares/{share}")["grants"] == [with_id]
+
+
 def test_share_names_duplicates_and_comments(api):
     name = uniq("api_dup")
     api.ok("POST", "/shares", {"name": name})

@@ -83,8 +83,16 @@ def test_ungranted_share_is_not_found(acme_profile):
 
 def test_recipient_without_scope_property_sees_no_rows(portal, tmp_path):
     portal.cli("recipient", "create", "no_partner_id", "--property", "country=DE")
-    portal.cli("grant", "wholesale", "no_partner_id")
-    profile, _ = portal.profile("no_partner_id", tmp_path / "p.share")
+    # Granting a scoped share to a recipient without the scope's property is refused...
+    refused = portal.cli("grant", "wholesale", "no_partner_id", check=False)
+    assert refused.returncode != 0 and "no property `partner_id`" in refused.stderr
+    # ...but if an admin removes the property later, the recipient sees no rows, never all rows.
+    portal.cli("recipient", "create", "loses_partner_id", "--property", "partner_id=P001")
+    portal.cli("grant", "wholesale", "loses_partner_id")
+    token = portal.cli("admin", "token", "create", "--name", "scope-test").stdout.strip().splitlines()[-1]
+    patch = requests.patch(f"{portal.base}/api/v1/admin/recipients/loses_partner_id", json={"properties": {"country": "DE"}}, headers={"Authorization": f"Bearer {token}"})
+    assert patch.status_code == 200, patch.text
+    profile, _ = portal.profile("loses_partner_id", tmp_path / "p.share")
     df = delta_sharing.load_as_pandas(f"{profile}#wholesale.commerce.sales")
     assert len(df) == 0
 

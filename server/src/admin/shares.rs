@@ -144,11 +144,14 @@ pub async fn delete(s: &Services, admin: &Admin, name: &str) -> Result<()> {
 pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTableInput) -> Result<TableDetail> {
     let share = share_for(s, admin, share).await?;
     let object = format!("{}.{}.{}", share.name, input.schema.trim(), input.name.trim());
-    let mut change = share_change("addTable", &share, object);
+    let mut change = share_change("addTable", &share, object.clone());
     let result = async {
         names::validate(NameKind::Schema, input.schema.trim()).map_err(|e| name_field(e, "schema"))?;
         names::validate(NameKind::Table, input.name.trim()).map_err(|e| name_field(e, "name"))?;
         let (location, scope) = validate_location(&input.location, input.scope.as_deref()).await?;
+        if let Some(scope) = &scope {
+            scope_fits_grantees(s, &share, scope, &object).await?;
+        }
         let t = s
             .catalog
             .add_table(NewTable {
@@ -189,6 +192,9 @@ pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &
             None => None,
             Some(scope) => validate_location(&table.location, Some(&scope)).await?.1,
         };
+        if let Some(scope) = next.scope.as_ref().filter(|new| table.scope.as_ref() != Some(*new)) {
+            scope_fits_grantees(s, &share, scope, &table.qualified_name()).await?;
+        }
     }
     let updated = s.catalog.update_table(&next).await.map_err(|e| name_field(e, "alias"))?;
     let detail = table_detail(&updated).await;
@@ -215,6 +221,22 @@ pub async fn set_grant(s: &Services, admin: &Admin, share: &str, recipient: &str
     if r.team_id != share.team_id {
         return Err(PortalError::NotFound(format!("recipient `{recipient}` does not exist")));
     }
+    if granted {
+        // A recipient without a property a scope needs would see no rows: say so instead.
+        for t in s.catalog.all_tables_of(&share.id).await? {
+            if let Some(scope) = t.scope.as_ref().filter(|scope| !r.properties.contains_key(&scope.property)) {
+                return Err(PortalError::field(
+                    "recipient",
+                    format!(
+                        "`{}` has no property `{}`, which {} scopes its rows by, so it would see no rows; give it that property first",
+                        r.name,
+                        scope.property,
+                        t.qualified_name()
+                    ),
+                ));
+            }
+        }
+    }
     let changed = if granted { s.catalog.grant(&share.name, &r.name).await? } else { s.catalog.revoke(&share.name, &r.name).await? };
     let mut change = share_change(if granted { "grant" } else { "revokeGrant" }, &share, format!("{} → {}", share.name, r.name));
     change.recipient = Some(r.name.clone());
@@ -236,6 +258,21 @@ pub async fn preview_target(s: &Services, admin: &Admin, share: &str, table: &st
     change.recipient = Some(recipient.name.clone());
     record(s, admin, change, 200).await;
     Ok((share, found, recipient))
+}
+
+/// A scope names a property every recipient of the share must have (without it they would see
+/// no rows of the table).
+async fn scope_fits_grantees(s: &Services, share: &Share, scope: &Scope, table: &str) -> Result<()> {
+    for name in s.catalog.grantees_of(&share.id).await? {
+        let r = s.catalog.recipient(&name).await?;
+        if !r.properties.contains_key(&scope.property) {
+            return Err(PortalError::field(
+                "scope",
+                format!("recipient `{name}` of {} has no property `{}`, so it would see no rows of {table}; give it that property first, or scope by another one", share.name, scope.property),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Finds `schema.table` in a share the admin governs.
