@@ -28,7 +28,8 @@ pub trait PortalBackend: Send + Sync + 'static {
     // The admin console: every method checks the caller's role and team on the server.
     async fn admin_login(&self, request: &Parts) -> AdminLoginView;
     async fn admin_link(&self, code: &str) -> AdminLinkState;
-    async fn admin_home(&self, request: &Parts) -> Loaded<AdminHomeView>;
+    /// `search`: part of a recipient's name, comment or property values (empty: all).
+    async fn admin_home(&self, request: &Parts, search: &str) -> Loaded<AdminHomeView>;
     /// `issued`: the one-time id of an activation link created just now.
     async fn admin_recipient(&self, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView>;
     async fn admin_share(&self, request: &Parts, name: &str) -> Loaded<AdminShareView>;

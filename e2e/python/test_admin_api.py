@@ -16,6 +16,7 @@ import requests
 
 from admin import (
     AdminApi,
+    admin_session,
     bearer,
     delta_sharing_status,
     error_of,
@@ -458,3 +459,18 @@ def test_openapi_document_lists_every_admin_path(portal):
         paths.setdefault(normalize(full), set()).update(m for m in ops if m in ("get", "post", "put", "patch", "delete"))
     missing = {p: sorted(m - paths.get(p, set())) for p, m in ADMIN_PATHS.items() if m - paths.get(p, set())}
     assert not missing, f"paths or methods missing from the OpenAPI document: {missing}; it has {sorted(paths)}"
+
+
+def test_the_console_finds_recipients_among_many(api, portal):
+    """Thousands of partners do not fit one page: the list shows 200, and a search narrows it
+    by name, comment or property value."""
+    tag = uniq("many")
+    for i in range(205):
+        api.ok("POST", "/recipients", {"name": f"{tag}_{i:03d}", "properties": {"partner_id": f"{tag.upper()}-{i:03d}"}})
+    web = admin_session(portal)
+    page = web.get(f"{portal.base}/admin").text
+    assert "Showing 200 of" in page
+    found = web.get(f"{portal.base}/admin", params={"q": f"{tag.upper()}-007"}).text
+    assert f"{tag}_007" in found and f"{tag}_008" not in found and "Showing" not in found
+    none = web.get(f"{portal.base}/admin", params={"q": "no-such-partner-anywhere"}).text
+    assert "No recipient matches" in none

@@ -288,9 +288,11 @@ def test_session_api_calls_need_the_csrf_header(portal, world):
 
 # --- The console pages ------------------------------------------------------------------------------------
 
-PAGES = ["/admin", "/admin/recipients/{recipient}", "/admin/shares/{share}", "/admin/audit"]
+# The partners list shows 200 recipients at most (other tests add many): it is searched for
+# north's recipient by the random end of its name (so the echoed search holds no `north_`).
+PAGES = ["/admin?q={suffix}", "/admin/recipients/{recipient}", "/admin/shares/{share}", "/admin/audit"]
 # Which north names each page must show to north and platform admins.
-PAGE_SHOWS = {"/admin": ("recipient",), "/admin/recipients/{recipient}": ("recipient",), "/admin/shares/{share}": ("share",), "/admin/audit": ()}
+PAGE_SHOWS = {"/admin?q={suffix}": ("recipient",), "/admin/recipients/{recipient}": ("recipient",), "/admin/shares/{share}": ("share",), "/admin/audit": ()}
 
 
 @pytest.fixture(scope="module")
@@ -313,13 +315,13 @@ def browsers(portal, world):
 @pytest.mark.parametrize("page", PAGES)
 def test_console_pages(portal, world, browsers, page, who):
     north = world["north"]
-    path = page.format(**north.__dict__)
+    path = page.format(**north.__dict__, suffix=north.recipient[-8:])
     resp = browsers[who].get(portal.base + path, allow_redirects=False)
     if who in ("anonymous", "partner"):
         target = redirect_target(resp)
         assert resp.status_code in (302, 303) and target and target[0].startswith("/admin/login"), (resp.status_code, resp.headers.get("location"))
         return
-    if who == "south" and "{" in page:
+    if who == "south" and "{" in page and "?" not in page:
         assert resp.status_code == 404, (resp.status_code, resp.text[:300])
         return
     assert resp.status_code == 200, (resp.status_code, resp.headers.get("location"), resp.text[:300])

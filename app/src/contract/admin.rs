@@ -200,11 +200,15 @@ pub struct FormOutcome {
     pub notice: Option<String>,
 }
 
-/// `/admin`: the team's recipients and shares.
+/// `/admin`: the team's recipients (those matching `search`, at most [`AdminHomeView::SHOWN`])
+/// and shares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminHomeView {
     pub session: AdminSessionView,
+    pub search: String,
     pub recipients: Vec<RecipientSummary>,
+    /// Recipients matching the search, shown or not.
+    pub matching: usize,
     pub shares: Vec<ShareSummary>,
     /// Teams the admin may put new objects in.
     pub teams: Vec<String>,
@@ -316,10 +320,15 @@ pub async fn get_admin_link(code: String) -> Result<AdminLinkState, ServerFnErro
     Ok(state)
 }
 
+impl AdminHomeView {
+    /// Thousands of partners do not fit one page: the list shows this many, and a search.
+    pub const SHOWN: usize = 200;
+}
+
 #[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
-pub async fn get_admin_home() -> Result<Loaded<AdminHomeView>, ServerFnError> {
+pub async fn get_admin_home(search: Option<String>) -> Result<Loaded<AdminHomeView>, ServerFnError> {
     let (backend, request) = crate::backend::current_request()?;
-    let loaded = backend.admin_home(&request).await;
+    let loaded = backend.admin_home(&request, search.as_deref().unwrap_or_default()).await;
     crate::backend::answer_admin(&request, &loaded);
     Ok(loaded)
 }

@@ -55,13 +55,31 @@ pub async fn link(s: &Services, code: &str) -> AdminLinkState {
     }
 }
 
-pub async fn home(s: &Services, request: &Parts) -> Loaded<AdminHomeView> {
+pub async fn home(s: &Services, request: &Parts, search: &str) -> Loaded<AdminHomeView> {
     admin_read(s, request, async |admin: &Admin, session| {
         let teams = match &admin.team {
             Some(team) => vec![team.name.clone()],
             None => s.catalog.teams().await?.into_iter().map(|t| t.name).collect(),
         };
-        Ok(AdminHomeView { session, recipients: recipients::list(s, admin).await?, shares: shares::list(s, admin).await?, teams })
+        let needle = search.trim().to_lowercase();
+        let matching: Vec<_> = recipients::list(s, admin)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || r.name.to_lowercase().contains(&needle)
+                    || r.comment.as_deref().is_some_and(|c| c.to_lowercase().contains(&needle))
+                    || r.properties.values().any(|v| v.to_lowercase().contains(&needle))
+            })
+            .collect();
+        Ok(AdminHomeView {
+            session,
+            search: search.trim().to_string(),
+            matching: matching.len(),
+            recipients: matching.into_iter().take(AdminHomeView::SHOWN).collect(),
+            shares: shares::list(s, admin).await?,
+            teams,
+        })
     })
     .await
 }

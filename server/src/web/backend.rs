@@ -176,8 +176,8 @@ impl PortalBackend for UiBackend {
         super::admin_pages::link(&self.0, code).await
     }
 
-    async fn admin_home(&self, request: &Parts) -> Loaded<AdminHomeView> {
-        super::admin_pages::home(&self.0, request).await
+    async fn admin_home(&self, request: &Parts, search: &str) -> Loaded<AdminHomeView> {
+        super::admin_pages::home(&self.0, request, search).await
     }
 
     async fn admin_recipient(&self, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView> {

@@ -2,16 +2,18 @@
 //! forms to create either.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::{show, AdminNav, FieldError, FormBase, Outcome, section, StatusBadge, TeamSelect};
-use crate::components::ui::{FIELD, LABEL, PRIMARY};
+use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, plural, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
 use crate::contract::{get_admin_home, AdminHomeView};
 
 #[component]
 pub fn AdminHomePage() -> impl IntoView {
-    let page = Resource::new(|| (), |_| get_admin_home());
+    let query = use_query_map();
+    let page = Resource::new(move || query.read().get("q"), get_admin_home);
     view! {
         <Transition fallback=|| view! { <Loading what="partners"/> }>
             {move || Suspend::new(async move { show(page.await, |v| view! { <Overview v/> }.into_any()) })}
@@ -32,7 +34,17 @@ fn Overview(v: AdminHomeView) -> impl IntoView {
             <a href="/admin/onboard" class=PRIMARY>"Onboard a partner"</a>
         </div>
         {section("Recipients", "recipients", view! {
-            {if recipients.is_empty() {
+            <form method="get" action="/admin" role="search" class="mb-3 flex flex-wrap items-end gap-2">
+                <div class="grow"><label for="recipient-search" class=LABEL>"Find a recipient (name, comment or property value, e.g. P001)"</label>
+                    <input id="recipient-search" name="q" type="search" value=v.search.clone() class=FIELD/></div>
+                <button type="submit" class=BUTTON>"Search"</button>
+            </form>
+            {(v.matching > recipients.len()).then(|| view! {
+                <p class="mb-2 text-sm text-slate-600" role="status">{format!("Showing {} of {} recipients; search to narrow the list.", recipients.len(), v.matching)}</p>
+            })}
+            {if recipients.is_empty() && !v.search.is_empty() {
+                view! { <p class="text-slate-600">{format!("No recipient matches \u{201c}{}\u{201d}.", v.search)}</p> }.into_any()
+            } else if recipients.is_empty() {
                 view! { <p class="text-slate-600">"No recipients yet. Onboard your first partner to create one."</p> }.into_any()
             } else {
                 view! {
