@@ -6,6 +6,7 @@ use super::Admin;
 use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::AuditFilter;
 use crate::error::{PortalError, Result};
+use crate::export::neutralise_into;
 use crate::query::values::{parse_date, parse_timestamp};
 use crate::Services;
 
@@ -74,18 +75,14 @@ pub fn csv(rows: &[AuditRow]) -> Result<Vec<u8>> {
             r.user_agent.clone().unwrap_or_default(),
             r.detail.clone().unwrap_or_default(),
         ];
-        out.write_record(record.iter().map(|cell| defuse(cell))).map_err(internal)?;
+        out.write_record(record.iter().map(|cell| {
+            let mut safe = String::with_capacity(cell.len() + 1);
+            neutralise_into(cell, true, &mut safe);
+            safe
+        }))
+        .map_err(internal)?;
     }
     out.into_inner().map_err(|e| PortalError::Internal(format!("audit csv: {e}")))
-}
-
-/// A cell starting like a formula becomes text.
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::Admin;
 use crate::auth::network::peer;
 use crate::auth::secrets;
 use crate::auth::sessions::{cookie_value, set_cookie};
-use crate::catalog::now_ms;
+use crate::catalog::{now_ms, AdminGrant};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -30,9 +30,8 @@ pub async fn create_login_link(s: &Services, team: Option<&str>, ttl_minutes: u3
     Ok(format!("{}/admin/login/{code}", s.settings.public_url))
 }
 
-/// What a sign-in link is, without spending it: `Ok(Some(team name))` ready for a team admin,
-/// `Ok(None)` ready for a platform admin; `NotFound` unknown, `Gone` used or expired.
-pub async fn link_state(s: &Services, code: &str) -> Result<Option<String>> {
+/// The live sign-in link behind `code`: `NotFound` unknown, `Gone` used or expired.
+async fn live_link(s: &Services, code: &str) -> Result<AdminGrant> {
     let presented = secrets::hash(code);
     let link = match s.catalog.admin_link(&presented).await? {
         Some(link) if secrets::same_hash(&presented, &link.secret_hash) => link,
@@ -41,17 +40,22 @@ pub async fn link_state(s: &Services, code: &str) -> Result<Option<String>> {
     if link.used_at.is_some() || link.expires_at <= now_ms() {
         return Err(PortalError::Gone("this sign-in link was already used or has expired".into()));
     }
-    Ok(match &link.team_id {
-        Some(id) => Some(s.catalog.team_by_id(id).await?.name),
+    Ok(link)
+}
+
+/// What a sign-in link is, without spending it: `Ok(Some(team name))` ready for a team admin,
+/// `Ok(None)` ready for a platform admin; `NotFound` unknown, `Gone` used or expired.
+pub async fn link_state(s: &Services, code: &str) -> Result<Option<String>> {
+    Ok(match live_link(s, code).await?.team_id {
+        Some(id) => Some(s.catalog.team_by_id(&id).await?.name),
         None => None,
     })
 }
 
 /// Spends a sign-in link and opens a session; returns the cookie value and who signed in.
 pub async fn redeem_link(s: &Services, code: &str, headers: &HeaderMap) -> Result<(String, Admin)> {
-    link_state(s, code).await?;
-    let presented = secrets::hash(code);
-    let link = s.catalog.admin_link(&presented).await?.ok_or_else(|| PortalError::NotFound("this sign-in link does not exist".into()))?;
+    let link = live_link(s, code).await?;
+    // Spending checks again in one statement: of two presses at once, one wins.
     s.catalog.spend_admin_link(&link.id).await?;
     open_session(s, "admin:login-link", link.team_id.as_deref(), headers).await
 }

@@ -1,6 +1,10 @@
 //! Governing partners: the service functions behind the admin console, the admin API and the
 //! CLI. Each takes the calling [`Admin`], asks [`Admin::governs`] (the one role and team check)
 //! before it reads or changes anything, and writes an audit line with before and after.
+//!
+//! Admin request bodies refuse unknown fields: this is the portal's own API, and a misspelt
+//! `ipAllowList` must not leave a partner unrestricted in silence. (The Delta Sharing routes,
+//! which third-party clients call, accept whatever extra fields those send.)
 
 pub mod audit_log;
 pub mod identity;

@@ -36,7 +36,7 @@ pub struct RecipientPatch {
 }
 
 pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<RecipientSummary>> {
-    let usage = s.catalog.usage().await?;
+    let usage = s.catalog.usage(None).await?;
     let teams = team_names(s).await?;
     let tokens = s.catalog.tokens_by_recipient(admin.team_filter()).await?;
     let links = s.catalog.links_by_recipient(admin.team_filter()).await?;
@@ -56,11 +56,12 @@ pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<Recipient
     detail_of(s, &r).await
 }
 
-async fn detail_of(s: &Services, r: &Recipient) -> Result<RecipientDetail> {
+/// The detail of a recipient already looked up (and checked) by the caller.
+pub async fn detail_of(s: &Services, r: &Recipient) -> Result<RecipientDetail> {
     let now = now_ms();
     let tokens = s.catalog.tokens_of(&r.name).await?;
     let links = s.catalog.links_of(&r.id).await?;
-    let usage = s.catalog.usage().await?;
+    let usage = s.catalog.usage(Some(&r.name)).await?;
     let team = s.catalog.team_by_id(&r.team_id).await?;
     let status = views::status(&tokens, &links, now);
     Ok(RecipientDetail {

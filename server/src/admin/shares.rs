@@ -77,7 +77,8 @@ pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<ShareDeta
     detail_of(s, &share).await
 }
 
-async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
+/// The detail of a share already looked up (and checked) by the caller.
+pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
     let team = s.catalog.team_by_id(&share.team_id).await?;
     let mut tables = Vec::new();
     for t in s.catalog.all_tables_of(&share.id).await? {

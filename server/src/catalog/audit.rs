@@ -106,12 +106,15 @@ impl Catalog {
             .collect()
     }
 
-    /// Last successful access, rows and bytes read, per recipient name (lower-cased).
-    pub async fn usage(&self) -> Result<HashMap<String, Usage>> {
+    /// Last successful access, rows and bytes read, per recipient name (lower-cased); of one
+    /// recipient, or of all.
+    pub async fn usage(&self, recipient: Option<&str>) -> Result<HashMap<String, Usage>> {
         let rows = sqlx::query(
             "SELECT LOWER(recipient) AS who, MAX(at) AS last_at, CAST(SUM(COALESCE(rows_read, 0)) AS BIGINT) AS rows_read, CAST(SUM(COALESCE(bytes, 0)) AS BIGINT) AS bytes \
-             FROM audit_events WHERE SUBSTR(actor, 1, 10) = 'recipient:' AND status < 400 GROUP BY LOWER(recipient)",
+             FROM audit_events WHERE SUBSTR(actor, 1, 10) = 'recipient:' AND status < 400 AND ($1 = '' OR actor = 'recipient:' || $1) \
+             GROUP BY LOWER(recipient)",
         )
+        .bind(recipient.unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         let mut usage = HashMap::new();

@@ -248,7 +248,7 @@ fn decimal_comma(out: &mut String) {
 
 /// Text Excel would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
 /// leading apostrophe, which Excel shows as text; other dialects keep it as it is.
-fn neutralise_into(text: &str, excel: bool, out: &mut String) {
+pub(crate) fn neutralise_into(text: &str, excel: bool, out: &mut String) {
     if excel && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         out.push('\'');
     }

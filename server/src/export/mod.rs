@@ -2,6 +2,8 @@
 
 pub mod csv;
 mod csv_fields;
+
+pub(crate) use csv_fields::neutralise_into;
 pub mod jobs;
 pub mod xlsx;
 

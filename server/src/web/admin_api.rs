@@ -2,7 +2,6 @@
 //! Admin API tokens authenticate; an admin browser session may too, with the form token in
 //! `X-CSRF-Token` for changes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::contract::AuditQuery;
@@ -189,27 +188,14 @@ async fn remove_table(State(s): State<Arc<Services>>, headers: HeaderMap, Path((
 async fn preview(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, table)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Response {
     answer(async {
         let admin = reader(&s, &headers).await?;
-        let raw = raw.unwrap_or_default();
-        let params: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
-        let as_name = params.get("as").map(String::as_str).unwrap_or_default();
-        let view_query: String = url::form_urlencoded::parse(raw.as_bytes())
-            .filter(|(k, _)| k != "as")
-            .fold(url::form_urlencoded::Serializer::new(String::new()), |mut q, (k, v)| {
-                q.append_pair(&k, &v);
-                q
-            })
-            .finish();
-        let body = preview_as(&s, &admin, &name, &table, as_name, &view_query).await?;
+        // `as` names the recipient; the rest is the table page's grammar, as downloads split it.
+        let (options, view) = super::export::file_options(&raw.unwrap_or_default(), &["as"]);
+        let as_name = options.first().map(|(_, v)| v.as_str()).unwrap_or_default();
+        let (share, found, recipient) = shares::preview_target(&s, &admin, &name, &table, as_name).await?;
+        let (body, _) = super::api::rows_json(&s, &recipient, &share.name, &found.schema_name, &found.name, &view).await?;
         Ok(Json(body).into_response())
     })
     .await
-}
-
-/// Rows of `share`'s `schema.table` as recipient `as_name` would get them.
-pub async fn preview_as(s: &Services, admin: &Admin, share: &str, table: &str, as_name: &str, view_query: &str) -> Result<serde_json::Value> {
-    let (share, found, recipient) = shares::preview_target(s, admin, share, table, as_name).await?;
-    let (body, _) = super::api::rows_json(s, &recipient, &share.name, &found.schema_name, &found.name, view_query).await?;
-    Ok(body)
 }
 
 async fn grant(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, recipient)): Path<(String, String)>) -> Response {

@@ -87,8 +87,8 @@ pub async fn home(s: &Services, request: &Parts, search: &str) -> Loaded<AdminHo
 pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option<&str>) -> Loaded<AdminRecipientView> {
     let owner = owner(request);
     admin_read(s, request, async |admin: &Admin, session| {
-        let detail = recipients::detail(s, admin, name).await?;
         let found = admin::recipient_for(s, admin, name).await?;
+        let detail = recipients::detail_of(s, &found).await?;
         let grantable = s
             .catalog
             .shares_in(Some(&found.team_id))
@@ -106,8 +106,8 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
 
 pub async fn share(s: &Services, request: &Parts, name: &str) -> Loaded<AdminShareView> {
     admin_read(s, request, async |admin: &Admin, session| {
-        let detail = shares::detail(s, admin, name).await?;
         let found = admin::share_for(s, admin, name).await?;
+        let detail = shares::detail_of(s, &found).await?;
         let grantable = s
             .catalog
             .recipients_in(Some(&found.team_id))
@@ -179,7 +179,7 @@ pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str
             None => None,
         };
         let detail = match &found {
-            Some(r) => Some(recipients::detail(s, admin, &r.name).await?),
+            Some(r) => Some(recipients::detail_of(s, r).await?),
             None => None,
         };
         // A step needs what the steps before it chose.
