@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
 use crate::contract::{
-    ActivationState, AdminAuditView, AdminHomeView, AdminOnboardView, AdminPreviewView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
+    ActivationState, AdminAuditView, AdminHomeView, AdminLocationsView, AdminOnboardView, AdminPreviewView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
     CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
 };
 
@@ -35,6 +35,7 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn admin_share(&self, request: &Parts, name: &str) -> Loaded<AdminShareView>;
     async fn admin_audit(&self, request: &Parts, query: &AuditQuery) -> Loaded<AdminAuditView>;
     async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView>;
+    async fn admin_locations(&self, request: &Parts) -> Loaded<AdminLocationsView>;
     async fn admin_preview(&self, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView>;
     async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView>;
 }
@@ -80,7 +81,7 @@ pub fn answer_admin<T>(request: &Parts, loaded: &Loaded<T>) {
                 Some(p) if p != "/admin" => format!("/admin/login?next={}", encode(p)),
                 _ => "/admin/login".to_string(),
             };
-            leptos_axum::redirect(&target);
+            redirect(request, &target);
         }
         other => answer(request, other),
     }
@@ -93,7 +94,7 @@ pub fn answer<T>(request: &Parts, loaded: &Loaded<T>) {
         Loaded::Ready(_) => {}
         Loaded::NotFound(_) => set_status(crate::contract::http_status::NOT_FOUND),
         Loaded::Failed { status, .. } => set_status(*status),
-        Loaded::Redirect(to) => leptos_axum::redirect(to),
+        Loaded::Redirect(to) => redirect(request, to),
         Loaded::SignedOut => {
             // A page request comes back to itself; a server-function call (client-side
             // navigation) has no page URL of its own.
@@ -102,7 +103,17 @@ pub fn answer<T>(request: &Parts, loaded: &Loaded<T>) {
                 Some(p) if p != "/" => format!("/login?next={}", encode(p)),
                 _ => "/login".to_string(),
             };
-            leptos_axum::redirect(&target);
+            redirect(request, &target);
         }
+    }
+}
+
+/// Sends the visitor to `target`. A page load answers a real 302 whatever the client accepts
+/// (`leptos_axum` sets the status only for clients that ask for HTML); a server-function call
+/// keeps its own answer, which the client router follows.
+fn redirect(request: &Parts, target: &str) {
+    leptos_axum::redirect(target);
+    if !request.uri.path().starts_with("/_fn/") {
+        set_status(http::StatusCode::FOUND.as_u16());
     }
 }

@@ -16,6 +16,7 @@ use crate::pages::admin::{
     preview::AdminPreviewPage,
     recipient::AdminRecipientPage,
     share::AdminSharePage,
+    locations::AdminLocationsPage,
     teams::AdminTeamsPage,
 };
 use crate::pages::{
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=AdminTeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/teams") view=AdminTeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/locations") view=AdminLocationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -379,6 +379,54 @@ test('a team admin sees only their team; a person without admin rights is refuse
   await nobody.context.close();
 });
 
+test('locations: a team admin adds tables only under a location granted to the team', async () => {
+  // North (made by the teams test) has no location yet: the demo's tables are out of reach.
+  const north = await adminSignIn('north@retailer.example');
+  await north.page.waitForURL(portal.base + '/admin');
+  await north.page.getByLabel('Share name').fill('north_lake_share');
+  await north.page.getByRole('button', { name: 'Create share' }).click();
+  await north.page.waitForURL(portal.base + '/admin/shares/north_lake_share');
+  await north.page.getByText('No location is granted to your team yet').waitFor();
+  const sales = join(portal.dataDir, 'demo', 'sales');
+  const addTable = async () => {
+    await north.page.getByLabel('Schema', { exact: true }).fill('commerce');
+    await north.page.getByLabel('Table name').fill('sales');
+    await north.page.getByLabel(/^Location/).fill(sales);
+    await north.page.getByRole('button', { name: 'Add table' }).click();
+  };
+  await addTable();
+  const refusal = `no location of team north contains \`${sales}\``;
+  await north.page.locator('#location-error').getByText(refusal, { exact: false }).waitFor();
+  await north.page.getByRole('alert').getByText(refusal, { exact: false }).waitFor();
+  assert.equal(await north.page.getByText('commerce.sales', { exact: true }).count(), 0, 'nothing was added');
+  await shot(north.page, 'admin-location-refused');
+
+  // The platform admin grants the demo location to north on the Locations page.
+  const { page } = admin;
+  await page.goto(portal.base + '/admin');
+  await page.getByRole('link', { name: 'Locations', exact: true }).click();
+  await page.waitForURL(portal.base + '/admin/locations');
+  await page.getByRole('heading', { name: 'Locations', level: 1 }).waitFor();
+  const demo = page.locator('#locations li').filter({ hasText: join(portal.dataDir, 'demo') });
+  await demo.getByText('teams: default').waitFor();
+  await demo.getByLabel('Grant to team').selectOption('north');
+  await demo.getByRole('button', { name: 'Grant' }).click();
+  await page.getByText('Team north can now add tables under demo.').waitFor();
+  await page.locator('#locations li').filter({ hasText: 'teams: default, north' }).waitFor();
+  await shot(page, 'admin-locations');
+
+  await north.page.reload();
+  await north.page.getByText(/^Under a location of your team: /).waitFor();
+  await addTable();
+  await north.page.getByText(/^Added commerce\.sales/).waitFor();
+  await north.page.getByText('In location demo').waitFor();
+  await north.page.goto(portal.base + '/admin/locations');
+  await north.page.getByText('Your team may add tables only under these locations.').waitFor();
+  assert.equal(await north.page.getByRole('button', { name: 'Create location' }).count(), 0, 'team admins create no locations');
+  await shot(north.page, 'admin-locations-team');
+  await north.context.close();
+});
+
 test("a partner's employee signs in with their company account", async () => {
   const { page } = admin;
   await page.goto(`${portal.base}/admin/recipients/${RECIPIENT}`);

@@ -216,7 +216,8 @@ def catalog_state(platform):
     shares = {s["name"]: platform.ok("GET", f"/shares/{s['name']}") for s in platform.ok("GET", "/shares")["items"]}
     teams = sorted(t["name"] for t in platform.ok("GET", "/teams")["items"])
     api_tokens = sorted((t["id"], t["name"], t.get("status")) for t in platform.ok("GET", "/api-tokens")["items"])
-    return {"recipients": recipients, "shares": shares, "teams": teams, "apiTokens": api_tokens}
+    locations = platform.ok("GET", "/locations")["items"]
+    return {"recipients": recipients, "shares": shares, "teams": teams, "apiTokens": api_tokens, "locations": locations}
 
 
 def delta_sharing_status(portal, token, path="/shares"):

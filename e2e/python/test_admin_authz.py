@@ -11,6 +11,7 @@ A refused call changes nothing. All `north` objects are named `north_…`, so a 
 that text in what `south` sees (what a caller tries to create is named `new_…`: the audit log
 may show south its own refused attempt). The console pages keep the same rules, and every console form
 needs its form token."""
+import tempfile
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +50,7 @@ class NorthObjects:
     token_id: str
     api_token_id: str
     api_token_name: str
+    location: str
 
     @property
     def names(self):
@@ -61,6 +63,7 @@ class NorthObjects:
             "recipient2": recipient_state(platform.ok("GET", f"/recipients/{self.recipient2}")),
             "share": platform.ok("GET", f"/shares/{self.share}"),
             "apiToken": {t["id"]: t.get("status") for t in platform.ok("GET", "/api-tokens")["items"]}.get(self.api_token_id),
+            "location": platform.ok("GET", f"/locations/{self.location}"),
         }
 
 
@@ -72,7 +75,10 @@ def make_north(portal, platform):
     token, token_id = partner_token(portal, recipient)
     key = platform.ok("POST", "/api-tokens", {"name": uniq("north_key"), "team": "north"})
     assert key["team"] == "north" and key["token"].startswith("dsa_")
-    return NorthObjects(share, recipient, recipient2, token, token_id, key["id"], key["name"])
+    location = uniq("north_loc")
+    platform.ok("POST", "/locations", {"name": location, "url": tempfile.mkdtemp(prefix="loc-", dir=portal.data_dir)})
+    platform.ok("PUT", f"/locations/{location}/grants/north")
+    return NorthObjects(share, recipient, recipient2, token, token_id, key["id"], key["name"], location)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +86,8 @@ def world(portal):
     ensure_team(portal, "north")
     ensure_team(portal, "south")
     platform = AdminApi.platform(portal)
+    # North's admins may add the demo tables (the demo location is the default team's).
+    platform.ok("PUT", "/locations/demo/grants/north")
     north = make_north(portal, platform)
     callers = {
         "anonymous": AdminApi(portal, name="anonymous"),
@@ -136,6 +144,12 @@ ROUTES = [
     Route("PUT", "/shares/{share}/grants/{recipient2}", fresh=True),
     Route("DELETE", "/shares/{share}/grants/{recipient}", fresh=True),
     Route("GET", "/shares/{share}/tables/commerce.sales/preview?as={recipient}&_size=3"),
+    Route("GET", "/locations", kind="list", shows=("location",)),
+    Route("POST", "/locations", {"name": "loc_{uniq}", "url": "{fresh_dir}"}, kind="platform", status=201, lists="/locations"),
+    Route("GET", "/locations/{location}"),
+    Route("DELETE", "/locations/{location}", kind="platform", fresh=True),
+    Route("PUT", "/locations/{location}/grants/south", kind="platform", fresh=True),
+    Route("DELETE", "/locations/{location}/grants/north", kind="platform", fresh=True),
     Route("GET", "/audit", kind="list"),
     Route("GET", "/audit.csv", kind="list"),
     Route("GET", "/api-tokens", kind="list", shows=("api_token_name",)),
@@ -169,7 +183,7 @@ def fill(value, values):
 def test_admin_api_authorization(portal, world, route, caller):
     platform, api = world["platform"], world["callers"][caller]
     north = make_north(portal, platform) if route.fresh else world["north"]
-    values = {**north.__dict__, "uniq": uniq("x")[2:], "stock": str(portal.data_dir / "demo" / "stock")}
+    values = {**north.__dict__, "uniq": uniq("x")[2:], "stock": str(portal.data_dir / "demo" / "stock"), "fresh_dir": tempfile.mkdtemp(prefix="loc-", dir=portal.data_dir)}
     path, body = fill(route.path, values), fill(route.body, values)
     want = expected_status(route, caller)
     before = north.state(platform) if want >= 400 else None
@@ -337,7 +351,7 @@ def test_console_forms_need_the_form_token(portal, world, browsers):
     platform = world["platform"]
     north = make_north(portal, platform)
     web = browsers["platform"]
-    pages = ["/admin", "/admin/onboard", f"/admin/recipients/{north.recipient}", "/admin/shares", f"/admin/shares/{north.share}", "/admin/audit", "/admin/teams"]
+    pages = ["/admin", "/admin/onboard", f"/admin/recipients/{north.recipient}", "/admin/shares", f"/admin/shares/{north.share}", "/admin/audit", "/admin/teams", "/admin/locations"]
     forms = []
     for page in pages:
         resp = web.get(portal.base + page, allow_redirects=False)

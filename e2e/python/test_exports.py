@@ -3,6 +3,7 @@ three CSV dialects, checked against delta-rs' reading of the same table."""
 import base64
 import csv
 import io
+import re
 import subprocess
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -56,18 +57,33 @@ def test_excel_dialects(portal, acme):
     assert export(portal, acme, "_dialect=tsv").status_code == 400
 
 
+# Text a spreadsheet would run: formula signs (also fullwidth, as Excel with an East Asian input
+# method takes them), after leading whitespace or a line break too.
+FORMULAS = [
+    "=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tx",
+    " =1+2", "\n=1+2", "\u3000=1+2", "\uff1d1+2", "\uff0b1+2", "\uff0d2+3", "\uff20SUM(A1:A2)",
+]
+HARMLESS = ["plain", "a=b", " a=b"]
+
+
 def test_formula_text_is_neutralised_only_for_excel(portal, tmp_path):
     location = tmp_path / "tricky"
-    values = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tx", "plain", "a=b"]
-    write_deltalake(str(location), pa.table({"note": values, "amount": list(range(-3, 4))}))
+    values = FORMULAS + HARMLESS
+    write_deltalake(str(location), pa.table({"note": values, "amount": list(range(-3, len(values) - 3))}))
     headers = portal.share_new_table("tricky.s.notes", location, "tricky_reader", tmp_path)
     table = ("tricky", "s", "notes")
-    plain = list(csv.reader(io.StringIO(export(portal, headers, table=table).text)))
+    plain = list(csv.reader(io.StringIO(export(portal, headers, table=table).text, newline="")))
     assert [r[0] for r in plain[1:]] == values, "plain CSV stays byte-faithful"
-    excel = list(csv.reader(io.StringIO(export(portal, headers, "_dialect=excel", table=table).content.decode("utf-8-sig"))))
+    excel_bytes = export(portal, headers, "_dialect=excel", table=table).content
+    excel = list(csv.reader(io.StringIO(excel_bytes.decode("utf-8-sig"), newline="")))
     notes = [r[0] for r in excel[1:]]
-    assert notes[:5] == ["'" + v for v in values[:5]] and notes[5:] == ["plain", "a=b"]
-    assert [r[1] for r in excel[1:]] == [str(n) for n in range(-3, 4)], "negative numbers stay numbers"
+    assert notes == ["'" + v for v in FORMULAS] + HARMLESS
+    assert [r[1] for r in excel[1:]] == [str(n) for n in range(-3, len(values) - 3)], "negative numbers stay numbers"
+    # LibreOffice, told to trim spaces and evaluate formulas on import, computes none of them.
+    (tmp_path / "excel.csv").write_bytes(excel_bytes)
+    opened = libreoffice_csv([tmp_path / "excel.csv"], tmp_path, infilter=LIBREOFFICE_EVALUATING_IMPORT)[0]
+    squeeze = lambda text: re.sub(r"[\s']", "", text)
+    assert [squeeze(r[0]) for r in opened[1:]] == [squeeze(v) for v in values], "every cell is still its text"
 
 
 def test_basic_auth_scope_and_errors(portal, acme_profile, sales_p001):
@@ -193,12 +209,18 @@ def test_xlsx_continues_on_more_sheets_past_excels_row_limit(portal, tmp_path):
 LIBREOFFICE_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true"
 
 
-def libreoffice_csv(workbooks, tmp_path):
+# LibreOffice's CSV import: comma, double quotes, UTF-8, from line 1, quoted fields not forced to
+# text, remove spaces (token 11) and evaluate formulas (token 13): the most eager reading.
+LIBREOFFICE_EVALUATING_IMPORT = "CSV:44,34,76,1,,0,false,false,false,false,true,false,true"
+
+
+def libreoffice_csv(workbooks, tmp_path, infilter=None):
     """Opens each workbook in LibreOffice Calc (headless, a profile of its own) and saves its
     first sheet as CSV, as a partner without Excel would open the download."""
     out = tmp_path / "libreoffice"
+    reading = [f"--infilter={infilter}"] if infilter else []
     done = subprocess.run(
-        ["soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", "--convert-to", LIBREOFFICE_CSV, "--outdir", str(out), *map(str, workbooks)],
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", *reading, "--convert-to", LIBREOFFICE_CSV, "--outdir", str(out), *map(str, workbooks)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr

@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// External locations: URL prefixes that teams may add tables under.
+    Location {
+        #[command(subcommand)]
+        command: LocationCommand,
+    },
     /// Admin console access.
     Admin {
         #[command(subcommand)]
@@ -82,6 +87,25 @@ enum Command {
 #[derive(Subcommand)]
 enum TeamCommand {
     Create { name: String },
+}
+
+#[derive(Subcommand)]
+enum LocationCommand {
+    /// Name a local directory or an object-store prefix (`s3://bucket/path`) as a location.
+    Create {
+        name: String,
+        url: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Let TEAM's admins add tables under the location.
+    Grant { name: String, team: String },
+    /// Take the location back from TEAM (its tables stay shared).
+    Revoke { name: String, team: String },
+    /// Print the locations: name, teams, tables under it, URL.
+    List,
+    /// Delete the location and its grants (its tables stay shared).
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -287,6 +311,7 @@ async fn run(command: Command) -> Result<()> {
             let team = admin::teams::create(s, &Admin::cli(), admin::teams::NewTeam { name }).await.map_err(one_line)?;
             println!("created team {}", team.name);
         }
+        Command::Location { command } => location(s, command).await?,
         Command::Admin { command: AdminCommand::LoginLink { team, ttl_minutes } } => {
             let link = admin::identity::create_login_link(s, team.as_deref(), ttl_minutes).await?;
             audit(s, "createLoginLink", team.as_deref().unwrap_or("platform")).await;
@@ -300,6 +325,37 @@ async fn run(command: Command) -> Result<()> {
             for e in s.catalog.recent_events(limit).await? {
                 println!("{}", serde_json::to_string(&e).unwrap_or_default());
             }
+        }
+    }
+    Ok(())
+}
+
+async fn location(s: &Services, command: LocationCommand) -> Result<()> {
+    use admin::locations;
+    let cli = Admin::cli();
+    match command {
+        LocationCommand::Create { name, url, comment } => {
+            let l = locations::create(s, &cli, locations::NewLocation { name, url, comment }).await.map_err(one_line)?;
+            println!("created location {} at {}", l.name, l.url);
+        }
+        LocationCommand::Grant { name, team } => {
+            let l = locations::set_grant(s, &cli, &name, &team, true).await.map_err(one_line)?;
+            println!("granted location {} to {team}", l.name);
+        }
+        LocationCommand::Revoke { name, team } => {
+            let l = locations::set_grant(s, &cli, &name, &team, false).await.map_err(one_line)?;
+            println!("revoked location {} from {team}", l.name);
+        }
+        LocationCommand::List => {
+            println!("{:<24}  {:<24}  {:>6}  URL", "NAME", "TEAMS", "TABLES");
+            for l in locations::list(s, &cli).await? {
+                let teams = if l.teams.is_empty() { "-".to_string() } else { l.teams.join(",") };
+                println!("{:<24}  {:<24}  {:>6}  {}", l.name, teams, l.tables, l.url);
+            }
+        }
+        LocationCommand::Delete { name } => {
+            locations::delete(s, &cli, &name).await.map_err(one_line)?;
+            println!("deleted location {name}");
         }
     }
     Ok(())

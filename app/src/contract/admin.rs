@@ -16,6 +16,9 @@ pub struct AdminSessionView {
     pub team: Option<String>,
     /// The form token for this browser's forms.
     pub csrf: String,
+    /// What the last form did, as the portal wrote it for this session (never text from the URL).
+    #[serde(default)]
+    pub outcome: FormOutcome,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +119,47 @@ pub struct TableDetail {
     pub columns: Vec<SchemaColumn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The external location the table lies under; `None`: outside every location (platform
+    /// admins are asked to bring it under one).
+    #[serde(default)]
+    pub external_location: Option<String>,
+}
+
+/// An external location: a URL prefix platform admins grant to teams; team admins add tables
+/// only under their team's locations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationView {
+    pub name: String,
+    /// A local directory or an object-store prefix (`s3://bucket/path`).
+    pub url: String,
+    pub comment: Option<String>,
+    /// Teams it is granted to.
+    pub teams: Vec<String>,
+    pub created_by: String,
+    pub created_at: String,
+    /// Tables (of any share) under it.
+    pub tables: u32,
+}
+
+/// A shared table that lies under no external location.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutsideTable {
+    pub share: String,
+    pub table: String,
+    pub location: String,
+    pub team: String,
+}
+
+/// `/admin/locations`: the locations the admin may use (platform admins: all, with their
+/// grants, and the tables outside every location).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminLocationsView {
+    pub session: AdminSessionView,
+    pub locations: Vec<LocationView>,
+    pub teams: Vec<String>,
+    pub outside: Vec<OutsideTable>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +276,8 @@ pub struct AdminShareView {
     pub share: ShareDetail,
     /// Recipients of the share's team without a grant.
     pub grantable: Vec<String>,
+    /// URLs of the locations the admin's team may add tables under (platform admins: all).
+    pub locations: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +311,8 @@ pub struct AdminOnboardView {
     pub issued: Option<IssuedLink>,
     /// The portal home as the recipient will see it (last step).
     pub sees: Option<CatalogView>,
+    /// URLs of the locations the admin's team may add tables under (platform admins: all).
+    pub locations: Vec<String>,
 }
 
 /// `/admin/shares/:name/preview?table=&as=`: the first rows of a table as a recipient sees them.
@@ -375,6 +423,14 @@ pub async fn get_admin_onboard(step: u8, share: Option<String>, recipient: Optio
 pub async fn get_admin_preview(share: String, table: String, as_recipient: Option<String>) -> Result<Loaded<AdminPreviewView>, ServerFnError> {
     let (backend, request) = crate::backend::current_request()?;
     let loaded = backend.admin_preview(&request, &share, &table, as_recipient.as_deref()).await;
+    crate::backend::answer_admin(&request, &loaded);
+    Ok(loaded)
+}
+
+#[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
+pub async fn get_admin_locations() -> Result<Loaded<AdminLocationsView>, ServerFnError> {
+    let (backend, request) = crate::backend::current_request()?;
+    let loaded = backend.admin_locations(&request).await;
     crate::backend::answer_admin(&request, &loaded);
     Ok(loaded)
 }

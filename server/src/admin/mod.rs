@@ -8,6 +8,7 @@
 
 pub mod audit_log;
 pub mod identity;
+pub mod locations;
 pub mod recipients;
 pub mod shares;
 pub mod teams;

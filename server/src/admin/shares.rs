@@ -5,11 +5,11 @@ use app::contract::{SchemaColumn, ShareDetail, ShareSummary, TableDetail};
 use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
-use super::{name_field, recipient_for, record, share_for, team_for_new, text, Admin, Change};
+use super::{locations, name_field, recipient_for, record, share_for, team_for_new, text, Admin, Change};
 use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::names::{self, NameKind};
 use crate::catalog::shares::NewTable;
-use crate::catalog::{Scope, Share, SharedTable};
+use crate::catalog::{Location, Scope, Share, SharedTable};
 use crate::error::{PortalError, Result};
 use crate::storage::{At, TableState};
 use crate::Services;
@@ -49,6 +49,8 @@ pub struct TablePatch {
     pub comment: Option<String>,
     pub history: Option<bool>,
     pub scope: Option<String>,
+    /// Points the table at another Delta table (under a location of the team, for team admins).
+    pub location: Option<String>,
 }
 
 pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<ShareSummary>> {
@@ -80,9 +82,10 @@ pub async fn detail(s: &Services, admin: &Admin, name: &str) -> Result<ShareDeta
 /// The detail of a share already looked up (and checked) by the caller.
 pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
     let team = s.catalog.team_by_id(&share.team_id).await?;
+    let locations = s.catalog.locations(None).await?;
     let mut tables = Vec::new();
     for t in s.catalog.all_tables_of(&share.id).await? {
-        tables.push(table_detail(&t).await);
+        tables.push(table_detail(&t, &locations).await);
     }
     Ok(ShareDetail {
         name: share.name.clone(),
@@ -94,8 +97,8 @@ pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
     })
 }
 
-/// A table with its schema as the Delta log has it now.
-async fn table_detail(t: &SharedTable) -> TableDetail {
+/// A table with its schema as the Delta log has it now, and the location it lies under.
+async fn table_detail(t: &SharedTable, locations: &[Location]) -> TableDetail {
     let columns = match TableState::open(&t.location, At::Latest).await.and_then(|state| state.columns()) {
         Ok(columns) => Ok(columns.into_iter().map(|c| SchemaColumn { name: c.name, type_name: c.type_name }).collect()),
         Err(e) => Err(e.to_string()),
@@ -109,6 +112,7 @@ async fn table_detail(t: &SharedTable) -> TableDetail {
         scope: t.scope.as_ref().map(|s| format!("{}={}", s.column, s.property)),
         problem: columns.as_ref().err().cloned(),
         columns: columns.unwrap_or_default(),
+        external_location: locations::containing(locations, &t.location).map(String::from),
     }
 }
 
@@ -149,7 +153,9 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
     let result = async {
         names::validate(NameKind::Schema, input.schema.trim()).map_err(|e| name_field(e, "schema"))?;
         names::validate(NameKind::Table, input.name.trim()).map_err(|e| name_field(e, "name"))?;
-        let (location, scope) = validate_location(&input.location, input.scope.as_deref()).await?;
+        // Where the table may point is decided before anything there is opened.
+        let location = locations::table_location(s, admin, &input.location).await?;
+        let (location, scope) = validate_location(&location, input.scope.as_deref()).await?;
         if let Some(scope) = &scope {
             scope_fits_grantees(s, &share, scope, &object).await?;
         }
@@ -165,7 +171,7 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
                 scope,
             })
             .await?;
-        Ok(table_detail(&t).await)
+        Ok(table_detail(&t, &s.catalog.locations(None).await?).await)
     }
     .await;
     let status = result.as_ref().map_or_else(|e: &PortalError| e.status().as_u16(), |_| 200);
@@ -188,19 +194,25 @@ pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &
     if let Some(history) = patch.history {
         next.history_shared = history;
     }
+    if let Some(location) = text(patch.location.as_deref()).filter(|l| *l != table.location) {
+        let location = locations::table_location(s, admin, &location).await?;
+        let scope = next.scope.as_ref().map(|sc| format!("{}={}", sc.column, sc.property));
+        next.location = validate_location(&location, scope.as_deref()).await?.0;
+    }
     if let Some(scope) = patch.scope {
         next.scope = match text(Some(&scope)) {
             None => None,
-            Some(scope) => validate_location(&table.location, Some(&scope)).await?.1,
+            Some(scope) => validate_location(&next.location, Some(&scope)).await?.1,
         };
         if let Some(scope) = next.scope.as_ref().filter(|new| table.scope.as_ref() != Some(*new)) {
             scope_fits_grantees(s, &share, scope, &table.qualified_name()).await?;
         }
     }
     let updated = s.catalog.update_table(&next).await.map_err(|e| name_field(e, "alias"))?;
-    let detail = table_detail(&updated).await;
+    let locations = s.catalog.locations(None).await?;
+    let detail = table_detail(&updated, &locations).await;
     let mut change = share_change("updateTable", &share, before.qualified_name());
-    change.before = serde_json::to_value(without_columns(&table_detail(&before).await)).ok();
+    change.before = serde_json::to_value(without_columns(&table_detail(&before, &locations).await)).ok();
     change.after = serde_json::to_value(without_columns(&detail)).ok();
     record(s, admin, change, 200).await;
     Ok(detail)
@@ -210,7 +222,7 @@ pub async fn remove_table(s: &Services, admin: &Admin, share: &str, qualified: &
     let (share, table) = table_for(s, admin, share, qualified).await?;
     s.catalog.remove_table(&table.id).await?;
     let mut change = share_change("removeTable", &share, table.qualified_name());
-    change.before = serde_json::to_value(without_columns(&table_detail(&table).await)).ok();
+    change.before = serde_json::to_value(without_columns(&table_detail(&table, &s.catalog.locations(None).await?).await)).ok();
     record(s, admin, change, 200).await;
     Ok(())
 }

@@ -78,3 +78,39 @@ async fn bad_input_changes_nothing() {
     assert!(matches!(e, crate::error::PortalError::Field { field: "location", .. }), "{e:?}");
     assert!(shares::detail(&s, &admin, "retail").await.unwrap().tables.is_empty());
 }
+
+#[tokio::test]
+async fn team_admins_point_tables_only_under_their_locations() {
+    use super::locations::{self, NewLocation};
+    let (s, dir) = services().await;
+    let platform = Admin::cli();
+    teams::create(&s, &platform, teams::NewTeam { name: "south".into() }).await.unwrap();
+    let south = team_admin(&s, "south").await;
+    let root = dir.path().canonicalize().unwrap();
+    for d in ["lake", "lake-south", "lake/sales"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    locations::create(&s, &platform, NewLocation { name: "south_lake".into(), url: root.join("lake-south").to_string_lossy().into(), comment: None }).await.unwrap();
+    locations::set_grant(&s, &platform, "south_lake", "south", true).await.unwrap();
+
+    // Outside the team's location: one refusal, whether or not the place exists.
+    let refusal = |typed: &str| format!("no location of team south contains `{typed}`");
+    for typed in [root.join("lake/sales"), root.join("lake/missing"), root.join("lake-south/../lake/sales"), root.join("lake-southern")] {
+        let typed = typed.to_string_lossy().into_owned();
+        let err = locations::table_location(&s, &south, &typed).await.unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().starts_with(&refusal(&typed)), "{err}");
+    }
+    // Inside it: the place as it will be opened, dot segments resolved by their text.
+    let inside = locations::table_location(&s, &south, &format!("{}/x/../t", root.join("lake-south").display())).await.unwrap();
+    assert_eq!(inside, root.join("lake-south/t").to_string_lossy());
+    // Platform admins (and the CLI) may point anywhere; nobody may use a file:// URL.
+    assert_eq!(locations::table_location(&s, &platform, &root.join("lake/sales").to_string_lossy()).await.unwrap(), root.join("lake/sales").to_string_lossy());
+    assert_eq!(locations::table_location(&s, &platform, "file:///tmp/x").await.unwrap_err().status(), 400);
+    // Location changes are the platform's; locations never overlap.
+    let new = |url: &str| NewLocation { name: "other".into(), url: url.into(), comment: None };
+    assert_eq!(locations::create(&s, &south, new(&root.join("lake").to_string_lossy())).await.unwrap_err().status(), 403);
+    assert_eq!(locations::create(&s, &platform, new(&root.to_string_lossy())).await.unwrap_err().status(), 409);
+    assert_eq!(locations::set_grant(&s, &south, "south_lake", "south", false).await.unwrap_err().status(), 403);
+    assert_eq!(locations::list(&s, &south).await.unwrap().len(), 1);
+}

@@ -8,6 +8,7 @@ mod admins;
 mod audit;
 mod export_jobs;
 mod grants;
+mod locations;
 pub mod model;
 pub mod names;
 pub mod recipients;

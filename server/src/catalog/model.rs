@@ -258,3 +258,18 @@ pub struct ExportJob {
     pub finished_at: Option<i64>,
     pub expires_at: Option<i64>,
 }
+
+/// An external location: a URL prefix (local directory or object-store prefix) that platform
+/// admins grant to teams; a team admin adds tables only under its team's locations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub id: String,
+    pub name: String,
+    /// Normalised: a canonical local directory, or `scheme://authority/key/prefix`.
+    pub url: String,
+    pub comment: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    /// Ids of the teams it is granted to.
+    pub team_ids: Vec<String>,
+}

@@ -10,6 +10,7 @@ pub enum NameKind {
     Table,
     Recipient,
     Team,
+    Location,
 }
 
 impl NameKind {
@@ -20,6 +21,7 @@ impl NameKind {
             Self::Table => "table",
             Self::Recipient => "recipient",
             Self::Team => "team",
+            Self::Location => "location",
         }
     }
 }

@@ -111,13 +111,21 @@ impl Catalog {
         rows.iter().map(table_from_row).collect()
     }
 
-    /// Changes a table's name (its alias for recipients), comment, history and scope.
+    /// Every table of every share, in (share, schema, name) order: for the platform's view of
+    /// which tables lie outside every location.
+    pub async fn all_tables(&self) -> Result<Vec<SharedTable>> {
+        let sql = format!("SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id ORDER BY s.name_key, t.schema_key, t.name_key");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(table_from_row).collect()
+    }
+
+    /// Changes a table's name (its alias for recipients), location, comment, history and scope.
     pub async fn update_table(&self, t: &SharedTable) -> Result<SharedTable> {
         names::validate(NameKind::Table, &t.name)?;
         let (scope_column, scope_property) = t.scope.as_ref().map(|s| (s.column.clone(), s.property.clone())).unzip();
         sqlx::query(
-            "UPDATE shared_tables SET name = $2, name_key = $3, comment = $4, history_shared = $5, scope_column = $6, scope_property = $7 \
-             WHERE id = $1",
+            "UPDATE shared_tables SET name = $2, name_key = $3, comment = $4, history_shared = $5, scope_column = $6, scope_property = $7, \
+             location = $8 WHERE id = $1",
         )
         .bind(&t.id)
         .bind(&t.name)
@@ -126,6 +134,7 @@ impl Catalog {
         .bind(t.history_shared as i64)
         .bind(scope_column)
         .bind(scope_property)
+        .bind(&t.location)
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, || format!("table `{}.{}.{}` already exists", t.share_name, t.schema_name, t.name)))?;

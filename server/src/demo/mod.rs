@@ -52,6 +52,12 @@ pub async fn run(s: &Services) -> Result<()> {
             println!("wrote {} (version {version})", dir.display());
         }
     }
+    // The demo directory is an external location of the default team, so the default team's
+    // admins can add its tables in the console as well.
+    let cli = crate::admin::Admin::cli();
+    let location = crate::admin::locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
+    ignore_existing(crate::admin::locations::create(s, &cli, location).await.map(|_| ()))?;
+    crate::admin::locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
     for spec in SHARES {
         ignore_existing(s.catalog.create_share(spec.name, Some(spec.comment)).await.map(|_| ()))?;
         for (schema, name, table, history) in spec.tables {

@@ -246,10 +246,21 @@ fn decimal_comma(out: &mut String) {
     }
 }
 
-/// Text Excel would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
-/// leading apostrophe, which Excel shows as text; other dialects keep it as it is.
+/// What starts a formula in Excel or LibreOffice, half- and fullwidth (Excel with an East Asian
+/// input method takes `＝` as `=`).
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+
+/// Whether a spreadsheet could run `text` as a formula: it starts with a tab or a line break, or
+/// with a formula sign once leading whitespace is trimmed (as LibreOffice's import may, and as
+/// a partner pasting the cell would).
+pub(crate) fn formula_like(text: &str) -> bool {
+    text.starts_with(['\t', '\r', '\n']) || text.trim_start().starts_with(FORMULA_STARTS)
+}
+
+/// Text a spreadsheet could run as a formula gets a leading apostrophe, which Excel shows as
+/// text; other dialects keep it as it is.
 pub(crate) fn neutralise_into(text: &str, excel: bool, out: &mut String) {
-    if excel && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if excel && formula_like(text) {
         out.push('\'');
     }
     out.push_str(text);
@@ -297,7 +308,24 @@ mod tests {
 
     #[test]
     fn formulas_stay_text_in_excel_dialects_only() {
-        for (input, excel) in [("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b")] {
+        let cases = [
+            ("=1+2", "'=1+2"),
+            ("+cmd", "'+cmd"),
+            ("-x", "'-x"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("\n=1+2", "'\n=1+2"),
+            (" =1+2", "' =1+2"),
+            ("\u{3000}\u{A0} +1", "'\u{3000}\u{A0} +1"),
+            ("\u{FF1D}1+2", "'\u{FF1D}1+2"),
+            ("\u{FF0B}1", "'\u{FF0B}1"),
+            ("\u{FF0D}1", "'\u{FF0D}1"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            ("a=b", "a=b"),
+            (" a=b", " a=b"),
+        ];
+        for (input, excel) in cases {
             let array: ArrayRef = Arc::new(StringArray::from(vec![input]));
             assert_eq!(texts(array.clone(), Dialect::Excel), [excel]);
             assert_eq!(texts(array.clone(), Dialect::ExcelEu), [excel]);

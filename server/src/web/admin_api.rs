@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::partner::CSRF_HEADER;
-use crate::admin::{audit_log, identity, recipients, shares, teams, Admin};
+use crate::admin::{audit_log, identity, locations, recipients, shares, teams, Admin};
 use crate::auth::forms;
 use crate::error::{PortalError, Result};
 use crate::Services;
@@ -35,6 +35,9 @@ pub fn router() -> Router<Arc<Services>> {
         .route("/shares/{name}/tables/{table}", axum::routing::patch(update_table).delete(remove_table))
         .route("/shares/{name}/tables/{table}/preview", get(preview))
         .route("/shares/{name}/grants/{recipient}", put(grant).delete(revoke_grant))
+        .route("/locations", get(list_locations).post(create_location))
+        .route("/locations/{name}", get(show_location).delete(delete_location))
+        .route("/locations/{name}/grants/{team}", put(grant_location).delete(revoke_location))
         .route("/audit", get(audit))
         .route("/audit.csv", get(audit_csv))
         .route("/api-tokens", get(list_api_tokens).post(create_api_token))
@@ -204,6 +207,34 @@ async fn grant(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, r
 
 async fn revoke_grant(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, recipient)): Path<(String, String)>) -> Response {
     answer(async { Ok(Json(shares::set_grant(&s, &changer(&s, &headers).await?, &name, &recipient, false).await?).into_response()) }).await
+}
+
+async fn list_locations(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
+    answer(async { Ok(items(locations::list(&s, &reader(&s, &headers).await?).await?)) }).await
+}
+
+async fn create_location(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    answer(async { Ok(created(locations::create(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+}
+
+async fn show_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    answer(async { Ok(Json(locations::detail(&s, &reader(&s, &headers).await?, &name).await?).into_response()) }).await
+}
+
+async fn delete_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    answer(async {
+        locations::delete(&s, &changer(&s, &headers).await?, &name).await?;
+        Ok(deleted())
+    })
+    .await
+}
+
+async fn grant_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, team)): Path<(String, String)>) -> Response {
+    answer(async { Ok(Json(locations::set_grant(&s, &changer(&s, &headers).await?, &name, &team, true).await?).into_response()) }).await
+}
+
+async fn revoke_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, team)): Path<(String, String)>) -> Response {
+    answer(async { Ok(Json(locations::set_grant(&s, &changer(&s, &headers).await?, &name, &team, false).await?).into_response()) }).await
 }
 
 /// The audit filters and `limit` (read as text: the query string holds only text).

@@ -5,24 +5,27 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use app::contract::{grammar::encode, OidcView};
+use app::contract::{grammar::encode, FormOutcome, OidcView};
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 
 use super::admin_auth::admin_form;
+use super::outcome;
 use super::signin::{local_path, see_other};
 use crate::admin::recipients::{NewRecipient, RecipientPatch};
 use crate::admin::shares::{NewShare, NewTableInput, SharePatch, TablePatch};
+use crate::admin::locations::NewLocation;
 use crate::admin::teams::{NewApiToken, NewTeam};
-use crate::admin::{recipients, shares, teams, Admin};
+use crate::admin::{locations, recipients, shares, teams, Admin};
 use crate::auth::secrets;
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
 use crate::Services;
 
-/// What a form leads to: back with a notice, or to another page.
+/// What a form leads to: back with a notice, to another page with one, or to another page.
 enum Done {
     Notice(String),
+    NoticeAt(String, String),
     To(String),
 }
 
@@ -30,7 +33,7 @@ enum Done {
 struct Submitted {
     admin: Admin,
     fields: HashMap<String, String>,
-    /// Binds one-time reveals to this browser's admin session.
+    /// The admin session's hash: one-time reveals and form outcomes are bound to it.
     owner: String,
 }
 
@@ -48,39 +51,46 @@ impl Submitted {
     }
 }
 
-/// Reads and checks the form, runs `work`, and answers with a redirect.
+/// Reads and checks the form, runs `work`, and answers with a redirect that carries the
+/// outcome, sealed for this admin session (see `outcome`).
 async fn run<F>(s: &Arc<Services>, req: Request, page: String, work: F) -> Response
 where
     F: AsyncFnOnce(&Services, &Submitted) -> Result<Done>,
 {
     let owner = cookie_value(req.headers(), crate::admin::identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default();
+    let to = |path: &str, outcome: FormOutcome| see_other(&with_params(path, &outcome::params(&s.signer, &owner, &outcome)));
     let (admin, fields) = match admin_form(s, req).await {
         Ok(found) => found,
         Err(PortalError::Unauthenticated(_)) => return see_other(&format!("/admin/login?next={}", encode(&page))),
-        Err(_) => return see_other(&with_params(&page, &[("error", "This form has expired or did not come from the console. Reload the page and try again.")])),
+        Err(_) => return to(&page, error("This form has expired or did not come from the console. Reload the page and try again.", None)),
     };
-    let form = Submitted { admin, fields, owner };
+    let form = Submitted { admin, fields, owner: owner.clone() };
     let back = form.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or(page);
     match work(s.as_ref(), &form).await {
-        Ok(Done::Notice(text)) => see_other(&with_params(&back, &[("notice", &text)])),
-        Ok(Done::To(to)) => see_other(&to),
+        Ok(Done::Notice(text)) => to(&back, FormOutcome { notice: Some(text), ..Default::default() }),
+        Ok(Done::NoticeAt(path, text)) => to(&path, FormOutcome { notice: Some(text), ..Default::default() }),
+        Ok(Done::To(path)) => see_other(&path),
         Err(e) => {
             if e.status().is_server_error() {
                 tracing::error!(error = %e, "console form failed");
             }
             let message = if e.status().is_server_error() { "Something went wrong on our side; nothing was changed. Try again in a minute.".to_string() } else { e.to_string() };
             match &e {
-                PortalError::Field { field, .. } => see_other(&with_params(&back, &[("error", &message), ("field", field)])),
-                _ => see_other(&with_params(&back, &[("error", &message)])),
+                PortalError::Field { field, .. } => to(&back, error(&message, Some(*field))),
+                _ => to(&back, error(&message, None)),
             }
         }
     }
 }
 
-fn with_params(path: &str, params: &[(&str, &str)]) -> String {
+fn error(message: &str, field: Option<&str>) -> FormOutcome {
+    FormOutcome { error: Some(message.to_string()), field: field.map(String::from), notice: None }
+}
+
+fn with_params(path: &str, params: &[(&str, String)]) -> String {
     // A fresh outcome replaces the previous one's parameters.
     let (base, query) = path.split_once('?').unwrap_or((path, ""));
-    let kept = query.split('&').filter(|p| !p.is_empty() && !["error=", "field=", "notice=", "issued="].iter().any(|k| p.starts_with(k)));
+    let kept = query.split('&').filter(|p| !p.is_empty() && !["error=", "field=", "notice=", "issued=", "sig="].iter().any(|k| p.starts_with(k)));
     let added = params.iter().map(|(k, v)| format!("{k}={}", encode(v)));
     let all: Vec<String> = kept.map(String::from).chain(added).collect();
     if all.is_empty() {
@@ -146,7 +156,7 @@ pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<Strin
     run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         shares::delete(s, &f.admin, &name).await?;
-        Ok(Done::To(format!("/admin?notice={}", encode(&format!("Share {name} deleted.")))))
+        Ok(Done::NoticeAt("/admin".into(), format!("Share {name} deleted.")))
     })
     .await
 }
@@ -170,7 +180,13 @@ pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>,
 
 pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, req: Request) -> Response {
     run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
-        let patch = TablePatch { alias: f.opt("alias"), comment: Some(f.get("comment").into()), history: Some(f.checked("history")), scope: Some(f.get("scope").into()) };
+        let patch = TablePatch {
+            alias: f.opt("alias"),
+            comment: Some(f.get("comment").into()),
+            history: Some(f.checked("history")),
+            scope: Some(f.get("scope").into()),
+            location: f.opt("location"),
+        };
         let t = shares::update_table(s, &f.admin, &name, &table, patch).await?;
         Ok(Done::Notice(format!("Saved {}.{}.", t.schema, t.name)))
     })
@@ -247,7 +263,7 @@ pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<S
     run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         recipients::delete(s, &f.admin, &name).await?;
-        Ok(Done::To(format!("/admin?notice={}", encode(&format!("Recipient {name} deleted.")))))
+        Ok(Done::NoticeAt("/admin".into(), format!("Recipient {name} deleted.")))
     })
     .await
 }
@@ -306,6 +322,47 @@ pub async fn revoke_api_token(State(s): State<Arc<Services>>, Path(id): Path<Str
     .await
 }
 
+fn location_page() -> String {
+    "/admin/locations".into()
+}
+
+pub async fn create_location(State(s): State<Arc<Services>>, req: Request) -> Response {
+    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+        let l = locations::create(s, &f.admin, NewLocation { name: f.get("name").into(), url: f.get("url").into(), comment: f.opt("comment") }).await?;
+        Ok(Done::Notice(format!("Location {} created at {}. Grant it to the teams that may add tables under it.", l.name, l.url)))
+    })
+    .await
+}
+
+pub async fn grant_location(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+        let team = f.get("team");
+        if team.is_empty() {
+            return Err(PortalError::field("team", "choose a team"));
+        }
+        let l = locations::set_grant(s, &f.admin, &name, team, true).await?;
+        Ok(Done::Notice(format!("Team {team} can now add tables under {}.", l.name)))
+    })
+    .await
+}
+
+pub async fn revoke_location(State(s): State<Arc<Services>>, Path((name, team)): Path<(String, String)>, req: Request) -> Response {
+    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+        let l = locations::set_grant(s, &f.admin, &name, &team, false).await?;
+        Ok(Done::Notice(format!("Team {team} can no longer add tables under {}; its tables there stay shared.", l.name)))
+    })
+    .await
+}
+
+pub async fn delete_location(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
+    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+        confirm(f, &name)?;
+        locations::delete(s, &f.admin, &name).await?;
+        Ok(Done::Notice(format!("Location {name} deleted; tables under it stay shared and are listed below.")))
+    })
+    .await
+}
+
 /// In the onboarding wizard, a form names the step to go on to (`wizard`); the share and the
 /// recipient chosen so far travel in `wizard_share` and `wizard_recipient`.
 fn wizard(f: &Submitted, share: Option<&str>, recipient: Option<&str>) -> Option<String> {
@@ -329,7 +386,7 @@ fn confirm(f: &Submitted, name: &str) -> Result<()> {
 fn reveal(s: &Services, f: &Submitted, name: &str, issued: app::contract::IssuedLink) -> String {
     let id = s.issued_links.put(&f.owner, issued);
     let back = f.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or_else(|| recipient_page(name));
-    format!("{}#activation-link", with_params(&back, &[("issued", &id)]))
+    format!("{}#activation-link", with_params(&back, &[("issued", id)]))
 }
 
 #[cfg(test)]
@@ -338,7 +395,10 @@ mod tests {
 
     #[test]
     fn outcomes_replace_earlier_ones() {
-        assert_eq!(with_params("/admin/shares/a", &[("notice", "ok")]), "/admin/shares/a?notice=ok");
-        assert_eq!(with_params("/admin/onboard?step=2&share=s&error=x&field=name", &[("notice", "done")]), "/admin/onboard?step=2&share=s&notice=done");
+        assert_eq!(with_params("/admin/shares/a", &[("notice", "ok".into())]), "/admin/shares/a?notice=ok");
+        assert_eq!(
+            with_params("/admin/onboard?step=2&share=s&error=x&field=name&sig=abc", &[("notice", "done".into())]),
+            "/admin/onboard?step=2&share=s&notice=done"
+        );
     }
 }

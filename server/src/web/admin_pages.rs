@@ -2,12 +2,12 @@
 //! the admin API calls), for the admin the request's session belongs to.
 
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
+    AdminAuditView, AdminHomeView, AdminLocationsView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
     FormToken, Loaded,
 };
 use axum::http::request::Parts;
 
-use crate::admin::{self, audit_log, identity, recipients, shares, teams, Admin};
+use crate::admin::{self, audit_log, identity, locations, recipients, shares, teams, Admin};
 use crate::auth::secrets;
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
@@ -26,6 +26,7 @@ where
         actor: admin.actor.clone(),
         team: admin.team.as_ref().map(|t| t.name.clone()),
         csrf: request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default(),
+        outcome: super::outcome::read(&s.signer, &owner(request), request.uri.query()),
     };
     match read(&admin, session).await {
         Ok(value) => Loaded::Ready(value),
@@ -38,7 +39,23 @@ where
     }
 }
 
-/// The admin session's hash: one-time reveals are bound to it.
+/// Where the admin may point tables: the URLs of the team's locations (all, for platform admins).
+async fn location_urls(s: &Services, admin: &Admin) -> Result<Vec<String>> {
+    Ok(s.catalog.locations(admin.team_filter()).await?.into_iter().map(|l| l.url).collect())
+}
+
+pub async fn locations(s: &Services, request: &Parts) -> Loaded<AdminLocationsView> {
+    admin_read(s, request, async |admin: &Admin, session| {
+        let teams = match &admin.team {
+            Some(team) => vec![team.name.clone()],
+            None => s.catalog.teams().await?.into_iter().map(|t| t.name).collect(),
+        };
+        Ok(AdminLocationsView { session, locations: locations::list(s, admin).await?, teams, outside: locations::outside(s, admin).await? })
+    })
+    .await
+}
+
+/// The admin session's hash: one-time reveals and form outcomes are bound to it.
 fn owner(request: &Parts) -> String {
     cookie_value(&request.headers, identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default()
 }
@@ -116,7 +133,7 @@ pub async fn share(s: &Services, request: &Parts, name: &str) -> Loaded<AdminSha
             .map(|r| r.name)
             .filter(|n| !detail.grants.contains(n))
             .collect();
-        Ok(AdminShareView { session, share: detail, grantable })
+        Ok(AdminShareView { session, share: detail, grantable, locations: location_urls(s, admin).await? })
     })
     .await
 }
@@ -202,6 +219,7 @@ pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str
             recipient: detail,
             issued: issued.and_then(|id| s.issued_links.take(id, &owner)),
             sees,
+            locations: location_urls(s, admin).await?,
         })
     })
     .await

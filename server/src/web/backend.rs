@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AdminLocationsView, AuditQuery,
     table_href, ActivationState, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
@@ -194,6 +194,10 @@ impl PortalBackend for UiBackend {
 
     async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView> {
         super::admin_pages::teams(&self.0, request, issued).await
+    }
+
+    async fn admin_locations(&self, request: &Parts) -> Loaded<AdminLocationsView> {
+        super::admin_pages::locations(&self.0, request).await
     }
 
     async fn admin_preview(&self, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView> {

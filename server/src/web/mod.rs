@@ -13,7 +13,9 @@ mod export;
 mod exports;
 mod files;
 mod forms;
+mod headers;
 mod openapi;
+mod outcome;
 mod partner;
 mod signin;
 
@@ -89,6 +91,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .nest("/api/v1", api)
         .merge(browser)
         .layer(axum::middleware::from_fn(crate::auth::network::record_peer))
+        .layer(axum::middleware::from_fn(headers::protect))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -116,6 +119,10 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/recipients/{name}/activation-link", post(f::activation_link))
         .route("/admin/recipients/{name}/rotate", post(f::rotate))
         .route("/admin/recipients/{name}/tokens/{id}/revoke", post(f::revoke_token))
+        .route("/admin/locations", post(f::create_location))
+        .route("/admin/locations/{name}/grants", post(f::grant_location))
+        .route("/admin/locations/{name}/grants/{team}/revoke", post(f::revoke_location))
+        .route("/admin/locations/{name}/delete", post(f::delete_location))
         .route("/admin/teams", post(f::create_team))
         .route("/admin/api-tokens", post(f::create_api_token))
         .route("/admin/api-tokens/{id}/revoke", post(f::revoke_api_token))

@@ -27,6 +27,12 @@ const ROUTES: &[(&str, &str, &str, Option<&str>, u16, &str)] = &[
     ("get", "/shares/{name}/tables/{table}/preview", "Rows as recipient `as` sees them (table-page grammar in the query)", None, 200, "Rows"),
     ("put", "/shares/{name}/grants/{recipient}", "Grant the share", None, 200, "ShareDetail"),
     ("delete", "/shares/{name}/grants/{recipient}", "Revoke the grant", None, 200, "ShareDetail"),
+    ("get", "/locations", "External locations (platform admins: all; team admins: their team's)", None, 200, "LocationList"),
+    ("post", "/locations", "Create an external location (platform admins)", Some("NewLocation"), 201, "Location"),
+    ("get", "/locations/{name}", "An external location with its teams", None, 200, "Location"),
+    ("delete", "/locations/{name}", "Delete an external location (platform admins; its tables stay shared)", None, 200, "Deleted"),
+    ("put", "/locations/{name}/grants/{team}", "Let a team add tables under the location (platform admins)", None, 200, "Location"),
+    ("delete", "/locations/{name}/grants/{team}", "Take the location back from a team (platform admins)", None, 200, "Location"),
     ("get", "/audit", "Audit events, newest first (recipient, share, action, from, to, limit)", None, 200, "AuditList"),
     ("get", "/audit.csv", "Audit events as CSV", None, 200, "Csv"),
     ("get", "/api-tokens", "List admin API tokens", None, 200, "ApiTokenList"),
@@ -55,8 +61,11 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("SharePatch", &["comment"]),
     ("ShareDetail", &["name", "comment", "team", "createdAt", "tables:array", "grants:array"]),
     ("NewTable", &["schema", "name", "location", "comment", "history:boolean", "scope"]),
-    ("TablePatch", &["alias", "comment", "history:boolean", "scope"]),
-    ("TableDetail", &["schema", "name", "location", "comment", "history:boolean", "scope", "columns:array"]),
+    ("TablePatch", &["alias", "comment", "history:boolean", "scope", "location"]),
+    ("TableDetail", &["schema", "name", "location", "comment", "history:boolean", "scope", "columns:array", "externalLocation"]),
+    ("NewLocation", &["name", "url", "comment"]),
+    ("Location", &["name", "url", "comment", "teams:array", "createdBy", "createdAt", "tables:integer"]),
+    ("LocationList", &["items:array"]),
     ("Rows", &["columns:array", "rows:array", "count:integer", "next", "filters_description"]),
     ("NewApiToken", &["name", "team"]),
     ("IssuedApiToken", &["id", "name", "team", "token", "status"]),
@@ -131,7 +140,7 @@ mod tests {
     #[test]
     fn every_route_is_documented_with_its_schemas() {
         let doc = super::build();
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 16);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 19);
         for (_, _, _, request, _, response) in super::ROUTES {
             for schema in request.iter().chain([response]).filter(|s| **s != "Csv") {
                 assert!(doc["components"]["schemas"][*schema].is_object(), "{schema}");

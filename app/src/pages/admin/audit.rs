@@ -25,6 +25,7 @@ pub fn AdminAuditPage() -> impl IntoView {
 
 #[component]
 fn Audit(v: AdminAuditView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let q = v.query.clone();
     let csv = format!("/admin/audit.csv?{}", q.to_query_string());
     let field = |id: &'static str, label: &'static str, name: &'static str, value: Option<String>, hint: &'static str| {

@@ -3,6 +3,7 @@
 //! form token, so the console works without JavaScript.
 
 pub mod audit;
+pub mod locations;
 pub mod login;
 pub mod onboard;
 pub mod overview;
@@ -13,11 +14,10 @@ pub mod share;
 pub mod teams;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::ui::BUTTON;
 use crate::components::{transport_error, Card, Notice};
-use crate::contract::{AdminSessionView, Loaded};
+use crate::contract::{AdminSessionView, FormOutcome, Loaded};
 
 /// The console's own navigation, who is signed in, and sign-out.
 #[component]
@@ -32,6 +32,7 @@ pub fn AdminNav(session: AdminSessionView) -> impl IntoView {
                 <a href="/admin" class="text-indigo-700 hover:underline">"Partners"</a>
                 <a href="/admin/onboard" class="text-indigo-700 hover:underline">"Onboard a partner"</a>
                 <a href="/admin/audit" class="text-indigo-700 hover:underline">"Audit log"</a>
+                <a href="/admin/locations" class="text-indigo-700 hover:underline">"Locations"</a>
                 <a href="/admin/teams" class="text-indigo-700 hover:underline">"Teams and API tokens"</a>
             </nav>
             <div class="flex items-center gap-3 text-sm">
@@ -45,12 +46,17 @@ pub fn AdminNav(session: AdminSessionView) -> impl IntoView {
     }
 }
 
-/// The outcome of the last form (`?notice=` or `?error=`), announced to screen readers; a
-/// field's error is also repeated beside the field ([`FieldError`]).
+/// Makes the last form's outcome (as the server read and checked it) known to [`Outcome`] and
+/// [`FieldError`]; each console page calls it first with its session.
+pub fn provide_outcome(session: &AdminSessionView) {
+    provide_context(session.outcome.clone());
+}
+
+/// The outcome of the last form, announced to screen readers; a field's error is also repeated
+/// beside the field ([`FieldError`]).
 #[component]
 pub fn Outcome() -> impl IntoView {
-    let query = use_query_map();
-    let (notice, error) = query.with_untracked(|q| (q.get("notice"), q.get("error")));
+    let FormOutcome { notice, error, .. } = use_context::<FormOutcome>().unwrap_or_default();
     view! {
         {notice.map(|n| view! { <div class="mb-4"><Notice tone="success">{n}</Notice></div> })}
         {error.map(|e| view! { <div class="mb-4"><Notice tone="error">{format!("Nothing was changed: {e}")}</Notice></div> })}
@@ -60,8 +66,8 @@ pub fn Outcome() -> impl IntoView {
 /// The message of a refused form, beside the field it is about.
 #[component]
 pub fn FieldError(field: &'static str) -> impl IntoView {
-    let query = use_query_map();
-    let message = query.with_untracked(|q| if q.get("field").as_deref() == Some(field) { q.get("error") } else { None });
+    let outcome = use_context::<FormOutcome>().unwrap_or_default();
+    let message = if outcome.field.as_deref() == Some(field) { outcome.error } else { None };
     message.map(|m| view! { <p id=format!("{field}-error") class="mt-1 text-sm text-red-700">{m}</p> })
 }
 

@@ -36,6 +36,7 @@ fn step_url(step: u8, share: &str, recipient: &str) -> String {
 
 #[component]
 fn Onboard(v: AdminOnboardView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let share = v.share.as_ref().map(|s| s.name.clone()).unwrap_or_default();
     let recipient = v.recipient.as_ref().map(|r| r.summary.name.clone()).unwrap_or_default();
     let csrf = v.session.csrf.clone();
@@ -72,7 +73,7 @@ fn Onboard(v: AdminOnboardView) -> impl IntoView {
                     }.into_any(),
                     _ => view! { <p class="mb-4 text-slate-600">"No tables yet. Add one by its location; its schema is shown once it is validated."</p> }.into_any(),
                 }}
-                <AddTableForm share=share.clone() csrf=csrf.clone() back=here.clone()/>
+                <AddTableForm share=share.clone() csrf=csrf.clone() locations=v.locations.clone() platform=v.session.team.is_none() back=here.clone()/>
                 <a href=step_url(3, &share, &recipient) class=format!("{PRIMARY} mt-4 inline-block")>"Continue to the recipient"</a>
             })}
         }.into_any(),

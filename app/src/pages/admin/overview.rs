@@ -23,6 +23,7 @@ pub fn AdminHomePage() -> impl IntoView {
 
 #[component]
 fn Overview(v: AdminHomeView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let csrf = v.session.csrf.clone();
     let recipients = v.recipients.clone();
     let shares = v.shares.clone();

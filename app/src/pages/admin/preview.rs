@@ -28,6 +28,7 @@ pub fn AdminPreviewPage() -> impl IntoView {
 
 #[component]
 fn Preview(v: AdminPreviewView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let title = match &v.recipient {
         Some(r) => format!("{}.{} as {r} sees it", v.share, v.table),
         None => format!("{}.{}", v.share, v.table),

@@ -69,6 +69,7 @@ pub fn PartnerSees(sees: CatalogView, name: String) -> impl IntoView {
 
 #[component]
 fn Recipient(v: AdminRecipientView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let r = v.recipient.clone();
     let name = r.summary.name.clone();
     let base = format!("/admin/recipients/{}", encode(&name));

@@ -25,14 +25,20 @@ pub fn AdminSharePage() -> impl IntoView {
 
 /// The table-adding form (also the wizard's second step).
 #[component]
-pub fn AddTableForm(share: String, csrf: String, #[prop(optional, into)] back: Option<String>) -> impl IntoView {
+pub fn AddTableForm(share: String, csrf: String, locations: Vec<String>, platform: bool, #[prop(optional, into)] back: Option<String>) -> impl IntoView {
+    let hint = match (platform, locations.is_empty()) {
+        (true, _) => "Any directory the server can read. Tables outside every location are listed on the Locations page.".to_string(),
+        (false, true) => "No location is granted to your team yet: ask a platform administrator for one.".to_string(),
+        (false, false) => format!("Under a location of your team: {}", locations.join(", ")),
+    };
     view! {
         <form method="post" action=format!("/admin/shares/{}/tables", encode(&share)) class="grid gap-3 md:grid-cols-2">
             <FormBase csrf=csrf back=back.unwrap_or_default()/>
             <div><label for="table-schema" class=LABEL>"Schema"</label><input id="table-schema" name="schema" required value="default" class=FIELD/><FieldError field="schema"/></div>
             <div><label for="table-name" class=LABEL>"Table name"</label><input id="table-name" name="name" required class=FIELD/><FieldError field="name"/></div>
             <div class="md:col-span-2"><label for="table-location" class=LABEL>"Location (a path, or an s3://, az:// or gs:// URL of a Delta table)"</label>
-                <input id="table-location" name="location" required class=FIELD spellcheck="false"/><FieldError field="location"/></div>
+                <input id="table-location" name="location" required class=FIELD spellcheck="false" aria-describedby="table-location-hint"/>
+                <p id="table-location-hint" class="mt-1 break-all text-xs text-slate-500">{hint}</p><FieldError field="location"/></div>
             <div><label for="table-scope" class=LABEL>"Row scope (COLUMN=PROPERTY, optional)"</label><input id="table-scope" name="scope" placeholder="partner_id=partner_id" class=FIELD/><FieldError field="scope"/></div>
             <div><label for="table-comment" class=LABEL>"Comment"</label><input id="table-comment" name="comment" class=FIELD/></div>
             <div class="flex items-center gap-2"><input id="table-history" type="checkbox" name="history" class="h-4 w-4"/><label for="table-history" class="text-sm">"Share history (time travel and change feed)"</label></div>
@@ -48,6 +54,10 @@ pub fn TableCard(t: TableDetail) -> impl IntoView {
         <div>
             <p class="font-medium">{format!("{}.{}", t.schema, t.name)}</p>
             <p class="break-all font-mono text-xs text-slate-500">{t.location.clone()}</p>
+            {match t.external_location.clone() {
+                Some(l) => view! { <p class="text-xs text-slate-500">{format!("In location {l}")}</p> }.into_any(),
+                None => view! { <p class="text-sm text-amber-900">"Outside every location: create a location that contains it (Locations page)."</p> }.into_any(),
+            }}
             <p class="text-sm text-slate-600">{format!(
                 "{} · {}",
                 if t.history { "history shared" } else { "latest version only" },
@@ -67,6 +77,7 @@ pub fn TableCard(t: TableDetail) -> impl IntoView {
 
 #[component]
 fn Share(v: AdminShareView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let share = v.share.clone();
     let name = share.name.clone();
     let base = format!("/admin/shares/{}", encode(&name));
@@ -106,6 +117,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
                                             <FormBase csrf=csrf.clone()/>
                                             <div><label for=format!("alias-{i}") class=LABEL>"Name recipients see (alias)"</label><input id=format!("alias-{i}") name="alias" value=t.name.clone() class=FIELD/></div>
                                             <div><label for=format!("scope-{i}") class=LABEL>"Row scope (COLUMN=PROPERTY, empty = every row)"</label><input id=format!("scope-{i}") name="scope" value=t.scope.clone().unwrap_or_default() class=FIELD/></div>
+                                            <div class="md:col-span-2"><label for=format!("location-{i}") class=LABEL>"Table location"</label><input id=format!("location-{i}") name="location" value=t.location.clone() class=FIELD spellcheck="false"/></div>
                                             <div><label for=format!("comment-{i}") class=LABEL>"Comment"</label><input id=format!("comment-{i}") name="comment" value=t.comment.clone().unwrap_or_default() class=FIELD/></div>
                                             <div class="flex items-center gap-2"><input id=format!("history-{i}") type="checkbox" name="history" checked=t.history class="h-4 w-4"/><label for=format!("history-{i}") class="text-sm">"Share history"</label></div>
                                             <div><button type="submit" class=BUTTON>"Save table"</button></div>
@@ -132,7 +144,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
                 }.into_any()
             }}
             <h3 class="mb-2 mt-4 font-medium">"Add a table"</h3>
-            <AddTableForm share=name.clone() csrf=csrf.clone()/>
+            <AddTableForm share=name.clone() csrf=csrf.clone() locations=v.locations.clone() platform=v.session.team.is_none()/>
         })}
         {section("Recipients", "grants", view! {
             {grant_list(

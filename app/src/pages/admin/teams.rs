@@ -22,6 +22,7 @@ pub fn AdminTeamsPage() -> impl IntoView {
 
 #[component]
 fn Teams(v: AdminTeamsView) -> impl IntoView {
+    super::provide_outcome(&v.session);
     let csrf = v.session.csrf.clone();
     let platform = v.session.team.is_none();
     let team_names: Vec<String> = v.teams.iter().map(|t| t.name.clone()).collect();
