@@ -148,7 +148,7 @@ ROUTES = [
     Route("POST", "/locations", {"name": "loc_{uniq}", "url": "{fresh_dir}"}, kind="platform", status=201, lists="/locations"),
     Route("GET", "/locations/{location}"),
     Route("DELETE", "/locations/{location}", kind="platform", fresh=True),
-    Route("PUT", "/locations/{location}/grants/south", kind="platform", fresh=True),
+    Route("PUT", "/locations/{location}/grants/default", kind="platform", fresh=True),
     Route("DELETE", "/locations/{location}/grants/north", kind="platform", fresh=True),
     Route("GET", "/audit", kind="list"),
     Route("GET", "/audit.csv", kind="list"),
