@@ -35,6 +35,7 @@ run: build
 test: build-debug test-rust test-python test-browser
 
 test-rust:
+	cargo fmt --all --check
 	cargo test -p server -p app --features app/ssr --quiet
 
 test-python:

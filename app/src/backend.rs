@@ -9,8 +9,8 @@ use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
 use crate::contract::{
-    ActivationState, AdminAuditView, AdminHomeView, AdminLocationsView, AdminOnboardView, AdminPreviewView, AdminLinkState, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery,
-    CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
+    ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView, AdminRecipientView,
+    AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
 };
 
 /// Everything the UI needs from the server's capabilities. Methods that read partner data get
@@ -45,9 +45,7 @@ pub trait PortalBackend: Send + Sync + 'static {
 pub struct Backend(pub Arc<dyn PortalBackend>);
 
 pub fn current() -> Result<Arc<dyn PortalBackend>, ServerFnError> {
-    use_context::<Backend>()
-        .map(|b| b.0)
-        .ok_or_else(|| ServerFnError::new("portal backend missing from context"))
+    use_context::<Backend>().map(|b| b.0).ok_or_else(|| ServerFnError::new("portal backend missing from context"))
 }
 
 /// The backend and the request being answered.

@@ -7,10 +7,10 @@
 // Leptos' typed views nest deeply; the table page's types need a higher limit to compile.
 #![recursion_limit = "256"]
 
-mod components;
-pub mod contract;
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod components;
+pub mod contract;
 mod pages;
 mod shell;
 

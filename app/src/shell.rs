@@ -10,13 +10,13 @@ use leptos_router::{
 use crate::components::session_bar::SessionBar;
 use crate::pages::admin::{
     audit::AdminAuditPage,
+    locations::AdminLocationsPage,
     login::{AdminLinkPage, AdminLoginPage},
     onboard::AdminOnboardPage,
     overview::AdminHomePage,
     preview::AdminPreviewPage,
     recipient::AdminRecipientPage,
     share::AdminSharePage,
-    locations::AdminLocationsPage,
     teams::AdminTeamsPage,
 };
 use crate::pages::{

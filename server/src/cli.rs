@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
-use crate::catalog::names::split_qualified;
 use crate::admin::recipients::NewRecipient;
 use crate::admin::shares::{NewShare, NewTableInput};
 use crate::admin::{self, Admin};
+use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
+use crate::catalog::names::split_qualified;
 use crate::catalog::{now_ms, AuditEvent};
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
@@ -207,8 +207,13 @@ enum TokenCommand {
         #[arg(long)]
         profile: Option<PathBuf>,
     },
-    List { recipient: String },
-    Revoke { recipient: String, token_id: String },
+    List {
+        recipient: String,
+    },
+    Revoke {
+        recipient: String,
+        token_id: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -430,7 +435,14 @@ fn key_value(text: &str, flag: &str, shape: &str) -> Result<(String, String)> {
 /// Admin actions from the CLI that have no console service go to the same audit log, as
 /// `admin.<action>` like the console's.
 pub async fn audit(s: &Services, action: &str, object: &str) {
-    let event = AuditEvent { at: now_ms(), actor: "admin:cli".into(), action: format!("admin.{action}"), object: Some(object.into()), status: 200, ..Default::default() };
+    let event = AuditEvent {
+        at: now_ms(),
+        actor: "admin:cli".into(),
+        action: format!("admin.{action}"),
+        object: Some(object.into()),
+        status: 200,
+        ..Default::default()
+    };
     if let Err(e) = s.catalog.record(&event).await {
         tracing::error!(error = %e, "could not write audit event");
     }

@@ -113,18 +113,15 @@ impl Settings {
         let sso_file = file.clone();
         let data_dir = env("PORTAL_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
         let addr_text = env("PORTAL_ADDR").or(file.addr).unwrap_or_else(|| "127.0.0.1:3000".into());
-        let addr: SocketAddr = addr_text
-            .parse()
-            .map_err(|_| PortalError::Config(format!("PORTAL_ADDR `{addr_text}` is not an address like 127.0.0.1:3000")))?;
+        let addr: SocketAddr =
+            addr_text.parse().map_err(|_| PortalError::Config(format!("PORTAL_ADDR `{addr_text}` is not an address like 127.0.0.1:3000")))?;
         let public_url = env("PORTAL_PUBLIC_URL").or(file.public_url).unwrap_or_else(|| format!("http://{addr}"));
         let public_url = public_url.trim_end_matches('/').to_string();
-        url::Url::parse(&public_url)
-            .map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
+        url::Url::parse(&public_url).map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
         let oidc = oidc(&env, &sso_file, &public_url)?;
         let partner_idps = partner_idps(&sso_file.partner_idp, &public_url)?;
-        let database_url = env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display())
-        });
+        let database_url =
+            env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display()));
         let url_ttl_secs = positive(&env, "PORTAL_URL_TTL_SECS", "seconds", file.url_ttl_secs, 3600)?;
         let session_ttl_hours = positive(&env, "PORTAL_SESSION_TTL_HOURS", "hours", file.session_ttl_hours, 12)?;
         let query_timeout_secs = positive(&env, "PORTAL_QUERY_TIMEOUT_SECS", "seconds", file.query_timeout_secs, 30)?;
@@ -283,10 +280,8 @@ mod tests {
         assert_eq!(oidc.issuer, "https://id.example");
         assert_eq!(oidc.redirect_url, "http://127.0.0.1:3000/auth/oidc/callback");
         assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
-        let file: FileSettings = toml::from_str(
-            "[[partner_idp]]\nname = \"ACME\"\nissuer = \"https://login.acme.example/\"\nclient_id = \"p\"\nclient_secret = \"s\"",
-        )
-        .unwrap();
+        let file: FileSettings =
+            toml::from_str("[[partner_idp]]\nname = \"ACME\"\nissuer = \"https://login.acme.example/\"\nclient_id = \"p\"\nclient_secret = \"s\"").unwrap();
         let idps = Settings::resolve(file, env_of(&[])).unwrap().partner_idps;
         assert_eq!((idps[0].name.as_str(), idps[0].issuer.as_str()), ("ACME", "https://login.acme.example"));
     }

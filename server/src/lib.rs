@@ -19,10 +19,10 @@ pub mod storage;
 pub mod web;
 
 use auth::{Credentials, Reveals, Sessions, TokenPolicy};
-use export::jobs::ExportJobs;
 use catalog::Catalog;
 use config::Settings;
 use error::Result;
+use export::jobs::ExportJobs;
 use storage::UrlSigner;
 
 /// Everything a request handler or a CLI command needs, built once from the settings.

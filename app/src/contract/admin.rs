@@ -409,7 +409,12 @@ pub async fn get_admin_audit(query: AuditQuery) -> Result<Loaded<AdminAuditView>
 }
 
 #[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
-pub async fn get_admin_onboard(step: u8, share: Option<String>, recipient: Option<String>, issued: Option<String>) -> Result<Loaded<AdminOnboardView>, ServerFnError> {
+pub async fn get_admin_onboard(
+    step: u8,
+    share: Option<String>,
+    recipient: Option<String>,
+    issued: Option<String>,
+) -> Result<Loaded<AdminOnboardView>, ServerFnError> {
     let (backend, request) = crate::backend::current_request()?;
     let loaded = backend.admin_onboard(&request, step, share.as_deref(), recipient.as_deref(), issued.as_deref()).await;
     crate::backend::answer_admin(&request, &loaded);

@@ -255,9 +255,12 @@ impl TableQuery {
                 "_next" => q.next = Some(value.to_string()).filter(|v| !v.is_empty()),
                 "_facet" => push_once(&mut q.facets, value),
                 "_version" if !value.is_empty() => {
-                    let v = value.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
-                        GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`"))
-                    })?;
+                    let v = value
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|v| *v >= 0)
+                        .ok_or_else(|| GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`")))?;
                     as_of.push(AsOf::Version(v));
                 }
                 "_timestamp" if !value.is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
@@ -517,15 +520,13 @@ fn decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -555,7 +556,10 @@ mod tests {
 
     #[test]
     fn special_arguments() {
-        let q = TableQuery::parse_query_string("_sort_desc=units&_col=a&_col=b&_col=a&_nocol=c&_size=max&_facet=country&_version=2&_next=abc&_count=all&_search=x&_shape=array").unwrap();
+        let q = TableQuery::parse_query_string(
+            "_sort_desc=units&_col=a&_col=b&_col=a&_nocol=c&_size=max&_facet=country&_version=2&_next=abc&_count=all&_search=x&_shape=array",
+        )
+        .unwrap();
         assert!(q.filters.is_empty(), "unknown special arguments are ignored");
         assert_eq!(q.sort, Some(Sort { column: "units".into(), descending: true }));
         assert_eq!((q.columns.len(), q.hidden.len(), q.size, q.facets.len()), (2, 1, Some(1000), 1));

@@ -6,8 +6,8 @@ mod admin;
 mod connect;
 mod exports;
 pub mod grammar;
-pub mod power_query;
 mod portal;
+pub mod power_query;
 mod views;
 
 pub use activation::*;

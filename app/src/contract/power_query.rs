@@ -85,8 +85,13 @@ mod tests {
     fn the_view_goes_in_the_query_record() {
         let m = m_query("https://p.example/api/v1/shares/s/schemas/d/tables/t/export.csv", "country=DE&units__gt=3&_col=a&_col=b", &[], Some("dss_x"));
         assert!(m.contains(r#"Token = "dss_x","#), "{m}");
-        assert!(m.contains(r#"Web.Contents(
-        "https://p.example/api/v1/shares/s/schemas/d/tables/t/export.csv","#), "{m}");
+        assert!(
+            m.contains(
+                r#"Web.Contents(
+        "https://p.example/api/v1/shares/s/schemas/d/tables/t/export.csv","#
+            ),
+            "{m}"
+        );
         assert!(m.contains(r##"[Query = [#"country" = "DE", #"units__gt" = "3", #"_col" = {"a", "b"}, #"_dialect" = "plain"]"##), "{m}");
     }
 

@@ -14,7 +14,10 @@ pub enum Loaded<T> {
     NotFound(String),
     /// The page cannot be shown; `status` is its HTTP status (4xx: the request, 5xx: ours,
     /// already logged on the server).
-    Failed { status: u16, message: String },
+    Failed {
+        status: u16,
+        message: String,
+    },
     /// The request is answered at another address (the filter form's canonical URL).
     Redirect(String),
 }

@@ -53,7 +53,8 @@ pub async fn create(s: &Services, admin: &Admin, new: NewLocation) -> Result<Loc
                 )));
             }
         }
-        let location = s.catalog.create_location(name, &url, text(new.comment.as_deref()).as_deref(), &admin.actor).await.map_err(|e| super::name_field(e, "name"))?;
+        let location =
+            s.catalog.create_location(name, &url, text(new.comment.as_deref()).as_deref(), &admin.actor).await.map_err(|e| super::name_field(e, "name"))?;
         Ok(view(admin, &location, &[], &s.catalog.all_tables().await?))
     }
     .await;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use app::contract::{IssuedLink, OidcView, RecipientDetail, RecipientSummary};
 use serde::Deserialize;
 
-use super::{name_field, record, recipient_for, team_for_new, text, views, Admin, Change};
+use super::{name_field, recipient_for, record, team_for_new, text, views, Admin, Change};
 use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
 use crate::auth::network::parse_allow_list;
 use crate::catalog::{now_ms, OidcBinding, Recipient, RecipientFields};

@@ -281,7 +281,10 @@ async fn scope_fits_grantees(s: &Services, share: &Share, scope: &Scope, table: 
         if !r.properties.contains_key(&scope.property) {
             return Err(PortalError::field(
                 "scope",
-                format!("recipient `{name}` of {} has no property `{}`, so it would see no rows of {table}; give it that property first, or scope by another one", share.name, scope.property),
+                format!(
+                    "recipient `{name}` of {} has no property `{}`, so it would see no rows of {table}; give it that property first, or scope by another one",
+                    share.name, scope.property
+                ),
             ));
         }
     }

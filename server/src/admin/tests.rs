@@ -73,7 +73,8 @@ async fn bad_input_changes_nothing() {
     assert_eq!(recipients::create(&s, &admin, NewRecipient { name: "bad name".into(), ..Default::default() }).await.unwrap_err().status(), 400);
     assert_eq!(recipients::create(&s, &admin, new("10.0.0.0/8")).await.unwrap_err().status(), 409);
     shares::create(&s, &admin, NewShare { name: "retail".into(), ..Default::default() }).await.unwrap();
-    let not_delta = shares::NewTableInput { schema: "s".into(), name: "t".into(), location: s.settings.data_dir.to_string_lossy().into(), ..Default::default() };
+    let not_delta =
+        shares::NewTableInput { schema: "s".into(), name: "t".into(), location: s.settings.data_dir.to_string_lossy().into(), ..Default::default() };
     let e = shares::add_table(&s, &admin, "retail", not_delta).await.unwrap_err();
     assert!(matches!(e, crate::error::PortalError::Field { field: "location", .. }), "{e:?}");
     assert!(shares::detail(&s, &admin, "retail").await.unwrap().tables.is_empty());
@@ -90,7 +91,9 @@ async fn team_admins_point_tables_only_under_their_locations() {
     for d in ["lake", "lake-south", "lake/sales"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
-    locations::create(&s, &platform, NewLocation { name: "south_lake".into(), url: root.join("lake-south").to_string_lossy().into(), comment: None }).await.unwrap();
+    locations::create(&s, &platform, NewLocation { name: "south_lake".into(), url: root.join("lake-south").to_string_lossy().into(), comment: None })
+        .await
+        .unwrap();
     locations::set_grant(&s, &platform, "south_lake", "south", true).await.unwrap();
 
     // Outside the team's location: one refusal, whether or not the place exists.

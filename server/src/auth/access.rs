@@ -14,7 +14,10 @@ pub enum RowScope {
     All,
     /// Only rows whose partition `column` equals `value`; `None` (the recipient lacks the
     /// property) means no rows at all, never all rows.
-    PartitionEquals { column: String, value: Option<String> },
+    PartitionEquals {
+        column: String,
+        value: Option<String>,
+    },
 }
 
 impl RowScope {
@@ -23,9 +26,7 @@ impl RowScope {
         match self {
             Self::All => true,
             Self::PartitionEquals { value: None, .. } => false,
-            Self::PartitionEquals { column, value: Some(want) } => {
-                partition_values.get(column).and_then(|v| v.as_deref()) == Some(want.as_str())
-            }
+            Self::PartitionEquals { column, value: Some(want) } => partition_values.get(column).and_then(|v| v.as_deref()) == Some(want.as_str()),
         }
     }
 }
@@ -52,10 +53,7 @@ impl<'a> Access<'a> {
     }
 
     pub async fn share(&self, name: &str) -> Result<Share> {
-        self.catalog
-            .granted_share(&self.recipient.id, name)
-            .await?
-            .ok_or_else(|| PortalError::NotFound(format!("share `{name}` does not exist")))
+        self.catalog.granted_share(&self.recipient.id, name).await?.ok_or_else(|| PortalError::NotFound(format!("share `{name}` does not exist")))
     }
 
     pub async fn schemas(&self, share: &str, after: Option<&[String]>, limit: i64) -> Result<(Share, Page<String>)> {

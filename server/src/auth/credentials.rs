@@ -14,7 +14,6 @@ const ACTIVATION_PREFIX: &str = "act_";
 pub const DEFAULT_TOKEN_TTL_DAYS: u32 = 365;
 pub const DEFAULT_ACTIVATION_TTL_HOURS: u32 = 72;
 
-
 /// An authenticated recipient.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -179,9 +178,7 @@ fn expiry_after_days(days: Option<u32>) -> Option<i64> {
 }
 
 pub fn rfc3339_ms(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
+    DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
 
 #[cfg(test)]

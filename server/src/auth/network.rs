@@ -23,9 +23,10 @@ pub fn parse_allow_list(entries: &[String]) -> Result<Vec<String>> {
         .map(|e| e.trim())
         .filter(|e| !e.is_empty())
         .map(|e| {
-            let net = e.parse::<IpNet>().or_else(|_| e.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
-                PortalError::field("ipAllowList", format!("`{e}` is not an IPv4 or IPv6 network (e.g. 203.0.113.0/24 or 2001:db8::/32)"))
-            })?;
+            let net = e
+                .parse::<IpNet>()
+                .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| PortalError::field("ipAllowList", format!("`{e}` is not an IPv4 or IPv6 network (e.g. 203.0.113.0/24 or 2001:db8::/32)")))?;
             Ok(net.trunc().to_string())
         })
         .collect()

@@ -10,8 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -164,8 +163,12 @@ impl Oidc {
     /// purpose and the provider, `index` among the portal's, for the callback).
     pub async fn start(&self, purpose: Purpose, next: String, index: usize) -> Result<(String, String)> {
         let meta = self.metadata().await?;
-        let client = CoreClient::from_provider_metadata(meta, ClientId::new(self.settings.client_id.clone()), Some(ClientSecret::new(self.settings.client_secret.clone())))
-            .set_redirect_uri(redirect(&self.settings)?);
+        let client = CoreClient::from_provider_metadata(
+            meta,
+            ClientId::new(self.settings.client_id.clone()),
+            Some(ClientSecret::new(self.settings.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect(&self.settings)?);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
         for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
@@ -190,8 +193,12 @@ impl Oidc {
         }
         let pending = self.pending.take(id, state).ok_or_else(|| refused("the sign-in took too long or was already used"))?;
         let meta = self.metadata().await?;
-        let client = CoreClient::from_provider_metadata(meta, ClientId::new(self.settings.client_id.clone()), Some(ClientSecret::new(self.settings.client_secret.clone())))
-            .set_redirect_uri(redirect(&self.settings)?);
+        let client = CoreClient::from_provider_metadata(
+            meta,
+            ClientId::new(self.settings.client_id.clone()),
+            Some(ClientSecret::new(self.settings.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect(&self.settings)?);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| PortalError::Config(format!("OIDC provider has no token endpoint: {e}")))?

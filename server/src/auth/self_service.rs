@@ -75,13 +75,10 @@ impl Credentials {
         let mut record = TokenRecord::new(&recipient.id, old.name.as_deref(), None);
         record.expires_at = Some(record.created_at + days_ms(policy.max_days));
         let old_until = record.created_at + i64::from(overlap_hours) * 3_600_000;
-        self.catalog()
-            .rotate_token(&old.id, old_until, &record, &secrets::hash(&token), i64::from(policy.max_active))
-            .await
-            .map_err(|e| match e {
-                PortalError::Conflict(m) => PortalError::field("revoked", m),
-                e => e,
-            })?;
+        self.catalog().rotate_token(&old.id, old_until, &record, &secrets::hash(&token), i64::from(policy.max_active)).await.map_err(|e| match e {
+            PortalError::Conflict(m) => PortalError::field("revoked", m),
+            e => e,
+        })?;
         Ok(IssuedToken { record, token })
     }
 

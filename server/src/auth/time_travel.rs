@@ -55,9 +55,7 @@ pub fn check_range(start: i64, end: Option<i64>, latest: i64) -> Result<()> {
     }
     if let Some(end) = end {
         if end < start {
-            return Err(PortalError::InvalidParameter(format!(
-                "endingVersion {end} must be greater than or equal to startingVersion {start}"
-            )));
+            return Err(PortalError::InvalidParameter(format!("endingVersion {end} must be greater than or equal to startingVersion {start}")));
         }
     }
     Ok(())

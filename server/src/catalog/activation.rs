@@ -60,7 +60,8 @@ impl Catalog {
         let rows = sqlx::query(&sql).bind(value).fetch_all(&self.pool).await?;
         let mut out: HashMap<String, Vec<LinkRecord>> = HashMap::new();
         for r in &rows {
-            let link = LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? };
+            let link =
+                LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? };
             out.entry(r.try_get("recipient_id")?).or_default().push(link);
         }
         Ok(out)
@@ -68,12 +69,7 @@ impl Catalog {
 
     /// Spends the link and stores the new token in one transaction: either both happen or neither.
     /// A second redeem, or a redeem after expiry, fails with `Gone` and changes nothing.
-    pub async fn redeem_activation_link(
-        &self,
-        link_id: &str,
-        token_hash: &str,
-        token_expires_at: Option<i64>,
-    ) -> Result<TokenRecord> {
+    pub async fn redeem_activation_link(&self, link_id: &str, token_hash: &str, token_expires_at: Option<i64>) -> Result<TokenRecord> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
         let spent = sqlx::query("UPDATE activation_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1")
@@ -84,10 +80,7 @@ impl Catalog {
         if spent.rows_affected() != 1 {
             return Err(PortalError::Gone("this activation link was already used or has expired".into()));
         }
-        let recipient_id: String = sqlx::query_scalar("SELECT recipient_id FROM activation_links WHERE id = $1")
-            .bind(link_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let recipient_id: String = sqlx::query_scalar("SELECT recipient_id FROM activation_links WHERE id = $1").bind(link_id).fetch_one(&mut *tx).await?;
         let record = TokenRecord::new(&recipient_id, Some(ACTIVATION_TOKEN_NAME), token_expires_at);
         super::tokens::insert_token_row(&mut *tx, &record, token_hash).await?;
         tx.commit().await?;

@@ -138,12 +138,10 @@ impl Catalog {
 
     /// Tokens of one team (or all), newest first.
     pub async fn admin_tokens(&self, team_id: Option<&str>) -> Result<Vec<AdminToken>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE ($1 = '' OR team_id = $1) ORDER BY created_at DESC, id"
-        ))
-        .bind(team_id.unwrap_or_default())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE ($1 = '' OR team_id = $1) ORDER BY created_at DESC, id"))
+            .bind(team_id.unwrap_or_default())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(admin_token_from_row).collect()
     }
 

@@ -22,11 +22,7 @@ impl Catalog {
     /// Revokes the share; returns whether a grant existed.
     pub async fn revoke(&self, share: &str, recipient: &str) -> Result<bool> {
         let (share, recipient) = (self.share(share).await?, self.recipient(recipient).await?);
-        let done = sqlx::query("DELETE FROM grants WHERE share_id = $1 AND recipient_id = $2")
-            .bind(&share.id)
-            .bind(&recipient.id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query("DELETE FROM grants WHERE share_id = $1 AND recipient_id = $2").bind(&share.id).bind(&recipient.id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -49,11 +45,13 @@ impl Catalog {
     /// Tables and grants per share id, for the shares list (one query each).
     pub async fn share_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
         let mut out: std::collections::HashMap<String, (usize, usize)> = std::collections::HashMap::new();
-        let tables: Vec<(String, i64)> = sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM shared_tables GROUP BY share_id").fetch_all(&self.pool).await?;
+        let tables: Vec<(String, i64)> =
+            sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM shared_tables GROUP BY share_id").fetch_all(&self.pool).await?;
         for (id, n) in tables {
             out.entry(id).or_default().0 = n as usize;
         }
-        let grants: Vec<(String, i64)> = sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM grants GROUP BY share_id").fetch_all(&self.pool).await?;
+        let grants: Vec<(String, i64)> =
+            sqlx::query_as("SELECT share_id, CAST(COUNT(*) AS BIGINT) FROM grants GROUP BY share_id").fetch_all(&self.pool).await?;
         for (id, n) in grants {
             out.entry(id).or_default().1 = n as usize;
         }

@@ -68,7 +68,8 @@ impl Catalog {
             .await?
             .ok_or_else(|| PortalError::NotFound(format!("location `{name}` does not exist")))?;
         let mut location = location_from_row(&row)?;
-        let grants = sqlx::query("SELECT team_id FROM location_grants WHERE location_id = $1 ORDER BY team_id").bind(&location.id).fetch_all(&self.pool).await?;
+        let grants =
+            sqlx::query("SELECT team_id FROM location_grants WHERE location_id = $1 ORDER BY team_id").bind(&location.id).fetch_all(&self.pool).await?;
         location.team_ids = grants.iter().map(|g| g.try_get("team_id")).collect::<Result<_, _>>()?;
         Ok(location)
     }

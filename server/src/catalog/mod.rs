@@ -25,10 +25,10 @@ use sqlx::AnyPool;
 
 use crate::error::Result;
 
-pub use model::*;
-pub use export_jobs::NewExportJob;
 pub use admins::AdminGrant;
 pub use audit::{AuditFilter, Usage};
+pub use export_jobs::NewExportJob;
+pub use model::*;
 pub use recipients::RecipientFields;
 pub use sessions::SessionRecord;
 

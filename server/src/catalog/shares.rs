@@ -104,9 +104,8 @@ impl Catalog {
 
     /// Every table of a share, in (schema, name) order.
     pub async fn all_tables_of(&self, share_id: &str) -> Result<Vec<SharedTable>> {
-        let sql = format!(
-            "SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id WHERE t.share_id = $1 ORDER BY t.schema_key, t.name_key"
-        );
+        let sql =
+            format!("SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id WHERE t.share_id = $1 ORDER BY t.schema_key, t.name_key");
         let rows = sqlx::query(&sql).bind(share_id).fetch_all(&self.pool).await?;
         rows.iter().map(table_from_row).collect()
     }
@@ -200,13 +199,7 @@ impl Catalog {
     }
 
     /// Tables of a (granted) share, optionally of one schema, in (schema, name) order.
-    pub async fn tables_of(
-        &self,
-        share_id: &str,
-        schema: Option<&str>,
-        after: Option<&[String]>,
-        limit: i64,
-    ) -> Result<Page<SharedTable>> {
+    pub async fn tables_of(&self, share_id: &str, schema: Option<&str>, after: Option<&[String]>, limit: i64) -> Result<Page<SharedTable>> {
         let sql = format!(
             "SELECT {TABLE_COLUMNS}, t.schema_key, t.name_key FROM shared_tables t JOIN shares s ON s.id = t.share_id \
              WHERE t.share_id = $1 AND ($2 = '' OR t.schema_key = $2) \

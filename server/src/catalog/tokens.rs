@@ -147,13 +147,11 @@ impl Catalog {
     /// An admin's rotation: every active token of the recipient now ends at `at` at the latest
     /// (the new token comes through a new activation link). Returns how many tokens changed.
     pub async fn expire_active_tokens(&self, recipient_id: &str, at: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE tokens SET expires_at = $1 WHERE recipient_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
-        )
-        .bind(at)
-        .bind(recipient_id)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE tokens SET expires_at = $1 WHERE recipient_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)")
+            .bind(at)
+            .bind(recipient_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -90,12 +90,7 @@ async fn open(dir: &Path) -> Result<DeltaTable> {
 async fn append(dir: &Path, batch: RecordBatch, cdf: bool) -> Result<DeltaTable> {
     let table = open(dir).await?;
     let config = [("delta.enableChangeDataFeed", Some(if cdf { "true" } else { "false" }))];
-    Ok(table
-        .write(vec![batch])
-        .with_save_mode(SaveMode::Append)
-        .with_partition_columns(["partner_id"])
-        .with_configuration(config)
-        .await?)
+    Ok(table.write(vec![batch]).with_save_mode(SaveMode::Append).with_partition_columns(["partner_id"]).with_configuration(config).await?)
 }
 
 fn day(d: i64) -> i32 {

@@ -55,7 +55,8 @@ pub async fn run(s: &Services) -> Result<()> {
     // The demo directory is an external location of the default team, so the default team's
     // admins can add its tables in the console as well.
     let cli = crate::admin::Admin::cli();
-    let location = crate::admin::locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
+    let location =
+        crate::admin::locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
     ignore_existing(crate::admin::locations::create(s, &cli, location).await.map(|_| ()))?;
     crate::admin::locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
     for spec in SHARES {
@@ -68,10 +69,8 @@ pub async fn run(s: &Services) -> Result<()> {
         }
     }
     for (name, comment, partner_id, country, tier, shares) in RECIPIENTS {
-        let properties = [("partner_id", *partner_id), ("country", *country), ("tier", *tier)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let properties =
+            [("partner_id", *partner_id), ("country", *country), ("tier", *tier)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ignore_existing(s.catalog.create_recipient(name, Some(comment), properties).await.map(|_| ()))?;
         for share in *shares {
             s.catalog.grant(share, name).await?;

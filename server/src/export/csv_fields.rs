@@ -23,7 +23,9 @@ pub struct Prepared {
 pub fn prepare(array: &ArrayRef) -> Result<Prepared> {
     let to = |t: DataType| cast(array, &t).map_err(|e| PortalError::Internal(format!("cannot read {} as {t}: {e}", array.data_type())));
     let (array, zoned) = match array.data_type() {
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => (to(DataType::Int64)?, false),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => {
+            (to(DataType::Int64)?, false)
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => (to(DataType::Float64)?, false),
         DataType::Date32 | DataType::Date64 => (to(DataType::Date32)?, false),
         DataType::Timestamp(_, zone) => (to(DataType::Timestamp(TimeUnit::Microsecond, zone.clone()))?, zone.is_some()),

@@ -207,7 +207,9 @@ impl ExportJobs {
             }
             JobStatus::Done | JobStatus::Expired => Err(PortalError::Gone("this export has expired; start it again from the table page".into())),
             JobStatus::Queued | JobStatus::Running => Err(PortalError::NotReady("this export is not finished yet".into())),
-            JobStatus::Failed | JobStatus::Cancelled => Err(PortalError::Gone(format!("this export did not finish: {}", job.error.as_deref().unwrap_or("cancelled")))),
+            JobStatus::Failed | JobStatus::Cancelled => {
+                Err(PortalError::Gone(format!("this export did not finish: {}", job.error.as_deref().unwrap_or("cancelled"))))
+            }
         }
     }
 }

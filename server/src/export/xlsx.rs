@@ -58,7 +58,9 @@ enum Kind {
 
 fn kind_of(data_type: &DataType) -> Kind {
     match data_type {
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => Kind::Integer,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            Kind::Integer
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => Kind::Float,
         DataType::Decimal128(_, s) | DataType::Decimal256(_, s) => Kind::Decimal(*s),
         DataType::Boolean => Kind::Boolean,
@@ -308,7 +310,10 @@ fn write_about(sheet: &mut Worksheet, about: &About, rows: u64, sheets: usize, t
         lines.push(("Sheets", format!("the rows continue over {sheets} sheets: Data, Data (2)…, {ROWS_PER_SHEET} rows each")));
     }
     if truncated > 0 {
-        lines.push(("Truncated cells", format!("{truncated} cells held more than Excel's {MAX_CELL_CHARS} characters and were cut; download CSV for the full text")));
+        lines.push((
+            "Truncated cells",
+            format!("{truncated} cells held more than Excel's {MAX_CELL_CHARS} characters and were cut; download CSV for the full text"),
+        ));
     }
     lines.push(("Times", "timestamps are in UTC".into()));
     for (r, (k, v)) in lines.iter().enumerate() {

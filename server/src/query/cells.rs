@@ -62,7 +62,13 @@ pub fn column(array: &ArrayRef) -> Result<Vec<Cell>> {
         }
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) | DataType::UInt64 => {
             let texts = formatted(array)?;
-            each(&|i| if matches!(array.data_type(), DataType::UInt64) { texts[i].parse().map(Cell::Int).unwrap_or_else(|_| Cell::Decimal(texts[i].clone())) } else { Cell::Decimal(texts[i].clone()) })
+            each(&|i| {
+                if matches!(array.data_type(), DataType::UInt64) {
+                    texts[i].parse().map(Cell::Int).unwrap_or_else(|_| Cell::Decimal(texts[i].clone()))
+                } else {
+                    Cell::Decimal(texts[i].clone())
+                }
+            })
         }
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
             let texts = formatted(array)?;
@@ -105,10 +111,7 @@ mod tests {
             (Arc::new(StringArray::from(vec![Some(""), None])), vec![Cell::Text(String::new()), Cell::Null]),
             (Arc::new(BooleanArray::from(vec![true])), vec![Cell::Bool(true)]),
             (Arc::new(Date32Array::from(vec![1])), vec![Cell::Date("1970-01-02".into())]),
-            (
-                Arc::new(TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("UTC")),
-                vec![Cell::Timestamp("1970-01-01T00:00:01.500Z".into())],
-            ),
+            (Arc::new(TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("UTC")), vec![Cell::Timestamp("1970-01-01T00:00:01.500Z".into())]),
             (Arc::new(TimestampMicrosecondArray::from(vec![0])), vec![Cell::Timestamp("1970-01-01T00:00:00".into())]),
             (Arc::new(Decimal128Array::from(vec![1250]).with_precision_and_scale(10, 2).unwrap()), vec![Cell::Decimal("12.50".into())]),
         ];

@@ -41,7 +41,10 @@ pub fn seal(signer: &UrlSigner, owner: &Owner, version: i64, offset: u64, view: 
 
 /// The version and offset of a page token, which must have been made for this owner and view.
 pub fn open(signer: &UrlSigner, token: &str, owner: &Owner, view: &TableQuery) -> Result<(i64, u64)> {
-    let invalid = || PortalError::BadQuery { column: None, message: "this `_next` page link was altered or belongs to another view; start again from the first page".into() };
+    let invalid = || PortalError::BadQuery {
+        column: None,
+        message: "this `_next` page link was altered or belongs to another view; start again from the first page".into(),
+    };
     let cursor: Cursor = signer.unseal(token).and_then(|p| serde_json::from_slice(&p).ok()).ok_or_else(invalid)?;
     if cursor.k != KIND || cursor.t != owner.table_id || cursor.r != owner.recipient_id || cursor.q != fingerprint(view) {
         return Err(invalid());

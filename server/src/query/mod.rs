@@ -227,10 +227,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn column(&self, name: &str) -> Result<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
+        self.columns.iter().find(|c| c.name == name).ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
     }
 
     /// Scope first, then every filter, as one predicate.

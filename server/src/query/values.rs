@@ -12,7 +12,9 @@ use crate::error::{PortalError, Result};
 /// The value `text` as a scalar of `column`'s type.
 pub fn scalar(column: &Column, text: &str) -> Result<ScalarValue> {
     let t = text.trim();
-    let bad = || PortalError::bad_query(&column.name, format!("`{}` is a {} column: expected {}, got `{text}`", column.name, column.type_name, column.class.expected()));
+    let bad = || {
+        PortalError::bad_query(&column.name, format!("`{}` is a {} column: expected {}, got `{text}`", column.name, column.type_name, column.class.expected()))
+    };
     let value = match column.class {
         TypeClass::Text => ScalarValue::Utf8(Some(text.to_string())),
         TypeClass::Integer => ScalarValue::Int64(Some(t.parse::<i64>().map_err(|_| bad())?)),

@@ -35,10 +35,7 @@ pub async fn changes(
     }
     let history = state.history().await?;
     let number = |name: &str| -> Result<Option<i64>> {
-        params
-            .get(name)
-            .map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("{name} `{v}` is not a version number"))))
-            .transpose()
+        params.get(name).map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("{name} `{v}` is not a version number")))).transpose()
     };
     let start = match (number("startingVersion")?, params.get("startingTimestamp")) {
         (Some(_), Some(_)) => return Err(PortalError::InvalidParameter("Please only provide one of: startingVersion, startingTimestamp".into())),
@@ -56,10 +53,7 @@ pub async fn changes(
     check_range(start, end, latest)?;
     if let Some(first) = history.first() {
         if start < first.0 {
-            return Err(PortalError::InvalidParameter(format!(
-                "startingVersion {start} is before the earliest available version {}",
-                first.0
-            )));
+            return Err(PortalError::InvalidParameter(format!("startingVersion {start} is before the earliest available version {}", first.0)));
         }
     }
     let end = end.unwrap_or(latest).min(latest);

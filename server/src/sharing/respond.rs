@@ -44,11 +44,8 @@ pub fn ndjson(s: Stream, file_id_hash: Option<&str>, note: AuditNote) -> Respons
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson; charset=utf-8"));
     headers.insert(TABLE_VERSION, HeaderValue::from(s.version));
-    let caps = if s.end_stream {
-        format!("responseformat={};includeendstreamaction=true", s.format.name())
-    } else {
-        format!("responseformat={}", s.format.name())
-    };
+    let caps =
+        if s.end_stream { format!("responseformat={};includeendstreamaction=true", s.format.name()) } else { format!("responseformat={}", s.format.name()) };
     headers.insert(CAPABILITIES, HeaderValue::from_str(&caps).expect("ascii"));
     if let Some(h) = file_id_hash {
         headers.insert("fileidhash", HeaderValue::from_str(h).expect("validated"));

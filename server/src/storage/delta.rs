@@ -79,8 +79,8 @@ impl TableState {
             }
         };
         let table = loaded.map_err(|e| table_error(e, location, version))?;
-        let schema: Value = serde_json::from_str(table.snapshot()?.metadata().schema_string())
-            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        let schema: Value =
+            serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
         let logical_names = schema["fields"]
             .as_array()
             .into_iter()
@@ -164,8 +164,7 @@ impl TableState {
 
     /// The top-level columns as the schema declares them.
     pub fn columns(&self) -> Result<Vec<DeltaColumn>> {
-        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string())
-            .map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
         Ok(schema["fields"]
             .as_array()
             .into_iter()

@@ -18,9 +18,7 @@ pub fn table_url(location: &str) -> Result<Url> {
         });
     }
     let path = Path::new(location);
-    let abs = path
-        .canonicalize()
-        .map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
+    let abs = path.canonicalize().map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
     if !abs.is_dir() {
         return Err(PortalError::NotATable(format!("`{location}` is not a Delta table: it is not a directory")));
     }
@@ -121,7 +119,9 @@ impl Place {
     pub fn contains(&self, other: &Place) -> bool {
         match (self, other) {
             (Self::Local(root), Self::Local(path)) => path.starts_with(root),
-            (Self::Store { scheme: a, authority: b, segments: c }, Self::Store { scheme: x, authority: y, segments: z }) => a == x && b == y && z.starts_with(c),
+            (Self::Store { scheme: a, authority: b, segments: c }, Self::Store { scheme: x, authority: y, segments: z }) => {
+                a == x && b == y && z.starts_with(c)
+            }
             _ => false,
         }
     }
@@ -264,7 +264,17 @@ mod tests {
         assert!(!lake.contains(&Place::parse("gs://lake/retail/sales").unwrap()));
         assert!(lake.contains(&Place::parse("s3://lake/retail/a%20b").unwrap()));
         assert_eq!(Place::parse("s3://lake/retail/a%20b").unwrap().to_text(), "s3://lake/retail/a%20b");
-        for bad in ["s3://lake/retail/../x", "s3://lake/retail/%2e%2e/x", "s3://lake/retail/%2E%2e", "s3://lake/a/./b", "s3://lake/a%2Fb", "s3://lake/a//b", "s3:///nobucket", "ftp://h/x", "s3://lake/x?y=1"] {
+        for bad in [
+            "s3://lake/retail/../x",
+            "s3://lake/retail/%2e%2e/x",
+            "s3://lake/retail/%2E%2e",
+            "s3://lake/a/./b",
+            "s3://lake/a%2Fb",
+            "s3://lake/a//b",
+            "s3:///nobucket",
+            "ftp://h/x",
+            "s3://lake/x?y=1",
+        ] {
             assert!(Place::parse(bad).is_err(), "{bad} is refused");
         }
         let abfss = Place::parse("abfss://Container@acct.dfs.core.windows.net/lake").unwrap();

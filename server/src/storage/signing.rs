@@ -61,10 +61,7 @@ impl UrlSigner {
         let expires_at = now_ms() + self.ttl_ms;
         let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
         let sig = self.url_mac(table_id, path, expires_at);
-        SignedUrl {
-            url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")),
-            expires_at,
-        }
+        SignedUrl { url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")), expires_at }
     }
 
     /// Checks a presented signature: 403 when tampered with or expired.

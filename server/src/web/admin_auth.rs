@@ -9,8 +9,8 @@ use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::signin::{local_path, read_fields, see_other};
 use super::audit;
+use super::signin::{local_path, read_fields, see_other};
 use crate::admin::{identity, Admin};
 use crate::auth::oidc::{provider_of_cookie, Identity, Purpose, STATE_COOKIE};
 use crate::auth::sessions::{cookie_value, set_cookie};

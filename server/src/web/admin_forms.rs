@@ -12,9 +12,9 @@ use axum::response::Response;
 use super::admin_auth::admin_form;
 use super::outcome;
 use super::signin::{local_path, see_other};
+use crate::admin::locations::NewLocation;
 use crate::admin::recipients::{NewRecipient, RecipientPatch};
 use crate::admin::shares::{NewShare, NewTableInput, SharePatch, TablePatch};
-use crate::admin::locations::NewLocation;
 use crate::admin::teams::{NewApiToken, NewTeam};
 use crate::admin::{locations, recipients, shares, teams, Admin};
 use crate::auth::secrets;
@@ -74,7 +74,11 @@ where
             if e.status().is_server_error() {
                 tracing::error!(error = %e, "console form failed");
             }
-            let message = if e.status().is_server_error() { "Something went wrong on our side; nothing was changed. Try again in a minute.".to_string() } else { e.to_string() };
+            let message = if e.status().is_server_error() {
+                "Something went wrong on our side; nothing was changed. Try again in a minute.".to_string()
+            } else {
+                e.to_string()
+            };
             match &e {
                 PortalError::Field { field, .. } => to(&back, error(&message, Some(*field))),
                 _ => to(&back, error(&message, None)),
@@ -252,7 +256,12 @@ pub async fn create_recipient(State(s): State<Arc<Services>>, req: Request) -> R
 
 pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
     run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
-        let patch = RecipientPatch { comment: Some(f.get("comment").into()), properties: Some(properties(f)?), ip_allow_list: Some(allow_list(f)), oidc: Some(oidc(f)) };
+        let patch = RecipientPatch {
+            comment: Some(f.get("comment").into()),
+            properties: Some(properties(f)?),
+            ip_allow_list: Some(allow_list(f)),
+            oidc: Some(oidc(f)),
+        };
         recipients::update(s, &f.admin, &name, patch).await?;
         Ok(Done::Notice("Recipient saved.".into()))
     })

@@ -2,8 +2,8 @@
 //! the admin API calls), for the admin the request's session belongs to.
 
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLocationsView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery,
-    FormToken, Loaded,
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView, AdminRecipientView,
+    AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery, FormToken, Loaded,
 };
 use axum::http::request::Parts;
 
@@ -106,14 +106,7 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
     admin_read(s, request, async |admin: &Admin, session| {
         let found = admin::recipient_for(s, admin, name).await?;
         let detail = recipients::detail_of(s, &found).await?;
-        let grantable = s
-            .catalog
-            .shares_in(Some(&found.team_id))
-            .await?
-            .into_iter()
-            .map(|share| share.name)
-            .filter(|n| !detail.grants.contains(n))
-            .collect();
+        let grantable = s.catalog.shares_in(Some(&found.team_id)).await?.into_iter().map(|share| share.name).filter(|n| !detail.grants.contains(n)).collect();
         let issued = issued.and_then(|id| s.issued_links.take(id, &owner));
         let sees = query::catalog::catalog(s, &found).await?;
         Ok(AdminRecipientView { session, recipient: detail, grantable, issued, sees })
@@ -125,14 +118,7 @@ pub async fn share(s: &Services, request: &Parts, name: &str) -> Loaded<AdminSha
     admin_read(s, request, async |admin: &Admin, session| {
         let found = admin::share_for(s, admin, name).await?;
         let detail = shares::detail_of(s, &found).await?;
-        let grantable = s
-            .catalog
-            .recipients_in(Some(&found.team_id))
-            .await?
-            .into_iter()
-            .map(|r| r.name)
-            .filter(|n| !detail.grants.contains(n))
-            .collect();
+        let grantable = s.catalog.recipients_in(Some(&found.team_id)).await?.into_iter().map(|r| r.name).filter(|n| !detail.grants.contains(n)).collect();
         Ok(AdminShareView { session, share: detail, grantable, locations: location_urls(s, admin).await? })
     })
     .await
@@ -200,7 +186,13 @@ pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str
             None => None,
         };
         // A step needs what the steps before it chose.
-        let step = step.clamp(1, 5).min(if share.is_none() { 1 } else if found.is_none() { 3 } else { 5 });
+        let step = step.clamp(1, 5).min(if share.is_none() {
+            1
+        } else if found.is_none() {
+            3
+        } else {
+            5
+        });
         let sees = match (&found, step) {
             (Some(r), 5) => Some(query::catalog::catalog(s, r).await?),
             _ => None,

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminOnboardView, AdminPreviewView, AdminLoginView, AdminRecipientView, AdminShareView, AdminTeamsView, AdminLocationsView, AuditQuery,
-    table_href, ActivationState, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
+    table_href, ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView,
+    AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded,
+    Problem, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
 

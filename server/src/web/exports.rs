@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::api::error_response;
+use super::audit;
 use super::partner::{self, PartnerForm};
 use super::signin::see_other;
-use super::audit;
 use crate::auth::credentials::rfc3339_ms;
 use crate::auth::Caller;
 use crate::catalog::ExportJob;
@@ -116,7 +116,15 @@ pub async fn file(State(s): State<Arc<Services>>, Path(id): Path<String>, req: R
 
 /// Authenticates (with the form token when a session cookie changes something), runs `call`,
 /// audits it with its status, and answers errors as `{"errorCode","message"}`.
-async fn api_call<F>(s: &Arc<Services>, headers: &HeaderMap, extensions: &axum::http::Extensions, action: &str, object: Option<String>, changes: bool, call: F) -> Response
+async fn api_call<F>(
+    s: &Arc<Services>,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+    action: &str,
+    object: Option<String>,
+    changes: bool,
+    call: F,
+) -> Response
 where
     F: AsyncFnOnce(&Arc<Services>, &Caller) -> Result<Response>,
 {

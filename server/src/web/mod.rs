@@ -130,9 +130,7 @@ fn admin_routes() -> Router<Arc<Services>> {
 
 pub async fn serve(services: Arc<Services>) -> Result<()> {
     let addr = services.settings.addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
     services.jobs.recover().await?;
     tokio::spawn(crate::export::jobs::sweep_forever(services.clone()));
     tracing::info!(%addr, public_url = %services.settings.public_url, "portal listening");

@@ -50,8 +50,20 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     (
         "RecipientDetail",
         &[
-            "name", "comment", "team", "properties:object", "ipAllowList:array", "oidc:object", "status", "lastAccess", "rowsRead:integer",
-            "bytesRead:integer", "createdAt", "tokens:array", "activationLinks:array", "grants:array",
+            "name",
+            "comment",
+            "team",
+            "properties:object",
+            "ipAllowList:array",
+            "oidc:object",
+            "status",
+            "lastAccess",
+            "rowsRead:integer",
+            "bytesRead:integer",
+            "createdAt",
+            "tokens:array",
+            "activationLinks:array",
+            "grants:array",
         ],
     ),
     ("LinkRequest", &["ttlHours:integer"]),
@@ -106,7 +118,8 @@ fn build() -> Value {
             },
         });
         if let Some(request) = request {
-            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } });
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } });
         }
         entry[*method] = operation;
     }

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use axum::extract::Request;
 use axum::http::{header, Extensions, HeaderMap};
 
-use crate::auth::{forms, network};
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::Caller;
+use crate::auth::{forms, network};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -43,7 +43,8 @@ async fn credentials(s: &Services, headers: &HeaderMap) -> Result<Caller> {
 /// in [`CSRF_HEADER`]. A bearer token in `Authorization` cannot be sent by another site.
 pub async fn authenticate_change(s: &Services, headers: &HeaderMap) -> Result<Caller> {
     // Browsers may replay cached Basic credentials cross-site; only a bearer token proves intent.
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
     let caller = authenticate(s, headers).await?;
     if !bearer {
         let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

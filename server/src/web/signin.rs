@@ -146,7 +146,8 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path(Some("/shares/a/b/c?x=1")), "/shares/a/b/c?x=1");
-        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("/\t/evil.example"), Some("/\r\nX: y")] {
+        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("/\t/evil.example"), Some("/\r\nX: y")]
+        {
             assert_eq!(local_path(bad), "/");
         }
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{show, AdminNav, FieldError, Outcome, section};
+use super::{section, show, AdminNav, FieldError, Outcome};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
 use crate::components::{readable_time, Loading};
 use crate::contract::{get_admin_audit, AdminAuditView, AuditQuery};

@@ -31,7 +31,11 @@ fn Locations(v: AdminLocationsView) -> impl IntoView {
         "Your team may add tables only under these locations. Ask a platform administrator for another one."
     };
     let list = if v.locations.is_empty() {
-        let empty = if platform { "No locations yet: team admins cannot add tables until you create one and grant it." } else { "No location is granted to your team yet, so it cannot add tables." };
+        let empty = if platform {
+            "No locations yet: team admins cannot add tables until you create one and grant it."
+        } else {
+            "No location is granted to your team yet, so it cannot add tables."
+        };
         view! { <p class="text-slate-600">{empty}</p> }.into_any()
     } else {
         view! {

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::recipient::{IssuedLinkView, PartnerSees};
 use super::parts::activation_link_form;
+use super::recipient::{IssuedLinkView, PartnerSees};
 use super::share::{AddTableForm, TableCard};
-use super::{show, AdminNav, FieldError, FormBase, Outcome, section, TeamSelect};
+use super::{section, show, AdminNav, FieldError, FormBase, Outcome, TeamSelect};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
 use crate::components::Loading;
 use crate::contract::grammar::encode;
@@ -19,9 +19,7 @@ const STEPS: [&str; 5] = ["Share", "Tables", "Recipient", "Grant", "Activation l
 #[component]
 pub fn AdminOnboardPage() -> impl IntoView {
     let query = use_query_map();
-    let args = move || {
-        query.with(|q| (q.get("step").and_then(|s| s.parse().ok()).unwrap_or(1u8), q.get("share"), q.get("recipient"), q.get("issued")))
-    };
+    let args = move || query.with(|q| (q.get("step").and_then(|s| s.parse().ok()).unwrap_or(1u8), q.get("share"), q.get("recipient"), q.get("issued")));
     let page = Resource::new(args, |(step, share, recipient, issued)| get_admin_onboard(step, share, recipient, issued));
     view! {
         <Transition fallback=|| view! { <Loading what="the onboarding steps"/> }>

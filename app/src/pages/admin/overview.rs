@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{show, AdminNav, FieldError, FormBase, Outcome, section, StatusBadge, TeamSelect};
+use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge, TeamSelect};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, plural, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;

@@ -74,7 +74,8 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
     let name = r.summary.name.clone();
     let base = format!("/admin/recipients/{}", encode(&name));
     let csrf = v.session.csrf.clone();
-    let props: Vec<(String, String)> = r.summary.properties.clone().into_iter().chain([(String::new(), String::new()), (String::new(), String::new())]).collect();
+    let props: Vec<(String, String)> =
+        r.summary.properties.clone().into_iter().chain([(String::new(), String::new()), (String::new(), String::new())]).collect();
     let oidc = r.summary.oidc.clone().unwrap_or_default();
     view! {
         <AdminNav session=v.session.clone()/>

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{show, AdminNav, FieldError, FormBase, Outcome, section};
+use super::{section, show, AdminNav, FieldError, FormBase, Outcome};
 use crate::components::ui::{CopyButton, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{readable_time, Loading};
 use crate::contract::{get_admin_teams, AdminTeamsView};

@@ -50,7 +50,8 @@ fn FilterRow(meta: StoredValue<TableMeta>, index: usize, filter: Option<Filter>,
     let (col_id, op_id, value_id) = (format!("filter-column-{index}"), format!("filter-op-{index}"), format!("filter-value-{index}"));
     let invalid = message.is_some();
     let error_id = format!("filter-error-{index}");
-    let select = "rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+    let select =
+        "rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
     view! {
         <div class="flex flex-wrap items-center gap-2" data-testid="filter-row">
             <label for=col_id.clone() class="sr-only">{format!("Filter {} column", index + 1)}</label>

@@ -98,16 +98,20 @@ fn CellView(cell: Cell) -> impl IntoView {
     match &cell {
         Cell::Null => view! {
             <td class=td><span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs italic text-slate-400" title="no value (null)">"null"</span></td>
-        }.into_any(),
+        }
+        .into_any(),
         Cell::Text(s) if s.is_empty() => view! {
             <td class=td><span class="text-xs text-slate-400" title="empty text">"(empty)"</span></td>
-        }.into_any(),
+        }
+        .into_any(),
         Cell::Int(_) | Cell::Float(_) | Cell::Decimal(_) => view! {
             <td class=format!("{td} whitespace-nowrap text-right tabular-nums")>{display_text(&cell)}</td>
-        }.into_any(),
+        }
+        .into_any(),
         Cell::Date(_) | Cell::Timestamp(_) | Cell::Bool(_) => view! {
             <td class=format!("{td} whitespace-nowrap tabular-nums")>{display_text(&cell)}</td>
-        }.into_any(),
+        }
+        .into_any(),
         Cell::Text(_) | Cell::Json(_) | Cell::Binary(_) => {
             let text = display_text(&cell);
             let mono = !matches!(cell, Cell::Text(_));
@@ -122,7 +126,8 @@ fn CellView(cell: Cell) -> impl IntoView {
                             <div class="mt-1 whitespace-pre-wrap break-words">{text}</div>
                         </details>
                     </td>
-                }.into_any()
+                }
+                .into_any()
             }
         }
     }

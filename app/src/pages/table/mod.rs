@@ -90,7 +90,15 @@ fn TableScreen(v: TableView) -> impl IntoView {
 }
 
 #[component]
-fn Results(meta: crate::contract::TableMeta, base: String, query: TableQuery, description: String, grid: Grid, public_url: String, job_rows: u64) -> impl IntoView {
+fn Results(
+    meta: crate::contract::TableMeta,
+    base: String,
+    query: TableQuery,
+    description: String,
+    grid: Grid,
+    public_url: String,
+    job_rows: u64,
+) -> impl IntoView {
     let count = match (grid.count, grid.count_exact) {
         (Some(n), true) => format!("{} row{}", thousands(n), if n == 1 { "" } else { "s" }),
         (Some(n), false) => format!("More than {} rows", thousands(n)),

@@ -83,7 +83,13 @@ mod tests {
 
     #[test]
     fn malformed_hints_filter_nothing() {
-        for bad in ["bad-predicates", "{}", r#"{"op":"and","children":[]}"#, r#"{"op":"like"}"#, r#"{"op":"equal","children":[{"op":"column","name":"a","valueType":"int"},{"op":"literal","value":"x","valueType":"int"}]}"#] {
+        for bad in [
+            "bad-predicates",
+            "{}",
+            r#"{"op":"and","children":[]}"#,
+            r#"{"op":"like"}"#,
+            r#"{"op":"equal","children":[{"op":"column","name":"a","valueType":"int"},{"op":"literal","value":"x","valueType":"int"}]}"#,
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
@@ -96,7 +102,8 @@ mod tests {
         assert!(!facts(&pv("birthday", Some("2020-01-02")), None).may_match(&e));
         assert!(!facts(&pv("birthday", None), None).may_match(&e));
         // Literal on the left: 5 < units is units > 5.
-        let e = parse(r#"{"op":"lessThan","children":[{"op":"literal","value":"5","valueType":"int"},{"op":"column","name":"units","valueType":"int"}]}"#).unwrap();
+        let e =
+            parse(r#"{"op":"lessThan","children":[{"op":"literal","value":"5","valueType":"int"},{"op":"column","name":"units","valueType":"int"}]}"#).unwrap();
         assert!(facts(&pv("units", Some("6")), None).may_match(&e));
         assert!(!facts(&pv("units", Some("5")), None).may_match(&e));
     }
@@ -106,13 +113,24 @@ mod tests {
         let stats: Json = serde_json::json!({"numRecords": 10, "minValues": {"units": 10, "ts": "2021-04-28T23:33:57.955Z"}, "maxValues": {"units": 20, "ts": "2021-04-28T23:33:57.955Z"}, "nullCount": {"units": 0, "ts": 0}});
         let none = HashMap::new();
         let f = facts(&none, Some(&stats));
-        let cmp = |op: &str, v: &str| parse(&format!(r#"{{"op":"{op}","children":[{{"op":"column","name":"units","valueType":"long"}},{{"op":"literal","value":"{v}","valueType":"long"}}]}}"#)).unwrap();
+        let cmp = |op: &str, v: &str| {
+            parse(&format!(
+                r#"{{"op":"{op}","children":[{{"op":"column","name":"units","valueType":"long"}},{{"op":"literal","value":"{v}","valueType":"long"}}]}}"#
+            ))
+            .unwrap()
+        };
         for (op, v, keep) in [
-            ("equal", "9", false), ("equal", "10", true), ("equal", "21", false),
-            ("lessThan", "10", false), ("lessThan", "11", true),
-            ("lessThanOrEqual", "9", false), ("lessThanOrEqual", "10", true),
-            ("greaterThan", "20", false), ("greaterThan", "19", true),
-            ("greaterThanOrEqual", "21", false), ("greaterThanOrEqual", "20", true),
+            ("equal", "9", false),
+            ("equal", "10", true),
+            ("equal", "21", false),
+            ("lessThan", "10", false),
+            ("lessThan", "11", true),
+            ("lessThanOrEqual", "9", false),
+            ("lessThanOrEqual", "10", true),
+            ("greaterThan", "20", false),
+            ("greaterThan", "19", true),
+            ("greaterThanOrEqual", "21", false),
+            ("greaterThanOrEqual", "20", true),
         ] {
             assert_eq!(f.may_match(&cmp(op, v)), keep, "{op} {v}");
         }
@@ -131,9 +149,11 @@ mod tests {
         // A string column whose stats compare differently as numbers: "10" < "9" as text.
         let stats: Json = serde_json::json!({"numRecords": 2, "minValues": {"code": "10"}, "maxValues": {"code": "9"}, "nullCount": {"code": 0}});
         let none = HashMap::new();
-        let as_int = parse(r#"{"op":"equal","children":[{"op":"column","name":"code","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
+        let as_int =
+            parse(r#"{"op":"equal","children":[{"op":"column","name":"code","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
         assert!(facts(&none, Some(&stats)).may_match(&as_int));
-        let unknown = parse(r#"{"op":"equal","children":[{"op":"column","name":"nosuch","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
+        let unknown =
+            parse(r#"{"op":"equal","children":[{"op":"column","name":"nosuch","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
         assert!(facts(&none, Some(&stats)).may_match(&unknown));
     }
 
@@ -141,7 +161,9 @@ mod tests {
     fn float_files_with_possible_nan_are_kept_under_not() {
         let stats: Json = serde_json::json!({"numRecords": 3, "minValues": {"price": 1.0}, "maxValues": {"price": 5.0}, "nullCount": {"price": 0}});
         let none = HashMap::new();
-        let lt = parse(r#"{"op":"lessThan","children":[{"op":"column","name":"price","valueType":"double"},{"op":"literal","value":"10","valueType":"double"}]}"#).unwrap();
+        let lt =
+            parse(r#"{"op":"lessThan","children":[{"op":"column","name":"price","valueType":"double"},{"op":"literal","value":"10","valueType":"double"}]}"#)
+                .unwrap();
         assert!(facts(&none, Some(&stats)).may_match(&Expr::Not(Box::new(lt))));
     }
 }

@@ -142,8 +142,15 @@ fn parse_timestamp(text: &str) -> Option<i64> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// `column <cmp> literal`
-    Compare { column: String, cmp: Cmp, value: Value, value_type: ValueType },
-    IsNull { column: String },
+    Compare {
+        column: String,
+        cmp: Cmp,
+        value: Value,
+        value_type: ValueType,
+    },
+    IsNull {
+        column: String,
+    },
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),

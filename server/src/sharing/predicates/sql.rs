@@ -26,7 +26,15 @@ pub fn parse(hint: &str, column_types: &HashMap<String, String>) -> Option<Expr>
         return Some(Expr::IsNull { column: column_name(&hint[..col.len()], column_types)? });
     }
     // Longest operators first, so `<=` is not read as `<`.
-    for (token, cmp, negate) in [("<>", Cmp::Eq, true), ("!=", Cmp::Eq, true), (">=", Cmp::Ge, false), ("<=", Cmp::Le, false), ("=", Cmp::Eq, false), (">", Cmp::Gt, false), ("<", Cmp::Lt, false)] {
+    for (token, cmp, negate) in [
+        ("<>", Cmp::Eq, true),
+        ("!=", Cmp::Eq, true),
+        (">=", Cmp::Ge, false),
+        ("<=", Cmp::Le, false),
+        ("=", Cmp::Eq, false),
+        (">", Cmp::Gt, false),
+        ("<", Cmp::Lt, false),
+    ] {
         let Some((left, right)) = hint.split_once(token) else { continue };
         let column = column_name(left, column_types)?;
         let value_type = ValueType::parse(column_types.get(&column)?)?;
@@ -74,7 +82,10 @@ mod tests {
             parse("units<>3", &types()).unwrap(),
             Expr::Not(Box::new(Expr::Compare { column: "units".into(), cmp: Cmp::Eq, value: Value::Int(3), value_type: ValueType::Long }))
         );
-        assert_eq!(parse("COUNTRY = 'O''Brien'", &types()).unwrap(), Expr::Compare { column: "country".into(), cmp: Cmp::Eq, value: Value::Str("O'Brien".into()), value_type: ValueType::String });
+        assert_eq!(
+            parse("COUNTRY = 'O''Brien'", &types()).unwrap(),
+            Expr::Compare { column: "country".into(), cmp: Cmp::Eq, value: Value::Str("O'Brien".into()), value_type: ValueType::String }
+        );
         assert_eq!(parse("country is not null", &types()).unwrap(), Expr::Not(Box::new(Expr::IsNull { column: "country".into() })));
     }
 
