@@ -306,13 +306,9 @@ pub async fn table_for(s: &Services, admin: &Admin, share: &str, qualified: &str
     Ok((share, table))
 }
 
-/// Checks that `location` is a Delta table and `scope` (`COLUMN=PROPERTY`) names one of its
+/// Checks that `location` (as `locations::table_location` answered it, or as stored) is a Delta table and `scope` (`COLUMN=PROPERTY`) names one of its
 /// partition columns; returns the location as stored (local paths absolute) and the scope.
 pub async fn validate_location(location: &str, scope: Option<&str>) -> Result<(String, Option<Scope>)> {
-    let location = location.trim();
-    if location.is_empty() {
-        return Err(PortalError::field("location", "give the table's location (a path or an s3://, az:// or gs:// URL)"));
-    }
     let state = TableState::open(location, At::Latest).await.map_err(|e| match e {
         e @ (PortalError::NotATable(_) | PortalError::InvalidParameter(_)) => PortalError::field("location", e.to_string()),
         e => e,
