@@ -39,7 +39,15 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
 fi
 
-if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen', 'oidc-provider']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
+# s3s-fs: a real S3 server for the tests (verifies SigV4 signatures and pre-signed URLs as S3 does).
+S3S_FS_VERSION=0.14.1
+if ! s3s-fs --version 2>/dev/null | grep -q " ${S3S_FS_VERSION}\$"; then
+  say "s3s-fs ${S3S_FS_VERSION} (about 4 minutes)"
+  cargo install s3s-fs@"${S3S_FS_VERSION}" --features binary --locked
+fi
+
+if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen', 'oidc-provider', 'azurite']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
+  # Azurite (npm) is the Azure Blob server of the tests; it verifies SAS signatures.
   # binaryen's wasm-opt comes from npm: Debian's (version 108) corrupts wasm-bindgen's
   # externref table and the release bundle then fails to hydrate.
   say "npm packages (Tailwind CLI, binaryen, playwright-core, oidc-provider)"

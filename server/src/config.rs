@@ -40,6 +40,9 @@ pub struct Settings {
     /// Partners' own identity providers (`[[partner_idp]]` in portal.toml): their employees sign
     /// in there, and a recipient bound to that issuer lets them in.
     pub partner_idps: Vec<OidcSettings>,
+    /// Credentials for object-store tables by URL prefix (`[[storage]]`); the stores' own
+    /// environment variables apply where no entry matches.
+    pub storage: Vec<crate::storage::StorageEntry>,
 }
 
 /// A partner's identity provider as portal.toml lists it.
@@ -99,6 +102,8 @@ struct FileSettings {
     oidc_team_prefix: Option<String>,
     #[serde(default)]
     partner_idp: Vec<PartnerIdp>,
+    #[serde(default)]
+    storage: Vec<crate::storage::StorageEntry>,
 }
 
 impl Settings {
@@ -149,6 +154,7 @@ impl Settings {
             export_workers,
             oidc,
             partner_idps,
+            storage: sso_file.storage,
         })
     }
 

@@ -23,7 +23,7 @@ use catalog::Catalog;
 use config::Settings;
 use error::Result;
 use export::jobs::ExportJobs;
-use storage::UrlSigner;
+use storage::{Stores, UrlSigner};
 
 /// Everything a request handler or a CLI command needs, built once from the settings.
 pub struct Services {
@@ -32,6 +32,8 @@ pub struct Services {
     pub credentials: Credentials,
     pub sessions: Sessions,
     pub signer: UrlSigner,
+    /// Object stores and their credentials (`[[storage]]` and the stores' env vars).
+    pub stores: Stores,
     /// New self-service tokens waiting to be shown once.
     pub reveals: Reveals,
     pub jobs: ExportJobs,
@@ -67,6 +69,7 @@ impl Services {
         let credentials = Credentials::new(catalog.clone(), settings.sharing_endpoint(), defaults);
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
+        let stores = Stores::new(settings.storage.clone())?;
         let jobs = ExportJobs::new(catalog.clone(), &settings);
         let oidc = settings.oidc.clone().map(auth::oidc::Oidc::new).transpose()?;
         let partner_idps = settings.partner_idps.iter().cloned().map(auth::oidc::Oidc::new).collect::<Result<_>>()?;
@@ -76,6 +79,7 @@ impl Services {
             credentials,
             sessions,
             signer,
+            stores,
             reveals: Reveals::default(),
             jobs,
             oidc,

@@ -123,6 +123,10 @@ pub struct TableDetail {
     /// admins are asked to bring it under one).
     #[serde(default)]
     pub external_location: Option<String>,
+    /// Whose credentials read an object-store table: a `[[storage]]` prefix or the store's
+    /// environment variables; `None` for a local table. Never the credentials themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
 }
 
 /// An external location: a URL prefix platform admins grant to teams; team admins add tables

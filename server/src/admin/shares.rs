@@ -85,7 +85,7 @@ pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
     let locations = s.catalog.locations(None).await?;
     let mut tables = Vec::new();
     for t in s.catalog.all_tables_of(&share.id).await? {
-        tables.push(table_detail(&t, &locations).await);
+        tables.push(table_detail(s, &t, &locations).await);
     }
     Ok(ShareDetail {
         name: share.name.clone(),
@@ -98,8 +98,8 @@ pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
 }
 
 /// A table with its schema as the Delta log has it now, and the location it lies under.
-async fn table_detail(t: &SharedTable, locations: &[Location]) -> TableDetail {
-    let columns = match TableState::open(&t.location, At::Latest).await.and_then(|state| state.columns()) {
+async fn table_detail(s: &Services, t: &SharedTable, locations: &[Location]) -> TableDetail {
+    let columns = match TableState::open(&s.stores, &t.location, At::Latest).await.and_then(|state| state.columns()) {
         Ok(columns) => Ok(columns.into_iter().map(|c| SchemaColumn { name: c.name, type_name: c.type_name }).collect()),
         Err(e) => Err(e.to_string()),
     };
@@ -113,6 +113,7 @@ async fn table_detail(t: &SharedTable, locations: &[Location]) -> TableDetail {
         problem: columns.as_ref().err().cloned(),
         columns: columns.unwrap_or_default(),
         external_location: locations::containing(locations, &t.location).map(String::from),
+        storage: s.stores.credentials_of(&t.location),
     }
 }
 
@@ -155,7 +156,7 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
         names::validate(NameKind::Table, input.name.trim()).map_err(|e| name_field(e, "name"))?;
         // Where the table may point is decided before anything there is opened.
         let location = locations::table_location(s, admin, &input.location).await?;
-        let (location, scope) = validate_location(&location, input.scope.as_deref()).await?;
+        let (location, scope) = validate_location(s, &location, input.scope.as_deref()).await?;
         if let Some(scope) = &scope {
             scope_fits_grantees(s, &share, scope, &object).await?;
         }
@@ -171,7 +172,7 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
                 scope,
             })
             .await?;
-        Ok(table_detail(&t, &s.catalog.locations(None).await?).await)
+        Ok(table_detail(s, &t, &s.catalog.locations(None).await?).await)
     }
     .await;
     let status = result.as_ref().map_or_else(|e: &PortalError| e.status().as_u16(), |_| 200);
@@ -197,12 +198,12 @@ pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &
     if let Some(location) = text(patch.location.as_deref()).filter(|l| *l != table.location) {
         let location = locations::table_location(s, admin, &location).await?;
         let scope = next.scope.as_ref().map(|sc| format!("{}={}", sc.column, sc.property));
-        next.location = validate_location(&location, scope.as_deref()).await?.0;
+        next.location = validate_location(s, &location, scope.as_deref()).await?.0;
     }
     if let Some(scope) = patch.scope {
         next.scope = match text(Some(&scope)) {
             None => None,
-            Some(scope) => validate_location(&next.location, Some(&scope)).await?.1,
+            Some(scope) => validate_location(s, &next.location, Some(&scope)).await?.1,
         };
         if let Some(scope) = next.scope.as_ref().filter(|new| table.scope.as_ref() != Some(*new)) {
             scope_fits_grantees(s, &share, scope, &table.qualified_name()).await?;
@@ -210,9 +211,9 @@ pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &
     }
     let updated = s.catalog.update_table(&next).await.map_err(|e| name_field(e, "alias"))?;
     let locations = s.catalog.locations(None).await?;
-    let detail = table_detail(&updated, &locations).await;
+    let detail = table_detail(s, &updated, &locations).await;
     let mut change = share_change("updateTable", &share, before.qualified_name());
-    change.before = serde_json::to_value(without_columns(&table_detail(&before, &locations).await)).ok();
+    change.before = serde_json::to_value(without_columns(&table_detail(s, &before, &locations).await)).ok();
     change.after = serde_json::to_value(without_columns(&detail)).ok();
     record(s, admin, change, 200).await;
     Ok(detail)
@@ -222,7 +223,7 @@ pub async fn remove_table(s: &Services, admin: &Admin, share: &str, qualified: &
     let (share, table) = table_for(s, admin, share, qualified).await?;
     s.catalog.remove_table(&table.id).await?;
     let mut change = share_change("removeTable", &share, table.qualified_name());
-    change.before = serde_json::to_value(without_columns(&table_detail(&table, &s.catalog.locations(None).await?).await)).ok();
+    change.before = serde_json::to_value(without_columns(&table_detail(s, &table, &s.catalog.locations(None).await?).await)).ok();
     record(s, admin, change, 200).await;
     Ok(())
 }
@@ -308,8 +309,8 @@ pub async fn table_for(s: &Services, admin: &Admin, share: &str, qualified: &str
 
 /// Checks that `location` (as `locations::table_location` answered it, or as stored) is a Delta table and `scope` (`COLUMN=PROPERTY`) names one of its
 /// partition columns; returns the location as stored (local paths absolute) and the scope.
-pub async fn validate_location(location: &str, scope: Option<&str>) -> Result<(String, Option<Scope>)> {
-    let state = TableState::open(location, At::Latest).await.map_err(|e| match e {
+pub async fn validate_location(s: &Services, location: &str, scope: Option<&str>) -> Result<(String, Option<Scope>)> {
+    let state = TableState::open(&s.stores, location, At::Latest).await.map_err(|e| match e {
         e @ (PortalError::NotATable(_) | PortalError::InvalidParameter(_)) => PortalError::field("location", e.to_string()),
         e => e,
     })?;
@@ -334,15 +335,7 @@ pub async fn validate_location(location: &str, scope: Option<&str>) -> Result<(S
             Some(Scope { column, property: property.trim().to_string() })
         }
     };
-    Ok((canonical_location(location), scope))
-}
-
-/// Local paths are stored absolute, so the server finds them whatever its working directory.
-fn canonical_location(location: &str) -> String {
-    match crate::storage::location::table_url(location).ok().and_then(|u| crate::storage::location::local_dir(&u)) {
-        Some(dir) => dir.to_string_lossy().into_owned(),
-        None => location.to_string(),
-    }
+    Ok((crate::storage::location::stored_text(location), scope))
 }
 
 fn share_change<'a>(action: &'a str, share: &Share, object: String) -> Change<'a> {

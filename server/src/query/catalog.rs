@@ -32,7 +32,7 @@ pub async fn catalog(s: &Services, recipient: &Recipient) -> Result<CatalogView>
     for share in shares {
         let tables = all_tables(&access, &share.name).await?;
         let summaries: Vec<TableSummary> =
-            stream::iter(tables).map(|t| summarize(&access, t)).buffered(PARALLEL_READS).collect::<Vec<_>>().await.into_iter().collect::<Result<_>>()?;
+            stream::iter(tables).map(|t| summarize(s, &access, t)).buffered(PARALLEL_READS).collect::<Vec<_>>().await.into_iter().collect::<Result<_>>()?;
         let mut schemas: Vec<SchemaView> = Vec::new();
         for summary in summaries {
             match schemas.iter_mut().find(|s| s.name == summary.schema) {
@@ -59,7 +59,7 @@ async fn all_tables(access: &Access<'_>, share: &str) -> Result<Vec<SharedTable>
 }
 
 /// One table's line; a table that cannot be read is listed with the problem, not dropped.
-async fn summarize(access: &Access<'_>, table: SharedTable) -> Result<TableSummary> {
+async fn summarize(s: &Services, access: &Access<'_>, table: SharedTable) -> Result<TableSummary> {
     let t = access.table(&table.share_name, &table.schema_name, &table.name).await?;
     let mut summary = TableSummary {
         share: table.share_name.clone(),
@@ -73,7 +73,7 @@ async fn summarize(access: &Access<'_>, table: SharedTable) -> Result<TableSumma
         partition_columns: Vec::new(),
         problem: None,
     };
-    match figures(&t).await {
+    match figures(s, &t).await {
         Ok((rows_bytes, version, updated, partitions)) => {
             summary.rows = rows_bytes.map(|(r, _)| r);
             summary.bytes = rows_bytes.map(|(_, b)| b);
@@ -92,8 +92,8 @@ async fn summarize(access: &Access<'_>, table: SharedTable) -> Result<TableSumma
 
 type Figures = (Option<(u64, u64)>, i64, Option<String>, Vec<String>);
 
-async fn figures(t: &AuthorizedTable) -> Result<Figures> {
-    let state = TableState::open_shared(&t.table, At::Latest).await?;
+async fn figures(s: &Services, t: &AuthorizedTable) -> Result<Figures> {
+    let state = TableState::open_shared(&s.stores, &t.table, At::Latest).await?;
     let updated = state.history().await?.last().map(|(_, at)| readable_utc(*at));
     Ok((from_stats(&state, &t.scope)?, state.version(), updated, state.partition_columns()?))
 }

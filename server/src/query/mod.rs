@@ -70,12 +70,12 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
             Err(e) => problem = Some(e),
         }
     }
-    let state = match TableState::open_shared(&t.table, at).await {
+    let state = match TableState::open_shared(&s.stores, &t.table, at).await {
         Ok(state) => state,
         // A version or time the log does not have: show the latest, and say why not the other.
         Err(e) if at != At::Latest && e.status().is_client_error() => {
             problem.get_or_insert(e);
-            TableState::open_shared(&t.table, At::Latest).await?
+            TableState::open_shared(&s.stores, &t.table, At::Latest).await?
         }
         Err(e) => return Err(e),
     };
@@ -103,7 +103,7 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
 /// A table's description and columns at its latest version, without reading rows.
 pub async fn table_meta(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str) -> Result<TableMeta> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
-    let state = TableState::open_shared(&t.table, At::Latest).await?;
+    let state = TableState::open_shared(&s.stores, &t.table, At::Latest).await?;
     let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
     let columns = columns_of(&state, provider.as_ref())?;
     meta_of(&t, &state, &columns).await
@@ -128,7 +128,7 @@ pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &
     // An extract is the whole view: a page token means nothing here.
     let query = TableQuery { next: None, ..parsed };
     let (at, _) = position(s, &t, recipient, &query)?;
-    let state = TableState::open_shared(&t.table, at).await?;
+    let state = TableState::open_shared(&s.stores, &t.table, at).await?;
     let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
     let columns = columns_of(&state, provider.as_ref())?;
     let meta = meta_of(&t, &state, &columns).await?;

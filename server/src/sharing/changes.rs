@@ -16,7 +16,7 @@ use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
-use crate::storage::{At, Commit, FileAction};
+use crate::storage::{At, Commit, FileAction, FileUrls};
 use crate::Services;
 
 pub async fn changes(
@@ -29,7 +29,7 @@ pub async fn changes(
     let t = Access::new(&s.catalog, &caller.recipient).table(&share, &schema, &table).await?;
     let qualified = t.table.qualified_name();
     require_history(&t)?;
-    let state = super::table::open(&t, At::Latest).await?;
+    let state = super::table::open(&s, &t, At::Latest).await?;
     if !state.cdf_enabled()? {
         return Err(PortalError::InvalidParameter(format!("cdf is not enabled on table {qualified}")));
     }
@@ -59,14 +59,15 @@ pub async fn changes(
     let end = end.unwrap_or(latest).min(latest);
 
     let format = capabilities(&headers).choose(&qualified, &state.advanced_features()?)?;
-    let mut lines = Lines::new(format, FileIdHash::for_format(format), &s.signer, &t.table.id);
+    let mut lines = Lines::new(format, FileIdHash::for_format(format), FileUrls::of(&s.signer, &t.table.id, &state));
     lines.protocol(&state.protocol()?);
-    lines.metadata(&state.metadata()?, Some(latest).filter(|_| format == super::capabilities::Format::Delta));
+    // Readers rebuild a log that starts at `start`: its metadata must carry that version.
+    lines.metadata(&state.metadata()?, Some(start).filter(|_| format == super::capabilities::Format::Delta));
     for commit in state.commits(&history, start, end).await? {
         for (kind, mut file) in data_changes(&commit, true) {
             file.partition_values = state.logical(file.partition_values);
             if t.scope.allows(&file.partition_values) {
-                lines.file(kind, &file, Some((commit.version, commit.timestamp)));
+                lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
             }
         }
     }

@@ -6,7 +6,11 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::capabilities::Format;
-use crate::storage::{FileAction, UrlSigner};
+use std::collections::HashMap;
+
+use crate::error::{PortalError, Result};
+use crate::storage::signing::SignedUrl;
+use crate::storage::{FileAction, FileUrls};
 
 /// How file ids are derived (`fileidhash` header; default per format, as the reference server).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +39,10 @@ impl FileIdHash {
 pub struct Lines<'a> {
     pub format: Format,
     pub id_hash: FileIdHash,
-    signer: &'a UrlSigner,
-    table_id: &'a str,
+    urls: FileUrls<'a>,
+    /// URLs handed out in this answer, by path: a file named twice (an add and the remove
+    /// of the same commit) must carry the same URL, or readers cannot pair them.
+    signed: HashMap<String, SignedUrl>,
     body: String,
     pub files: i64,
     pub bytes: i64,
@@ -44,8 +50,8 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(format: Format, id_hash: FileIdHash, signer: &'a UrlSigner, table_id: &'a str) -> Self {
-        Self { format, id_hash, signer, table_id, body: String::new(), files: 0, bytes: 0, min_expiry: None }
+    pub fn new(format: Format, id_hash: FileIdHash, urls: FileUrls<'a>) -> Self {
+        Self { format, id_hash, urls, signed: HashMap::new(), body: String::new(), files: 0, bytes: 0, min_expiry: None }
     }
 
     fn push(&mut self, v: Value) {
@@ -94,11 +100,10 @@ impl<'a> Lines<'a> {
 
     /// A data file. `kind` is `file` for snapshots, `add`/`cdf`/`remove` for changes;
     /// `commit` is (version, timestamp) for lines that come from a commit.
-    pub fn file(&mut self, kind: &str, f: &FileAction, commit: Option<(i64, i64)>) {
-        let signed = self.signer.sign(self.table_id, &f.path);
+    pub async fn file(&mut self, kind: &str, f: &FileAction, commit: Option<(i64, i64)>) -> Result<()> {
+        let signed = self.sign(&f.path).await?;
         self.files += 1;
         self.bytes += f.size;
-        self.min_expiry = Some(self.min_expiry.map_or(signed.expires_at, |m| m.min(signed.expires_at)));
         let id = self.id_hash.id(&f.path);
         let mut m = Map::new();
         match self.format {
@@ -127,8 +132,14 @@ impl<'a> Lines<'a> {
                 };
                 let mut raw = f.raw.clone();
                 raw["path"] = signed.url.into();
+                let mut expires_at = signed.expires_at;
+                if let Some(dv) = raw.get_mut("deletionVector").filter(|dv| dv.is_object()) {
+                    if let Some(dv_expiry) = self.share_deletion_vector(dv).await? {
+                        expires_at = expires_at.min(dv_expiry);
+                    }
+                }
                 m.insert("id".into(), id.into());
-                m.insert("expirationTimestamp".into(), signed.expires_at.into());
+                m.insert("expirationTimestamp".into(), expires_at.into());
                 if let Some((version, timestamp)) = commit {
                     m.insert("version".into(), version.into());
                     m.insert("timestamp".into(), timestamp.into());
@@ -136,6 +147,44 @@ impl<'a> Lines<'a> {
                 m.insert("deltaSingleAction".into(), json!({ action: raw }));
                 self.push(json!({ "file": m }));
             }
+        }
+        Ok(())
+    }
+
+    /// The URL of `path` in this answer, signed on first use.
+    async fn sign(&mut self, path: &str) -> Result<SignedUrl> {
+        if let Some(signed) = self.signed.get(path) {
+            return Ok(signed.clone());
+        }
+        let signed = self.urls.sign(path).await?;
+        self.min_expiry = Some(self.min_expiry.map_or(signed.expires_at, |m| m.min(signed.expires_at)));
+        self.signed.insert(path.to_string(), signed.clone());
+        Ok(signed)
+    }
+
+    /// A deletion vector kept in a file of the table (`storageType` `u`) becomes an absolute,
+    /// signed one (`p`), as the protocol's readers fetch it; `offset`, `sizeInBytes` and
+    /// `cardinality` stay, since the URL serves the whole file. Inline vectors (`i`) need
+    /// nothing. Returns the expiry of the URL it signed.
+    async fn share_deletion_vector(&mut self, dv: &mut Value) -> Result<Option<i64>> {
+        match dv["storageType"].as_str() {
+            Some("u") => {
+                let encoded = dv["pathOrInlineDv"].as_str().unwrap_or_default();
+                let path = deletion_vector_path(encoded)
+                    .ok_or_else(|| PortalError::Storage(format!("deletion vector `{encoded}` is not a valid UUID-relative descriptor")))?;
+                let signed = self.sign(&path).await?;
+                dv["storageType"] = "p".into();
+                dv["pathOrInlineDv"] = signed.url.into();
+                if let Some(o) = dv.as_object_mut() {
+                    o.remove("maxRowIndex");
+                }
+                Ok(Some(signed.expires_at))
+            }
+            Some("i") => Ok(None),
+            // An absolute path may lie anywhere, even outside what the table's credentials reach.
+            _ => Err(PortalError::Unsupported(
+                "this table keeps deletion vectors by absolute path, which cannot be shared; please contact your data provider".into(),
+            )),
         }
     }
 
@@ -155,5 +204,45 @@ impl<'a> Lines<'a> {
 
     pub fn finish(self) -> String {
         self.body
+    }
+}
+
+/// The file of a UUID-relative deletion vector: an optional folder prefix, then 20 characters of
+/// Z85 that encode the UUID of `deletion_vector_<uuid>.bin` (Delta protocol, "Deletion Vector Descriptor").
+pub fn deletion_vector_path(encoded: &str) -> Option<String> {
+    let split = encoded.len().checked_sub(20)?;
+    let (prefix, z85) = (encoded.get(..split)?, encoded.get(split..)?);
+    let uuid = uuid::Uuid::from_slice(&z85_decode(z85)?).ok()?;
+    let name = format!("deletion_vector_{uuid}.bin");
+    Some(if prefix.is_empty() { name } else { format!("{prefix}/{name}") })
+}
+
+fn z85_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 85] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if text.len() % 5 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 5 * 4);
+    for chunk in text.as_bytes().chunks(5) {
+        let mut value: u64 = 0;
+        for c in chunk {
+            value = value * 85 + ALPHABET.iter().position(|a| a == c)? as u64;
+        }
+        out.extend_from_slice(&u32::try_from(value).ok()?.to_be_bytes());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_relative_deletion_vectors_name_their_file() {
+        // Spark wrote this descriptor next to deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin (shared test data).
+        assert_eq!(deletion_vector_path("vBn[lx{q8@P<9BNH/isA").as_deref(), Some("deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin"));
+        assert_eq!(deletion_vector_path("abvBn[lx{q8@P<9BNH/isA").as_deref(), Some("ab/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin"));
+        assert_eq!(deletion_vector_path("short"), None);
+        assert_eq!(deletion_vector_path("~~~~~~~~~~~~~~~~~~~~"), None);
     }
 }

@@ -19,13 +19,13 @@ use crate::auth::time_travel::{self, parse_timestamp};
 use crate::auth::{Access, AuthorizedTable, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
-use crate::storage::{At, TableState};
+use crate::storage::{At, FileUrls, TableState};
 use crate::Services;
 
 pub type TablePath = Path<(String, String, String)>;
 
-pub(super) async fn open(t: &AuthorizedTable, at: At) -> Result<TableState> {
-    TableState::open_shared(&t.table, at).await
+pub(super) async fn open(s: &Services, t: &AuthorizedTable, at: At) -> Result<TableState> {
+    TableState::open_shared(&s.stores, &t.table, at).await
 }
 
 async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {
@@ -40,7 +40,7 @@ pub async fn version(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response> {
     let t = authorize(&s, &caller, &path).await?;
-    let state = open(&t, At::Latest).await?;
+    let state = open(&s, &t, At::Latest).await?;
     let version = match params.get("startingTimestamp") {
         None => state.version(),
         Some(ts) => {
@@ -69,9 +69,9 @@ pub async fn metadata(
     let version =
         params.get("version").map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("version `{v}` is not a number")))).transpose()?;
     let at = time_travel::snapshot_at(&t, version, params.get("timestamp").map(String::as_str), None)?;
-    let state = open(&t, at).await?;
+    let state = open(&s, &t, at).await?;
     let format = capabilities(&headers).choose(&t.table.qualified_name(), &state.advanced_features()?)?;
-    let mut lines = Lines::new(format, FileIdHash::for_format(format), &s.signer, &t.table.id);
+    let mut lines = Lines::new(format, FileIdHash::for_format(format), FileUrls::of(&s.signer, &t.table.id, &state));
     lines.protocol(&state.protocol()?);
     lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
     let stream = Stream { version: state.version(), format, end_stream: false, body: lines.finish() };
@@ -137,9 +137,9 @@ pub async fn query(
     let caps = capabilities(&headers);
     let id_hash = file_id_hash(&headers)?;
 
-    let state = open(&t, if req.starting_version.is_some() { At::Latest } else { at }).await?;
+    let state = open(&s, &t, if req.starting_version.is_some() { At::Latest } else { at }).await?;
     let format = caps.choose(&qualified, &state.advanced_features()?)?;
-    let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), &s.signer, &t.table.id);
+    let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), FileUrls::of(&s.signer, &t.table.id, &state));
     lines.protocol(&state.protocol()?);
     lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
     let end_stream = caps.include_end_stream || req.max_files.is_some() || req.include_refresh_token == Some(true);
@@ -154,7 +154,7 @@ pub async fn query(
             for (kind, mut file) in super::changes::data_changes(&commit, false) {
                 file.partition_values = state.logical(file.partition_values);
                 if t.scope.allows(&file.partition_values) {
-                    lines.file(kind, &file, Some((commit.version, commit.timestamp)));
+                    lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
                 }
             }
         }
@@ -170,7 +170,7 @@ pub async fn query(
         let page_size = req.max_files.map_or(usize::MAX, |m| m as usize);
         let page_end = offset.saturating_add(page_size).min(files.len());
         for file in &files[offset..page_end] {
-            lines.file("file", file, None);
+            lines.file("file", file, None).await?;
         }
         header_version = state.version();
         if end_stream {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::location::table_url;
+use super::stores::{StoreRoot, Stores};
 use crate::catalog::SharedTable;
 use crate::error::{PortalError, Result};
 
@@ -58,27 +59,30 @@ pub struct Commit {
 /// A loaded snapshot of a table.
 pub struct TableState {
     table: DeltaTable,
+    /// The bucket and key prefix of an object-store table (`None` for a local one).
+    root: Option<StoreRoot>,
     /// Physical → logical column names, for tables with column mapping (the log keys partition
     /// values by physical name; scopes and predicates speak logical names).
     logical_names: HashMap<String, String>,
 }
 
 impl TableState {
-    pub async fn open(location: &str, at: At) -> Result<Self> {
+    pub async fn open(stores: &Stores, location: &str, at: At) -> Result<Self> {
         let url = table_url(location)?;
-        let version = match at {
-            At::Latest => None,
-            At::Version(v) => Some(check_version(&log_times(&url, location).await?, v)?),
-            At::Timestamp(t) => Some(resolve_timestamp(&log_times(&url, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?),
+        let root = match url.scheme() {
+            "file" => None,
+            _ => Some(stores.root(&url)?),
         };
-        let loaded = match version {
-            None => deltalake::open_table(url).await,
-            Some(v) => {
-                let v = u64::try_from(v).map_err(|_| PortalError::InvalidParameter(format!("version {v} must not be negative")))?;
-                deltalake::open_table_with_version(url, v).await
+        let loaded = Self::load(root.as_ref(), &url, location, at).await;
+        let table = match (loaded, &root) {
+            (Ok(table), _) => table,
+            // A store's refusal reads better from one listing of the log than from deltalake's error.
+            (Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_))), Some(root)) => {
+                tracing::warn!(%location, error = %e, "object-store table did not open");
+                return Err(stores.diagnose(location, root).await);
             }
+            (Err(e), _) => return Err(e),
         };
-        let table = loaded.map_err(|e| table_error(e, location, version))?;
         let schema: Value =
             serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
         let logical_names = schema["fields"]
@@ -87,13 +91,36 @@ impl TableState {
             .flatten()
             .filter_map(|f| Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string())))
             .collect();
-        Ok(Self { table, logical_names })
+        Ok(Self { table, root, logical_names })
+    }
+
+    async fn load(root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<DeltaTable> {
+        let builder = || -> Result<deltalake::DeltaTableBuilder> {
+            let b = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?;
+            Ok(match root {
+                Some(root) => b.with_storage_backend(root.bucket.store.clone(), url.clone()),
+                None => b,
+            })
+        };
+        let version = match at {
+            At::Latest => None,
+            At::Version(v) => Some(check_version(&log_times(builder()?, location).await?, v)?),
+            At::Timestamp(t) => Some(resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?),
+        };
+        let loaded = match version {
+            None => builder()?.load().await,
+            Some(v) => {
+                let v = u64::try_from(v).map_err(|_| PortalError::InvalidParameter(format!("version {v} must not be negative")))?;
+                builder()?.with_version(v).load().await
+            }
+        };
+        loaded.map_err(|e| table_error(e, location, version))
     }
 
     /// Opens a shared table for a partner. A broken location is the provider's problem: it is
     /// logged in full and reported without revealing where the data lives.
-    pub async fn open_shared(table: &SharedTable, at: At) -> Result<Self> {
-        Self::open(&table.location, at).await.map_err(|e| match e {
+    pub async fn open_shared(stores: &Stores, table: &SharedTable, at: At) -> Result<Self> {
+        Self::open(stores, &table.location, at).await.map_err(|e| match e {
             PortalError::NotATable(detail) => {
                 tracing::error!(table = %table.qualified_name(), %detail, "shared table cannot be read");
                 PortalError::TableUnavailable(format!(
@@ -103,6 +130,11 @@ impl TableState {
             }
             other => other,
         })
+    }
+
+    /// The bucket and key prefix of an object-store table; `None` for a local one.
+    pub fn store_root(&self) -> Option<&StoreRoot> {
+        self.root.as_ref()
     }
 
     /// The loaded `deltalake` table, for building a DataFusion table provider.
@@ -249,9 +281,9 @@ async fn commit_times(store: &dyn LogStore) -> Result<Vec<(i64, i64)>> {
     Ok(times)
 }
 
-/// The commits of the table at `url`; a location without any is not a Delta table.
-async fn log_times(url: &Url, location: &str) -> Result<Vec<(i64, i64)>> {
-    let table = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?.build()?;
+/// The commits of a table; a location without any is not a Delta table.
+async fn log_times(builder: deltalake::DeltaTableBuilder, location: &str) -> Result<Vec<(i64, i64)>> {
+    let table = builder.build()?;
     let times = commit_times(table.log_store().as_ref()).await?;
     if times.is_empty() {
         return Err(PortalError::NotATable(format!("`{location}` is not a Delta table")));

@@ -7,22 +7,40 @@ use url::Url;
 
 use crate::error::{PortalError, Result};
 
-/// Turns what an admin typed into a URL deltalake can open. Local paths must exist.
-/// Object-store URLs are refused until their signers (S3 SigV4, Azure SAS, GCS V4) are wired in:
-/// serving them without signed URLs would hand partners nothing they could download.
+/// The URL schemes of object stores the portal reads (see [`Place::parse`] for their families).
+pub const STORE_SCHEMES: [&str; 8] = ["s3", "s3a", "az", "azure", "adl", "abfs", "abfss", "gs"];
+
+/// Turns what an admin typed into a URL deltalake can open: a local directory (which must
+/// exist) or an object-store URL in its normalised spelling (`s3a://` read as `s3://`, no dot
+/// segments). Whether the store has a table there is for the caller to find out.
 pub fn table_url(location: &str) -> Result<Url> {
-    if let Some(scheme) = url_scheme(location) {
-        return Err(match scheme.as_str() {
-            "file" => file_url_refused(location),
-            s => PortalError::InvalidParameter(format!("`{location}`: {s}:// tables are not served yet; this version shares local Delta tables only")),
-        });
+    match url_scheme(location) {
+        Some(scheme) if scheme == "file" => Err(file_url_refused(location)),
+        Some(_) => {
+            let place = Place::parse(location)?;
+            Url::parse(&format!("{}/", place.to_text())).map_err(|e| PortalError::InvalidParameter(format!("`{location}` is not a usable location: {e}")))
+        }
+        None => {
+            let path = Path::new(location);
+            let abs = path.canonicalize().map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
+            if !abs.is_dir() {
+                return Err(PortalError::NotATable(format!("`{location}` is not a Delta table: it is not a directory")));
+            }
+            Url::from_directory_path(&abs).map_err(|_| PortalError::InvalidParameter(format!("`{location}` is not a usable path")))
+        }
     }
-    let path = Path::new(location);
-    let abs = path.canonicalize().map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
-    if !abs.is_dir() {
-        return Err(PortalError::NotATable(format!("`{location}` is not a Delta table: it is not a directory")));
+}
+
+/// The text a table's location is stored as: local paths absolute and canonical, store URLs
+/// normalised. Unreadable input is kept as typed (the caller has already refused it).
+pub fn stored_text(location: &str) -> String {
+    match table_url(location) {
+        Ok(url) => match local_dir(&url) {
+            Some(dir) => dir.to_string_lossy().into_owned(),
+            None => url.as_str().trim_end_matches('/').to_string(),
+        },
+        Err(_) => location.to_string(),
     }
-    Url::from_directory_path(&abs).map_err(|_| PortalError::InvalidParameter(format!("`{location}` is not a usable path")))
 }
 
 /// The local directory of a `file://` table URL, if it is one.
@@ -207,11 +225,12 @@ mod tests {
     }
 
     #[test]
-    fn missing_paths_file_urls_and_stores_are_refused_clearly() {
+    fn missing_paths_and_file_urls_are_refused_clearly_and_store_urls_normalised() {
         let err = table_url("/definitely/not/here").unwrap_err();
         assert!(err.to_string().contains("is not a Delta table"));
-        let s3 = table_url("s3://bucket/sales").unwrap_err().to_string();
-        assert!(s3.contains("s3:// tables are not served yet"), "{s3}");
+        assert_eq!(table_url("s3a://Bucket/sales/").unwrap().as_str(), "s3://bucket/sales/");
+        assert_eq!(stored_text("s3a://Bucket/sales/"), "s3://bucket/sales");
+        assert!(table_url("s3://bucket/a/../b").is_err());
         let dir = tempfile::tempdir().unwrap();
         let file_url = Url::from_directory_path(dir.path()).unwrap();
         let refused = table_url(file_url.as_str()).unwrap_err();

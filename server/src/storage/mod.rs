@@ -1,9 +1,12 @@
 //! Where table data lives and how partners reach it: Delta snapshots and commits (via
-//! `deltalake`), and signed, expiring file URLs.
+//! `deltalake`), local directories or object stores with their credentials, and signed,
+//! expiring file URLs.
 
 pub mod delta;
 pub mod location;
 pub mod signing;
+pub mod stores;
 
 pub use delta::{At, Commit, DeltaColumn, FileAction, TableState};
-pub use signing::UrlSigner;
+pub use signing::{FileUrls, UrlSigner};
+pub use stores::{StorageEntry, Stores};

@@ -5,10 +5,14 @@
 //! Anything tampered with or expired is refused with 403. `sp=r` ("signed permissions: read",
 //! as in Azure SAS) also matters to delta-kernel-based clients (the official Python client's
 //! delta format path): they fetch a URL over HTTP only when its query carries a known signature
-//! key, and otherwise look for the path on their local disk. Object-store tables are meant to use `object_store`'s own signers
-//! (S3 SigV4, Azure SAS, GCS V4) behind the same `sign` call.
+//! key, and otherwise look for the path on their local disk.
+//!
+//! Object-store tables are never proxied: their URLs are pre-signed by the store's own scheme
+//! (S3 SigV4, Azure SAS, GCS V4) through `object_store`'s `Signer`, and point at the store.
+//! [`FileUrls`] is the one place that chooses between the two.
 
 use std::path::Path;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,6 +20,8 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
 
+use super::stores::StoreRoot;
+use super::TableState;
 use crate::catalog::now_ms;
 use crate::error::{PortalError, Result};
 
@@ -107,6 +113,40 @@ impl UrlSigner {
             mac.update(part);
         }
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Who signs one table's file URLs: the portal for a local table, the store for the others.
+pub enum FileUrls<'a> {
+    Portal { signer: &'a UrlSigner, table_id: &'a str },
+    Store { root: &'a StoreRoot, ttl_ms: i64 },
+}
+
+impl<'a> FileUrls<'a> {
+    pub fn of(signer: &'a UrlSigner, table_id: &'a str, state: &'a TableState) -> Self {
+        match state.store_root() {
+            Some(root) => Self::Store { root, ttl_ms: signer.ttl_ms },
+            None => Self::Portal { signer, table_id },
+        }
+    }
+
+    /// A GET URL for `path`, relative to the table root as in the Delta log (decoded).
+    pub async fn sign(&self, path: &str) -> Result<SignedUrl> {
+        match self {
+            Self::Portal { signer, table_id } => Ok(signer.sign(table_id, path)),
+            Self::Store { root, ttl_ms } => {
+                // Taken before signing, so the store's own expiry is never earlier than the one we announce.
+                let expires_at = now_ms() + ttl_ms;
+                let key = root.key(path)?;
+                let url = root
+                    .bucket
+                    .signer
+                    .signed_url(http::Method::GET, &key, Duration::from_millis(*ttl_ms as u64))
+                    .await
+                    .map_err(|e| PortalError::Storage(format!("signing a URL for `{path}`: {e}")))?;
+                Ok(SignedUrl { url: url.into(), expires_at })
+            }
+        }
     }
 }
 
