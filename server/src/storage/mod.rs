@@ -2,6 +2,7 @@
 //! `deltalake`), local directories or object stores with their credentials, and signed,
 //! expiring file URLs.
 
+mod azure_sas;
 pub mod delta;
 pub mod location;
 pub mod signing;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use object_store::aws::AmazonS3Builder;
-use object_store::azure::MicrosoftAzureBuilder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path as KeyPath;
 use object_store::signer::Signer;
@@ -19,6 +19,7 @@ use object_store::{DynObjectStore, ObjectStore};
 use serde::Deserialize;
 use url::Url;
 
+use super::azure_sas::AccountKeySas;
 use super::location::Place;
 use crate::error::{PortalError, Result};
 
@@ -176,8 +177,25 @@ impl Stores {
                 for (k, v) in &options {
                     b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
                 }
-                let s = Arc::new(b.with_url(bucket_url.as_str()).build().map_err(unusable)?);
-                (s.clone(), s)
+                let b = b.with_url(bucket_url.as_str());
+                let get = |k: AzureConfigKey| b.get_config_value(&k);
+                // The URL is parsed only at `build`: the container is the host (`az://container`)
+                // or the user part (`abfss://container@account.dfs.core.windows.net`), the
+                // account the host's first label there.
+                let container = if url.username().is_empty() { url.host_str() } else { Some(url.username()) };
+                let account = get(AzureConfigKey::AccountName)
+                    .or_else(|| (!url.username().is_empty()).then(|| url.host_str()?.split('.').next().map(String::from)).flatten());
+                let sas = match (account, get(AzureConfigKey::AccessKey), container) {
+                    (Some(account), Some(key), Some(container)) => {
+                        AccountKeySas::new(&account, &key, get(AzureConfigKey::Endpoint).as_deref(), container).map(Arc::new)
+                    }
+                    _ => None,
+                };
+                let s = Arc::new(b.build().map_err(unusable)?);
+                match sas {
+                    Some(sas) => (s, sas),
+                    None => (s.clone(), s),
+                }
             }
             Family::Gcs => {
                 let mut b = if entry.is_some() { GoogleCloudStorageBuilder::new() } else { GoogleCloudStorageBuilder::from_env() };
