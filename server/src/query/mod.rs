@@ -20,6 +20,7 @@ use app::contract::{ColumnView, Facet, FacetValue, Grid, TableMeta, VersionView}
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::catalog::TableProvider;
 use deltalake::datafusion::dataframe::DataFrame;
+use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
 use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
@@ -34,6 +35,21 @@ use crate::Services;
 
 pub use count::{from_stats, COUNT_CAP};
 pub use values::zone as zone_of;
+
+/// Parquet footers (metadata) kept between views, so paging through an object-store table
+/// does not fetch every footer again.
+const FOOTER_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The engine's runtime, shared by every view: its bounded footer cache is the point. Entries
+/// are keyed by file path and checked against size and modification time.
+fn runtime() -> std::sync::Arc<RuntimeEnv> {
+    static RUNTIME: std::sync::OnceLock<std::sync::Arc<RuntimeEnv>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            RuntimeEnvBuilder::new().with_metadata_cache_limit(FOOTER_CACHE_BYTES).build_arc().unwrap_or_else(|_| std::sync::Arc::new(RuntimeEnv::default()))
+        })
+        .clone()
+}
 
 /// Distinct values a facet lists.
 pub const FACET_SIZE: usize = 30;
@@ -262,7 +278,7 @@ impl Run<'_> {
         // decodes the other columns only for the rows it keeps.
         config.options_mut().execution.parquet.pushdown_filters = true;
         config.options_mut().execution.parquet.reorder_filters = true;
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, runtime());
         self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::Internal(e.to_string()))?;
         Ok(ctx.read_table(self.provider.clone())?.filter(predicate.clone())?)
     }

@@ -137,7 +137,7 @@ impl<'a> FileUrls<'a> {
             Self::Store { root, ttl_ms } => {
                 // Taken before signing, so the store's own expiry is never earlier than the one we announce.
                 let expires_at = now_ms() + ttl_ms;
-                let key = root.key(path)?;
+                let key = root.signing_key(path)?;
                 let url = root
                     .bucket
                     .signer
