@@ -122,8 +122,20 @@ impl Stores {
         let mut parsed = Vec::new();
         for entry in entries {
             let place = Place::parse(&entry.prefix).map_err(|e| PortalError::Config(format!("[[storage]] prefix `{}`: {e}", entry.prefix)))?;
-            if !matches!(place, Place::Store { .. }) {
+            let Place::Store { scheme, .. } = &place else {
                 return Err(PortalError::Config(format!("[[storage]] prefix `{}` must be an s3://, az://, abfss:// or gs:// URL", entry.prefix)));
+            };
+            let family = Family::of(scheme).ok_or_else(|| PortalError::Config(format!("[[storage]] prefix `{}`: unknown store", entry.prefix)))?;
+            // Misspelt options are caught at start, not at the first table read.
+            for key in entry.options.keys() {
+                let known = match family {
+                    Family::S3 => key.to_ascii_lowercase().parse::<object_store::aws::AmazonS3ConfigKey>().is_ok(),
+                    Family::Azure => key.to_ascii_lowercase().parse::<AzureConfigKey>().is_ok(),
+                    Family::Gcs => key.to_ascii_lowercase().parse::<object_store::gcp::GoogleConfigKey>().is_ok(),
+                };
+                if !known {
+                    return Err(PortalError::Config(format!("[[storage]] {}: unknown option `{key}`", entry.prefix)));
+                }
             }
             parsed.push((place, entry));
         }
@@ -351,9 +363,8 @@ mod tests {
     fn bad_entries_are_named() {
         let err = Stores::new(vec![entry("/data/lake", &[])]).err().unwrap().to_string();
         assert!(err.contains("must be an s3://"), "{err}");
-        let stores = Stores::new(vec![entry("s3://b", &[("aws_no_such_option", "x")])]).unwrap();
-        let err = stores.root(&Url::parse("s3://b/t").unwrap()).unwrap_err().to_string();
-        assert!(err.contains("unknown option `aws_no_such_option`"), "{err}");
+        let err = Stores::new(vec![entry("s3://b", &[("aws_no_such_option", "x")])]).err().unwrap().to_string();
+        assert_eq!(err, "[[storage]] s3://b: unknown option `aws_no_such_option`");
     }
 }
 

@@ -27,7 +27,7 @@ pub fn AdminSharePage() -> impl IntoView {
 #[component]
 pub fn AddTableForm(share: String, csrf: String, locations: Vec<String>, platform: bool, #[prop(optional, into)] back: Option<String>) -> impl IntoView {
     let hint = match (platform, locations.is_empty()) {
-        (true, _) => "Any directory the server can read. Tables outside every location are listed on the Locations page.".to_string(),
+        (true, _) => "Any directory or bucket the server can read (object stores with the credentials of a [[storage]] entry or the env vars). Tables outside every location are listed on the Locations page.".to_string(),
         (false, true) => "No location is granted to your team yet: ask a platform administrator for one.".to_string(),
         (false, false) => format!("Under a location of your team: {}", locations.join(", ")),
     };
@@ -58,6 +58,7 @@ pub fn TableCard(t: TableDetail) -> impl IntoView {
                 Some(l) => view! { <p class="text-xs text-slate-500">{format!("In location {l}")}</p> }.into_any(),
                 None => view! { <p class="text-sm text-amber-900">"Outside every location: create a location that contains it (Locations page)."</p> }.into_any(),
             }}
+            {t.storage.clone().map(|s| view! { <p class="text-xs text-slate-500">{format!("Read with the credentials of {s}")}</p> })}
             <p class="text-sm text-slate-600">{format!(
                 "{} · {}",
                 if t.history { "history shared" } else { "latest version only" },
