@@ -75,7 +75,7 @@ mod tests {
         let now = 1_000_000_000_000;
         let pending = LinkRecord { id: "l".into(), created_at: 0, expires_at: now + 1, used_at: None };
         assert_eq!(status(&[], &[], now), "new");
-        assert_eq!(status(&[], &[pending.clone()], now), "invited");
+        assert_eq!(status(&[], std::slice::from_ref(&pending), now), "invited");
         assert_eq!(status(&[token(None, None)], &[], now), "activated");
         assert_eq!(status(&[token(Some(now + 3_600_000), None)], &[], now), "expiring");
         assert_eq!(status(&[token(Some(now - 1), None)], &[], now), "expired");

@@ -231,7 +231,7 @@ impl Oidc {
     /// `Err` no admin rights.
     pub fn admin_team(&self, identity: &Identity) -> Result<Option<String>> {
         let values = identity.claim_values(&self.settings.admin_claim);
-        if values.iter().any(|v| *v == self.settings.platform_admins) {
+        if values.contains(&self.settings.platform_admins) {
             return Ok(None);
         }
         values

@@ -36,7 +36,8 @@ const SHARES: &[ShareSpec] = &[
 ];
 
 /// (recipient, comment, partner_id, country, tier, shares)
-const RECIPIENTS: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+type DemoRecipient = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
+const RECIPIENTS: &[DemoRecipient] = &[
     ("acme_foods", "ACME Foods GmbH, small wholesale partner", "P001", "DE", "small", &["wholesale", "partner_program"]),
     ("nordic_goods", "Nordic Goods AB, large connected-retail partner", "P002", "SE", "large", &["wholesale", "connected_retail"]),
 ];

@@ -201,10 +201,10 @@ fn push_timestamp(t: &chrono::NaiveDateTime, separator: char, zulu: bool, out: &
     push_digits(out, t.minute());
     out.push(':');
     push_digits(out, t.second());
-    if nanos % 1_000_000 == 0 && nanos > 0 {
+    if nanos.is_multiple_of(1_000_000) && nanos > 0 {
         out.push('.');
         push_fraction(out, nanos / 1_000_000, 3);
-    } else if nanos % 1_000 == 0 && nanos > 0 {
+    } else if nanos.is_multiple_of(1_000) && nanos > 0 {
         out.push('.');
         push_fraction(out, nanos / 1_000, 6);
     } else if nanos > 0 {

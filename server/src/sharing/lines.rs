@@ -219,7 +219,7 @@ pub fn deletion_vector_path(encoded: &str) -> Option<String> {
 
 fn z85_decode(text: &str) -> Option<Vec<u8>> {
     const ALPHABET: &[u8; 85] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-    if text.len() % 5 != 0 {
+    if !text.len().is_multiple_of(5) {
         return None;
     }
     let mut out = Vec::with_capacity(text.len() / 5 * 4);

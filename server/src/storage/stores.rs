@@ -114,8 +114,11 @@ const URL_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 pub struct Stores {
     /// Entries with their parsed prefixes, longest first.
     entries: Vec<(Place, StorageEntry)>,
-    built: Mutex<HashMap<(Option<usize>, Family, String), Bucket>>,
+    built: Mutex<HashMap<BucketKey, Bucket>>,
 }
+
+/// A built store: (the matching entry, or the env vars; family; bucket).
+type BucketKey = (Option<usize>, Family, String);
 
 impl Stores {
     pub fn new(entries: Vec<StorageEntry>) -> Result<Self> {

@@ -5,7 +5,8 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 /// (method, path, summary, request body schema, success status, response schema).
-const ROUTES: &[(&str, &str, &str, Option<&str>, u16, &str)] = &[
+type Route = (&'static str, &'static str, &'static str, Option<&'static str>, u16, &'static str);
+const ROUTES: &[Route] = &[
     ("get", "/teams", "List teams (platform admins)", None, 200, "TeamList"),
     ("post", "/teams", "Create a team (platform admins)", Some("NewTeam"), 201, "Team"),
     ("get", "/recipients", "List recipients with status and usage", None, 200, "RecipientList"),

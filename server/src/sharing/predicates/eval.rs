@@ -104,7 +104,7 @@ impl FileFacts<'_> {
         }
         let min = self.stat("minValues", column).and_then(|j| json_value(t, j));
         let max_json = self.stat("maxValues", column);
-        let max = max_json.and_then(|j| json_value(t, j)).map(|m| widen_max(m));
+        let max = max_json.and_then(|j| json_value(t, j)).map(widen_max);
         let max_is_prefix = matches!(max_json, Some(Json::String(s)) if s.chars().count() >= STRING_STATS_PREFIX_LEN);
         let no_nulls = self.null_count(column) == Some(0);
         // `value` relative to the file's range.
