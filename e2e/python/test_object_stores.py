@@ -4,6 +4,7 @@ client through URLs the store itself pre-signed and verifies. Previews and downl
 same tables through the portal."""
 import io
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ SPARK_TABLES = Path(__file__).resolve().parents[3] / "shared/testdata/delta"
 if not SPARK_TABLES.exists():  # a clone placed elsewhere: the shared data lives next to the repository
     SPARK_TABLES = Path(__file__).resolve().parents[2].parent / "shared/testdata/delta"
 
+SPARK = ["table-with-dv-small", "cdf-table-with-cdc-and-dvs", "table_with_column_mapping", "checkpoint-v2-table"]
 # Partition values whose keys need escaping: a space, `=`, `%` and non-ASCII.
 PARTNERS = ["P001", "P 2=%ü", "P003"]
 
@@ -65,7 +67,7 @@ def lake(request, tmp_path_factory):
             write(str(local / name), None)
             store.copy_in(local / name, f"{root}/{name}")
     sales = f"{root}/sales"
-    for name in ["table-with-dv-small", "cdf-table-with-cdc-and-dvs", "table_with_column_mapping"]:
+    for name in SPARK:
         store.copy_in(SPARK_TABLES / name, f"{root}/{name}")
 
     data = work / "portal"
@@ -78,6 +80,7 @@ def lake(request, tmp_path_factory):
     portal.cli("table", "add", "lake.s.dv", "--location", f"{root}/table-with-dv-small")
     portal.cli("table", "add", "lake.s.cdfdv", "--location", f"{root}/cdf-table-with-cdc-and-dvs", "--history")
     portal.cli("table", "add", "lake.s.colmap", "--location", f"{root}/table_with_column_mapping")
+    portal.cli("table", "add", "lake.s.v2cp", "--location", f"{root}/checkpoint-v2-table")
     portal.cli("recipient", "create", "partner", "--property", "partner_id=P 2=%ü")
     portal.cli("grant", "lake", "partner")
     portal.start()
@@ -95,7 +98,12 @@ def truth(lake, name, version=None):
 
 
 def rows_of(df, *cols):
+    """Sorted row tuples; timestamps as naive UTC (the parquet path of the client drops the zone)."""
     cols = cols or tuple(df.columns)
+    df = df.copy()
+    for c in cols:
+        if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            df[c] = df[c].dt.tz_convert("UTC").dt.tz_localize(None)
     return sorted(tuple(r) for r in df[list(cols)].itertuples(index=False))
 
 
@@ -200,10 +208,18 @@ def test_tampered_and_expired_urls_are_refused_by_the_store(lake, tmp_path):
         short.stop()
 
 
+def spark_truth(name):
+    """delta-rs' DataFusion reader applies deletion vectors and column mapping: the ground truth."""
+    return pa.table(QueryBuilder().register("t", DeltaTable(str(SPARK_TABLES / name))).execute("select * from t").read_all()).to_pandas()
+
+
 @pytest.mark.parametrize("delta_format", [False, True])
-def test_spark_tables_with_deletion_vectors_and_column_mapping(lake, delta_format):
+def test_spark_tables_with_deletion_vectors_column_mapping_and_v2_checkpoints(lake, delta_format):
+    v2 = delta_sharing.load_as_pandas(f"{lake.profile}#lake.s.v2cp", use_delta_format=delta_format)
+    want = spark_truth("checkpoint-v2-table")
+    assert rows_of(v2) == rows_of(want[v2.columns.tolist()]) and len(v2) == 44
     for name, table in [("table-with-dv-small", "dv"), ("table_with_column_mapping", "colmap")]:
-        want = pa.table(QueryBuilder().register("t", DeltaTable(str(SPARK_TABLES / name))).execute("select * from t").read_all()).to_pandas()
+        want = spark_truth(name)
         if not delta_format:
             # Parquet-only readers cannot apply deletion vectors or column mapping: a clear 400.
             resp = requests.post(
@@ -233,6 +249,13 @@ def test_change_feed_with_deletion_vectors_in_delta_format(lake):
     want = pa.table(DeltaTable(str(SPARK_TABLES / "cdf-table-with-cdc-and-dvs")).load_cdf(starting_version=0).read_all()).to_pandas()
     key = ("id", "comment", "_change_type", "_commit_version")
     assert rows_of(got, *key) == rows_of(want, *key) and len(got) == 43
+
+
+def test_predicate_hints_prune_partitions(lake):
+    hint = json.dumps({"op": "equal", "children": [{"op": "column", "name": "bucket", "valueType": "int"}, {"op": "literal", "value": "7", "valueType": "int"}]})
+    _, lines = query(lake, "many", {"jsonPredicateHints": hint})
+    files = [line["file"] for line in lines if "file" in line]
+    assert [f["partitionValues"] for f in files] == [{"bucket": "7"}]
 
 
 def test_audit_counts_files_and_bytes(lake):
@@ -293,3 +316,24 @@ def test_admin_api_names_the_credentials_a_table_uses(lake):
     assert tables["sales"]["columns"], tables["sales"]
     for secret in lake.store.secrets:
         assert secret not in detail.text
+
+
+def test_spark_tables_on_local_disk_read_the_same(portal, tmp_path):
+    """The same Spark tables from the portal's disk: deletion vectors served by the portal's own
+    signed URLs, and the change feed with deletion vectors in the delta format."""
+    for name in SPARK:
+        shutil.copytree(SPARK_TABLES / name, tmp_path / name)
+    headers = portal.share_new_table("spark_local.s.dv", tmp_path / "table-with-dv-small", "spark_reader", tmp_path)
+    del headers
+    for name, table in [("table_with_column_mapping", "colmap"), ("checkpoint-v2-table", "v2cp")]:
+        portal.cli("table", "add", f"spark_local.s.{table}", "--location", str(tmp_path / name))
+    portal.cli("table", "add", "spark_local.s.cdfdv", "--location", str(tmp_path / "cdf-table-with-cdc-and-dvs"), "--history")
+    profile, _ = portal.profile("spark_reader", tmp_path / "spark.share")
+    for name, table in [("table-with-dv-small", "dv"), ("table_with_column_mapping", "colmap"), ("checkpoint-v2-table", "v2cp")]:
+        got = delta_sharing.load_as_pandas(f"{profile}#spark_local.s.{table}", use_delta_format=True)
+        want = spark_truth(name)
+        assert rows_of(got) == rows_of(want[got.columns.tolist()]) and len(got) == len(want), name
+    got = delta_sharing.load_table_changes_as_pandas(f"{profile}#spark_local.s.cdfdv", starting_version=0, use_delta_format=True)
+    want = pa.table(DeltaTable(str(SPARK_TABLES / "cdf-table-with-cdc-and-dvs")).load_cdf(starting_version=0).read_all()).to_pandas()
+    key = ("id", "comment", "_change_type", "_commit_version")
+    assert rows_of(got, *key) == rows_of(want, *key) and len(got) == 43
