@@ -9,19 +9,13 @@ from pathlib import Path
 
 import requests
 
+from conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 AZURITE = ROOT / "node_modules/azurite/dist/src/blob/main.js"
 # Azurite's fixed development account (public, documented by Microsoft).
 AZURE_ACCOUNT = "devstoreaccount1"
 AZURE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class S3:
@@ -33,7 +27,7 @@ class S3:
 
     def __init__(self, root: Path):
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = open(root.parent / "s3s-fs.log", "w")
         self.proc = subprocess.Popen(

@@ -194,22 +194,16 @@ impl Stores {
         // The bucket alone: the table's path must not become part of the store's root.
         let bucket_url = bucket_url(url);
         let unusable = |e: object_store::Error| PortalError::InvalidParameter(format!("storage for `{url}` ({credentials}) is not usable: {}", brief(&e)));
-        let unknown = |k: &str| PortalError::Config(format!("{credentials}: unknown option `{k}`"));
         let (store, signer): (Arc<DynObjectStore>, Arc<dyn Signer>) = match family {
             Family::S3 => {
-                let mut b = if entry.is_some() { AmazonS3Builder::new() } else { AmazonS3Builder::from_env() };
-                for (k, v) in &options {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
+                let b = if entry.is_some() { AmazonS3Builder::new() } else { AmazonS3Builder::from_env() };
+                let b = with_options(b, &options, &credentials, |b, k, v| b.with_config(k, v))?;
                 let s = Arc::new(b.with_url(bucket_url.as_str()).build().map_err(unusable)?);
                 (s.clone(), s)
             }
             Family::Azure => {
-                let mut b = if entry.is_some() { MicrosoftAzureBuilder::new() } else { MicrosoftAzureBuilder::from_env() };
-                for (k, v) in &options {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                let b = b.with_url(bucket_url.as_str());
+                let b = if entry.is_some() { MicrosoftAzureBuilder::new() } else { MicrosoftAzureBuilder::from_env() };
+                let b = with_options(b, &options, &credentials, |b, k, v| b.with_config(k, v))?.with_url(bucket_url.as_str());
                 let get = |k: AzureConfigKey| b.get_config_value(&k);
                 // The URL is parsed only at `build`: the container is the host (`az://container`)
                 // or the user part (`abfss://container@account.dfs.core.windows.net`), the
@@ -230,10 +224,8 @@ impl Stores {
                 }
             }
             Family::Gcs => {
-                let mut b = if entry.is_some() { GoogleCloudStorageBuilder::new() } else { GoogleCloudStorageBuilder::from_env() };
-                for (k, v) in &options {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
+                let b = if entry.is_some() { GoogleCloudStorageBuilder::new() } else { GoogleCloudStorageBuilder::from_env() };
+                let b = with_options(b, &options, &credentials, |b, k, v| b.with_config(k, v))?;
                 let s = Arc::new(b.with_url(bucket_url.as_str()).build().map_err(unusable)?);
                 (s.clone(), s)
             }
@@ -274,6 +266,15 @@ fn status_of(e: &object_store::Error) -> Option<u16> {
         source = s.source();
     }
     [(401, "401 Unauthorized"), (403, "403 Forbidden"), (404, "404 Not Found")].into_iter().find(|(_, t)| text.contains(t)).map(|(code, _)| code)
+}
+
+/// Sets each option on a store builder, by the builder's own name for it.
+fn with_options<B, K: std::str::FromStr>(mut builder: B, options: &[(String, String)], credentials: &str, set: impl Fn(B, K, &str) -> B) -> Result<B> {
+    for (name, value) in options {
+        let key = name.parse().map_err(|_| PortalError::Config(format!("{credentials}: unknown option `{name}`")))?;
+        builder = set(builder, key, value);
+    }
+    Ok(builder)
 }
 
 /// `scheme://authority/` of a table URL.
