@@ -154,7 +154,7 @@ pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &
     let predicate = run.predicate()?;
     let shown = run.shown()?;
     run.check_order()?;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = run.streams();
     let rows = if counted {
         let df = run.filtered(cores, &predicate)?;
         count::count(df, &state, &t.scope, query.filters.is_empty(), true, budget).await?.0
@@ -255,6 +255,16 @@ impl Run<'_> {
         Ok(predicate)
     }
 
+    /// Streams a scan, count or sort runs on: one per core, and more for an object-store table,
+    /// whose reads mostly wait on the network.
+    fn streams(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        match self.state.store_root() {
+            Some(_) => (cores * 4).max(8),
+            None => cores,
+        }
+    }
+
     /// Shown columns, in `_col` order when given, else table order.
     fn shown(&self) -> Result<Vec<&Column>> {
         for name in self.query.columns.iter().chain(&self.query.hidden) {
@@ -317,7 +327,7 @@ impl Run<'_> {
         if let Some(c) = facet_columns.iter().find(|c| matches!(c.class, TypeClass::Nested | TypeClass::Binary)) {
             return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be faceted", c.name, c.type_name)));
         }
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = self.streams();
 
         let size = self.query.page_size() as usize;
         let rows = async {
