@@ -21,10 +21,8 @@ from admin import bearer, create_api_token
 from conftest import PORTAL_BIN, Portal, free_port
 from stores import S3, Azure
 
-SPARK_TABLES = Path(__file__).resolve().parents[3] / "shared/testdata/delta"
-if not SPARK_TABLES.exists():  # a clone placed elsewhere: the shared data lives next to the repository
-    SPARK_TABLES = Path(__file__).resolve().parents[2].parent / "shared/testdata/delta"
-
+# Spark-written tables that delta-rs cannot write (copied from delta-rs' test data; see its README).
+SPARK_TABLES = Path(__file__).resolve().parents[1] / "testdata/delta"
 SPARK = ["table-with-dv-small", "cdf-table-with-cdc-and-dvs", "table_with_column_mapping", "checkpoint-v2-table"]
 # Partition values whose keys need escaping: a space, `=`, `%` and non-ASCII.
 PARTNERS = ["P001", "P 2=%ü", "P003"]
