@@ -142,7 +142,8 @@ impl Stores {
             }
             parsed.push((place, entry));
         }
-        parsed.sort_by_key(|(place, _)| std::cmp::Reverse(place.depth()));
+        // Longest first, so the first entry that contains a place is the one that wins.
+        parsed.sort_by_key(|(place, _)| std::cmp::Reverse(if let Place::Store { segments, .. } = place { segments.len() } else { 0 }));
         register_log_stores();
         Ok(Self { entries: parsed, built: Mutex::default() })
     }
@@ -151,10 +152,20 @@ impl Stores {
     pub fn credentials_of(&self, location: &str) -> Option<String> {
         let place = Place::parse(location).ok()?;
         let Place::Store { scheme, .. } = &place else { return None };
-        Some(match self.entries.iter().find(|(prefix, _)| prefix.contains(&place)) {
-            Some((_, entry)) => format!("[[storage]] {}", entry.prefix),
-            None => Family::of(scheme)?.env_names().to_string(),
-        })
+        Some(self.credentials(self.entry_for(&place), Family::of(scheme)?))
+    }
+
+    /// The entry whose prefix contains `place`, longest first.
+    fn entry_for(&self, place: &Place) -> Option<usize> {
+        self.entries.iter().position(|(prefix, _)| prefix.contains(place))
+    }
+
+    /// What the console says reads a bucket: the entry's prefix or the env vars.
+    fn credentials(&self, entry: Option<usize>, family: Family) -> String {
+        match entry {
+            Some(i) => format!("[[storage]] {}", self.entries[i].1.prefix),
+            None => family.env_names().to_string(),
+        }
     }
 
     /// The store of a table URL (`s3://bucket/path`, `az://container/path`,
@@ -165,7 +176,7 @@ impl Stores {
             return Err(PortalError::Internal(format!("`{url}` is not an object-store URL")));
         };
         let family = Family::of(scheme).ok_or_else(|| PortalError::InvalidParameter(format!("`{url}`: unknown storage scheme")))?;
-        let entry = self.entries.iter().position(|(prefix, _)| prefix.contains(&place));
+        let entry = self.entry_for(&place);
         let key = (entry, family, authority.clone());
         let bucket = {
             // Building is quick and never awaits: a plain lock is enough.
@@ -187,10 +198,7 @@ impl Stores {
             Some(i) => self.entries[i].1.options.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
             None => Vec::new(),
         };
-        let credentials = match entry {
-            Some(i) => format!("[[storage]] {}", self.entries[i].1.prefix),
-            None => family.env_names().to_string(),
-        };
+        let credentials = self.credentials(entry, family);
         // The bucket alone: the table's path must not become part of the store's root.
         let bucket_url = bucket_url(url);
         let unusable = |e: object_store::Error| PortalError::InvalidParameter(format!("storage for `{url}` ({credentials}) is not usable: {}", brief(&e)));
@@ -295,16 +303,6 @@ fn brief(e: &object_store::Error) -> String {
     }
     let line = text.lines().next().unwrap_or_default();
     line.chars().take(300).collect()
-}
-
-impl Place {
-    /// Segments below the root, for "longest prefix wins".
-    fn depth(&self) -> usize {
-        match self {
-            Place::Local(p) => p.components().count(),
-            Place::Store { segments, .. } => segments.len() + 1,
-        }
-    }
 }
 
 /// deltalake reads object-store tables through the stores built here; it only needs to know
