@@ -34,12 +34,17 @@ run: build
 
 test: build-debug test-rust test-python test-browser
 
+## Every suite that touches the catalog runs twice: on SQLite (the default) and on a throwaway
+## Postgres cluster (e2e/postgres/cluster.sh), one database per test.
 test-rust:
 	cargo fmt --all --check
 	cargo test -p server -p app --features app/ssr --quiet
+	e2e/postgres/with-cluster.sh cargo test -p server --lib --quiet
 
 test-python:
 	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site $(PYTEST) e2e/python -q
+	PORTAL_TEST_CATALOG=postgres PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site \
+	  e2e/postgres/with-cluster.sh $(PYTEST) e2e/python -q
 
 test-browser:
 	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site node --test e2e/browser/

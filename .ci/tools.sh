@@ -17,6 +17,12 @@ command -v soffice >/dev/null || apt_missing+=(libreoffice-calc-nogui)
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
+# Postgres (a throwaway cluster per test run), nginx (the load balancer of the replica tests) and
+# wrk (the load generator of make bench).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
+command -v psql >/dev/null || apt_missing+=(postgresql-client)
+[ -x /usr/sbin/nginx ] || apt_missing+=(nginx-light)
+command -v wrk >/dev/null || apt_missing+=(wrk)
 if ((${#apt_missing[@]})); then
   say "apt: ${apt_missing[*]}"
   apt-get update -q

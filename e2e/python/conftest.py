@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
+import pg
+
 PORTAL_BIN = os.environ.get("PORTAL_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/portal"))
 
 
@@ -26,7 +28,19 @@ class Portal:
         self.base = f"http://127.0.0.1:{port}"
         self.endpoint = f"{self.base}/delta-sharing"
         self.env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_ADDR": f"127.0.0.1:{port}", "PORTAL_CONFIG": str(data_dir / "none.toml"), **(extra_env or {})}
+        if pg.on_postgres() and "PORTAL_DATABASE_URL" not in (extra_env or {}):
+            self.env["PORTAL_DATABASE_URL"] = pg.new_database()
         self.proc = None
+
+    @property
+    def database_url(self):
+        return self.env.get("PORTAL_DATABASE_URL")
+
+    def catalog_bytes(self):
+        """Everything the catalog holds (the SQLite file, or a dump of the Postgres database)."""
+        if self.database_url and self.database_url.startswith("postgres"):
+            return pg.dump(self.database_url)
+        return (self.data_dir / "catalog.db").read_bytes()
 
     def cli(self, *args, check=True):
         """Runs `portal <args>`; returns the completed process (stdout/stderr as text)."""

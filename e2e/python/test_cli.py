@@ -63,7 +63,7 @@ def test_token_create_prints_profile_then_id(portal):
     assert profile["expirationTime"].endswith("Z") and profile["bearerToken"].startswith("dss_")
     assert token_id in portal.cli("token", "list", "cli_tokens").stdout
     # Tokens are stored only as hashes.
-    assert profile["bearerToken"].encode() not in (portal.data_dir / "catalog.db").read_bytes()
+    assert profile["bearerToken"].encode() not in portal.catalog_bytes()
     portal.cli("token", "revoke", "cli_tokens", token_id)
     assert "already revoked" in fails(portal, "token", "revoke", "cli_tokens", token_id)
     assert "has no token" in fails(portal, "token", "revoke", "cli_tokens", "0000")

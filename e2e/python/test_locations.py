@@ -128,7 +128,7 @@ def test_places_outside_the_teams_locations_are_refused_alike(portal, south, lak
         str(lake["south"] / "escape" / "orders"),  # a symbolic link out of south's lake
         str(lake["south"] / "escape"),
         str(portal.data_dir),  # exists, not a table
-        str(portal.data_dir / "catalog.db"),  # a file
+        str(portal.data_dir / "server.log"),  # a file
         "/definitely/not/here",  # missing
         "/etc",
         "relative/path",

@@ -41,6 +41,13 @@ pub struct Catalog {
 impl Catalog {
     /// Connects (creating the SQLite file if needed) and applies pending migrations.
     pub async fn open(database_url: &str) -> Result<Self> {
+        let pool = Self::open_pool(database_url).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A pool on the database, without migrating it.
+    async fn open_pool(database_url: &str) -> Result<AnyPool> {
         sqlx::any::install_default_drivers();
         let is_sqlite = database_url.starts_with("sqlite:");
         let options = AnyConnectOptions::from_str(database_url)?;
@@ -61,8 +68,7 @@ impl Catalog {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(pool)
     }
 }
 
@@ -82,10 +88,22 @@ pub(crate) fn conflict_or(err: sqlx::Error, what: impl FnOnce() -> String) -> cr
     }
 }
 
+/// A fresh catalog for one test: a SQLite file, or a new database on the Postgres server named by
+/// `PORTAL_TEST_POSTGRES` (the test suite runs once per backend).
 #[cfg(test)]
 pub(crate) async fn test_catalog() -> (Catalog, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    let url = match std::env::var("PORTAL_TEST_POSTGRES") {
+        Ok(server) => {
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Catalog::open_pool(&server).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+            admin.close().await;
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base).to_string();
+            format!("{base}/{name}")
+        }
+        Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display()),
+    };
     (Catalog::open(&url).await.unwrap(), dir)
 }
 
