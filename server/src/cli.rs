@@ -12,11 +12,12 @@ use clap::{Parser, Subcommand};
 use crate::admin::recipients::NewRecipient;
 use crate::admin::shares::{NewShare, NewTableInput};
 use crate::admin::{self, Admin};
-use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
+use crate::auth::credentials::DEFAULT_ACTIVATION_TTL_HOURS;
 use crate::catalog::names::split_qualified;
 use crate::catalog::{now_ms, AuditEvent};
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 use crate::Services;
 
 #[derive(Parser)]
@@ -81,6 +82,23 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The portal's signing keys (file URLs, cursors, form tokens), when not set by PORTAL_SECRET_KEY.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print the keys in use: id, created, signs from, verifies until (never the key itself).
+    List,
+    /// Add a new key; it signs a minute later, on every replica. Links signed before stay valid
+    /// for --overlap-hours, then the old keys stop verifying.
+    Rotate {
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u32,
     },
 }
 
@@ -294,6 +312,24 @@ async fn run(command: Command) -> Result<()> {
             }
             println!("max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active);
         }
+        Command::Keys { command: KeysCommand::List } => {
+            if s.settings.secret_key.is_some() {
+                println!("the key is set by PORTAL_SECRET_KEY ({} previous keys verify)", s.settings.previous_secret_keys.len());
+            }
+            for k in s.catalog.signing_keys(now_ms()).await? {
+                println!("{:<14}  created {}  signs from {}  verifies until {}", k.id, rfc3339_ms(k.created_at), rfc3339_ms(k.active_from), when(k.retired_at));
+            }
+        }
+        Command::Keys { command: KeysCommand::Rotate { overlap_hours } } => {
+            let key = crate::auth::keys::rotate(&s.settings, &s.catalog, overlap_hours).await?;
+            audit(s, "rotateSigningKey", &format!("{} overlap_hours={overlap_hours}", key.id)).await;
+            println!(
+                "new key {} signs from {}; older keys verify until {}",
+                key.id,
+                rfc3339_ms(key.active_from),
+                rfc3339_ms(key.active_from + i64::from(overlap_hours) * 3_600_000)
+            );
+        }
         Command::Grant { share, recipient } => {
             // Through the console's own check: share and recipient must be of one team.
             let before = s.catalog.grants_of(&s.catalog.recipient(&recipient).await?.id).await?;
@@ -376,7 +412,7 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             let text = serde_json::to_string_pretty(&s.credentials.profile(&issued)).unwrap_or_default();
             match profile {
                 Some(path) => {
-                    crate::auth::secrets::write_secret_file(&path, &(text + "\n"), true)
+                    crate::primitives::secrets::write_secret_file(&path, &(text + "\n"), true)
                         .map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
                     println!("wrote profile {}", path.display());
                 }
@@ -389,7 +425,6 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             let now = now_ms();
             println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", "ID", "STATUS", "CREATED", "EXPIRES", "LAST USED");
             for t in s.catalog.tokens_of(&recipient).await? {
-                let when = |ms: Option<i64>| ms.map(rfc3339_ms).unwrap_or_else(|| "-".into());
                 println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", t.id, t.status(now), rfc3339_ms(t.created_at), when(t.expires_at), when(t.last_used_at));
             }
         }
@@ -399,6 +434,11 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// An optional instant, or `-`.
+fn when(ms: Option<i64>) -> String {
+    ms.map(rfc3339_ms).unwrap_or_else(|| "-".into())
 }
 
 /// Adds `<share>.<schema>.<table>` through the console's own service (location validated as a

@@ -43,6 +43,32 @@ pub struct Settings {
     /// Credentials for object-store tables by URL prefix (`[[storage]]`); the stores' own
     /// environment variables apply where no entry matches.
     pub storage: Vec<crate::storage::StorageEntry>,
+    /// The portal's HMAC key (file URLs, cursors, page and form tokens). Unset: a key generated
+    /// once and kept in the catalog, which every replica on that catalog shares.
+    pub secret_key: Option<Secret>,
+    /// Keys that still verify but no longer sign (the overlap of a rotation).
+    pub previous_secret_keys: Vec<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` is believed (nobody else's is).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bearer token that `/metrics` requires (unset: `/metrics` is served only on `metrics_addr`).
+    pub metrics_token: Option<Secret>,
+    /// A separate listener for `/metrics` (and the health checks), e.g. 127.0.0.1:9100.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Where export jobs write their files: a directory every replica shares, or an object-store
+    /// prefix (`s3://bucket/exports`); default `<data_dir>/exports`.
+    pub export_location: String,
+    /// How long a stopping server lets requests in flight finish.
+    pub shutdown_grace_secs: u64,
+}
+
+/// A configured secret; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 /// A partner's identity provider as portal.toml lists it.
@@ -104,6 +130,15 @@ struct FileSettings {
     partner_idp: Vec<PartnerIdp>,
     #[serde(default)]
     storage: Vec<crate::storage::StorageEntry>,
+    secret_key: Option<String>,
+    #[serde(default)]
+    previous_secret_keys: Vec<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    metrics_token: Option<String>,
+    metrics_addr: Option<String>,
+    export_location: Option<String>,
+    shutdown_grace_secs: Option<u64>,
 }
 
 impl Settings {
@@ -137,6 +172,33 @@ impl Settings {
         let export_ttl_hours = positive(&env, "PORTAL_EXPORT_TTL_HOURS", "hours", file.export_ttl_hours, 24)?;
         let export_workers = positive(&env, "PORTAL_EXPORT_WORKERS", "jobs", file.export_workers, 2)?;
         let site_root = env("PORTAL_SITE_ROOT").map(PathBuf::from).or(file.site_root).unwrap_or_else(|| "target/site".into());
+        let secret_key = env("PORTAL_SECRET_KEY").or(file.secret_key.clone()).map(|k| checked_key("PORTAL_SECRET_KEY", k)).transpose()?;
+        let previous_secret_keys = match env("PORTAL_PREVIOUS_SECRET_KEYS") {
+            Some(list) => list_of(&list),
+            None => file.previous_secret_keys.clone(),
+        }
+        .into_iter()
+        .map(|k| checked_key("PORTAL_PREVIOUS_SECRET_KEYS", k))
+        .collect::<Result<Vec<_>, _>>()?;
+        if secret_key.is_none() && !previous_secret_keys.is_empty() {
+            return Err(PortalError::Config("PORTAL_PREVIOUS_SECRET_KEYS needs PORTAL_SECRET_KEY (the key that signs now)".into()));
+        }
+        let trusted_proxies = match env("PORTAL_TRUSTED_PROXIES") {
+            Some(list) => list_of(&list),
+            None => file.trusted_proxies.clone(),
+        };
+        let trusted_proxies =
+            crate::auth::network::parse_networks(&trusted_proxies).map_err(|e| PortalError::Config(format!("PORTAL_TRUSTED_PROXIES: {e}")))?;
+        let metrics_token = env("PORTAL_METRICS_TOKEN").or(file.metrics_token.clone()).filter(|t| !t.trim().is_empty()).map(|t| Secret(t.trim().into()));
+        let metrics_addr = env("PORTAL_METRICS_ADDR")
+            .or(file.metrics_addr.clone())
+            .map(|a| a.parse().map_err(|_| PortalError::Config(format!("PORTAL_METRICS_ADDR `{a}` is not an address like 127.0.0.1:9100"))))
+            .transpose()?;
+        let export_location = env("PORTAL_EXPORT_LOCATION")
+            .or(file.export_location.clone())
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| data_dir.join("exports").to_string_lossy().to_string());
+        let shutdown_grace_secs = positive(&env, "PORTAL_SHUTDOWN_GRACE_SECS", "seconds", file.shutdown_grace_secs, 30)?;
         Ok(Self {
             data_dir,
             addr,
@@ -155,6 +217,13 @@ impl Settings {
             oidc,
             partner_idps,
             storage: sso_file.storage,
+            secret_key,
+            previous_secret_keys,
+            trusted_proxies,
+            metrics_token,
+            metrics_addr,
+            export_location,
+            shutdown_grace_secs,
         })
     }
 
@@ -228,6 +297,20 @@ fn partner_idps(listed: &[PartnerIdp], public_url: &str) -> Result<Vec<OidcSetti
         .collect()
 }
 
+/// A comma- or whitespace-separated list.
+fn list_of(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+/// HMAC keys are long random strings: a short one is a mistake worth stopping for.
+fn checked_key(name: &str, key: String) -> Result<Secret, PortalError> {
+    let key = key.trim().to_string();
+    if key.len() < 32 {
+        return Err(PortalError::Config(format!("{name} must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)")));
+    }
+    Ok(Secret(key))
+}
+
 /// A whole number of at least 1: from the env var, else the file, else the default.
 fn positive<T>(env: &impl Fn(&str) -> Option<String>, name: &str, unit: &str, from_file: Option<T>, default: T) -> Result<T, PortalError>
 where
@@ -276,6 +359,22 @@ mod tests {
         assert!(err.to_string().contains("PORTAL_URL_TTL_SECS"));
         let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_OIDC_ISSUER", "https://id.example")])).unwrap_err();
         assert!(err.to_string().contains("PORTAL_OIDC_CLIENT_ID"), "{err}");
+    }
+
+    #[test]
+    fn keys_and_proxies_are_checked_at_start() {
+        let key = "k".repeat(32);
+        let s = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")])).unwrap();
+        assert_eq!(s.trusted_proxies.iter().map(|n| n.to_string()).collect::<Vec<_>>(), ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert!(s.secret_key.is_none());
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SECRET_KEY", "short")])).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_TRUSTED_PROXIES", "proxy.example")])).unwrap_err();
+        assert!(err.to_string().contains("proxy.example"), "{err}");
+        let file: FileSettings = toml::from_str(&format!("secret_key = \"{key}\"\nprevious_secret_keys = [\"{key}x\"]")).unwrap();
+        let s = Settings::resolve(file, env_of(&[])).unwrap();
+        assert_eq!(s.previous_secret_keys.len(), 1);
+        assert!(!format!("{s:?}").contains(&key));
     }
 
     #[test]

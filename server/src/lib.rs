@@ -13,6 +13,8 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod metrics;
+pub mod primitives;
 pub mod query;
 pub mod sharing;
 pub mod storage;
@@ -34,9 +36,12 @@ pub struct Services {
     pub signer: UrlSigner,
     /// Object stores and their credentials (`[[storage]]` and the stores' env vars).
     pub stores: Stores,
+    /// The portal's HMAC keys (configured, or generated in the catalog and reloaded).
+    pub keys: auth::keys::PortalKeys,
     /// New self-service tokens waiting to be shown once.
-    pub reveals: Reveals,
+    pub reveals: Reveals<auth::credentials::IssuedToken>,
     pub jobs: ExportJobs,
+    pub metrics: metrics::Metrics,
     /// Single sign-on, when an identity provider is configured (admins, and partners bound to it).
     pub oidc: Option<auth::oidc::Oidc>,
     /// Partners' own identity providers.
@@ -68,24 +73,27 @@ impl Services {
         let defaults = TokenPolicy { max_days: settings.token_max_days, max_active: settings.token_max_active };
         let credentials = Credentials::new(catalog.clone(), settings.sharing_endpoint(), defaults);
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
-        let signer = UrlSigner::new(UrlSigner::load_key(&settings.data_dir)?, &settings.public_url, settings.url_ttl_secs);
+        let keys = auth::keys::PortalKeys::load(&settings, &catalog).await?;
+        let signer = UrlSigner::new(keys.ring.clone(), &settings.public_url, settings.url_ttl_secs);
         let stores = Stores::new(settings.storage.clone())?;
-        let jobs = ExportJobs::new(catalog.clone(), &settings);
-        let oidc = settings.oidc.clone().map(auth::oidc::Oidc::new).transpose()?;
-        let partner_idps = settings.partner_idps.iter().cloned().map(auth::oidc::Oidc::new).collect::<Result<_>>()?;
+        let jobs = ExportJobs::new(catalog.clone(), &settings, &stores)?;
+        let oidc = settings.oidc.clone().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).transpose()?;
+        let partner_idps = settings.partner_idps.iter().cloned().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).collect::<Result<_>>()?;
         Ok(Self {
             settings,
-            catalog,
+            catalog: catalog.clone(),
             credentials,
             sessions,
             signer,
             stores,
-            reveals: Reveals::default(),
+            keys,
+            reveals: Reveals::new(catalog.clone(), "token"),
             jobs,
+            metrics: metrics::Metrics::default(),
             oidc,
             partner_idps,
-            issued_links: Reveals::default(),
-            issued_api_tokens: Reveals::default(),
+            issued_links: Reveals::new(catalog.clone(), "activation-link"),
+            issued_api_tokens: Reveals::new(catalog.clone(), "admin-api-token"),
         })
     }
 }

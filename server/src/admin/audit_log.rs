@@ -3,10 +3,10 @@
 use app::contract::{AuditQuery, AuditRow};
 
 use super::Admin;
-use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::AuditFilter;
 use crate::error::{PortalError, Result};
 use crate::export::neutralise_into;
+use crate::primitives::time::rfc3339_ms;
 use crate::query::values::{parse_date, parse_timestamp};
 use crate::Services;
 

@@ -6,10 +6,10 @@ use axum::http::{header, HeaderMap};
 use super::teams::ADMIN_TOKEN_PREFIX;
 use super::Admin;
 use crate::auth::network::peer;
-use crate::auth::secrets;
 use crate::auth::sessions::{cookie_value, set_cookie};
 use crate::catalog::{now_ms, AdminGrant};
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 use crate::Services;
 
 pub use crate::auth::sessions::ADMIN_COOKIE;

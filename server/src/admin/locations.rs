@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
 use super::{record, text, Admin, Change};
-use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::{Location, SharedTable};
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 use crate::storage::location::Place;
 use crate::Services;
 

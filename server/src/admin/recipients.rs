@@ -6,10 +6,11 @@ use app::contract::{IssuedLink, OidcView, RecipientDetail, RecipientSummary};
 use serde::Deserialize;
 
 use super::{name_field, recipient_for, record, team_for_new, text, views, Admin, Change};
-use crate::auth::credentials::{rfc3339_ms, DEFAULT_ACTIVATION_TTL_HOURS};
+use crate::auth::credentials::DEFAULT_ACTIVATION_TTL_HOURS;
 use crate::auth::network::parse_allow_list;
 use crate::catalog::{now_ms, OidcBinding, Recipient, RecipientFields};
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 use crate::Services;
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,11 +6,11 @@ use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
 use super::{locations, name_field, recipient_for, record, share_for, team_for_new, text, Admin, Change};
-use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::names::{self, NameKind};
 use crate::catalog::shares::NewTable;
 use crate::catalog::{Location, Scope, Share, SharedTable};
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 use crate::storage::{At, TableState};
 use crate::Services;
 

@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
 use super::{name_field, record, team_for_new, Admin, Change};
-use crate::auth::credentials::rfc3339_ms;
-use crate::auth::secrets;
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
+use crate::primitives::time::rfc3339_ms;
 use crate::Services;
 
 pub const ADMIN_TOKEN_PREFIX: &str = "dsa_";

@@ -2,8 +2,8 @@
 
 use app::contract::{LinkSummary, OidcView, RecipientSummary, TokenSummary};
 
-use crate::auth::credentials::rfc3339_ms;
 use crate::catalog::{LinkRecord, OidcBinding, Recipient, TokenRecord, Usage};
+use crate::primitives::time::rfc3339_ms;
 
 /// Tokens ending within this window make a recipient `expiring`.
 const EXPIRING_MS: i64 = 7 * 24 * 3_600_000;

@@ -1,12 +1,12 @@
 //! Bearer tokens and activation links: issuing them, and turning a presented token into a caller.
 
-use chrono::{DateTime, Utc};
+use crate::primitives::time::rfc3339_ms;
 use serde::Serialize;
 
-use super::secrets;
 use super::self_service::TokenPolicy;
 use crate::catalog::{now_ms, Catalog, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 
 pub(super) const TOKEN_PREFIX: &str = "dss_";
 const ACTIVATION_PREFIX: &str = "act_";
@@ -21,7 +21,8 @@ pub struct Caller {
     pub token_id: String,
 }
 
-/// A freshly issued token: the only moment the plain token exists.
+/// A freshly issued token: the only moment the plain token exists (sealed while it waits to be shown).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct IssuedToken {
     pub record: TokenRecord,
     pub token: String,
@@ -175,10 +176,6 @@ impl Credentials {
 
 fn expiry_after_days(days: Option<u32>) -> Option<i64> {
     days.map(|d| now_ms() + i64::from(d) * 86_400_000)
-}
-
-pub fn rfc3339_ms(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 
 use axum::http::HeaderMap;
 
-use super::secrets;
 use super::sessions::{cookie_value, COOKIE as SESSION_COOKIE};
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 use crate::storage::UrlSigner;
 
 pub const BINDING_COOKIE: &str = "portal_form";
@@ -35,9 +35,8 @@ pub fn token(signer: &UrlSigner, binding: &str) -> String {
 
 /// Checks a submitted form's token against the request's cookies.
 pub fn verify(signer: &UrlSigner, headers: &HeaderMap, presented: Option<&str>) -> Result<()> {
-    let expected = binding(headers).map(|b| token(signer, &b));
-    match (expected, presented) {
-        (Some(expected), Some(presented)) if secrets::same_hash(&expected, presented) => Ok(()),
+    match (binding(headers), presented) {
+        (Some(binding), Some(presented)) if signer.verify_mac("form", &binding, presented) => Ok(()),
         _ => Err(PortalError::Forbidden("this form has expired or did not come from the portal; reload the page and try again".into())),
     }
 }
@@ -48,7 +47,7 @@ mod tests {
 
     #[test]
     fn tokens_match_only_their_cookie() {
-        let signer = UrlSigner::new(b"k".to_vec(), "http://h", 60);
+        let signer = UrlSigner::with_key(b"k", "http://h", 60);
         let mut headers = HeaderMap::new();
         headers.insert("cookie", "portal_form=pf_a".parse().unwrap());
         let good = token(&signer, "pf_a");

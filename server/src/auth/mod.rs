@@ -6,14 +6,16 @@
 pub mod access;
 pub mod credentials;
 pub mod forms;
+pub mod keys;
 pub mod network;
 pub mod oidc;
-pub mod secrets;
+pub mod reveals;
 pub mod self_service;
 pub mod sessions;
 pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};
 pub use credentials::{Caller, Credentials};
-pub use self_service::{Reveals, TokenPolicy};
+pub use reveals::Reveals;
+pub use self_service::TokenPolicy;
 pub use sessions::Sessions;

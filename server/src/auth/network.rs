@@ -3,7 +3,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -18,6 +20,11 @@ pub const PEER_HEADER: &str = "x-portal-peer";
 
 /// Parses an allow-list, refusing the first malformed entry by name. A bare address is a /32 or /128.
 pub fn parse_allow_list(entries: &[String]) -> Result<Vec<String>> {
+    Ok(parse_networks(entries)?.iter().map(|n| n.to_string()).collect())
+}
+
+/// Networks from their text (CIDRs or bare addresses); the first malformed entry is named.
+pub fn parse_networks(entries: &[String]) -> Result<Vec<IpNet>> {
     entries
         .iter()
         .map(|e| e.trim())
@@ -27,7 +34,7 @@ pub fn parse_allow_list(entries: &[String]) -> Result<Vec<String>> {
                 .parse::<IpNet>()
                 .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
                 .map_err(|_| PortalError::field("ipAllowList", format!("`{e}` is not an IPv4 or IPv6 network (e.g. 203.0.113.0/24 or 2001:db8::/32)")))?;
-            Ok(net.trunc().to_string())
+            Ok(net.trunc())
         })
         .collect()
 }
@@ -53,14 +60,57 @@ pub fn peer(headers: &HeaderMap) -> Option<IpAddr> {
     headers.get(PEER_HEADER)?.to_str().ok()?.parse().ok()
 }
 
-/// Records the connection's address under [`PEER_HEADER`], overwriting anything a client sent.
-pub async fn record_peer(mut req: Request, next: Next) -> Response {
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+/// Records the client's address under [`PEER_HEADER`], overwriting anything a client sent: the
+/// connection's address, or, when that is one of `trusted` proxies, the address the proxies
+/// say they were called from (the nearest untrusted hop of `X-Forwarded-For` / `Forwarded`).
+pub async fn record_peer(State(trusted): State<Arc<Vec<IpNet>>>, mut req: Request, next: Next) -> Response {
+    let connection = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
+    let ip = connection.map(|ip| client_address(ip, req.headers(), &trusted));
     req.headers_mut().remove(PEER_HEADER);
-    if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip).ok()) {
+    if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
         req.headers_mut().insert(PEER_HEADER, value);
     }
     next.run(req).await
+}
+
+/// The client behind `connection`: walks the forwarding chain from the nearest hop back while
+/// the hops are trusted proxies. Untrusted peers' headers are ignored entirely.
+pub fn client_address(connection: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&connection) {
+        return connection;
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in headers.get_all("forwarded") {
+        for element in value.to_str().unwrap_or_default().split(',') {
+            let found = element.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("for"));
+            if let Some(ip) = found.and_then(|(_, v)| forwarded_ip(v)) {
+                hops.push(ip);
+            }
+        }
+    }
+    if hops.is_empty() {
+        for value in headers.get_all("x-forwarded-for") {
+            hops.extend(value.to_str().unwrap_or_default().split(',').filter_map(forwarded_ip));
+        }
+    }
+    let mut client = connection;
+    for hop in hops.into_iter().rev() {
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
+}
+
+/// An address as forwarding headers write it: `203.0.113.7`, `"[2001:db8::1]:4711"`, `192.0.2.1:80`.
+fn forwarded_ip(text: &str) -> Option<IpAddr> {
+    let t = text.trim().trim_matches('"');
+    if let Some(rest) = t.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    t.parse::<IpAddr>().ok().or_else(|| t.parse::<SocketAddr>().ok().map(|s| s.ip())).map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -93,6 +143,29 @@ mod tests {
         assert_eq!(admits(&r, ip("127.0.0.1")).unwrap_err().status(), 403);
         assert!(admits(&r, None).is_err());
         assert_eq!(with(&["10.1.2.3/8"]).ip_allow, ["10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let trusted = parse_networks(&["10.0.0.0/8".into()]).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(*k, HeaderValue::from_str(v).unwrap());
+            }
+            h
+        };
+        let forged = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        // Anyone else's header is ignored.
+        assert_eq!(client_address(ip("203.0.113.9"), &forged, &trusted), ip("203.0.113.9"));
+        assert_eq!(client_address(ip("10.0.0.2"), &forged, &trusted), ip("198.51.100.1"));
+        // A client that sends its own X-Forwarded-For cannot hide behind it: the proxy appends.
+        let chain = headers(&[("x-forwarded-for", "192.0.2.66, 203.0.113.9, 10.0.0.3")]);
+        assert_eq!(client_address(ip("10.0.0.2"), &chain, &trusted), ip("203.0.113.9"));
+        let standard = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.5")]);
+        assert_eq!(client_address(ip("10.0.0.2"), &standard, &trusted), ip("2001:db8::7"));
+        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
     }
 
     #[test]

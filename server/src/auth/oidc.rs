@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::Reveals;
+use crate::catalog::Catalog;
 use crate::catalog::OidcBinding;
 use crate::config::OidcSettings;
 use crate::error::{PortalError, Result};
@@ -26,7 +27,7 @@ pub const STATE_COOKIE: &str = "portal_oidc";
 const METADATA_TTL: Duration = Duration::from_secs(300);
 
 /// Who is signing in: an admin, or a partner's employee.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Purpose {
     Admin,
     Partner,
@@ -56,7 +57,8 @@ pub fn provider_of_cookie(cookie: Option<&str>) -> usize {
     cookie.and_then(|c| c.split('.').nth(1)).and_then(|i| i.parse().ok()).unwrap_or(0)
 }
 
-/// A sign-in in progress, kept server-side until the provider sends the browser back.
+/// A sign-in in progress, kept in the catalog (sealed) until the provider sends the browser back.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     purpose: Purpose,
     next: String,
@@ -120,14 +122,14 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    pub fn new(settings: OidcSettings) -> Result<Self> {
+    pub fn new(settings: OidcSettings, catalog: Catalog) -> Result<Self> {
         // The token endpoint must never redirect the code elsewhere (SSRF and code leaks).
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| PortalError::Config(format!("OIDC http client: {e}")))?;
-        Ok(Self { settings, http, metadata: Mutex::new(None), pending: Reveals::default() })
+        Ok(Self { settings, http, metadata: Mutex::new(None), pending: Reveals::new(catalog, "oidc-sign-in") })
     }
 
     pub fn issuer(&self) -> &str {
@@ -176,7 +178,7 @@ impl Oidc {
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         let pending = Pending { purpose, next, nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
-        let id = self.pending.put(state.secret(), pending);
+        let id = self.pending.put(state.secret(), &pending).await?;
         Ok((url.to_string(), format!("{}.{index}.{}.{id}", purpose.code(), state.secret())))
     }
 
@@ -188,10 +190,10 @@ impl Oidc {
             .and_then(|c| c.splitn(3, '.').nth(2))
             .and_then(|rest| rest.split_once('.'))
             .ok_or_else(|| refused("this browser did not start the sign-in"))?;
-        if !super::secrets::same_hash(cookie_state, state) {
+        if !crate::primitives::secrets::same_hash(cookie_state, state) {
             return Err(refused("the sign-in state does not match"));
         }
-        let pending = self.pending.take(id, state).ok_or_else(|| refused("the sign-in took too long or was already used"))?;
+        let pending = self.pending.take(id, state).await?.ok_or_else(|| refused("the sign-in took too long or was already used"))?;
         let meta = self.metadata().await?;
         let client = CoreClient::from_provider_metadata(
             meta,
@@ -284,8 +286,9 @@ mod tests {
         assert!(!identity("x@y.example", false, serde_json::json!({"org": "acme-evil"})).matches(&by_claim));
     }
 
-    #[test]
-    fn admin_rights_come_from_the_configured_claim() {
+    #[tokio::test]
+    async fn admin_rights_come_from_the_configured_claim() {
+        let (catalog, _d) = crate::catalog::test_catalog().await;
         let settings = OidcSettings {
             name: "your company account".into(),
             issuer: "https://id.example".into(),
@@ -297,7 +300,7 @@ mod tests {
             platform_admins: "portal-admins".into(),
             team_prefix: "portal-team-".into(),
         };
-        let oidc = Oidc::new(settings).unwrap();
+        let oidc = Oidc::new(settings, catalog).unwrap();
         let with = |groups: Value| identity("a@b.example", true, serde_json::json!({ "groups": groups }));
         assert_eq!(oidc.admin_team(&with(serde_json::json!(["x", "portal-admins"]))).unwrap(), None);
         assert_eq!(oidc.admin_team(&with(serde_json::json!(["portal-team-north"]))).unwrap(), Some("north".into()));

@@ -1,17 +1,13 @@
 //! Partners managing their own tokens (`/connect`): one named token per tool, rotation with an
 //! overlap window, revocation, all inside the limits an admin set (lifetime, active tokens).
 //!
-//! A new token exists in plain text only until the partner has seen it once: [`Reveals`] keeps
-//! it in memory, bound to its recipient, for the redirect that shows it, then forgets it.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! A new token exists in plain text only until the partner has seen it once: `Reveals` keeps
+//! it sealed, bound to its recipient, for the redirect that shows it, then forgets it.
 
 use super::credentials::{Credentials, IssuedToken};
-use super::secrets;
 use crate::catalog::{now_ms, Recipient, TokenRecord};
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 
 /// The longest token name, and the longest overlap a rotation may leave the old token.
 pub const MAX_NAME_CHARS: usize = 60;
@@ -44,19 +40,16 @@ impl Credentials {
         let policy = self.policy(recipient).await?;
         let name = checked_name(name)?;
         let days = checked_days(days, policy)?;
-        let now = now_ms();
-        let active = self.tokens(recipient).await?.iter().filter(|t| t.status(now) == "active" && !t.is_single_sign_on()).count();
-        if active >= policy.max_active as usize {
+        let token = secrets::generate(super::credentials::TOKEN_PREFIX);
+        // The lifetime counts from the record's own creation time.
+        let mut record = TokenRecord::new(&recipient.id, Some(name), None);
+        record.expires_at = Some(record.created_at + days_ms(days));
+        if let Err(active) = self.catalog().store_token_within(&record, &secrets::hash(&token), i64::from(policy.max_active)).await? {
             return Err(PortalError::field(
                 "limit",
                 format!("you can have at most {} active tokens and have {active}; revoke one you no longer use first", policy.max_active),
             ));
         }
-        let token = secrets::generate(super::credentials::TOKEN_PREFIX);
-        // The lifetime counts from the record's own creation time.
-        let mut record = TokenRecord::new(&recipient.id, Some(name), None);
-        record.expires_at = Some(record.created_at + days_ms(days));
-        self.catalog().store_token(&record, &secrets::hash(&token)).await?;
         Ok(IssuedToken { record, token })
     }
 
@@ -114,38 +107,6 @@ fn checked_days(days: Option<u32>, policy: TokenPolicy) -> Result<u32> {
 
 fn days_ms(days: u32) -> i64 {
     i64::from(days) * 86_400_000
-}
-
-/// Secrets waiting to be shown once (a new token, a new activation link) or used once (a
-/// sign-in in progress), each bound to its owner, for at most [`Reveals::TTL`].
-pub struct Reveals<T = IssuedToken> {
-    waiting: Mutex<HashMap<String, (String, T, Instant)>>,
-}
-
-impl<T> Default for Reveals<T> {
-    fn default() -> Self {
-        Self { waiting: Mutex::new(HashMap::new()) }
-    }
-}
-
-impl<T> Reveals<T> {
-    const TTL: Duration = Duration::from_secs(600);
-
-    /// Keeps `value` for `owner`; returns the one-time id to show it by.
-    pub fn put(&self, owner: &str, value: T) -> String {
-        let id = secrets::generate("rv_");
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        waiting.retain(|_, (_, _, at)| at.elapsed() < Self::TTL);
-        waiting.insert(id.clone(), (owner.to_string(), value, Instant::now()));
-        id
-    }
-
-    /// The value behind `id`, once, and only to its own owner.
-    pub fn take(&self, id: &str, owner: &str) -> Option<T> {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = waiting.get(id).is_some_and(|(o, _, at)| o == owner && at.elapsed() < Self::TTL);
-        fresh.then(|| waiting.remove(id)).flatten().map(|(_, value, _)| value)
-    }
 }
 
 #[cfg(test)]
@@ -231,13 +192,36 @@ mod tests {
         assert!(matches!(creds.revoke_own(&other, &theirs.record.id).await, Err(PortalError::Field { field: "revoked", .. })));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_creations_cannot_pass_the_token_limit() {
+        let (creds, catalog, r, _d) = setup(30, 3).await;
+        let creds = std::sync::Arc::new(creds);
+        let attempts: Vec<_> = (0..12)
+            .map(|i| {
+                let (creds, r) = (creds.clone(), r.clone());
+                tokio::spawn(async move { creds.create_named(&r, &format!("tool {i}"), None).await })
+            })
+            .collect();
+        let mut created = 0;
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(e) => assert!(matches!(e, PortalError::Field { field: "limit", .. }), "{e}"),
+            }
+        }
+        assert_eq!(created, 3);
+        assert_eq!(catalog.tokens_of("acme").await.unwrap().len(), 3);
+    }
+
     #[tokio::test]
     async fn a_new_token_is_revealed_once_to_its_owner() {
         let (creds, _catalog, r, _d) = setup(30, 5).await;
-        let reveals = Reveals::default();
-        let id = reveals.put(&r.id, creds.create_named(&r, "pandas", None).await.unwrap());
-        assert!(reveals.take(&id, "someone-else").is_none());
-        assert!(reveals.take(&id, &r.id).is_some());
-        assert!(reveals.take(&id, &r.id).is_none());
+        let (creds, catalog, r, _d) = (creds, _catalog, r, _d);
+        let reveals: crate::auth::Reveals<IssuedToken> = crate::auth::Reveals::new(catalog, "token");
+        let issued = creds.create_named(&r, "pandas", None).await.unwrap();
+        let id = reveals.put(&r.id, &issued).await.unwrap();
+        assert!(reveals.take(&id, "someone-else").await.unwrap().is_none());
+        assert_eq!(reveals.take(&id, &r.id).await.unwrap().unwrap().token, issued.token);
+        assert!(reveals.take(&id, &r.id).await.unwrap().is_none());
     }
 }

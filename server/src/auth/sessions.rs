@@ -3,10 +3,10 @@
 
 use axum::http::HeaderMap;
 
-use super::secrets;
 use super::Caller;
 use crate::catalog::{now_ms, Catalog};
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 
 pub const COOKIE: &str = "portal_session";
 /// The admin console's session cookie, apart from the partner's.

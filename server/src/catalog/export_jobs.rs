@@ -1,5 +1,6 @@
 //! Background exports: one row per job, always read through its owner (another recipient's
-//! job is `NotFound`, worded like a missing one).
+//! job is `NotFound`, worded like a missing one). The table is also the queue that every
+//! replica's workers claim jobs from, holding each by a lease they renew.
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -23,8 +24,24 @@ pub struct NewExportJob<'a> {
 }
 
 impl Catalog {
-    pub async fn insert_export_job(&self, job: &NewExportJob<'_>) -> Result<ExportJob> {
+    /// Queues a job unless the recipient already has `max_unfinished` queued or running: the
+    /// count and the insert happen under the recipient's lock, so concurrent requests on any
+    /// replicas cannot pass the limit together.
+    pub async fn insert_export_job(&self, job: &NewExportJob<'_>, max_unfinished: i64) -> Result<ExportJob> {
         let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        Self::lock_recipient(&mut tx, job.recipient_id).await?;
+        let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM export_jobs WHERE recipient_id = $1 AND status IN ($2, $3)")
+            .bind(job.recipient_id)
+            .bind(JobStatus::Queued.as_str())
+            .bind(JobStatus::Running.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        if unfinished >= max_unfinished {
+            return Err(PortalError::InvalidParameter(format!(
+                "you already have {unfinished} exports waiting or running; wait for one to finish or cancel one"
+            )));
+        }
         sqlx::query(
             "INSERT INTO export_jobs (id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -40,8 +57,9 @@ impl Catalog {
         .bind(job.description)
         .bind(JobStatus::Queued.as_str())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.export_job(job.recipient_id, &id).await
     }
 
@@ -71,21 +89,97 @@ impl Catalog {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn export_progress(&self, id: &str, rows_written: i64, rows_total: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE export_jobs SET rows_written = $1, rows_total = COALESCE($2, rows_total) WHERE id = $3")
-            .bind(rows_written)
-            .bind(rows_total)
-            .bind(id)
+    /// The heartbeat of a running job: its progress, and its lease renewed until `lease_until`.
+    /// False when the job is no longer this worker's to run (cancelled, or taken over after the
+    /// lease lapsed): the worker then stops.
+    pub async fn renew_export_job(&self, id: &str, worker: &str, rows_written: i64, rows_total: Option<i64>, lease_until: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE export_jobs SET rows_written = $1, rows_total = COALESCE($2, rows_total), lease_until = $3 \
+             WHERE id = $4 AND lease_owner = $5 AND status = $6",
+        )
+        .bind(rows_written)
+        .bind(rows_total)
+        .bind(lease_until)
+        .bind(id)
+        .bind(worker)
+        .bind(JobStatus::Running.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the oldest queued job, or a running one whose lease lapsed (its replica died), for
+    /// `worker` until `lease_until`. Concurrent workers never take the same job: on Postgres the
+    /// row is locked and skipped by the others, on SQLite writes are serial.
+    pub async fn claim_export_job(&self, worker: &str, lease_until: i64, max_attempts: i64) -> Result<Option<ExportJob>> {
+        let now = now_ms();
+        let skip_locked = if self.postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE export_jobs SET status = $1, lease_owner = $2, lease_until = $3, attempts = attempts + 1, rows_written = 0 \
+             WHERE id = (SELECT id FROM export_jobs WHERE status = $4 OR (status = $1 AND lease_until < $5 AND attempts < $6) \
+             ORDER BY created_at, id LIMIT 1 {skip_locked}) \
+             AND (status = $4 OR (status = $1 AND lease_until < $5 AND attempts < $6)) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(JobStatus::Running.as_str())
+            .bind(worker)
+            .bind(lease_until)
+            .bind(JobStatus::Queued.as_str())
+            .bind(now)
+            .bind(max_attempts)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Running jobs whose lease lapsed after `max_attempts` tries fail with `reason` (a job that
+    /// keeps killing its replica must not take the next one down too).
+    pub async fn fail_lapsed_export_jobs(&self, max_attempts: i64, reason: &str) -> Result<u64> {
+        let now = now_ms();
+        let done = sqlx::query("UPDATE export_jobs SET status = $1, error = $2, finished_at = $3 WHERE status = $4 AND lease_until < $3 AND attempts >= $5")
+            .bind(JobStatus::Failed.as_str())
+            .bind(reason)
+            .bind(now)
+            .bind(JobStatus::Running.as_str())
+            .bind(max_attempts)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
+    }
+
+    /// At shutdown: the worker's running jobs go back to the queue for another replica, as if
+    /// they had never been tried.
+    pub async fn release_export_jobs(&self, worker: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE export_jobs SET status = $1, lease_owner = NULL, lease_until = NULL, attempts = attempts - 1, rows_written = 0 \
+             WHERE lease_owner = $2 AND status = $3",
+        )
+        .bind(JobStatus::Queued.as_str())
+        .bind(worker)
+        .bind(JobStatus::Running.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// True when `holder` may do the chore `name` now (nobody else holds it); it holds it
+    /// until `until` (renewed by doing it again in time).
+    pub async fn claim_chore(&self, name: &str, holder: &str, until: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE chores SET holder = $1, until = $2 WHERE name = $3 AND (until < $4 OR holder = $1)")
+            .bind(holder)
+            .bind(until)
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// A running job's file is complete: it can be downloaded until `expires_at`.
-    pub async fn finish_export_job(&self, id: &str, rows: i64, bytes: i64, file_name: &str, expires_at: i64) -> Result<bool> {
+    pub async fn finish_export_job(&self, id: &str, worker: &str, rows: i64, bytes: i64, file_name: &str, expires_at: i64) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE export_jobs SET status = $1, rows_written = $2, rows_total = $2, bytes = $3, file_name = $4, finished_at = $5, expires_at = $6 \
-             WHERE id = $7 AND status = $8",
+            "UPDATE export_jobs SET status = $1, rows_written = $2, rows_total = $2, bytes = $3, file_name = $4, finished_at = $5, expires_at = $6, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $7 AND status = $8 AND lease_owner = $9",
         )
         .bind(JobStatus::Done.as_str())
         .bind(rows)
@@ -95,19 +189,36 @@ impl Catalog {
         .bind(expires_at)
         .bind(id)
         .bind(JobStatus::Running.as_str())
+        .bind(worker)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Ids of jobs in `status`, and of finished files past their expiry when `status` is `Done`.
-    pub async fn export_jobs_in(&self, status: JobStatus, expired_before: Option<i64>) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT id, format FROM export_jobs WHERE status = $1 AND ($2 IS NULL OR expires_at <= $2)")
-            .bind(status.as_str())
-            .bind(expired_before)
-            .fetch_all(&self.pool)
+    /// A running job of `worker` failed (the reason is for the partner to read).
+    pub async fn fail_export_job(&self, id: &str, worker: &str, reason: &str) -> Result<()> {
+        sqlx::query("UPDATE export_jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4 AND status = $5 AND lease_owner = $6")
+            .bind(JobStatus::Failed.as_str())
+            .bind(reason)
+            .bind(now_ms())
+            .bind(id)
+            .bind(JobStatus::Running.as_str())
+            .bind(worker)
+            .execute(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("format")?))).collect()
+        Ok(())
+    }
+
+    /// How many jobs are in each state (the metrics).
+    pub async fn export_job_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM export_jobs GROUP BY status ORDER BY status").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    }
+
+    /// Jobs in `status`, and only finished files past their expiry when `expired_before` is given.
+    pub async fn export_jobs_in(&self, status: JobStatus, expired_before: Option<i64>) -> Result<Vec<ExportJob>> {
+        let sql = format!("SELECT {COLUMNS} FROM export_jobs WHERE status = $1 AND ($2 IS NULL OR expires_at <= $2)");
+        sqlx::query(&sql).bind(status.as_str()).bind(expired_before).fetch_all(&self.pool).await?.iter().map(job_from_row).collect()
     }
 }
 

@@ -8,10 +8,12 @@ mod admins;
 mod audit;
 mod export_jobs;
 mod grants;
+mod keys;
 mod locations;
 pub mod model;
 pub mod names;
 pub mod recipients;
+mod reveals;
 mod sessions;
 pub mod shares;
 mod teams;
@@ -28,6 +30,7 @@ use crate::error::Result;
 pub use admins::AdminGrant;
 pub use audit::{AuditFilter, Usage};
 pub use export_jobs::NewExportJob;
+pub use keys::SigningKey;
 pub use model::*;
 pub use recipients::RecipientFields;
 pub use sessions::SessionRecord;
@@ -36,14 +39,43 @@ pub use sessions::SessionRecord;
 #[derive(Clone)]
 pub struct Catalog {
     pool: AnyPool,
+    /// Postgres (many replicas) rather than SQLite (one writer at a time).
+    postgres: bool,
 }
 
 impl Catalog {
     /// Connects (creating the SQLite file if needed) and applies pending migrations.
     pub async fn open(database_url: &str) -> Result<Self> {
         let pool = Self::open_pool(database_url).await?;
+        // On Postgres the migrator holds an advisory lock: replicas starting together migrate once.
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, postgres: database_url.starts_with("postgres") })
+    }
+
+    /// Whether the catalog answers at all (the readiness check).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether every migration this release knows is applied (the readiness check).
+    pub async fn migrated(&self) -> Result<bool> {
+        let latest = sqlx::migrate!("./migrations").iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
+        Ok(applied.unwrap_or(0) >= latest)
+    }
+
+    /// Connections open and idle, for the metrics.
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Takes the row lock of one recipient inside `tx`, so that checks of the recipient's limits
+    /// (count, then insert) run one at a time across replicas. On SQLite the write itself takes
+    /// the database's one write lock.
+    pub(crate) async fn lock_recipient(tx: &mut sqlx::Transaction<'_, sqlx::Any>, recipient_id: &str) -> Result<()> {
+        sqlx::query("UPDATE recipients SET id = id WHERE id = $1").bind(recipient_id).execute(&mut **tx).await?;
+        Ok(())
     }
 
     /// A pool on the database, without migrating it.
@@ -72,8 +104,14 @@ impl Catalog {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+pub(crate) use crate::primitives::time::now_ms;
+
+impl Catalog {
+    /// The text values of one column of a query, for tests that look at what is stored.
+    #[cfg(test)]
+    pub(crate) async fn texts(&self, sql: &str) -> Vec<String> {
+        sqlx::query_scalar(sql).fetch_all(&self.pool).await.unwrap()
+    }
 }
 
 pub(crate) fn new_id() -> String {

@@ -76,7 +76,7 @@ pub struct OidcBinding {
     pub claim: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TokenRecord {
     pub id: String,
     pub recipient_id: String,

@@ -103,6 +103,18 @@ impl Catalog {
             .ok_or_else(|| PortalError::NotFound(format!("recipient `{name}` does not exist")))
     }
 
+    /// The recipient with this id (a background job's owner).
+    pub async fn recipient_by_id(&self, id: &str) -> Result<Recipient> {
+        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients r WHERE r.id = $1");
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| recipient_from_row(&r))
+            .transpose()?
+            .ok_or_else(|| PortalError::NotFound(format!("there is no recipient {id}")))
+    }
+
     /// Recipients of one team (or of all teams), in name order.
     pub async fn recipients_in(&self, team_id: Option<&str>) -> Result<Vec<Recipient>> {
         let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients r WHERE ($1 = '' OR r.team_id = $1) ORDER BY r.name_key");

@@ -15,6 +15,13 @@ pub struct SessionRecord {
 }
 
 impl Catalog {
+    /// Unexpired browser sessions, partners' and admins' (the metrics).
+    pub async fn active_sessions(&self, now: i64) -> Result<i64> {
+        let partners: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
+        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
+        Ok(partners + admins)
+    }
+
     pub async fn insert_session(&self, secret_hash: &str, token_id: &str, expires_at: i64) -> Result<()> {
         let now = now_ms();
         // Expired sessions are dead weight; sweeping them here keeps the table small.

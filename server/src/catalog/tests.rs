@@ -62,3 +62,80 @@ async fn audit_events_read_back_newest_first() {
     let events = cat.recent_events(10).await.unwrap();
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["second", "first"]);
 }
+
+fn job<'a>(recipient_id: &'a str) -> super::NewExportJob<'a> {
+    super::NewExportJob { recipient_id, share: "s", schema: "d", table: "t", format: "csv", dialect: "excel", view: "", description: "all rows" }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_exports_cannot_pass_the_unfinished_limit() {
+    let (cat, _d) = test_catalog().await;
+    let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
+    let tries: Vec<_> = (0..10)
+        .map(|_| {
+            let (cat, id) = (cat.clone(), r.id.clone());
+            tokio::spawn(async move { cat.insert_export_job(&job(&id), 4).await })
+        })
+        .collect();
+    let mut queued = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            Ok(_) => queued += 1,
+            Err(e) => assert!(e.to_string().contains("already have 4 exports"), "{e}"),
+        }
+    }
+    assert_eq!(queued, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_never_claim_the_same_job_and_lapsed_leases_are_taken_over() {
+    let (cat, _d) = test_catalog().await;
+    let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
+    for _ in 0..6 {
+        cat.insert_export_job(&job(&r.id), 10).await.unwrap();
+    }
+    let far = super::now_ms() + 60_000;
+    let claims: Vec<_> = (0..10)
+        .map(|i| {
+            let cat = cat.clone();
+            tokio::spawn(async move { cat.claim_export_job(&format!("w{i}"), far, 2).await.unwrap().map(|j| j.id) })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for c in claims {
+        ids.extend(c.await.unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "each job claimed once: {ids:?}");
+    // A worker whose lease lapsed loses the job to another; its heartbeat then fails, so it stops.
+    let r2 = cat.create_recipient("r2", None, BTreeMap::new()).await.unwrap();
+    let queued = cat.insert_export_job(&job(&r2.id), 10).await.unwrap();
+    let first = cat.claim_export_job("dead", super::now_ms() - 1, 2).await.unwrap().unwrap();
+    assert_eq!(first.id, queued.id);
+    let taken = cat.claim_export_job("alive", far, 2).await.unwrap().unwrap();
+    assert_eq!(taken.id, queued.id);
+    assert!(!cat.renew_export_job(&queued.id, "dead", 10, None, far).await.unwrap());
+    assert!(cat.renew_export_job(&queued.id, "alive", 10, None, super::now_ms() - 1).await.unwrap());
+    // After two tries a lapsed job is not taken again but failed with the reason given.
+    assert!(cat.claim_export_job("third", far, 2).await.unwrap().is_none());
+    assert_eq!(cat.fail_lapsed_export_jobs(2, "stopped twice").await.unwrap(), 1);
+    let failed = cat.export_job(&r2.id, &queued.id).await.unwrap();
+    assert_eq!((failed.status, failed.error.as_deref()), (super::JobStatus::Failed, Some("stopped twice")));
+}
+
+#[tokio::test]
+async fn a_stopping_worker_hands_its_jobs_back_and_chores_have_one_holder() {
+    let (cat, _d) = test_catalog().await;
+    let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
+    let queued = cat.insert_export_job(&job(&r.id), 10).await.unwrap();
+    let far = super::now_ms() + 60_000;
+    cat.claim_export_job("w1", far, 2).await.unwrap().unwrap();
+    assert_eq!(cat.release_export_jobs("w1").await.unwrap(), 1);
+    let back = cat.export_job(&r.id, &queued.id).await.unwrap();
+    assert_eq!(back.status, super::JobStatus::Queued);
+    assert_eq!(cat.claim_export_job("w2", far, 2).await.unwrap().unwrap().id, queued.id);
+    assert!(cat.claim_chore("export-sweep", "w1", far).await.unwrap());
+    assert!(!cat.claim_chore("export-sweep", "w2", far).await.unwrap());
+    assert!(cat.claim_chore("export-sweep", "w1", far).await.unwrap());
+}

@@ -22,6 +22,22 @@ impl Catalog {
         insert_token_row(&self.pool, record, token_hash).await
     }
 
+    /// Stores a partner's new token unless the recipient already holds `max_active` active ones
+    /// (single sign-on session tokens aside); refused, it returns how many it holds. The count and
+    /// the insert run under the recipient's lock: concurrent requests on any replicas cannot
+    /// both pass the limit.
+    pub async fn store_token_within(&self, record: &TokenRecord, token_hash: &str, max_active: i64) -> Result<std::result::Result<(), i64>> {
+        let mut tx = self.pool.begin().await?;
+        Self::lock_recipient(&mut tx, &record.recipient_id).await?;
+        let active = count_active(&mut tx, &record.recipient_id, None).await?;
+        if active >= max_active {
+            return Ok(Err(active));
+        }
+        insert_token_row(&mut *tx, record, token_hash).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
     /// The token's record, its stored hash and its recipient, whatever the token's status.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TokenRecord, String, Recipient)>> {
         let sql = format!("SELECT {TOKEN_AND_RECIPIENT}, k.token_hash FROM tokens k JOIN recipients r ON r.id = k.recipient_id WHERE k.token_hash = $1");
@@ -113,6 +129,7 @@ impl Catalog {
     /// `max_active` active tokens besides it (so only the overlapping old token may exceed it).
     pub async fn rotate_token(&self, old_id: &str, old_expires_at: i64, new: &TokenRecord, new_hash: &str, max_active: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        Self::lock_recipient(&mut tx, &new.recipient_id).await?;
         let now = now_ms();
         let moved = sqlx::query(
             "UPDATE tokens SET expires_at = $1 WHERE id = $2 AND recipient_id = $3 AND revoked_at IS NULL \
@@ -127,14 +144,7 @@ impl Catalog {
         if moved.rows_affected() != 1 {
             return Err(PortalError::Conflict(format!("token {old_id} is no longer active or was rotated already")));
         }
-        let others: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tokens WHERE recipient_id = $1 AND id <> $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
-        )
-        .bind(&new.recipient_id)
-        .bind(old_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let others = count_active(&mut tx, &new.recipient_id, Some(old_id)).await?;
         if others >= max_active {
             return Err(PortalError::field("limit", format!("you can have at most {max_active} active tokens; revoke one you no longer use first")));
         }
@@ -173,6 +183,19 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// The recipient's active tokens that count against its limit (single sign-on sessions aside),
+/// leaving out `except`.
+async fn count_active(tx: &mut sqlx::Transaction<'_, sqlx::Any>, recipient_id: &str, except: Option<&str>) -> Result<i64> {
+    let prefix = super::SSO_TOKEN_PREFIX;
+    // The length is a constant of ours, written into the SQL because Postgres' `substr` takes an INTEGER.
+    let sql = format!(
+        "SELECT COUNT(*) FROM tokens WHERE recipient_id = $1 AND id <> $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) \
+         AND NOT (name IS NOT NULL AND substr(name, 1, {}) = $4)",
+        prefix.chars().count()
+    );
+    Ok(sqlx::query_scalar(&sql).bind(recipient_id).bind(except.unwrap_or_default()).bind(now_ms()).bind(prefix).fetch_one(&mut **tx).await?)
 }
 
 /// Stores a token record and its hash, on the pool or inside a caller's transaction.

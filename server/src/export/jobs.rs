@@ -1,13 +1,16 @@
-//! Background exports: a large view written to a file under `<data_dir>/exports` while the
-//! partner watches its progress (rows written / total), may cancel it, and downloads it once
-//! done. Files expire after `export_ttl_hours`. Memory stays flat: the same streaming writers as
-//! the direct downloads, into a file instead of a response.
+//! Background exports: a large view written to a file while the partner watches its progress
+//! (rows written / total), may cancel it, and downloads it once done. Files expire after
+//! `export_ttl_hours`. Memory stays flat: the same streaming writers as the direct downloads,
+//! into a file instead of a response.
 //!
-//! A file is written as `<id>.<ext>.part` and renamed only when complete, so a download never
-//! sees half a file; a job cut off by a restart is marked failed and its part file removed.
+//! The catalog is the queue: every replica runs `export_workers` workers that claim queued jobs
+//! and hold each by a lease renewed with every progress report. A job whose replica died (its
+//! lease lapsed) is taken over by another, at most [`MAX_ATTEMPTS`] times in all; a stopping
+//! replica hands its running jobs back to the queue. Files go to `export_location`, which every
+//! replica shares (see `outputs`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,22 +20,32 @@ use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
 use super::csv::Dialect;
-use crate::catalog::{now_ms, Catalog, ExportJob, JobStatus, NewExportJob, Recipient};
+use super::outputs::{Download, ExportFiles};
+use crate::catalog::{Catalog, ExportJob, JobStatus, NewExportJob, Recipient};
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
+use crate::primitives::time::now_ms;
 use crate::query::{self, Extract};
 use crate::Services;
 
-/// How often a running job's progress is written to the catalog.
+/// How often a running job's progress is written to the catalog (its heartbeat).
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// A job whose worker has not reported for this long is another replica's to take over.
+const LEASE: Duration = Duration::from_secs(15);
+/// How often an idle worker looks at the queue (a job submitted here wakes it at once).
+const POLL: Duration = Duration::from_secs(2);
+/// How often one replica sweeps expired files and lapsed jobs.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
+/// Tries of one job, the first and the takeovers.
+pub const MAX_ATTEMPTS: i64 = 2;
+const LAPSED: &str = "the portal server writing this export stopped before it finished, twice; start it again";
 /// Jobs a partner sees in their list.
 const LISTED: i64 = 50;
-const RESTARTED: &str = "interrupted by a portal restart; start it again";
 /// Unfinished jobs one recipient may have at once.
-const UNFINISHED_PER_RECIPIENT: usize = 5;
+const UNFINISHED_PER_RECIPIENT: i64 = 5;
 
 /// The file a job writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,96 +81,99 @@ impl FileFormat {
 
 pub struct ExportJobs {
     catalog: Catalog,
-    dir: PathBuf,
+    files: ExportFiles,
     ttl_ms: i64,
-    slots: Arc<Semaphore>,
-    /// Cancel flags of the jobs this process runs.
-    cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    workers: u32,
+    /// This process's name in leases and chores.
+    worker: String,
+    /// Wakes an idle worker when this replica queues a job.
+    wake: Notify,
+    /// Stop flags of the jobs this process runs.
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    stopping: AtomicBool,
 }
 
 impl ExportJobs {
-    pub fn new(catalog: Catalog, settings: &Settings) -> Self {
-        Self {
+    pub fn new(catalog: Catalog, settings: &Settings, stores: &crate::storage::Stores) -> Result<Self> {
+        let worker = format!("{}-{}-{}", hostname(), std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        Ok(Self {
             catalog,
-            dir: settings.data_dir.join("exports"),
+            files: ExportFiles::open(&settings.export_location, &settings.data_dir, stores)?,
             ttl_ms: i64::from(settings.export_ttl_hours) * 3_600_000,
-            slots: Arc::new(Semaphore::new(settings.export_workers as usize)),
-            cancels: Mutex::default(),
-        }
+            workers: settings.export_workers,
+            worker,
+            wake: Notify::new(),
+            running: Mutex::default(),
+            stopping: AtomicBool::new(false),
+        })
     }
 
-    fn file(&self, id: &str, extension: &str) -> PathBuf {
-        self.dir.join(format!("{id}.{extension}"))
-    }
-
-    /// At start-up: jobs a previous process left unfinished fail with a clear message, and
-    /// their part files go.
-    pub async fn recover(&self) -> Result<()> {
-        tokio::fs::create_dir_all(&self.dir).await?;
-        for status in [JobStatus::Queued, JobStatus::Running] {
-            for (id, _) in self.catalog.export_jobs_in(status, None).await? {
-                self.catalog.move_export_job(&id, &[status], JobStatus::Failed, Some(RESTARTED)).await?;
-            }
+    /// Starts this replica's workers and its share of the sweeping.
+    pub async fn start(s: &Arc<Services>) -> Result<()> {
+        s.jobs.files.prepare().await?;
+        for _ in 0..s.jobs.workers {
+            tokio::spawn(work(s.clone()));
         }
-        // Only finished files of jobs still `done` stay: part files, and files whose job is gone
-        // or ended otherwise (a crash between rename and bookkeeping), are removed.
-        let keep: Vec<String> = self.catalog.export_jobs_in(JobStatus::Done, None).await?.into_iter().map(|(id, ext)| format!("{id}.{ext}")).collect();
-        let mut entries = tokio::fs::read_dir(&self.dir).await?;
-        while let Some(entry) = entries.next_entry().await? {
-            if !keep.contains(&entry.file_name().to_string_lossy().to_string()) {
-                remove(&entry.path()).await;
-            }
-        }
+        tokio::spawn(sweep_forever(s.clone()));
         Ok(())
     }
 
-    /// At shutdown: every running job stops at its next batch (the process can then exit; the
-    /// next start marks them failed).
-    pub fn stop_all(&self) {
-        for flag in self.cancels.lock().unwrap_or_else(|e| e.into_inner()).values() {
+    /// At shutdown: running jobs stop at their next batch, their part files go, and they return
+    /// to the queue for another replica (or this one's next start). Waits at most `grace`.
+    pub async fn stop(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::Relaxed);
+        for flag in self.flags().values() {
             flag.store(true, Ordering::Relaxed);
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.flags().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        match self.catalog.release_export_jobs(&self.worker).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "export jobs handed back to the queue"),
+            Err(e) => tracing::warn!(error = %e, "could not hand export jobs back; other replicas take them over when their lease lapses"),
         }
     }
 
-    /// Deletes finished files past their expiry; returns how many.
+    fn flags(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deletes finished files past their expiry and fails jobs that lapsed too often; returns
+    /// how many files went. One replica at a time does it.
     pub async fn sweep(&self) -> Result<usize> {
+        let held_until = now_ms() + 3 * SWEEP_EVERY.as_millis() as i64;
+        if !self.catalog.claim_chore("export-sweep", &self.worker, held_until).await? {
+            return Ok(0);
+        }
+        self.catalog.fail_lapsed_export_jobs(MAX_ATTEMPTS, LAPSED).await?;
         let due = self.catalog.export_jobs_in(JobStatus::Done, Some(now_ms())).await?;
-        for (id, extension) in &due {
-            if self.catalog.move_export_job(id, &[JobStatus::Done], JobStatus::Expired, None).await? {
-                remove(&self.file(id, extension)).await;
+        for job in &due {
+            if self.catalog.move_export_job(&job.id, &[JobStatus::Done], JobStatus::Expired, None).await? {
+                self.files.remove(&job.id, &job.format, job.file_name.as_deref()).await;
             }
         }
         Ok(due.len())
     }
 
     /// Checks the view (access, grammar, types) now, so a bad request fails at once, then queues
-    /// the job and starts it when a slot is free.
+    /// the job for the first free worker of any replica.
     pub async fn submit(s: &Arc<Services>, recipient: &Recipient, share: &str, schema: &str, table: &str, view: &str, format: FileFormat) -> Result<ExportJob> {
-        let unfinished = s.jobs.list(recipient).await?.iter().filter(|j| j.status.is_unfinished()).count();
-        if unfinished >= UNFINISHED_PER_RECIPIENT {
-            return Err(PortalError::InvalidParameter(format!(
-                "you already have {unfinished} exports waiting or running; wait for one to finish or cancel one"
-            )));
-        }
         let checked = query::extract(s, recipient, share, schema, table, view, false).await?;
         let meta = &checked.meta;
-        let job = s
-            .catalog
-            .insert_export_job(&NewExportJob {
-                recipient_id: &recipient.id,
-                share: &meta.share,
-                schema: &meta.schema,
-                table: &meta.name,
-                format: format.extension(),
-                dialect: format.dialect_name(),
-                view: &checked.query.to_query_string(false),
-                description: &checked.description,
-            })
-            .await?;
-        drop(checked);
-        let cancel = Arc::new(AtomicBool::new(false));
-        s.jobs.cancels.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id.clone(), cancel.clone());
-        tokio::spawn(run(s.clone(), job.clone(), recipient.clone(), format, cancel));
+        let new = NewExportJob {
+            recipient_id: &recipient.id,
+            share: &meta.share,
+            schema: &meta.schema,
+            table: &meta.name,
+            format: format.extension(),
+            dialect: format.dialect_name(),
+            view: &checked.query.to_query_string(false),
+            description: &checked.description,
+        };
+        let job = s.catalog.insert_export_job(&new, UNFINISHED_PER_RECIPIENT).await?;
+        s.jobs.wake.notify_one();
         Ok(job)
     }
 
@@ -169,19 +185,20 @@ impl ExportJobs {
         self.catalog.export_jobs(&recipient.id, LISTED).await
     }
 
-    /// Stops a queued or running job (its partial file is removed), or deletes a finished
-    /// job's file now. Failed and cancelled jobs stay as they are.
+    /// Stops a queued or running job (its worker, on whichever replica, stops at its next
+    /// heartbeat and removes its partial file), or deletes a finished job's file now. Failed
+    /// and cancelled jobs stay as they are.
     pub async fn cancel(&self, recipient: &Recipient, id: &str) -> Result<ExportJob> {
         let job = self.get(recipient, id).await?;
         match job.status {
             JobStatus::Queued | JobStatus::Running => {
                 let stopped = self.catalog.move_export_job(id, &[JobStatus::Queued, JobStatus::Running], JobStatus::Cancelled, Some("cancelled")).await?;
-                if let Some(flag) = self.cancels.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+                if let Some(flag) = self.flags().get(id) {
                     flag.store(true, Ordering::Relaxed);
                 }
                 // It finished in the meantime: delete its file as for a finished job.
                 if !stopped {
-                    self.delete_file(&job).await?;
+                    self.delete_file(&self.get(recipient, id).await?).await?;
                 }
             }
             JobStatus::Done => self.delete_file(&job).await?,
@@ -192,18 +209,19 @@ impl ExportJobs {
 
     async fn delete_file(&self, job: &ExportJob) -> Result<()> {
         if self.catalog.move_export_job(&job.id, &[JobStatus::Done], JobStatus::Expired, None).await? {
-            remove(&self.file(&job.id, &job.format)).await;
+            self.files.remove(&job.id, &job.format, job.file_name.as_deref()).await;
         }
         Ok(())
     }
 
     /// A finished job's file; 409 while it is being written, 410 once it is gone.
-    pub async fn download(&self, recipient: &Recipient, id: &str) -> Result<(ExportJob, PathBuf)> {
+    pub async fn download(&self, recipient: &Recipient, id: &str) -> Result<(ExportJob, Download)> {
         let job = self.get(recipient, id).await?;
         match job.status {
             JobStatus::Done if job.expires_at.is_some_and(|t| t > now_ms()) => {
-                let path = self.file(id, &job.format);
-                Ok((job, path))
+                let name = job.file_name.clone().unwrap_or_else(|| format!("export.{}", job.format));
+                let file = self.files.download(id, &job.format, &name).await?;
+                Ok((job, file))
             }
             JobStatus::Done | JobStatus::Expired => Err(PortalError::Gone("this export has expired; start it again from the table page".into())),
             JobStatus::Queued | JobStatus::Running => Err(PortalError::NotReady("this export is not finished yet".into())),
@@ -214,49 +232,77 @@ impl ExportJobs {
     }
 }
 
-/// Runs one job to its end, whatever happens: done, failed with a readable reason, or
-/// cancelled (then nothing is left on disk).
-async fn run(s: Arc<Services>, job: ExportJob, recipient: Recipient, format: FileFormat, cancel: Arc<AtomicBool>) {
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "portal".into())
+}
+
+fn lease_until() -> i64 {
+    now_ms() + LEASE.as_millis() as i64
+}
+
+/// One worker: claims a job, runs it, and looks again; idle, it waits for a wake-up or the poll.
+async fn work(s: Arc<Services>) {
     let jobs = &s.jobs;
-    let Ok(_slot) = jobs.slots.clone().acquire_owned().await else { return };
-    let started = jobs.catalog.move_export_job(&job.id, &[JobStatus::Queued], JobStatus::Running, None).await;
-    if matches!(started, Ok(true)) {
-        let final_path = jobs.file(&job.id, format.extension());
-        let part = final_path.with_extension(format!("{}.part", format.extension()));
-        let outcome = write(&s, &job, &recipient, format, &cancel, &part).await;
-        let finished = match outcome {
-            Ok(_) if cancel.load(Ordering::Relaxed) => Ok(()),
-            Ok((rows, name)) => publish(jobs, &job.id, &part, &final_path, rows, &name).await,
-            Err(e) => Err(e),
-        };
-        remove(&part).await;
-        if let Err(e) = finished {
-            if !cancel.load(Ordering::Relaxed) {
-                let reason = if e.status().is_client_error() { e.to_string() } else { "the export failed on our side; please try again".into() };
-                if e.status().is_server_error() {
-                    tracing::error!(job = %job.id, error = %e, "export job failed");
-                }
-                let _ = jobs.catalog.move_export_job(&job.id, &[JobStatus::Running], JobStatus::Failed, Some(&reason)).await;
+    while !jobs.stopping.load(Ordering::Relaxed) {
+        match jobs.catalog.claim_export_job(&jobs.worker, lease_until(), MAX_ATTEMPTS).await {
+            Ok(Some(job)) => run(&s, job).await,
+            Ok(None) => {
+                let _ = tokio::time::timeout(POLL, jobs.wake.notified()).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look at the export queue");
+                tokio::time::sleep(POLL).await;
             }
         }
     }
-    jobs.cancels.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
 }
 
-/// Renames the complete part file into place and marks the job done.
-async fn publish(jobs: &ExportJobs, id: &str, part: &Path, final_path: &Path, rows: u64, name: &str) -> Result<()> {
-    let bytes = tokio::fs::metadata(part).await?.len();
-    tokio::fs::rename(part, final_path).await?;
+/// Runs one claimed job to its end: done, failed with a readable reason, or stopped (cancelled,
+/// taken over, or the replica stopping); a stopped job leaves nothing behind.
+async fn run(s: &Arc<Services>, job: ExportJob) {
+    let jobs = &s.jobs;
+    let stop = Arc::new(AtomicBool::new(false));
+    jobs.flags().insert(job.id.clone(), stop.clone());
+    let part = jobs.files.part(&job.id, &job.format);
+    let outcome = async {
+        let recipient = jobs.catalog.recipient_by_id(&job.recipient_id).await?;
+        let format = FileFormat::parse(Some(&job.format), (!job.dialect.is_empty()).then_some(job.dialect.as_str()))?;
+        write(s, &job, &recipient, format, &stop, &part).await
+    }
+    .await;
+    let finished = match outcome {
+        Ok(_) if stop.load(Ordering::Relaxed) => Ok(()),
+        Ok((rows, name)) => publish(jobs, &job, &part, rows, &name).await,
+        Err(e) => Err(e),
+    };
+    super::outputs::remove_file(&part).await;
+    if let Err(e) = finished {
+        if !stop.load(Ordering::Relaxed) {
+            let reason = if e.status().is_client_error() { e.to_string() } else { "the export failed on our side; please try again".into() };
+            if e.status().is_server_error() {
+                tracing::error!(job = %job.id, error = %e, "export job failed");
+            }
+            if let Err(e) = jobs.catalog.fail_export_job(&job.id, &jobs.worker, &reason).await {
+                tracing::warn!(job = %job.id, error = %e, "could not record a failed export");
+            }
+        }
+    }
+    jobs.flags().remove(&job.id);
+}
+
+/// Puts the complete part file in place and marks the job done.
+async fn publish(jobs: &ExportJobs, job: &ExportJob, part: &Path, rows: u64, name: &str) -> Result<()> {
+    let bytes = jobs.files.publish(&job.id, &job.format, name, part).await?;
     let expires = now_ms() + jobs.ttl_ms;
-    match jobs.catalog.finish_export_job(id, rows as i64, bytes as i64, name, expires).await {
+    match jobs.catalog.finish_export_job(&job.id, &jobs.worker, rows as i64, bytes as i64, name, expires).await {
         Ok(true) => Ok(()),
-        // Cancelled in the last moment, or not recorded: the file goes too.
+        // Cancelled or taken over in the last moment, or not recorded: the file goes too.
         Ok(false) => {
-            remove(final_path).await;
+            jobs.files.remove(&job.id, &job.format, Some(name)).await;
             Ok(())
         }
         Err(e) => {
-            remove(final_path).await;
+            jobs.files.remove(&job.id, &job.format, Some(name)).await;
             Err(e)
         }
     }
@@ -269,13 +315,15 @@ async fn write(s: &Services, job: &ExportJob, recipient: &Recipient, format: Fil
         super::xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
     }
     let total = extract.rows.map(|n| n as i64);
-    s.catalog.export_progress(&job.id, 0, total).await?;
+    if !s.catalog.renew_export_job(&job.id, &s.jobs.worker, 0, total, lease_until()).await? {
+        cancel.store(true, Ordering::Relaxed);
+    }
     let written = Arc::new(AtomicU64::new(0));
     // The count may have been given up on (too slow): the limit then holds while writing.
     let limit = (format == FileFormat::Xlsx).then_some(s.settings.xlsx_max_rows);
     extract.batches = watched(extract.batches, written.clone(), cancel.clone(), limit);
     let name = super::file_name(&extract.meta, !extract.query.filters.is_empty(), format.extension());
-    let reporter = tokio::spawn(report_progress(s.catalog.clone(), job.id.clone(), written.clone()));
+    let reporter = tokio::spawn(heartbeat(s.catalog.clone(), job.id.clone(), s.jobs.worker.clone(), written.clone(), cancel.clone()));
     let result = match format {
         FileFormat::Csv(dialect) => write_csv(extract, dialect, part).await,
         FileFormat::Xlsx => write_xlsx(extract, part).await,
@@ -338,27 +386,22 @@ fn watched(stream: SendableRecordBatchStream, written: Arc<AtomicU64>, cancel: A
     ))
 }
 
-async fn report_progress(catalog: Catalog, id: String, written: Arc<AtomicU64>) {
+/// Reports progress and renews the lease; a job no longer ours (cancelled, taken over) stops.
+async fn heartbeat(catalog: Catalog, id: String, worker: String, written: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
     loop {
         tick.tick().await;
-        if let Err(e) = catalog.export_progress(&id, written.load(Ordering::Relaxed) as i64, None).await {
-            tracing::warn!(job = %id, error = %e, "could not record export progress");
+        match catalog.renew_export_job(&id, &worker, written.load(Ordering::Relaxed) as i64, None, lease_until()).await {
+            Ok(true) => {}
+            Ok(false) => stop.store(true, Ordering::Relaxed),
+            Err(e) => tracing::warn!(job = %id, error = %e, "could not record export progress"),
         }
     }
 }
 
-async fn remove(path: &Path) {
-    match tokio::fs::remove_file(path).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove export file"),
-    }
-}
-
-/// Deletes expired files once a minute, for as long as the server runs.
-pub async fn sweep_forever(s: Arc<Services>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+/// Sweeps for as long as the server runs (when this replica holds the chore).
+async fn sweep_forever(s: Arc<Services>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
     loop {
         tick.tick().await;
         if let Err(e) = s.jobs.sweep().await {

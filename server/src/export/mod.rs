@@ -5,6 +5,7 @@ mod csv_fields;
 
 pub(crate) use csv_fields::neutralise_into;
 pub mod jobs;
+pub mod outputs;
 pub mod xlsx;
 
 use app::contract::TableMeta;

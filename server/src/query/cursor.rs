@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn cursors_belong_to_their_view() {
-        let signer = UrlSigner::new(b"k".to_vec(), "http://h", 60);
+        let signer = UrlSigner::with_key(b"k", "http://h", 60);
         let owner = Owner { table_id: "t1", recipient_id: "r1" };
         let view = TableQuery::parse_query_string("country=DE&_sort=units").unwrap();
         let token = seal(&signer, &owner, 3, 200, &view);
@@ -75,6 +75,6 @@ mod tests {
         assert!(open(&signer, &token, &Owner { table_id: "t1", recipient_id: "r2" }, &view).is_err());
         assert!(open(&signer, "junk", &owner, &view).is_err());
         assert!(open(&signer, &signer.seal(b"{\"version\":3}"), &owner, &view).is_err());
-        assert!(open(&UrlSigner::new(b"x".to_vec(), "http://h", 60), &token, &owner, &view).is_err());
+        assert!(open(&UrlSigner::with_key(b"x", "http://h", 60), &token, &owner, &view).is_err());
     }
 }

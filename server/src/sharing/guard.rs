@@ -1,10 +1,9 @@
 //! In front of every protocol route: authenticate the bearer token, then write one audit line
 //! per call (who, what, status, files, bytes, user agent), success or not.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use crate::Services;
 pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut req: Request, next: Next) -> Response {
     let user_agent = header_text(&req, header::USER_AGENT);
     let authorization = header_text(&req, header::AUTHORIZATION);
-    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let client_ip = network::peer(req.headers()).map(|ip| ip.to_string());
     let fallback_action = format!("{} {}", req.method(), req.uri().path());
 
     let authenticated = services.credentials.authenticate(authorization.as_deref()).await;
@@ -46,6 +45,7 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         client_ip,
         ..Default::default()
     };
+    services.metrics.protocol_call(note.action, note.files, note.bytes);
     if let Err(e) = services.catalog.record(&event).await {
         // The read already happened; losing its audit line must at least be loud.
         tracing::error!(error = %e, action = %event.action, "could not write audit event");

@@ -318,20 +318,20 @@ pub fn resolve_timestamp(times: &[(i64, i64)], ts: i64, direction: Direction) ->
     let (Some(first), Some(last)) = (times.first(), times.last()) else {
         return Err(PortalError::InvalidParameter("the table has no commits".into()));
     };
-    let when = crate::auth::credentials::rfc3339_ms(ts);
+    let when = crate::primitives::time::rfc3339_ms(ts);
     match direction {
         Direction::AtOrBefore => times.iter().rev().find(|(_, t)| *t <= ts).map(|(v, _)| *v).ok_or_else(|| {
             PortalError::InvalidParameter(format!(
                 "The provided timestamp ({when}) is before the earliest available version {}. Please use a timestamp greater than or equal to {}.",
                 first.0,
-                crate::auth::credentials::rfc3339_ms(first.1)
+                crate::primitives::time::rfc3339_ms(first.1)
             ))
         }),
         Direction::AtOrAfter => times.iter().find(|(_, t)| *t >= ts).map(|(v, _)| *v).ok_or_else(|| {
             PortalError::InvalidParameter(format!(
                 "The provided timestamp ({when}) is after the latest available version {}. Please use a timestamp less than or equal to {}.",
                 last.0,
-                crate::auth::credentials::rfc3339_ms(last.1)
+                crate::primitives::time::rfc3339_ms(last.1)
             ))
         }),
     }

@@ -11,19 +11,17 @@
 //! (S3 SigV4, Azure SAS, GCS V4) through `object_store`'s `Signer`, and point at the store.
 //! [`FileUrls`] is the one place that chooses between the two.
 
-use std::path::Path;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sha2::Sha256;
 
 use super::stores::StoreRoot;
 use super::TableState;
-use crate::catalog::now_ms;
 use crate::error::{PortalError, Result};
+use crate::primitives::keys::Keyring;
+use crate::primitives::time::now_ms;
 
 /// Path segments keep these characters readable; everything else is percent-encoded.
 /// The only permission a file URL grants.
@@ -33,7 +31,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 
 #[derive(Clone)]
 pub struct UrlSigner {
-    key: Vec<u8>,
+    keys: Keyring,
     public_url: String,
     pub ttl_ms: i64,
 }
@@ -45,28 +43,21 @@ pub struct SignedUrl {
 }
 
 impl UrlSigner {
-    pub fn new(key: Vec<u8>, public_url: &str, ttl_secs: u64) -> Self {
-        Self { key, public_url: public_url.trim_end_matches('/').into(), ttl_ms: ttl_secs as i64 * 1000 }
+    pub fn new(keys: Keyring, public_url: &str, ttl_secs: u64) -> Self {
+        Self { keys, public_url: public_url.trim_end_matches('/').into(), ttl_ms: ttl_secs as i64 * 1000 }
     }
 
-    /// Loads the portal's signing key from the data directory, creating it on first use.
-    pub fn load_key(data_dir: &Path) -> Result<Vec<u8>> {
-        let path = data_dir.join("signing.key");
-        if let Ok(hex_key) = std::fs::read_to_string(&path) {
-            return hex::decode(hex_key.trim()).map_err(|_| PortalError::Config(format!("{} is corrupt", path.display())));
-        }
-        std::fs::create_dir_all(data_dir)?;
-        let key = crate::auth::secrets::generate("");
-        let bytes = key.into_bytes();
-        crate::auth::secrets::write_secret_file(&path, &hex::encode(&bytes), false)?;
-        Ok(bytes)
+    /// A signer with one fixed key (tests).
+    #[cfg(test)]
+    pub fn with_key(key: &[u8], public_url: &str, ttl_secs: u64) -> Self {
+        Self::new(Keyring::new(key.to_vec(), vec![]), public_url, ttl_secs)
     }
 
     /// A URL for `path` (relative to the table root, as in the Delta log) of a local table.
     pub fn sign(&self, table_id: &str, path: &str) -> SignedUrl {
         let expires_at = now_ms() + self.ttl_ms;
         let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
-        let sig = self.url_mac(table_id, path, expires_at);
+        let sig = self.keys.sign(&[url_fields(table_id, path, expires_at).as_bytes()]);
         SignedUrl { url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")), expires_at }
     }
 
@@ -75,8 +66,7 @@ impl UrlSigner {
         if permission != READ {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
-        let expected = self.url_mac(table_id, path, expires_at);
-        if !crate::auth::secrets::same_hash(&expected, sig) {
+        if !self.keys.verify(&[url_fields(table_id, path, expires_at).as_bytes()], sig) {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
         if expires_at <= now_ms() {
@@ -88,32 +78,29 @@ impl UrlSigner {
     /// Seals a small payload (a paging cursor, a refresh token) so that a client can hand it
     /// back but cannot forge or alter it.
     pub fn seal(&self, payload: &[u8]) -> String {
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), self.mac_of(&[b"sealed\n", payload]))
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), self.keys.sign(&[b"sealed\n", payload]))
     }
 
     /// The payload of a token made by [`seal`](Self::seal), or `None` if it was not made here.
     pub fn unseal(&self, token: &str) -> Option<Vec<u8>> {
         let (body, sig) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(body).ok()?;
-        crate::auth::secrets::same_hash(&self.mac_of(&[b"sealed\n", &payload]), sig).then_some(payload)
+        self.keys.verify(&[b"sealed\n", &payload], sig).then_some(payload)
     }
 
     /// A keyed MAC of `data` for one `purpose` (form tokens), distinct from every URL signature.
     pub fn mac(&self, purpose: &str, data: &str) -> String {
-        self.mac_of(&[b"purpose\n", purpose.as_bytes(), b"\n", data.as_bytes()])
+        self.keys.sign(&[b"purpose\n", purpose.as_bytes(), b"\n", data.as_bytes()])
     }
 
-    fn url_mac(&self, table_id: &str, path: &str, expires_at: i64) -> String {
-        self.mac_of(&[format!("{table_id}\n{path}\n{READ}\n{expires_at}").as_bytes()])
+    /// Checks a MAC made by [`mac`](Self::mac) under any key of the ring.
+    pub fn verify_mac(&self, purpose: &str, data: &str, sig: &str) -> bool {
+        self.keys.verify(&[b"purpose\n", purpose.as_bytes(), b"\n", data.as_bytes()], sig)
     }
+}
 
-    fn mac_of(&self, parts: &[&[u8]]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        for part in parts {
-            mac.update(part);
-        }
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    }
+fn url_fields(table_id: &str, path: &str, expires_at: i64) -> String {
+    format!("{table_id}\n{path}\n{READ}\n{expires_at}")
 }
 
 /// Who signs one table's file URLs: the portal for a local table, the store for the others.
@@ -155,7 +142,7 @@ mod tests {
     use super::*;
 
     fn signer(ttl: u64) -> UrlSigner {
-        UrlSigner::new(b"k".to_vec(), "http://h:1/", ttl)
+        UrlSigner::with_key(b"k", "http://h:1/", ttl)
     }
 
     fn parts(url: &str) -> (String, i64, String) {
@@ -183,7 +170,7 @@ mod tests {
         assert_eq!(s.unseal(&token).unwrap(), b"{\"version\":3}");
         let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(b"{\"version\":0}"), token.split_once('.').unwrap().1);
         assert_eq!(s.unseal(&forged), None);
-        assert_eq!(UrlSigner::new(b"other".to_vec(), "http://h", 60).unseal(&token), None);
+        assert_eq!(UrlSigner::with_key(b"other", "http://h", 60).unseal(&token), None);
         for junk in ["", ".", "abc", "!!.!!"] {
             assert_eq!(s.unseal(junk), None);
         }
@@ -196,7 +183,7 @@ mod tests {
         for (table, path, e) in [("t2", "a.parquet", exp), ("t1", "b.parquet", exp), ("t1", "a.parquet", exp + 1)] {
             assert_eq!(s.verify(table, path, "r", e, &sig).unwrap_err().status(), 403);
         }
-        let other_key = UrlSigner::new(b"other".to_vec(), "http://h:1", 60);
+        let other_key = UrlSigner::with_key(b"other", "http://h:1", 60);
         assert!(other_key.verify("t1", "a.parquet", "r", exp, &sig).is_err());
         let expired = UrlSigner { ttl_ms: -1, ..signer(1) };
         let (_, exp, sig) = parts(&expired.sign("t1", "a.parquet").url);

@@ -17,9 +17,9 @@ use crate::admin::recipients::{NewRecipient, RecipientPatch};
 use crate::admin::shares::{NewShare, NewTableInput, SharePatch, TablePatch};
 use crate::admin::teams::{NewApiToken, NewTeam};
 use crate::admin::{locations, recipients, shares, teams, Admin};
-use crate::auth::secrets;
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 use crate::Services;
 
 /// What a form leads to: back with a notice, to another page with one, or to another page.
@@ -284,7 +284,7 @@ pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<St
             text => Some(text.parse().map_err(|_| PortalError::field("ttlHours", "the link's lifetime must be a whole number of hours"))?),
         };
         let issued = recipients::activation_link(s, &f.admin, &name, hours).await?;
-        Ok(Done::To(reveal(s, f, &name, issued)))
+        Ok(Done::To(reveal(s, f, &name, issued).await?))
     })
     .await
 }
@@ -293,7 +293,7 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, re
     run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let hours = f.get("overlap_hours").parse().map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
         let issued = recipients::rotate(s, &f.admin, &name, hours).await?;
-        Ok(Done::To(reveal(s, f, &name, issued)))
+        Ok(Done::To(reveal(s, f, &name, issued).await?))
     })
     .await
 }
@@ -317,7 +317,7 @@ pub async fn create_team(State(s): State<Arc<Services>>, req: Request) -> Respon
 pub async fn create_api_token(State(s): State<Arc<Services>>, req: Request) -> Response {
     run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
         let issued = teams::create_token(s, &f.admin, NewApiToken { name: f.get("name").into(), team: f.opt("team") }).await?;
-        let id = s.issued_api_tokens.put(&f.owner, issued.token);
+        let id = s.issued_api_tokens.put(&f.owner, &issued.token).await?;
         Ok(Done::To(format!("/admin/teams?issued={id}#new-token")))
     })
     .await
@@ -392,10 +392,10 @@ fn confirm(f: &Submitted, name: &str) -> Result<()> {
 
 /// Keeps a new activation link for this browser to see once, on the recipient's page (or
 /// the wizard's last step).
-fn reveal(s: &Services, f: &Submitted, name: &str, issued: app::contract::IssuedLink) -> String {
-    let id = s.issued_links.put(&f.owner, issued);
+async fn reveal(s: &Services, f: &Submitted, name: &str, issued: app::contract::IssuedLink) -> Result<String> {
+    let id = s.issued_links.put(&f.owner, &issued).await?;
     let back = f.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or_else(|| recipient_page(name));
-    format!("{}#activation-link", with_params(&back, &[("issued", id)]))
+    Ok(format!("{}#activation-link", with_params(&back, &[("issued", id)])))
 }
 
 #[cfg(test)]

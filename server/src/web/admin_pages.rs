@@ -8,9 +8,9 @@ use app::contract::{
 use axum::http::request::Parts;
 
 use crate::admin::{self, audit_log, identity, locations, recipients, shares, teams, Admin};
-use crate::auth::secrets;
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
 use crate::{query, Services};
 
 /// Authenticates the console request and runs `read`; no admin session is `SignedOut` (the
@@ -107,7 +107,10 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
         let found = admin::recipient_for(s, admin, name).await?;
         let detail = recipients::detail_of(s, &found).await?;
         let grantable = s.catalog.shares_in(Some(&found.team_id)).await?.into_iter().map(|share| share.name).filter(|n| !detail.grants.contains(n)).collect();
-        let issued = issued.and_then(|id| s.issued_links.take(id, &owner));
+        let issued = match issued {
+            Some(id) => s.issued_links.take(id, &owner).await?,
+            None => None,
+        };
         let sees = query::catalog::catalog(s, &found).await?;
         Ok(AdminRecipientView { session, recipient: detail, grantable, issued, sees })
     })
@@ -209,7 +212,10 @@ pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str
             teams,
             share,
             recipient: detail,
-            issued: issued.and_then(|id| s.issued_links.take(id, &owner)),
+            issued: match issued {
+                Some(id) => s.issued_links.take(id, &owner).await?,
+                None => None,
+            },
             sees,
             locations: location_urls(s, admin).await?,
         })
@@ -221,10 +227,13 @@ pub async fn teams(s: &Services, request: &Parts, issued: Option<&str>) -> Loade
     let owner = owner(request);
     admin_read(s, request, async |admin: &Admin, session| {
         let teams = match &admin.team {
-            Some(team) => vec![app::contract::TeamView { name: team.name.clone(), created_at: crate::auth::credentials::rfc3339_ms(team.created_at) }],
+            Some(team) => vec![app::contract::TeamView { name: team.name.clone(), created_at: crate::primitives::time::rfc3339_ms(team.created_at) }],
             None => teams::list(s, admin).await?,
         };
-        let issued_token = issued.and_then(|id| s.issued_api_tokens.take(id, &owner));
+        let issued_token = match issued {
+            Some(id) => s.issued_api_tokens.take(id, &owner).await?,
+            None => None,
+        };
         Ok(AdminTeamsView { session, teams, tokens: teams::tokens(s, admin).await?, issued_token })
     })
     .await

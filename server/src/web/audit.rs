@@ -1,22 +1,21 @@
 //! Audit lines for browser and JSON-API requests: who, what, and from where.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use axum::http::{header, Extensions, HeaderMap};
+
+use crate::auth::network::peer;
 
 use crate::catalog::{now_ms, AuditEvent};
 use crate::Services;
 
 /// An event with the request's user agent and client address filled in.
-pub fn event(headers: &HeaderMap, extensions: &Extensions, actor: String, action: &str, status: u16) -> AuditEvent {
+pub fn event(headers: &HeaderMap, _extensions: &Extensions, actor: String, action: &str, status: u16) -> AuditEvent {
     AuditEvent {
         at: now_ms(),
         actor,
         action: action.into(),
         status: i64::from(status),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(String::from),
-        client_ip: extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        client_ip: peer(headers).map(|ip| ip.to_string()),
         ..Default::default()
     }
 }

@@ -149,7 +149,11 @@ impl PortalBackend for UiBackend {
                     id: t.id,
                 })
                 .collect();
-            let issued = issued.and_then(|id| s.reveals.take(id, &recipient.id)).map(|i| IssuedView {
+            let issued = match issued {
+                Some(id) => s.reveals.take(id, &recipient.id).await?,
+                None => None,
+            };
+            let issued = issued.map(|i| IssuedView {
                 name: i.record.name.clone().unwrap_or_default(),
                 expires: i.record.expires_at.map(query::readable_utc),
                 profile: serde_json::to_string_pretty(&s.credentials.profile(&i)).unwrap_or_default(),

@@ -67,7 +67,10 @@ where
     let object = object.or_else(|| result.as_ref().ok().map(|t| t.record.id.clone()));
     form.audit(s, action, object, result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 303)).await;
     match result {
-        Ok(issued) => see_other(&format!("/connect?issued={}#new-token", s.reveals.put(&issued.record.recipient_id.clone(), issued))),
+        Ok(issued) => match s.reveals.put(&issued.record.recipient_id, &issued).await {
+            Ok(id) => see_other(&format!("/connect?issued={id}#new-token")),
+            Err(e) => refused(e),
+        },
         Err(e) => refused(e),
     }
 }

@@ -21,11 +21,12 @@ use super::api::error_response;
 use super::audit;
 use super::partner::{self, PartnerForm};
 use super::signin::see_other;
-use crate::auth::credentials::rfc3339_ms;
 use crate::auth::Caller;
 use crate::catalog::ExportJob;
 use crate::error::{PortalError, Result};
 use crate::export::jobs::{ExportJobs, FileFormat};
+use crate::export::outputs::Download;
+use crate::primitives::time::rfc3339_ms;
 use crate::Services;
 
 /// The job as the API and the page show it.
@@ -99,12 +100,17 @@ pub async fn cancel(State(s): State<Arc<Services>>, Path(id): Path<String>, req:
 
 pub async fn file(State(s): State<Arc<Services>>, Path(id): Path<String>, req: Request) -> Response {
     api_call(&s, req.headers(), req.extensions(), "export.jobDownload", Some(id.clone()), false, async |s: &Arc<Services>, caller: &Caller| {
-        let (job, path) = s.jobs.download(&caller.recipient, &id).await?;
+        let (job, download) = s.jobs.download(&caller.recipient, &id).await?;
         // The table must still be shared with the caller: access is decided now, not when the
         // export started.
         crate::auth::Access::new(&s.catalog, &caller.recipient).table(&job.share, &job.schema, &job.table).await?;
-        let file = tokio::fs::File::open(&path).await.map_err(|_| PortalError::Gone("this export has expired".into()))?;
-        let length = file.metadata().await?.len();
+        let (file, length) = match download {
+            Download::File(file, length) => (file, length),
+            // Object-store exports are fetched from the store itself, by a short-lived signed URL.
+            Download::Redirect(url) => {
+                return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response())
+            }
+        };
         let name = job.file_name.clone().unwrap_or_else(|| format!("export.{}", job.format));
         let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
         let mut response = super::export::attachment(&job.format, &name, body);

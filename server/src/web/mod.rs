@@ -15,6 +15,7 @@ mod files;
 mod forms;
 mod headers;
 mod openapi;
+pub mod ops;
 mod outcome;
 mod partner;
 mod signin;
@@ -44,8 +45,10 @@ pub fn router(services: Arc<Services>) -> Router {
     let context = move || provide_context(ui_backend.clone());
     let routes = generate_route_list(App);
 
-    let sharing = crate::sharing::router(services.clone()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
-    let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).with_state(services.clone());
+    let named = || axum::middleware::from_fn(ops::name_route);
+    let sharing =
+        crate::sharing::router(services.clone()).route_layer(named()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
+    let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).route_layer(named()).with_state(services.clone());
     let api = Router::new()
         .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
         .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", get(export::csv))
@@ -56,6 +59,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/exports/{id}/file", get(exports::file))
         .route("/openapi.json", get(openapi::document))
         .nest("/admin", admin_api::router())
+        .route_layer(named())
         .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
         .with_state(services.clone());
 
@@ -70,6 +74,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/exports", post(exports::create_form))
         .route("/exports/{id}/cancel", post(exports::cancel_form))
         .merge(admin_routes())
+        .route_layer(named())
         .with_state(services.clone());
     let server_fns = {
         let context = context.clone();
@@ -81,17 +86,21 @@ pub fn router(services: Arc<Services>) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        .route_layer(named())
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options);
     let browser = forms.merge(ui).layer(axum::middleware::from_fn_with_state(services.clone(), forms::bind_forms));
 
+    let trusted_proxies = Arc::new(settings.trusted_proxies.clone());
     Router::new()
         .nest("/delta-sharing", sharing)
         .merge(files)
         .nest("/api/v1", api)
+        .merge(ops::router(services.clone(), false))
         .merge(browser)
-        .layer(axum::middleware::from_fn(crate::auth::network::record_peer))
+        .layer(axum::middleware::from_fn_with_state(trusted_proxies, crate::auth::network::record_peer))
         .layer(axum::middleware::from_fn(headers::protect))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), ops::observe))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -128,19 +137,49 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/api-tokens/{id}/revoke", post(f::revoke_api_token))
 }
 
+/// Serves until SIGTERM or Ctrl-C, then drains: `/readyz` turns 503, new connections are
+/// refused, requests in flight get `shutdown_grace_secs` to finish, and running export jobs go
+/// back to the queue for another replica.
 pub async fn serve(services: Arc<Services>) -> Result<()> {
-    let addr = services.settings.addr;
+    let settings = &services.settings;
+    let addr = settings.addr;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
-    services.jobs.recover().await?;
-    tokio::spawn(crate::export::jobs::sweep_forever(services.clone()));
-    tracing::info!(%addr, public_url = %services.settings.public_url, "portal listening");
+    if let Some(metrics_addr) = settings.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(metrics_addr).await.map_err(|e| PortalError::Config(format!("cannot listen on {metrics_addr}: {e}")))?;
+        let app = ops::router(services.clone(), true);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        tracing::info!(%metrics_addr, "metrics and health checks listening");
+    }
+    crate::export::jobs::ExportJobs::start(&services).await?;
+    tokio::spawn(services.keys.clone().reload_forever());
+    tracing::info!(%addr, public_url = %settings.public_url, "portal listening");
     let app = router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
-    services.jobs.stop_all();
+    let (drain, draining) = tokio::sync::watch::channel(());
+    let mut server = tokio::spawn(async move {
+        let mut draining = draining;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = draining.changed().await;
+            })
+            .await
+    });
+    tokio::select! {
+        ended = &mut server => return ended.map_err(|e| PortalError::Internal(format!("server task: {e}")))?.map_err(Into::into),
+        _ = shutdown_signal() => {}
+    }
+    tracing::info!("stopping: finishing requests in flight");
+    ops::READY.store(false, std::sync::atomic::Ordering::Relaxed);
+    let _ = drain.send(());
+    let grace = std::time::Duration::from_secs(settings.shutdown_grace_secs);
+    let (_, drained) = tokio::join!(services.jobs.stop(grace), tokio::time::timeout(grace, &mut server));
+    if drained.is_err() {
+        tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period were cut off");
+        server.abort();
+    }
     Ok(())
 }
 
-async fn shutdown() {
+async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -5,7 +5,6 @@
 
 use app::contract::FormOutcome;
 
-use crate::auth::secrets;
 use crate::storage::UrlSigner;
 
 const PURPOSE: &str = "console-outcome";
@@ -38,14 +37,18 @@ pub fn read(signer: &UrlSigner, owner: &str, query: Option<&str>) -> FormOutcome
         }
     }
     match sig {
-        Some(sig) if !owner.is_empty() && secrets::same_hash(&mac(signer, owner, &found), &sig) => found,
+        Some(sig) if !owner.is_empty() && signer.verify_mac(PURPOSE, &fields(owner, &found), &sig) => found,
         _ => FormOutcome::default(),
     }
 }
 
 fn mac(signer: &UrlSigner, owner: &str, o: &FormOutcome) -> String {
+    signer.mac(PURPOSE, &fields(owner, o))
+}
+
+fn fields(owner: &str, o: &FormOutcome) -> String {
     let part = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_string(), |v| format!("+{v}"));
-    signer.mac(PURPOSE, &format!("{owner}\n{}\n{}\n{}", part(&o.notice), part(&o.error), part(&o.field)))
+    format!("{owner}\n{}\n{}\n{}", part(&o.notice), part(&o.error), part(&o.field))
 }
 
 #[cfg(test)]
@@ -58,7 +61,7 @@ mod tests {
 
     #[test]
     fn only_outcomes_written_for_this_session_are_read() {
-        let signer = UrlSigner::new(vec![7; 32], "http://h", 60);
+        let signer = UrlSigner::with_key(&[7; 32], "http://h", 60);
         let outcome = FormOutcome { error: Some("type x to confirm".into()), field: Some("confirm".into()), notice: None };
         let q = query(&params(&signer, "session-a", &outcome));
         assert_eq!(read(&signer, "session-a", Some(&q)), outcome);

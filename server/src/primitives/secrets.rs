@@ -8,9 +8,14 @@ use subtle::ConstantTimeEq;
 
 /// A new secret: a recognisable prefix and 256 random bits, URL-safe.
 pub fn generate(prefix: &str) -> String {
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes()))
+}
+
+/// 256 random bits.
+pub fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    bytes
 }
 
 /// What the catalog stores instead of the secret.
