@@ -127,7 +127,7 @@ impl Credentials {
             "revoked" => return Err(PortalError::Unauthenticated("this bearer token was revoked".into())),
             _ => return Err(PortalError::Unauthenticated("this bearer token has expired".into())),
         }
-        self.catalog.touch_token(&record.id).await?;
+        self.catalog.touch_token(&record).await?;
         Ok(Caller { recipient, token_id: record.id })
     }
 

@@ -48,7 +48,11 @@ impl Catalog {
     pub async fn open(database_url: &str) -> Result<Self> {
         let pool = Self::open_pool(database_url).await?;
         // On Postgres the migrator holds an advisory lock: replicas starting together migrate once.
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        // Migrations only add, so a replica of the previous release keeps running on a catalog
+        // that a newer one migrated (a rolling upgrade): it ignores the migrations it does not know.
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(Self { pool, postgres: database_url.starts_with("postgres") })
     }
 
@@ -92,6 +96,10 @@ impl Catalog {
                         // WAL lets the CLI write while the server reads; the busy timeout makes
                         // concurrent writers wait instead of failing.
                         sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        // In WAL mode NORMAL stays consistent after a crash of the process or the
+                        // machine; only the last commits before a power cut may be lost. FULL would
+                        // wait for the disk on every audit line.
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                     }

@@ -48,8 +48,13 @@ impl Catalog {
         Ok(Some((record, row.try_get("token_hash")?, recipient)))
     }
 
-    pub async fn touch_token(&self, token_id: &str) -> Result<()> {
+    /// Records that the token was used, at most once a minute: most reads write nothing.
+    pub async fn touch_token(&self, record: &TokenRecord) -> Result<()> {
         let now = now_ms();
+        if record.last_used_at.is_some_and(|at| at >= now - LAST_USED_GRANULARITY_MS) {
+            return Ok(());
+        }
+        let token_id = &record.id;
         sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
             .bind(now)
             .bind(token_id)
