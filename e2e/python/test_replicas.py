@@ -3,8 +3,11 @@ flow works whichever replica answers, a replica killed mid-export loses nothing,
 forwarded addresses count only when the proxy is trusted."""
 import http.client
 import json
+import os
 import re
 import ssl
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -16,7 +19,9 @@ from deltalake import write_deltalake
 import pg
 from admin import admin_session, partner_session
 from replicas import Cluster
-from test_connect import Partner, issue, sign_in
+from concurrent.futures import ThreadPoolExecutor
+
+from test_connect import Partner, csrf_of, issue, sign_in
 
 METRICS = {"Authorization": "Bearer metrics-token-for-tests"}
 ORDERS_PER_PARTNER = 6 * 2_000
@@ -74,19 +79,30 @@ def sharing_calls(replica):
     return sum(int(n) for n in re.findall(r"^portal_sharing_calls_total\{[^}]*\} (\d+)$", metrics(replica), re.M))
 
 
-def test_the_official_client_reads_through_nginx_from_both_replicas(cluster, tmp_path):
-    import delta_sharing
+# Runs in a process of its own: aiohttp (under the client's file reads) fixes its TLS trust when it
+# is first imported, so the test certificate must be trusted from the start.
+OFFICIAL_CLIENT = """
+import json, sys
+import delta_sharing
+profile = sys.argv[1]
+client = delta_sharing.SharingClient(profile)
+tables = [sorted(t.name for t in client.list_all_tables()) for _ in range(4)]
+df = delta_sharing.load_as_pandas(profile + "#retail.s.orders")
+print(json.dumps({"tables": tables, "partners": sorted(set(df["partner_id"])), "ids": sorted(int(i) for i in df["order_id"])}))
+"""
 
+
+def test_the_official_client_reads_through_nginx_from_both_replicas(cluster, tmp_path):
     profile = tmp_path / "acme.share"
     cluster.a.cli("token", "create", "acme", "--profile", str(profile))
     assert json.loads(profile.read_text())["endpoint"] == cluster.endpoint
     before = [served(r, "/files/{table_id}/{*path}") for r in cluster.replicas]
-    client = delta_sharing.SharingClient(str(profile))
-    for _ in range(4):
-        assert {t.name for t in client.list_all_tables()} == {"orders", "lines"}
-    df = delta_sharing.load_as_pandas(f"{profile}#retail.s.orders")
-    assert len(df) == ORDERS_PER_PARTNER and set(df["partner_id"]) == {"P1"}
-    assert sorted(df["order_id"]) == list(range(0, 6 * 4_000, 2))
+    env = {**os.environ, "REQUESTS_CA_BUNDLE": cluster.cert, "SSL_CERT_FILE": cluster.cert}
+    done = subprocess.run([sys.executable, "-c", OFFICIAL_CLIENT, str(profile)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    read = json.loads(done.stdout.strip().splitlines()[-1])
+    assert read["tables"] == [["lines", "orders"]] * 4
+    assert read["partners"] == ["P1"] and read["ids"] == list(range(0, 6 * 4_000, 2))
     # The URLs one replica signed were fetched from both: the key is the catalog's, shared.
     after = [served(r, "/files/{table_id}/{*path}") for r in cluster.replicas]
     assert all(a > b for a, b in zip(after, before)), (before, after)
@@ -123,6 +139,30 @@ def test_a_new_token_is_shown_once_whichever_replica_answers(cluster):
         again = partner.browser.page(shown.location)
         assert again.first("input", id="new-token") is None
     assert requests.get(cluster.base + "/delta-sharing/shares", headers={"Authorization": f"Bearer {shown.token}"}).status_code == 200
+
+
+def test_concurrent_token_requests_on_both_replicas_stay_within_the_limit(cluster):
+    a = cluster.a
+    a.cli("recipient", "create", "racer", "--property", "partner_id=P1")
+    a.cli("recipient", "policy", "racer", "--max-active-tokens", "3")
+    done = a.cli("token", "create", "racer")
+    token = json.loads("\n".join(done.stdout.strip().splitlines()[:-1]))["bearerToken"]
+    browser = sign_in(cluster.front, token)
+    csrf = csrf_of(browser.page())
+
+    def attempt(i):
+        web = requests.Session()
+        web.cookies.update(browser.web.cookies)
+        return web.post(cluster.base + "/connect/tokens", data={"csrf": csrf, "name": f"tool {i}"}, allow_redirects=False)
+
+    # Eight requests at once, spread by nginx over both replicas: the CLI token plus two fit.
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(attempt, range(8)))
+    assert all(r.status_code == 303 for r in answers), [r.status_code for r in answers]
+    created = [r for r in answers if r.headers["location"].startswith("/connect?issued=")]
+    assert len(created) == 2, [r.headers["location"] for r in answers]
+    listed = a.cli("token", "list", "racer").stdout
+    assert len(re.findall(r"\bactive\b", listed)) == 3, listed
 
 
 def test_admin_sign_in_link_and_console_on_any_replica(cluster):

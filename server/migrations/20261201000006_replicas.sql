@@ -36,3 +36,5 @@ CREATE TABLE chores (
     until BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO chores (name, until) VALUES ('export-sweep', 0);
+-- Its row lock makes "check that no location overlaps, then add one" one step across replicas.
+INSERT INTO chores (name, until) VALUES ('locations', 0);

@@ -45,16 +45,19 @@ pub async fn create(s: &Services, admin: &Admin, new: NewLocation) -> Result<Loc
     let result = async {
         let place = root_place(&new.url)?;
         let url = place.to_text();
-        for other in s.catalog.locations(None).await? {
-            if Place::parse(&other.url).is_ok_and(|p| p.overlaps(&place)) {
-                return Err(PortalError::Conflict(format!(
+        let clash = |other: &crate::catalog::Location| {
+            Place::parse(&other.url).is_ok_and(|p| p.overlaps(&place)).then(|| {
+                PortalError::Conflict(format!(
                     "`{url}` overlaps location `{}` ({}); locations may not contain one another, so grant that one instead",
                     other.name, other.url
-                )));
-            }
-        }
-        let location =
-            s.catalog.create_location(name, &url, text(new.comment.as_deref()).as_deref(), &admin.actor).await.map_err(|e| super::name_field(e, "name"))?;
+                ))
+            })
+        };
+        let location = s
+            .catalog
+            .create_location(name, &url, text(new.comment.as_deref()).as_deref(), &admin.actor, clash)
+            .await
+            .map_err(|e| super::name_field(e, "name"))?;
         Ok(view(admin, &location, &[], &s.catalog.all_tables().await?))
     }
     .await;

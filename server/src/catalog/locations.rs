@@ -10,8 +10,17 @@ use crate::error::{PortalError, Result};
 const COLUMNS: &str = "l.id, l.name, l.url, l.comment, l.created_by, l.created_at";
 
 impl Catalog {
-    /// A new location; `url` must already be normalised (the caller checks overlaps).
-    pub async fn create_location(&self, name: &str, url: &str, comment: Option<&str>, created_by: &str) -> Result<Location> {
+    /// A new location; `url` must already be normalised. `clash` says why an existing location
+    /// rules the new one out (an overlap); it is asked under a lock, so two admins adding
+    /// overlapping locations at once cannot both succeed.
+    pub async fn create_location(
+        &self,
+        name: &str,
+        url: &str,
+        comment: Option<&str>,
+        created_by: &str,
+        clash: impl Fn(&Location) -> Option<crate::error::PortalError>,
+    ) -> Result<Location> {
         names::validate(NameKind::Location, name)?;
         let location = Location {
             id: new_id(),
@@ -22,6 +31,14 @@ impl Catalog {
             created_at: now_ms(),
             team_ids: Vec::new(),
         };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE chores SET until = until WHERE name = 'locations'").execute(&mut *tx).await?;
+        let sql = format!("SELECT {COLUMNS} FROM locations l");
+        for row in sqlx::query(&sql).fetch_all(&mut *tx).await? {
+            if let Some(refusal) = clash(&location_from_row(&row)?) {
+                return Err(refusal);
+            }
+        }
         sqlx::query("INSERT INTO locations (id, name, name_key, url, comment, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&location.id)
             .bind(&location.name)
@@ -30,9 +47,10 @@ impl Catalog {
             .bind(&location.comment)
             .bind(&location.created_by)
             .bind(location.created_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| conflict_or(e, || format!("location `{name}` already exists")))?;
+        tx.commit().await?;
         Ok(location)
     }
 
