@@ -93,26 +93,18 @@ impl Catalog {
     }
 
     pub async fn recipient(&self, name: &str) -> Result<Recipient> {
-        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients r WHERE r.name_key = $1");
-        sqlx::query(&sql)
-            .bind(names::key(name))
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| recipient_from_row(&r))
-            .transpose()?
-            .ok_or_else(|| PortalError::NotFound(format!("recipient `{name}` does not exist")))
+        self.recipient_where("r.name_key", &names::key(name)).await?.ok_or_else(|| PortalError::NotFound(format!("recipient `{name}` does not exist")))
     }
 
     /// The recipient with this id (a background job's owner).
     pub async fn recipient_by_id(&self, id: &str) -> Result<Recipient> {
-        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients r WHERE r.id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| recipient_from_row(&r))
-            .transpose()?
-            .ok_or_else(|| PortalError::NotFound(format!("there is no recipient {id}")))
+        self.recipient_where("r.id", id).await?.ok_or_else(|| PortalError::NotFound(format!("there is no recipient {id}")))
+    }
+
+    /// `column` is one of this module's own column names, never input.
+    async fn recipient_where(&self, column: &str, value: &str) -> Result<Option<Recipient>> {
+        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients r WHERE {column} = $1");
+        sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await?.map(|r| recipient_from_row(&r)).transpose()
     }
 
     /// Recipients of one team (or of all teams), in name order.
