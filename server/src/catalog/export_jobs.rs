@@ -134,17 +134,21 @@ impl Catalog {
 
     /// Running jobs whose lease lapsed after `max_attempts` tries fail with `reason` (a job that
     /// keeps killing its replica must not take the next one down too).
-    pub async fn fail_lapsed_export_jobs(&self, max_attempts: i64, reason: &str) -> Result<u64> {
+    /// Returns the jobs failed, whose part files may be left behind.
+    pub async fn fail_lapsed_export_jobs(&self, max_attempts: i64, reason: &str) -> Result<Vec<ExportJob>> {
         let now = now_ms();
-        let done = sqlx::query("UPDATE export_jobs SET status = $1, error = $2, finished_at = $3 WHERE status = $4 AND lease_until < $3 AND attempts >= $5")
+        let sql = format!(
+            "UPDATE export_jobs SET status = $1, error = $2, finished_at = $3 WHERE status = $4 AND lease_until < $3 AND attempts >= $5 RETURNING {COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
             .bind(JobStatus::Failed.as_str())
             .bind(reason)
             .bind(now)
             .bind(JobStatus::Running.as_str())
             .bind(max_attempts)
-            .execute(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        rows.iter().map(job_from_row).collect()
     }
 
     /// At shutdown: the worker's running jobs go back to the queue for another replica, as if

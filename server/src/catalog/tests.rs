@@ -119,7 +119,7 @@ async fn workers_never_claim_the_same_job_and_lapsed_leases_are_taken_over() {
     assert!(cat.renew_export_job(&queued.id, "alive", 10, None, super::now_ms() - 1).await.unwrap());
     // After two tries a lapsed job is not taken again but failed with the reason given.
     assert!(cat.claim_export_job("third", far, 2).await.unwrap().is_none());
-    assert_eq!(cat.fail_lapsed_export_jobs(2, "stopped twice").await.unwrap(), 1);
+    assert_eq!(cat.fail_lapsed_export_jobs(2, "stopped twice").await.unwrap().len(), 1);
     let failed = cat.export_job(&r2.id, &queued.id).await.unwrap();
     assert_eq!((failed.status, failed.error.as_deref()), (super::JobStatus::Failed, Some("stopped twice")));
 }

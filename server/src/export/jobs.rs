@@ -147,7 +147,10 @@ impl ExportJobs {
         if !self.catalog.claim_chore("export-sweep", &self.worker, held_until).await? {
             return Ok(0);
         }
-        self.catalog.fail_lapsed_export_jobs(MAX_ATTEMPTS, LAPSED).await?;
+        for failed in self.catalog.fail_lapsed_export_jobs(MAX_ATTEMPTS, LAPSED).await? {
+            // A part file in a shared directory, left by the replica that died writing it.
+            super::outputs::remove_file(&self.files.part(&failed.id, &failed.format)).await;
+        }
         let due = self.catalog.export_jobs_in(JobStatus::Done, Some(now_ms())).await?;
         for job in &due {
             if self.catalog.move_export_job(&job.id, &[JobStatus::Done], JobStatus::Expired, None).await? {

@@ -46,7 +46,15 @@ impl ExportFiles {
     pub async fn prepare(&self) -> Result<()> {
         let dir = match self {
             Self::Dir(dir) => dir,
-            Self::Store { parts, .. } => parts,
+            Self::Store { parts, .. } => {
+                // This replica's own scratch: what a previous run left there is of no use.
+                if let Err(e) = tokio::fs::remove_dir_all(parts).await {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(dir = %parts.display(), error = %e, "could not clear old export part files");
+                    }
+                }
+                parts
+            }
         };
         tokio::fs::create_dir_all(dir).await.map_err(|e| PortalError::Config(format!("export location {}: {e}", dir.display())))
     }
