@@ -5,6 +5,7 @@ Rust tests and both Python passes); otherwise the first call starts a cluster fo
 import atexit
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -22,10 +23,11 @@ def server_url():
 
 
 def _start_cluster():
-    from conftest import free_port
-
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     root = tempfile.mkdtemp(prefix="portal-pg-")
-    url = subprocess.run([str(CLUSTER), "start", root, str(free_port())], check=True, capture_output=True, text=True).stdout.strip()
+    url = subprocess.run([str(CLUSTER), "start", root, str(port)], check=True, capture_output=True, text=True).stdout.strip()
 
     def stop():
         subprocess.run([str(CLUSTER), "stop", root], capture_output=True)
