@@ -28,6 +28,8 @@ ALTER TABLE export_jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE export_jobs ADD COLUMN lease_until BIGINT;
 ALTER TABLE export_jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX export_jobs_queue ON export_jobs (status, created_at);
+-- Jobs an earlier (single-process) release left running have lapsed: the queue takes them over.
+UPDATE export_jobs SET lease_until = 0 WHERE status = 'running';
 
 -- Chores that one replica does at a time (the expiry sweep): whoever holds the row until `until`.
 CREATE TABLE chores (

@@ -50,6 +50,8 @@ pub struct Settings {
     pub previous_secret_keys: Vec<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` is believed (nobody else's is).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Which header the trusted proxies write the client's address into.
+    pub forwarded_header: crate::auth::network::ForwardedHeader,
     /// Bearer token that `/metrics` requires (unset: `/metrics` is served only on `metrics_addr`).
     pub metrics_token: Option<Secret>,
     /// A separate listener for `/metrics` (and the health checks), e.g. 127.0.0.1:9100.
@@ -135,6 +137,7 @@ struct FileSettings {
     previous_secret_keys: Vec<String>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    forwarded_header: Option<String>,
     metrics_token: Option<String>,
     metrics_addr: Option<String>,
     export_location: Option<String>,
@@ -189,6 +192,11 @@ impl Settings {
         };
         let trusted_proxies =
             crate::auth::network::parse_networks(&trusted_proxies).map_err(|e| PortalError::Config(format!("PORTAL_TRUSTED_PROXIES: {e}")))?;
+        let forwarded_header = env("PORTAL_FORWARDED_HEADER")
+            .or(file.forwarded_header.clone())
+            .map(|h| crate::auth::network::ForwardedHeader::parse(&h))
+            .transpose()?
+            .unwrap_or_default();
         let metrics_token = env("PORTAL_METRICS_TOKEN").or(file.metrics_token.clone()).filter(|t| !t.trim().is_empty()).map(|t| Secret(t.trim().into()));
         let metrics_addr = env("PORTAL_METRICS_ADDR")
             .or(file.metrics_addr.clone())
@@ -220,6 +228,7 @@ impl Settings {
             secret_key,
             previous_secret_keys,
             trusted_proxies,
+            forwarded_header,
             metrics_token,
             metrics_addr,
             export_location,

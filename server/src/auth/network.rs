@@ -60,12 +60,40 @@ pub fn peer(headers: &HeaderMap) -> Option<IpAddr> {
     headers.get(PEER_HEADER)?.to_str().ok()?.parse().ok()
 }
 
+/// The one header the proxies maintain. Only that one is read: a proxy passes the other on as
+/// the client wrote it, so reading both would let a client choose its own address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For`, which nginx (`$proxy_add_x_forwarded_for`) and most balancers append to.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(PortalError::Config(format!("PORTAL_FORWARDED_HEADER must be x-forwarded-for or forwarded; got `{other}`"))),
+        }
+    }
+}
+
+/// The reverse proxies in front of the portal, as `record_peer` needs them.
+#[derive(Clone, Debug, Default)]
+pub struct Proxies {
+    pub trusted: Vec<IpNet>,
+    pub header: ForwardedHeader,
+}
+
 /// Records the client's address under [`PEER_HEADER`], overwriting anything a client sent: the
-/// connection's address, or, when that is one of `trusted` proxies, the address the proxies
-/// say they were called from (the nearest untrusted hop of `X-Forwarded-For` / `Forwarded`).
-pub async fn record_peer(State(trusted): State<Arc<Vec<IpNet>>>, mut req: Request, next: Next) -> Response {
+/// connection's address, or, when that is a trusted proxy, the address the proxies say they
+/// were called from (the nearest untrusted hop of the configured header).
+pub async fn record_peer(State(proxies): State<Arc<Proxies>>, mut req: Request, next: Next) -> Response {
     let connection = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
-    let ip = connection.map(|ip| client_address(ip, req.headers(), &trusted));
+    let ip = connection.map(|ip| client_address(ip, req.headers(), &proxies));
     req.headers_mut().remove(PEER_HEADER);
     if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
         req.headers_mut().insert(PEER_HEADER, value);
@@ -75,23 +103,25 @@ pub async fn record_peer(State(trusted): State<Arc<Vec<IpNet>>>, mut req: Reques
 
 /// The client behind `connection`: walks the forwarding chain from the nearest hop back while
 /// the hops are trusted proxies. Untrusted peers' headers are ignored entirely.
-pub fn client_address(connection: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+pub fn client_address(connection: IpAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| proxies.trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(&connection) {
         return connection;
     }
     let mut hops: Vec<IpAddr> = Vec::new();
-    for value in headers.get_all("forwarded") {
-        for element in value.to_str().unwrap_or_default().split(',') {
-            let found = element.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("for"));
-            if let Some(ip) = found.and_then(|(_, v)| forwarded_ip(v)) {
-                hops.push(ip);
+    match proxies.header {
+        ForwardedHeader::Forwarded => {
+            for value in headers.get_all("forwarded") {
+                for element in value.to_str().unwrap_or_default().split(',') {
+                    let found = element.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("for"));
+                    hops.extend(found.and_then(|(_, v)| forwarded_ip(v)));
+                }
             }
         }
-    }
-    if hops.is_empty() {
-        for value in headers.get_all("x-forwarded-for") {
-            hops.extend(value.to_str().unwrap_or_default().split(',').filter_map(forwarded_ip));
+        ForwardedHeader::XForwardedFor => {
+            for value in headers.get_all("x-forwarded-for") {
+                hops.extend(value.to_str().unwrap_or_default().split(',').filter_map(forwarded_ip));
+            }
         }
     }
     let mut client = connection;
@@ -147,7 +177,7 @@ mod tests {
 
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
-        let trusted = parse_networks(&["10.0.0.0/8".into()]).unwrap();
+        let trusted = Proxies { trusted: parse_networks(&["10.0.0.0/8".into()]).unwrap(), header: ForwardedHeader::XForwardedFor };
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let headers = |pairs: &[(&'static str, &str)]| {
             let mut h = HeaderMap::new();
@@ -163,8 +193,12 @@ mod tests {
         // A client that sends its own X-Forwarded-For cannot hide behind it: the proxy appends.
         let chain = headers(&[("x-forwarded-for", "192.0.2.66, 203.0.113.9, 10.0.0.3")]);
         assert_eq!(client_address(ip("10.0.0.2"), &chain, &trusted), ip("203.0.113.9"));
+        // Only the configured header counts: a client's own `Forwarded` passes nginx untouched.
         let standard = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.5")]);
-        assert_eq!(client_address(ip("10.0.0.2"), &standard, &trusted), ip("2001:db8::7"));
+        assert_eq!(client_address(ip("10.0.0.2"), &standard, &trusted), ip("10.0.0.2"));
+        let rfc = Proxies { header: ForwardedHeader::Forwarded, ..trusted.clone() };
+        assert_eq!(client_address(ip("10.0.0.2"), &standard, &rfc), ip("2001:db8::7"));
+        assert_eq!(client_address(ip("10.0.0.2"), &chain, &rfc), ip("10.0.0.2"));
         assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
     }
 

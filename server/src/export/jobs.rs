@@ -147,9 +147,16 @@ impl ExportJobs {
         if !self.catalog.claim_chore("export-sweep", &self.worker, held_until).await? {
             return Ok(0);
         }
-        for failed in self.catalog.fail_lapsed_export_jobs(MAX_ATTEMPTS, LAPSED).await? {
-            // A part file in a shared directory, left by the replica that died writing it.
-            super::outputs::remove_file(&self.files.part(&failed.id, &failed.format)).await;
+        self.catalog.fail_lapsed_export_jobs(MAX_ATTEMPTS, LAPSED).await?;
+        // Part files in a shared directory left by replicas that died writing them: listed
+        // first, so a job counted as not running cannot have started one since.
+        let parts = self.files.part_files().await;
+        if !parts.is_empty() {
+            let running: std::collections::HashSet<String> = self.catalog.export_jobs_in(JobStatus::Running, None).await?.into_iter().map(|j| j.id).collect();
+            for (job_id, path) in parts.iter().filter(|(id, _)| !running.contains(id)) {
+                tracing::info!(job = %job_id, "removing an abandoned export part file");
+                super::outputs::remove_file(path).await;
+            }
         }
         let due = self.catalog.export_jobs_in(JobStatus::Done, Some(now_ms())).await?;
         for job in &due {
@@ -266,18 +273,27 @@ async fn run(s: &Arc<Services>, job: ExportJob) {
     let jobs = &s.jobs;
     let stop = Arc::new(AtomicBool::new(false));
     jobs.flags().insert(job.id.clone(), stop.clone());
+    // Claimed while the replica began to stop: `stop` already went through the flags.
+    if jobs.stopping.load(Ordering::Relaxed) {
+        stop.store(true, Ordering::Relaxed);
+    }
+    // Each attempt writes its own part file: a worker that lost its lease never shares one.
     let part = jobs.files.part(&job.id, &job.format);
+    // The lease is renewed from the claim to the end, through the count and the upload too.
+    let written = Arc::new(AtomicU64::new(0));
+    let heartbeat = tokio::spawn(heartbeat(s.catalog.clone(), job.id.clone(), jobs.worker.clone(), written.clone(), stop.clone()));
     let outcome = async {
         let recipient = jobs.catalog.recipient_by_id(&job.recipient_id).await?;
         let format = FileFormat::parse(Some(&job.format), (!job.dialect.is_empty()).then_some(job.dialect.as_str()))?;
-        write(s, &job, &recipient, format, &stop, &part).await
+        write(s, &job, &recipient, format, &stop, &written, &part).await
     }
     .await;
     let finished = match outcome {
         Ok(_) if stop.load(Ordering::Relaxed) => Ok(()),
-        Ok((rows, name)) => publish(jobs, &job, &part, rows, &name).await,
+        Ok((rows, name)) => publish(jobs, &job, &part, rows, &name, &stop).await,
         Err(e) => Err(e),
     };
+    heartbeat.abort();
     super::outputs::remove_file(&part).await;
     if let Err(e) = finished {
         if !stop.load(Ordering::Relaxed) {
@@ -293,26 +309,36 @@ async fn run(s: &Arc<Services>, job: ExportJob) {
     jobs.flags().remove(&job.id);
 }
 
-/// Puts the complete part file in place and marks the job done.
-async fn publish(jobs: &ExportJobs, job: &ExportJob, part: &Path, rows: u64, name: &str) -> Result<()> {
+/// Puts the complete part file in place and marks the job done, unless the job stopped being
+/// this worker's (then another attempt's file, if any, is left alone).
+async fn publish(jobs: &ExportJobs, job: &ExportJob, part: &Path, rows: u64, name: &str, stop: &AtomicBool) -> Result<()> {
+    if stop.load(Ordering::Relaxed) || !jobs.catalog.renew_export_job(&job.id, &jobs.worker, rows as i64, None, lease_until()).await? {
+        return Ok(());
+    }
     let bytes = jobs.files.publish(&job.id, &job.format, name, part).await?;
     let expires = now_ms() + jobs.ttl_ms;
-    match jobs.catalog.finish_export_job(&job.id, &jobs.worker, rows as i64, bytes as i64, name, expires).await {
-        Ok(true) => Ok(()),
-        // Cancelled or taken over in the last moment, or not recorded: the file goes too.
-        Ok(false) => {
+    let recorded = jobs.catalog.finish_export_job(&job.id, &jobs.worker, rows as i64, bytes as i64, name, expires).await;
+    if !matches!(recorded, Ok(true)) {
+        // Cancelled in the last moment, or not recorded: the file goes, unless the job is done
+        // after all (another attempt finished it).
+        let now = jobs.catalog.export_job(&job.recipient_id, &job.id).await.map(|j| j.status);
+        if !matches!(now, Ok(JobStatus::Done)) {
             jobs.files.remove(&job.id, &job.format, Some(name)).await;
-            Ok(())
-        }
-        Err(e) => {
-            jobs.files.remove(&job.id, &job.format, Some(name)).await;
-            Err(e)
         }
     }
+    recorded.map(|_| ())
 }
 
 /// Writes the view into `part`; returns the rows written and the download's file name.
-async fn write(s: &Services, job: &ExportJob, recipient: &Recipient, format: FileFormat, cancel: &Arc<AtomicBool>, part: &Path) -> Result<(u64, String)> {
+async fn write(
+    s: &Services,
+    job: &ExportJob,
+    recipient: &Recipient,
+    format: FileFormat,
+    cancel: &Arc<AtomicBool>,
+    written: &Arc<AtomicU64>,
+    part: &Path,
+) -> Result<(u64, String)> {
     let mut extract = query::extract(s, recipient, &job.share, &job.schema, &job.table, &job.view, true).await?;
     if format == FileFormat::Xlsx {
         super::xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
@@ -321,17 +347,14 @@ async fn write(s: &Services, job: &ExportJob, recipient: &Recipient, format: Fil
     if !s.catalog.renew_export_job(&job.id, &s.jobs.worker, 0, total, lease_until()).await? {
         cancel.store(true, Ordering::Relaxed);
     }
-    let written = Arc::new(AtomicU64::new(0));
     // The count may have been given up on (too slow): the limit then holds while writing.
     let limit = (format == FileFormat::Xlsx).then_some(s.settings.xlsx_max_rows);
     extract.batches = watched(extract.batches, written.clone(), cancel.clone(), limit);
     let name = super::file_name(&extract.meta, !extract.query.filters.is_empty(), format.extension());
-    let reporter = tokio::spawn(heartbeat(s.catalog.clone(), job.id.clone(), s.jobs.worker.clone(), written.clone(), cancel.clone()));
     let result = match format {
         FileFormat::Csv(dialect) => write_csv(extract, dialect, part).await,
         FileFormat::Xlsx => write_xlsx(extract, part).await,
     };
-    reporter.abort();
     let written = written.load(Ordering::Relaxed);
     if let (Err(_), Some(max)) = (&result, limit.filter(|max| written > *max)) {
         return Err(PortalError::InvalidParameter(format!(
@@ -389,15 +412,23 @@ fn watched(stream: SendableRecordBatchStream, written: Arc<AtomicU64>, cancel: A
     ))
 }
 
-/// Reports progress and renews the lease; a job no longer ours (cancelled, taken over) stops.
+/// Reports progress and renews the lease; a job no longer ours (cancelled, taken over) stops,
+/// and so does one whose lease is about to lapse because the catalog cannot be reached (another
+/// replica may take it over then).
 async fn heartbeat(catalog: Catalog, id: String, worker: String, written: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    let mut renewed = tokio::time::Instant::now();
     loop {
         tick.tick().await;
         match catalog.renew_export_job(&id, &worker, written.load(Ordering::Relaxed) as i64, None, lease_until()).await {
-            Ok(true) => {}
+            Ok(true) => renewed = tokio::time::Instant::now(),
             Ok(false) => stop.store(true, Ordering::Relaxed),
-            Err(e) => tracing::warn!(job = %id, error = %e, "could not record export progress"),
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "could not renew an export's lease");
+                if renewed.elapsed() > LEASE - PROGRESS_EVERY * 4 {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
         }
     }
 }

@@ -59,12 +59,29 @@ impl ExportFiles {
         tokio::fs::create_dir_all(dir).await.map_err(|e| PortalError::Config(format!("export location {}: {e}", dir.display())))
     }
 
-    /// Where a job writes its file while it runs.
+    /// Where one attempt of a job writes its file while it runs: `<id>.<attempt>.<ext>.part`.
     pub fn part(&self, id: &str, extension: &str) -> PathBuf {
+        let attempt = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let name = format!("{id}.{attempt}.{extension}.part");
         match self {
-            Self::Dir(dir) => dir.join(format!("{id}.{extension}.part")),
-            Self::Store { parts, .. } => parts.join(format!("{id}.{extension}.part")),
+            Self::Dir(dir) => dir.join(name),
+            Self::Store { parts, .. } => parts.join(name),
         }
+    }
+
+    /// The part files in a shared directory, by job id (an object store's live in each replica's
+    /// own scratch, cleared at its start).
+    pub async fn part_files(&self) -> Vec<(String, PathBuf)> {
+        let Self::Dir(dir) = self else { return Vec::new() };
+        let mut found = Vec::new();
+        let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return found };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let (true, Some((id, _))) = (name.ends_with(".part"), name.split_once('.')) {
+                found.push((id.to_string(), entry.path()));
+            }
+        }
+        found
     }
 
     /// Puts the complete part file in place under the job's id; returns its size.
@@ -105,9 +122,8 @@ impl ExportFiles {
         }
     }
 
-    /// Deletes a job's finished file (and its part file, if one was left).
+    /// Deletes a job's finished file.
     pub async fn remove(&self, id: &str, extension: &str, name: Option<&str>) {
-        remove_file(&self.part(id, extension)).await;
         match self {
             Self::Dir(dir) => remove_file(&dir.join(format!("{id}.{extension}"))).await,
             Self::Store { root, .. } => {

@@ -91,14 +91,14 @@ pub fn router(services: Arc<Services>) -> Router {
         .with_state(leptos_options);
     let browser = forms.merge(ui).layer(axum::middleware::from_fn_with_state(services.clone(), forms::bind_forms));
 
-    let trusted_proxies = Arc::new(settings.trusted_proxies.clone());
+    let proxies = Arc::new(crate::auth::network::Proxies { trusted: settings.trusted_proxies.clone(), header: settings.forwarded_header });
     Router::new()
         .nest("/delta-sharing", sharing)
         .merge(files)
         .nest("/api/v1", api)
         .merge(ops::router(services.clone(), false))
         .merge(browser)
-        .layer(axum::middleware::from_fn_with_state(trusted_proxies, crate::auth::network::record_peer))
+        .layer(axum::middleware::from_fn_with_state(proxies, crate::auth::network::record_peer))
         .layer(axum::middleware::from_fn(headers::protect))
         .layer(axum::middleware::from_fn_with_state(services.clone(), ops::observe))
         .layer(TraceLayer::new_for_http())

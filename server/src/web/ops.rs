@@ -85,7 +85,11 @@ struct RouteSlot(Arc<Mutex<Option<String>>>);
 /// would make a series per partner).
 pub async fn observe(State(s): State<Arc<Services>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    // Only the standard methods name a series: a client's invented ones would grow them unbounded.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_string(),
+        _ => "other".to_string(),
+    };
     let slot = RouteSlot::default();
     req.extensions_mut().insert(slot.clone());
     let response = next.run(req).await;
