@@ -24,7 +24,12 @@ pub static READY: AtomicBool = AtomicBool::new(true);
 /// The health checks, and `/metrics` when `open` (the separate listener) or a token is set.
 pub fn router(services: Arc<Services>, open_metrics: bool) -> Router {
     let metrics = move |State(s): State<Arc<Services>>, headers: HeaderMap| async move { metrics(s, headers, open_metrics).await };
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics)).with_state(services)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(name_route))
+        .with_state(services)
 }
 
 async fn healthz() -> Response {
