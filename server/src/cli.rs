@@ -14,7 +14,7 @@ use crate::admin::shares::{NewShare, NewTableInput};
 use crate::admin::{self, Admin};
 use crate::auth::credentials::DEFAULT_ACTIVATION_TTL_HOURS;
 use crate::catalog::names::split_qualified;
-use crate::catalog::{now_ms, AuditEvent};
+use crate::catalog::now_ms;
 use crate::config::Settings;
 use crate::error::{PortalError, Result};
 use crate::primitives::time::rfc3339_ms;
@@ -443,7 +443,7 @@ fn when(ms: Option<i64>) -> String {
 
 /// Adds `<share>.<schema>.<table>` through the console's own service (location validated as a
 /// Delta table, scope as a partition column, audited); returns the qualified name.
-pub async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
+async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
     let (share, schema, name) = split_qualified(qualified)?;
     let input = NewTableInput {
         schema: schema.into(),
@@ -474,16 +474,6 @@ fn key_value(text: &str, flag: &str, shape: &str) -> Result<(String, String)> {
 
 /// Admin actions from the CLI that have no console service go to the same audit log, as
 /// `admin.<action>` like the console's.
-pub async fn audit(s: &Services, action: &str, object: &str) {
-    let event = AuditEvent {
-        at: now_ms(),
-        actor: "admin:cli".into(),
-        action: format!("admin.{action}"),
-        object: Some(object.into()),
-        status: 200,
-        ..Default::default()
-    };
-    if let Err(e) = s.catalog.record(&event).await {
-        tracing::error!(error = %e, "could not write audit event");
-    }
+async fn audit(s: &Services, action: &str, object: &str) {
+    admin::record(s, &Admin::cli(), admin::Change::new(action, object), 200).await;
 }

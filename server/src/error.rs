@@ -4,8 +4,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+/// The cause of a server fault, kept for the log.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PortalError {
+    /// Settings the portal cannot run with: the CLI's one line at startup; a 500 with no text
+    /// if a request meets one.
     #[error("{0}")]
     Config(String),
     /// Missing, unknown, expired or revoked credentials.
@@ -59,10 +64,22 @@ pub enum PortalError {
     Engine(#[from] deltalake::datafusion::error::DataFusionError),
     #[error("storage: {0}")]
     Storage(String),
+    /// An object store, with what the portal was doing when it failed.
+    #[error("storage: {context}: {source}")]
+    Store { context: String, source: Source },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Internal(String),
+    /// A fault inside the portal, with what it was doing and the cause.
+    #[error("{context}: {source}")]
+    Fault { context: String, source: Source },
+}
+
+impl From<app::contract::grammar::GrammarError> for PortalError {
+    fn from(e: app::contract::grammar::GrammarError) -> Self {
+        Self::BadQuery { column: None, message: e.0 }
+    }
 }
 
 pub type Result<T, E = PortalError> = std::result::Result<T, E>;
@@ -75,7 +92,6 @@ impl PortalError {
             Self::InvalidParameter(_)
             | Self::Malformed(_)
             | Self::Unsupported(_)
-            | Self::Config(_)
             | Self::NotATable(_)
             | Self::TableUnavailable(_)
             | Self::BadQuery { .. }
@@ -86,9 +102,16 @@ impl PortalError {
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Catalog(_) | Self::Migration(_) | Self::Delta(_) | Self::Engine(_) | Self::Storage(_) | Self::Io(_) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Config(_)
+            | Self::Catalog(_)
+            | Self::Migration(_)
+            | Self::Delta(_)
+            | Self::Engine(_)
+            | Self::Storage(_)
+            | Self::Store { .. }
+            | Self::Io(_)
+            | Self::Internal(_)
+            | Self::Fault { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -98,7 +121,7 @@ impl PortalError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
-            Self::InvalidParameter(_) | Self::Config(_) | Self::NotATable(_) | Self::BadQuery { .. } | Self::Field { .. } => "INVALID_PARAMETER_VALUE",
+            Self::InvalidParameter(_) | Self::NotATable(_) | Self::BadQuery { .. } | Self::Field { .. } => "INVALID_PARAMETER_VALUE",
             Self::NotReady(_) => "RESOURCE_NOT_READY",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::Malformed(_) => "MALFORMED_REQUEST",
@@ -129,6 +152,16 @@ impl PortalError {
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {
         Self::Field { field, message: message.into() }
     }
+
+    /// A fault inside the portal: `context` says what it was doing; the cause is kept.
+    pub fn fault(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Self::Fault { context: context.into(), source: source.into() }
+    }
+
+    /// An object store failed while the portal was doing `context`; the cause is kept.
+    pub fn store(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Self::Store { context: context.into(), source: source.into() }
+    }
 }
 
 impl IntoResponse for PortalError {
@@ -138,8 +171,11 @@ impl IntoResponse for PortalError {
             tracing::error!(error = %self, "request failed");
         }
         let mut body = serde_json::json!({ "errorCode": self.error_code(), "message": self.public_message() });
-        if let Self::Field { field, .. } = &self {
-            body["field"] = serde_json::Value::from(*field);
+        // Where the message belongs: a form or API field, or the column of a table view.
+        match &self {
+            Self::Field { field, .. } => body["field"] = serde_json::Value::from(*field),
+            Self::BadQuery { column: Some(column), .. } => body["column"] = serde_json::Value::from(column.as_str()),
+            _ => {}
         }
         (status, Json(body)).into_response()
     }

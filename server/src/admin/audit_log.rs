@@ -58,7 +58,7 @@ fn instant(text: Option<&str>, field: &'static str, end_of_day: bool) -> Result<
 pub fn csv(rows: &[AuditRow]) -> Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = ["at", "actor", "action", "object", "status", "rows", "files", "bytes", "client_ip", "user_agent", "detail"];
-    let internal = |e: csv::Error| PortalError::Internal(format!("audit csv: {e}"));
+    let internal = |e: csv::Error| PortalError::fault("audit csv", e);
     out.write_record(header).map_err(internal)?;
     for r in rows {
         let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
@@ -82,7 +82,7 @@ pub fn csv(rows: &[AuditRow]) -> Result<Vec<u8>> {
         }))
         .map_err(internal)?;
     }
-    out.into_inner().map_err(|e| PortalError::Internal(format!("audit csv: {e}")))
+    out.into_inner().map_err(|e| PortalError::fault("audit csv", e))
 }
 
 #[cfg(test)]

@@ -136,9 +136,7 @@ pub async fn record(s: &Services, admin: &Admin, change: Change<'_>, status: u16
         team_id: change.team_id,
         ..Default::default()
     };
-    if let Err(e) = s.catalog.record(&event).await {
-        tracing::error!(error = %e, action = %event.action, "could not write audit event");
-    }
+    s.catalog.audit(&event).await;
 }
 
 /// Names in forms and JSON: a name the protocol refuses is a field error on `name`.

@@ -2,7 +2,7 @@
 
 use app::contract::{LinkSummary, OidcView, RecipientSummary, TokenSummary};
 
-use crate::catalog::{LinkRecord, OidcBinding, Recipient, TokenRecord, Usage};
+use crate::catalog::{LinkRecord, OidcBinding, Recipient, TokenRecord, TokenStatus, Usage};
 use crate::primitives::time::rfc3339_ms;
 
 /// Tokens ending within this window make a recipient `expiring`.
@@ -12,7 +12,7 @@ const EXPIRING_MS: i64 = 7 * 24 * 3_600_000;
 /// Single sign-on tokens live only as long as a browser session, so they never make a
 /// recipient `expiring`.
 pub fn status(tokens: &[TokenRecord], links: &[LinkRecord], now: i64) -> &'static str {
-    let active: Vec<&TokenRecord> = tokens.iter().filter(|t| t.status(now) == "active").collect();
+    let active: Vec<&TokenRecord> = tokens.iter().filter(|t| t.status(now) == TokenStatus::Active).collect();
     if !active.is_empty() {
         let lasting = active.iter().any(|t| t.expires_at.is_none_or(|e| e - now > EXPIRING_MS) || t.is_single_sign_on());
         return if lasting { "activated" } else { "expiring" };
@@ -51,7 +51,7 @@ pub fn token(t: &TokenRecord, now: i64) -> TokenSummary {
     TokenSummary {
         id: t.id.clone(),
         name: t.name.clone(),
-        status: t.status(now).to_string(),
+        status: t.status(now).as_str().into(),
         created_at: rfc3339_ms(t.created_at),
         expires_at: t.expires_at.map(rfc3339_ms),
         last_used_at: t.last_used_at.map(rfc3339_ms),

@@ -3,8 +3,7 @@
 use crate::primitives::time::rfc3339_ms;
 use serde::Serialize;
 
-use super::self_service::TokenPolicy;
-use crate::catalog::{now_ms, Catalog, Recipient, TokenRecord};
+use crate::catalog::{now_ms, Catalog, Recipient, TokenRecord, TokenStatus};
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
 
@@ -19,6 +18,13 @@ pub const DEFAULT_ACTIVATION_TTL_HOURS: u32 = 72;
 pub struct Caller {
     pub recipient: Recipient,
     pub token_id: String,
+}
+
+/// A recipient's token limits: the admin's per-recipient values, else the portal's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenPolicy {
+    pub max_days: u32,
+    pub max_active: u32,
 }
 
 /// A freshly issued token: the only moment the plain token exists (sealed while it waits to be shown).
@@ -123,9 +129,9 @@ impl Credentials {
             return Err(PortalError::Unauthenticated("invalid bearer token".into()));
         }
         match record.status(now_ms()) {
-            "active" => {}
-            "revoked" => return Err(PortalError::Unauthenticated("this bearer token was revoked".into())),
-            _ => return Err(PortalError::Unauthenticated("this bearer token has expired".into())),
+            TokenStatus::Active => {}
+            TokenStatus::Revoked => return Err(PortalError::Unauthenticated("this bearer token was revoked".into())),
+            TokenStatus::Expired => return Err(PortalError::Unauthenticated("this bearer token has expired".into())),
         }
         self.catalog.touch_token(&record).await?;
         Ok(Caller { recipient, token_id: record.id })

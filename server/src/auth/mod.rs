@@ -10,12 +10,14 @@ pub mod keys;
 pub mod network;
 pub mod oidc;
 pub mod reveals;
+pub mod scoped;
 pub mod self_service;
 pub mod sessions;
 pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};
+pub use credentials::TokenPolicy;
 pub use credentials::{Caller, Credentials};
 pub use reveals::Reveals;
-pub use self_service::TokenPolicy;
+pub use scoped::ScopedTable;
 pub use sessions::Sessions;

@@ -252,8 +252,8 @@ fn redirect(settings: &OidcSettings) -> Result<RedirectUrl> {
 fn payload<T: serde::Serialize>(id_token: &T) -> Result<Value> {
     let compact = serde_json::to_value(id_token).ok().and_then(|v| v.as_str().map(String::from));
     let part = compact.as_deref().and_then(|c| c.split('.').nth(1)).ok_or_else(|| PortalError::Internal("ID token is not a compact JWT".into()))?;
-    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|e| PortalError::Internal(format!("ID token payload: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| PortalError::Internal(format!("ID token payload: {e}")))
+    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|e| PortalError::fault("ID token payload", e))?;
+    serde_json::from_slice(&bytes).map_err(|e| PortalError::fault("ID token payload", e))
 }
 
 #[cfg(test)]

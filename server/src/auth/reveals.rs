@@ -35,7 +35,7 @@ impl<T: Serialize + DeserializeOwned> Reveals<T> {
     /// Keeps `value` for `owner`; returns the one-time id to show it by.
     pub async fn put(&self, owner: &str, value: &T) -> Result<String> {
         let id = secrets::generate("rv_");
-        let plain = serde_json::to_vec(value).map_err(|e| PortalError::Internal(format!("reveal: {e}")))?;
+        let plain = serde_json::to_vec(value).map_err(|e| PortalError::fault("reveal", e))?;
         let sealed = STANDARD.encode(sealed::seal(&id, &self.context(owner), &plain));
         let now = now_ms();
         self.catalog.put_reveal(&secrets::hash(&id), self.kind, &secrets::hash(owner), &sealed, now + Self::TTL.as_millis() as i64, now).await?;

@@ -4,21 +4,14 @@
 //! A new token exists in plain text only until the partner has seen it once: `Reveals` keeps
 //! it sealed, bound to its recipient, for the redirect that shows it, then forgets it.
 
-use super::credentials::{Credentials, IssuedToken};
-use crate::catalog::{now_ms, Recipient, TokenRecord};
+use super::credentials::{Credentials, IssuedToken, TokenPolicy};
+use crate::catalog::{now_ms, Recipient, TokenRecord, TokenStatus};
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
 
 /// The longest token name, and the longest overlap a rotation may leave the old token.
 pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_OVERLAP_HOURS: u32 = 168;
-
-/// A recipient's limits: the admin's per-recipient values, else the portal's defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TokenPolicy {
-    pub max_days: u32,
-    pub max_active: u32,
-}
 
 impl Credentials {
     pub async fn policy(&self, recipient: &Recipient) -> Result<TokenPolicy> {
@@ -60,7 +53,7 @@ impl Credentials {
             return Err(PortalError::field("overlap_hours", format!("the old token can keep working for at most {MAX_OVERLAP_HOURS} hours")));
         }
         let old = self.catalog().token_of(&recipient.id, token_id).await?;
-        if old.status(now_ms()) != "active" {
+        if old.status(now_ms()) != TokenStatus::Active {
             return Err(PortalError::field("revoked", format!("token {token_id} is no longer active; create a new one instead")));
         }
         let policy = self.policy(recipient).await?;

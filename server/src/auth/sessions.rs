@@ -4,7 +4,7 @@
 use axum::http::HeaderMap;
 
 use super::Caller;
-use crate::catalog::{now_ms, Catalog};
+use crate::catalog::{now_ms, Catalog, TokenStatus};
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
 
@@ -51,7 +51,7 @@ impl Sessions {
             return Err(signed_out());
         };
         let now = now_ms();
-        if !secrets::same_hash(&presented, &found.secret_hash) || found.expires_at <= now || found.token.status(now) != "active" {
+        if !secrets::same_hash(&presented, &found.secret_hash) || found.expires_at <= now || found.token.status(now) != TokenStatus::Active {
             return Err(signed_out());
         }
         Ok(Caller { recipient: found.recipient, token_id: found.token.id })

@@ -31,7 +31,33 @@ pub struct Usage {
     pub bytes: i64,
 }
 
+/// What a request handler did, for the audit line its envelope writes: the protocol's handlers
+/// leave it in the response, the portal's fill the request's slot (`web::envelope`).
+#[derive(Clone, Debug, Default)]
+pub struct AuditNote {
+    pub action: &'static str,
+    pub object: Option<String>,
+    pub files: Option<i64>,
+    pub bytes: Option<i64>,
+    pub rows: Option<i64>,
+    pub detail: Option<String>,
+}
+
+impl AuditNote {
+    pub fn new(action: &'static str, object: impl Into<String>) -> Self {
+        Self { action, object: Some(object.into()), ..Self::default() }
+    }
+}
+
 impl Catalog {
+    /// Writes an audit line. What it records already happened: a lost line is logged loudly
+    /// (the one place that does) but does not undo the request.
+    pub async fn audit(&self, e: &AuditEvent) {
+        if let Err(error) = self.record(e).await {
+            tracing::error!(%error, action = %e.action, "could not write audit event");
+        }
+    }
+
     pub async fn record(&self, e: &AuditEvent) -> Result<()> {
         let recipient = e.recipient.clone().or_else(|| e.actor.strip_prefix(PARTNER_ACTOR).map(String::from));
         let share = e.share.clone().or_else(|| e.object.as_deref().filter(|_| e.actor.starts_with(PARTNER_ACTOR)).and_then(share_of_object));

@@ -28,7 +28,7 @@ use sqlx::AnyPool;
 use crate::error::Result;
 
 pub use admins::AdminGrant;
-pub use audit::{AuditFilter, Usage};
+pub use audit::{AuditFilter, AuditNote, Usage};
 pub use export_jobs::NewExportJob;
 pub use keys::SigningKey;
 pub use model::*;

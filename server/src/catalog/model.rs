@@ -108,14 +108,39 @@ impl TokenRecord {
         self.name.as_deref().is_some_and(|n| n.starts_with(SSO_TOKEN_PREFIX))
     }
 
-    pub fn status(&self, now: i64) -> &'static str {
+    pub fn status(&self, now: i64) -> TokenStatus {
         if self.revoked_at.is_some() {
-            "revoked"
+            TokenStatus::Revoked
         } else if self.expires_at.is_some_and(|e| e <= now) {
-            "expired"
+            TokenStatus::Expired
         } else {
-            "active"
+            TokenStatus::Active
         }
+    }
+}
+
+/// Whether a token still opens the door, at a given moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenStatus {
+    /// As the API and the pages name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+impl std::fmt::Display for TokenStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

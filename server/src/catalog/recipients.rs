@@ -123,7 +123,7 @@ impl Catalog {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| PortalError::Internal(e.to_string()))
+    serde_json::to_string(value).map_err(|e| PortalError::fault("recipient fields as JSON", e))
 }
 
 fn oidc_columns(oidc: &Option<OidcBinding>) -> (Option<String>, Option<String>, Option<String>) {
@@ -141,10 +141,10 @@ pub(super) fn recipient_from_row(r: &AnyRow) -> Result<Recipient> {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         comment: r.try_get("comment")?,
-        properties: serde_json::from_str(&props).map_err(|e| PortalError::Internal(format!("recipient properties: {e}")))?,
+        properties: serde_json::from_str(&props).map_err(|e| PortalError::fault("recipient properties", e))?,
         created_at: r.try_get("created_at")?,
         team_id: r.try_get("team_id")?,
-        ip_allow: serde_json::from_str(&ip_allow).map_err(|e| PortalError::Internal(format!("recipient ip_allow: {e}")))?,
+        ip_allow: serde_json::from_str(&ip_allow).map_err(|e| PortalError::fault("recipient ip_allow", e))?,
         oidc: match issuer {
             Some(issuer) => Some(OidcBinding { issuer, email_domain: r.try_get("oidc_email_domain")?, claim: r.try_get("oidc_claim")? }),
             None => None,

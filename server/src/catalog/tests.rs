@@ -48,7 +48,7 @@ async fn tokens_list_and_revoke_once() {
     assert!(matches!(cat.revoke_token("r1", &t.id).await, Err(PortalError::Conflict(_))));
     assert!(matches!(cat.revoke_token("r1", "nope").await, Err(PortalError::NotFound(_))));
     let (record, stored, owner) = cat.token_by_hash("hash-1").await.unwrap().unwrap();
-    assert_eq!((record.status(super::now_ms()), stored.as_str(), owner.name.as_str()), ("revoked", "hash-1", "r1"));
+    assert_eq!((record.status(super::now_ms()), stored.as_str(), owner.name.as_str()), (super::TokenStatus::Revoked, "hash-1", "r1"));
     assert!(cat.token_by_hash("hash-2").await.unwrap().is_none());
 }
 

@@ -4,7 +4,9 @@
 
 pub(crate) mod data;
 
-use crate::cli::{add_table, audit};
+use crate::admin::recipients::{self, NewRecipient};
+use crate::admin::shares::{self, NewShare, NewTableInput};
+use crate::admin::{locations, Admin, Change};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -53,36 +55,43 @@ pub async fn run(s: &Services) -> Result<()> {
             println!("wrote {} (version {version})", dir.display());
         }
     }
-    // The demo directory is an external location of the default team, so the default team's
-    // admins can add its tables in the console as well.
-    let cli = crate::admin::Admin::cli();
-    let location =
-        crate::admin::locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
-    ignore_existing(crate::admin::locations::create(s, &cli, location).await.map(|_| ()))?;
-    crate::admin::locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
+    // Seeded through the console's own services, as the command line's admin: validated and
+    // audited like any admin's work. The demo directory is an external location of the default
+    // team, so its admins can add the tables in the console as well.
+    let cli = Admin::cli();
+    let location = locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
+    ignore_existing(locations::create(s, &cli, location).await.map(|_| ()))?;
+    locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
     for spec in SHARES {
-        ignore_existing(s.catalog.create_share(spec.name, Some(spec.comment)).await.map(|_| ()))?;
+        let share = NewShare { name: spec.name.into(), comment: Some(spec.comment.into()), team: None };
+        ignore_existing(shares::create(s, &cli, share).await.map(|_| ()))?;
         for (schema, name, table, history) in spec.tables {
-            let location = root.join(table.dir_name());
-            let qualified = format!("{}.{schema}.{name}", spec.name);
-            let added = add_table(s, &qualified, &location.to_string_lossy(), Some(table.comment()), *history, Some("partner_id=partner_id")).await;
-            ignore_existing(added.map(|_| ()))?;
+            let input = NewTableInput {
+                schema: (*schema).into(),
+                name: (*name).into(),
+                location: root.join(table.dir_name()).to_string_lossy().into_owned(),
+                comment: Some(table.comment().into()),
+                history: *history,
+                scope: Some("partner_id=partner_id".into()),
+            };
+            ignore_existing(shares::add_table(s, &cli, spec.name, input).await.map(|_| ()))?;
         }
     }
-    for (name, comment, partner_id, country, tier, shares) in RECIPIENTS {
+    for (name, comment, partner_id, country, tier, granted) in RECIPIENTS {
         let properties =
             [("partner_id", *partner_id), ("country", *country), ("tier", *tier)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ignore_existing(s.catalog.create_recipient(name, Some(comment), properties).await.map(|_| ()))?;
-        for share in *shares {
-            s.catalog.grant(share, name).await?;
+        let new = NewRecipient { name: (*name).into(), comment: Some((*comment).into()), team: None, properties, ip_allow_list: Vec::new(), oidc: None };
+        ignore_existing(recipients::create(s, &cli, new).await.map(|_| ()))?;
+        for share in *granted {
+            shares::set_grant(s, &cli, share, name, true).await?;
         }
     }
-    audit(s, "seedDemo", "demo").await;
+    crate::admin::record(s, &cli, Change::new("seedDemo", "demo"), 200).await;
     println!();
     println!("Demo partners and their one-time activation links (valid 72 hours):");
     for (name, _, partner_id, ..) in RECIPIENTS {
-        let code = s.credentials.create_activation_link(name, crate::auth::credentials::DEFAULT_ACTIVATION_TTL_HOURS).await?;
-        println!("  {name} ({partner_id}): {}/activate/{code}", s.settings.public_url);
+        let issued = recipients::activation_link(s, &cli, name, Some(crate::auth::credentials::DEFAULT_ACTIVATION_TTL_HOURS)).await?;
+        println!("  {name} ({partner_id}): {}", issued.url);
     }
     Ok(())
 }

@@ -9,49 +9,12 @@ use deltalake::arrow::array::RecordBatch;
 use futures::{Stream, StreamExt};
 
 use super::csv_fields::{self, Field, Formats};
+use super::format::Dialect;
 use crate::error::{PortalError, Result};
 use crate::query::Extract;
 
 /// Batches formatted at once (one per core here).
 const FORMATTED_AHEAD: usize = 2;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    Plain,
-    Excel,
-    ExcelEu,
-}
-
-impl Dialect {
-    pub fn parse(name: Option<&str>) -> Result<Self> {
-        match name.unwrap_or("plain") {
-            "" | "plain" => Ok(Self::Plain),
-            "excel" => Ok(Self::Excel),
-            "excel-eu" => Ok(Self::ExcelEu),
-            other => Err(PortalError::InvalidParameter(format!("`_dialect` must be plain, excel or excel-eu; got `{other}`"))),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Plain => "plain",
-            Self::Excel => "excel",
-            Self::ExcelEu => "excel-eu",
-        }
-    }
-
-    fn delimiter(self) -> u8 {
-        if self == Self::ExcelEu {
-            b';'
-        } else {
-            b','
-        }
-    }
-
-    pub(super) fn for_excel(self) -> bool {
-        self != Self::Plain
-    }
-}
 
 /// The body: BOM (Excel dialects) and header first, then one chunk per record batch. A failure
 /// mid-way ends the stream with an error, so the client sees a broken download, never a short
@@ -98,7 +61,7 @@ fn writer(dialect: Dialect, out: &mut Vec<u8>) -> ::csv::Writer<&mut Vec<u8>> {
 }
 
 fn csv_error(e: ::csv::Error) -> PortalError {
-    PortalError::Internal(format!("csv: {e}"))
+    PortalError::fault("csv", e)
 }
 
 fn encode(dialect: Dialect, records: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<Bytes> {

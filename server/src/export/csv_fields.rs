@@ -11,7 +11,7 @@ use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use super::csv::Dialect;
+use super::format::Dialect;
 use crate::error::{PortalError, Result};
 
 /// A batch column cast to the type its text is written from.
@@ -21,7 +21,7 @@ pub struct Prepared {
 }
 
 pub fn prepare(array: &ArrayRef) -> Result<Prepared> {
-    let to = |t: DataType| cast(array, &t).map_err(|e| PortalError::Internal(format!("cannot read {} as {t}: {e}", array.data_type())));
+    let to = |t: DataType| cast(array, &t).map_err(|e| PortalError::fault(format!("cannot read {} as {t}", array.data_type()), e));
     let (array, zoned) = match array.data_type() {
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => {
             (to(DataType::Int64)?, false)
@@ -60,7 +60,7 @@ pub enum Field<'a> {
 
 impl<'a> Field<'a> {
     pub fn new(p: &'a Prepared) -> Result<Self> {
-        let formatter = || ArrayFormatter::try_new(p.array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::Internal(e.to_string()));
+        let formatter = || ArrayFormatter::try_new(p.array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("csv formatter", e));
         Ok(match p.array.data_type() {
             DataType::Int64 => Self::Int(p.array.as_primitive::<Int64Type>()),
             DataType::Float64 => Self::Float(p.array.as_primitive::<Float64Type>()),

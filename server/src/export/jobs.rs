@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::contract::grammar::TableQuery;
 use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -22,7 +23,7 @@ use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::csv::Dialect;
+use super::format::{Dialect, FileFormat};
 use super::outputs::{Download, ExportFiles};
 use crate::catalog::{Catalog, ExportJob, JobStatus, NewExportJob, Recipient};
 use crate::config::Settings;
@@ -46,38 +47,6 @@ const LAPSED: &str = "the portal server writing this export stopped before it fi
 const LISTED: i64 = 50;
 /// Unfinished jobs one recipient may have at once.
 const UNFINISHED_PER_RECIPIENT: i64 = 5;
-
-/// The file a job writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileFormat {
-    Xlsx,
-    Csv(Dialect),
-}
-
-impl FileFormat {
-    /// From the request's `_format` (`xlsx` or `csv`) and `_dialect` (CSV only).
-    pub fn parse(format: Option<&str>, dialect: Option<&str>) -> Result<Self> {
-        match format {
-            Some("xlsx") => Ok(Self::Xlsx),
-            Some("csv") => Ok(Self::Csv(Dialect::parse(dialect)?)),
-            other => Err(PortalError::InvalidParameter(format!("`_format` must be xlsx or csv; got `{}`", other.unwrap_or_default()))),
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Xlsx => "xlsx",
-            Self::Csv(_) => "csv",
-        }
-    }
-
-    fn dialect_name(self) -> &'static str {
-        match self {
-            Self::Xlsx => "",
-            Self::Csv(d) => d.name(),
-        }
-    }
-}
 
 pub struct ExportJobs {
     catalog: Catalog,
@@ -169,7 +138,15 @@ impl ExportJobs {
 
     /// Checks the view (access, grammar, types) now, so a bad request fails at once, then queues
     /// the job for the first free worker of any replica.
-    pub async fn submit(s: &Arc<Services>, recipient: &Recipient, share: &str, schema: &str, table: &str, view: &str, format: FileFormat) -> Result<ExportJob> {
+    pub async fn submit(
+        s: &Arc<Services>,
+        recipient: &Recipient,
+        share: &str,
+        schema: &str,
+        table: &str,
+        view: &TableQuery,
+        format: FileFormat,
+    ) -> Result<ExportJob> {
         let checked = query::extract(s, recipient, share, schema, table, view, false).await?;
         let meta = &checked.meta;
         let new = NewExportJob {
@@ -339,7 +316,9 @@ async fn write(
     written: &Arc<AtomicU64>,
     part: &Path,
 ) -> Result<(u64, String)> {
-    let mut extract = query::extract(s, recipient, &job.share, &job.schema, &job.table, &job.view, true).await?;
+    // The view was stored in its canonical form when the job was queued.
+    let view = TableQuery::parse_query_string(&job.view)?;
+    let mut extract = query::extract(s, recipient, &job.share, &job.schema, &job.table, &view, true).await?;
     if format == FileFormat::Xlsx {
         super::xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
     }
@@ -389,7 +368,7 @@ async fn write_xlsx(extract: Extract, part: &Path) -> Result<()> {
         Ok::<(), PortalError>(())
     })
     .await
-    .map_err(|e| PortalError::Internal(format!("export thread: {e}")))?
+    .map_err(|e| PortalError::fault("export thread", e))?
 }
 
 /// The batches as they are, counting rows, stopping at a cancel or past `limit` rows.

@@ -2,6 +2,7 @@
 
 pub mod csv;
 mod csv_fields;
+pub mod format;
 
 pub(crate) use csv_fields::neutralise_into;
 pub mod jobs;

@@ -99,7 +99,7 @@ impl ExportFiles {
                 };
                 if let Err(e) = uploaded.await {
                     writer.abort().await.ok();
-                    return Err(PortalError::Storage(format!("uploading export {id}: {e}")));
+                    return Err(PortalError::store(format!("uploading export {id}"), e));
                 }
             }
         }

@@ -84,7 +84,7 @@ enum Values {
 }
 
 fn values(array: &ArrayRef, kind: Kind) -> Result<Values> {
-    let to = |t: DataType| cast(array, &t).map_err(|e| PortalError::Internal(format!("xlsx cast: {e}")));
+    let to = |t: DataType| cast(array, &t).map_err(|e| PortalError::fault("xlsx cast", e));
     Ok(match kind {
         Kind::Integer => Values::Integer(to(DataType::Int64)?),
         Kind::Float | Kind::Decimal(_) => Values::Float(to(DataType::Float64)?),
@@ -334,7 +334,7 @@ fn write_about(sheet: &mut Worksheet, about: &About, rows: u64, sheets: usize, t
 }
 
 fn xlsx(e: XlsxError) -> PortalError {
-    PortalError::Internal(format!("xlsx: {e}"))
+    PortalError::fault("xlsx", e)
 }
 
 /// An `io::Write` that hands the workbook's bytes to the HTTP body in 64 KiB chunks.

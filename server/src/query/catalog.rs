@@ -4,11 +4,11 @@
 use app::contract::{CatalogView, SchemaView, ShareView, TableSummary};
 use futures::{stream, StreamExt};
 
-use super::{count::from_stats, readable_utc};
+use super::readable_utc;
 use crate::auth::{Access, AuthorizedTable};
 use crate::catalog::{Recipient, SharedTable};
 use crate::error::Result;
-use crate::storage::{At, TableState};
+use crate::storage::At;
 use crate::Services;
 
 /// Listing pages of this size until done; a partner rarely has more than a few hundred tables.
@@ -93,7 +93,7 @@ async fn summarize(s: &Services, access: &Access<'_>, table: SharedTable) -> Res
 type Figures = (Option<(u64, u64)>, i64, Option<String>, Vec<String>);
 
 async fn figures(s: &Services, t: &AuthorizedTable) -> Result<Figures> {
-    let state = TableState::open_shared(&s.stores, &t.table, At::Latest).await?;
+    let state = t.open(&s.stores, At::Latest).await?;
     let updated = state.history().await?.last().map(|(_, at)| readable_utc(*at));
-    Ok((from_stats(&state, &t.scope)?, state.version(), updated, state.partition_columns()?))
+    Ok((state.stats()?, state.version(), updated, state.partition_columns()?))
 }

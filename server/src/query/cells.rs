@@ -89,12 +89,12 @@ fn is_text(data_type: &DataType) -> bool {
 }
 
 fn to(array: &ArrayRef, data_type: &DataType) -> Result<ArrayRef> {
-    cast(array, data_type).map_err(|e| PortalError::Internal(format!("cannot read {} as {data_type}: {e}", array.data_type())))
+    cast(array, data_type).map_err(|e| PortalError::fault(format!("cannot read {} as {data_type}", array.data_type()), e))
 }
 
 /// Arrow's own display of each value (decimals with their scale, nested values, hex binary).
 fn formatted(array: &ArrayRef) -> Result<Vec<String>> {
-    let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::Internal(e.to_string()))?;
+    let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("cell formatter", e))?;
     Ok((0..array.len()).map(|i| formatter.value(i).to_string()).collect())
 }
 

@@ -15,7 +15,7 @@ pub mod values;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::contract::grammar::{AsOf, TableQuery, TypeClass};
+use app::contract::grammar::{AsOf, GrammarError, TableQuery, TypeClass};
 use app::contract::{ColumnView, Facet, FacetValue, Grid, TableMeta, VersionView};
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::catalog::TableProvider;
@@ -27,13 +27,13 @@ use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
 
 use crate::auth::time_travel::snapshot_at;
-use crate::auth::{Access, AuthorizedTable};
+use crate::auth::{Access, AuthorizedTable, ScopedTable};
 use crate::catalog::Recipient;
 use crate::error::{PortalError, Result};
 use crate::storage::{At, TableState};
 use crate::Services;
 
-pub use count::{from_stats, COUNT_CAP};
+pub use count::COUNT_CAP;
 pub use values::zone as zone_of;
 
 /// Parquet footers (metadata) kept between views, so paging through an object-store table
@@ -71,13 +71,42 @@ pub struct Outcome {
     pub grid: Result<Grid>,
 }
 
+/// A granted table opened at one snapshot: what every read of it starts from.
+struct Opened {
+    t: AuthorizedTable,
+    state: ScopedTable,
+    provider: Arc<dyn TableProvider>,
+    columns: Vec<Column>,
+    meta: TableMeta,
+}
+
+impl Opened {
+    async fn at(s: &Services, t: AuthorizedTable, at: At) -> Result<Self> {
+        let state = t.open(&s.stores, at).await?;
+        Self::of(t, state).await
+    }
+
+    async fn of(t: AuthorizedTable, state: ScopedTable) -> Result<Self> {
+        let provider = state.delta().table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
+        let columns = columns_of(&state, provider.as_ref())?;
+        let meta = meta_of(&t, &state, &columns).await?;
+        Ok(Self { t, state, provider, columns, meta })
+    }
+
+    fn run<'a>(&'a self, s: &'a Services, recipient: &'a Recipient, query: &'a TableQuery) -> Run<'a> {
+        let budget = Duration::from_secs(s.settings.query_timeout_secs);
+        Run { s, t: &self.t, recipient, state: &self.state, provider: self.provider.clone(), columns: &self.columns, query, budget }
+    }
+}
+
 /// Reads one view of a table for a recipient. Errors only for what makes the page itself
-/// impossible (not granted, unreadable table); a bad view comes back in `grid`.
-pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str) -> Result<Outcome> {
+/// impossible (not granted, unreadable table); a bad view (`query` the grammar refused, or one
+/// the table cannot answer) comes back in `grid`.
+pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, query: Result<TableQuery, GrammarError>) -> Result<Outcome> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
-    let (query, mut problem) = match TableQuery::parse_query_string(raw_query) {
+    let (query, mut problem) = match query {
         Ok(q) => (q, None),
-        Err(e) => (TableQuery::default(), Some(PortalError::BadQuery { column: None, message: e.0 })),
+        Err(e) => (TableQuery::default(), Some(PortalError::from(e))),
     };
     let (mut at, mut offset) = (At::Latest, 0);
     if problem.is_none() {
@@ -86,24 +115,22 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
             Err(e) => problem = Some(e),
         }
     }
-    let state = match TableState::open_shared(&s.stores, &t.table, at).await {
+    let state = match t.open(&s.stores, at).await {
         Ok(state) => state,
         // A version or time the log does not have: show the latest, and say why not the other.
         Err(e) if at != At::Latest && e.status().is_client_error() => {
             problem.get_or_insert(e);
-            TableState::open_shared(&s.stores, &t.table, At::Latest).await?
+            t.open(&s.stores, At::Latest).await?
         }
         Err(e) => return Err(e),
     };
-    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
-    let columns = columns_of(&state, provider.as_ref())?;
-    let meta = meta_of(&t, &state, &columns).await?;
-    let description = query.describe(|c| meta.class_of(c));
+    let opened = Opened::of(t, state).await?;
+    let description = query.describe(|c| opened.meta.class_of(c));
     let grid = match problem {
         Some(e) => Err(e),
         None => {
-            let budget = Duration::from_secs(s.settings.query_timeout_secs);
-            let run = Run { s, t: &t, recipient, state: &state, provider, columns: &columns, query: &query, budget };
+            let run = opened.run(s, recipient, &query);
+            let budget = run.budget;
             match tokio::time::timeout(budget, run.grid(offset)).await {
                 Ok(grid) => grid,
                 Err(_) => Err(PortalError::QueryTimeout(format!(
@@ -113,16 +140,13 @@ pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str
             }
         }
     };
-    Ok(Outcome { meta, query, description, grid })
+    Ok(Outcome { meta: opened.meta, query, description, grid })
 }
 
 /// A table's description and columns at its latest version, without reading rows.
 pub async fn table_meta(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str) -> Result<TableMeta> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
-    let state = TableState::open_shared(&s.stores, &t.table, At::Latest).await?;
-    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
-    let columns = columns_of(&state, provider.as_ref())?;
-    meta_of(&t, &state, &columns).await
+    Ok(Opened::at(s, t, At::Latest).await?.meta)
 }
 
 /// A whole view as a stream of record batches, for downloads: the same grammar, scope and
@@ -138,32 +162,27 @@ pub struct Extract {
     pub rows: Option<u64>,
 }
 
-pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str, counted: bool) -> Result<Extract> {
+pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, query: &TableQuery, counted: bool) -> Result<Extract> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
-    let parsed = TableQuery::parse_query_string(raw_query).map_err(|e| PortalError::BadQuery { column: None, message: e.0 })?;
     // An extract is the whole view: a page token means nothing here.
-    let query = TableQuery { next: None, ..parsed };
+    let query = TableQuery { next: None, ..query.clone() };
     let (at, _) = position(s, &t, recipient, &query)?;
-    let state = TableState::open_shared(&s.stores, &t.table, at).await?;
-    let provider = state.delta().table_provider().await.map_err(|e| PortalError::Internal(format!("table provider: {e}")))?;
-    let columns = columns_of(&state, provider.as_ref())?;
-    let meta = meta_of(&t, &state, &columns).await?;
-    let description = query.describe(|c| meta.class_of(c));
-    let budget = Duration::from_secs(s.settings.query_timeout_secs);
-    let run = Run { s, t: &t, recipient, state: &state, provider, columns: &columns, query: &query, budget };
+    let opened = Opened::at(s, t, at).await?;
+    let description = query.describe(|c| opened.meta.class_of(c));
+    let run = opened.run(s, recipient, &query);
     let predicate = run.predicate()?;
     let shown = run.shown()?;
     run.check_order()?;
     let cores = run.streams();
     let rows = if counted {
         let df = run.filtered(cores, &predicate)?;
-        count::count(df, &state, &t.scope, query.filters.is_empty(), true, budget).await?.0
+        count::count(df, &opened.state, query.filters.is_empty(), true, run.budget).await?.0
     } else {
         None
     };
     let batches = run.ordered(&predicate, &shown, cores)?.execute_stream().await?;
     let columns = shown.into_iter().cloned().collect();
-    Ok(Extract { meta, query, description, columns, batches, rows })
+    Ok(Extract { meta: opened.meta, query, description, columns, batches, rows })
 }
 
 /// The snapshot and first row a view starts from.
@@ -234,7 +253,7 @@ struct Run<'a> {
     s: &'a Services,
     t: &'a AuthorizedTable,
     recipient: &'a Recipient,
-    state: &'a TableState,
+    state: &'a ScopedTable,
     provider: Arc<dyn TableProvider>,
     columns: &'a [Column],
     query: &'a TableQuery,
@@ -246,9 +265,9 @@ impl Run<'_> {
         self.columns.iter().find(|c| c.name == name).ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
     }
 
-    /// Scope first, then every filter, as one predicate.
+    /// The view's filters as one predicate (the scope is the frame's own, see `filtered`).
     fn predicate(&self) -> Result<Expr> {
-        let mut predicate = exprs::scope(&self.t.scope, self.columns);
+        let mut predicate = lit(true);
         for f in &self.query.filters {
             predicate = predicate.and(exprs::filter(f, self.column(&f.column)?)?);
         }
@@ -289,8 +308,10 @@ impl Run<'_> {
         config.options_mut().execution.parquet.pushdown_filters = true;
         config.options_mut().execution.parquet.reorder_filters = true;
         let ctx = SessionContext::new_with_config_rt(config, runtime());
-        self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::Internal(e.to_string()))?;
-        Ok(ctx.read_table(self.provider.clone())?.filter(predicate.clone())?)
+        self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::fault("query session", e))?;
+        // The caller's scope is the first filter of every frame, whatever the view asks.
+        let scoped = ctx.read_table(self.provider.clone())?.filter(exprs::scope(self.state.scope(), self.columns))?;
+        Ok(scoped.filter(predicate.clone())?)
     }
 
     /// Checks what the whole view needs beyond its filters (sortable order column).
@@ -342,7 +363,7 @@ impl Run<'_> {
         let counted = async {
             let df = self.filtered(cores, &predicate)?;
             // Half the view's time: a count that cannot finish says so instead of failing the page.
-            count::count(df, self.state, &self.t.scope, self.query.filters.is_empty(), self.query.count_all, self.budget / 2).await
+            count::count(df, self.state, self.query.filters.is_empty(), self.query.count_all, self.budget / 2).await
         };
         let facets = try_join_all(facet_columns.iter().map(|c| self.facet(c, &predicate, cores)));
         let ((rows, next), (count, count_exact), facets) = tokio::try_join!(rows, counted, facets)?;

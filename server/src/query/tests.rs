@@ -4,12 +4,14 @@ use std::collections::{BTreeMap, HashSet};
 
 use app::contract::Cell;
 
-use super::view;
+use super::Outcome;
 use crate::catalog::shares::NewTable;
 use crate::catalog::{Recipient, Scope};
 use crate::config::Settings;
 use crate::demo::data::write_sales_versions;
+use crate::error::Result;
 use crate::Services;
+use app::contract::grammar::TableQuery;
 
 async fn services() -> (Services, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,6 +51,11 @@ async fn recipient(s: &Services, name: &str, partner: Option<&str>) -> Recipient
 
 fn text(c: &Cell) -> String {
     c.filter_text().unwrap_or_default()
+}
+
+/// A view from its URL query, parsed as the page parses it.
+async fn view(s: &Services, r: &Recipient, share: &str, schema: &str, table: &str, query: &str) -> Result<Outcome> {
+    super::view(s, r, share, schema, table, TableQuery::parse_query_string(query)).await
 }
 
 /// Every row of a view, following `_next` tokens; also returns how many pages it took.

@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
-use serde_json::Value;
 
 use super::lines::{FileIdHash, Lines};
 use super::respond::{ndjson, AuditNote, Stream};
@@ -16,7 +15,7 @@ use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
-use crate::storage::{At, Commit, FileAction, FileUrls};
+use crate::storage::{At, FileUrls};
 use crate::Services;
 
 pub async fn changes(
@@ -64,11 +63,8 @@ pub async fn changes(
     // Readers rebuild a log that starts at `start`: its metadata must carry that version.
     lines.metadata(&state.metadata()?, Some(start).filter(|_| format == super::capabilities::Format::Delta));
     for commit in state.commits(&history, start, end).await? {
-        for (kind, mut file) in data_changes(&commit, true) {
-            file.partition_values = state.logical(file.partition_values);
-            if t.scope.allows(&file.partition_values) {
-                lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
-            }
+        for (kind, file) in state.changes(&commit, true) {
+            lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
         }
     }
     let note = AuditNote {
@@ -79,85 +75,4 @@ pub async fn changes(
     };
     let stream = Stream { version: start, format, end_stream: false, body: lines.finish() };
     Ok(ndjson(stream, None, note))
-}
-
-/// The data-changing files of one commit. For the change feed, a commit that wrote change
-/// files (`cdc`) is described by those alone; otherwise its adds are inserts and its removes deletes.
-pub fn data_changes(commit: &Commit, change_feed: bool) -> Vec<(&'static str, FileAction)> {
-    let has_cdc = change_feed && commit.actions.iter().any(|a| a.get("cdc").is_some());
-    let mut out = Vec::new();
-    for action in &commit.actions {
-        let (kind, body) = if has_cdc {
-            match action.get("cdc") {
-                Some(b) => ("cdf", b),
-                None => continue,
-            }
-        } else if let Some(b) = action.get("add") {
-            ("add", b)
-        } else if let Some(b) = action.get("remove") {
-            ("remove", b)
-        } else {
-            continue;
-        };
-        if kind != "cdf" && body.get("dataChange").and_then(Value::as_bool) == Some(false) {
-            continue;
-        }
-        if let Some(file) = file_action(body) {
-            out.push((kind, file));
-        }
-    }
-    out
-}
-
-fn file_action(body: &Value) -> Option<FileAction> {
-    let raw_path = body.get("path")?.as_str()?;
-    let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy().into_owned();
-    let partition_values = body
-        .get("partitionValues")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(String::from))).collect())
-        .unwrap_or_default();
-    Some(FileAction {
-        path,
-        size: body.get("size").and_then(Value::as_i64).unwrap_or(0),
-        partition_values,
-        stats: body.get("stats").and_then(Value::as_str).map(String::from),
-        deleted_rows: body["deletionVector"]["cardinality"].as_i64().unwrap_or(0),
-        raw: body.clone(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn commit(actions: Vec<Value>) -> Commit {
-        Commit { version: 3, timestamp: 1000, actions }
-    }
-
-    #[test]
-    fn cdc_files_describe_their_commit() {
-        let c = commit(vec![
-            json!({"commitInfo": {}}),
-            json!({"add": {"path": "p=1/a.parquet", "size": 5, "partitionValues": {"p": "1"}, "dataChange": true}}),
-            json!({"cdc": {"path": "_change_data/p=1/c.parquet", "size": 7, "partitionValues": {"p": "1"}, "dataChange": false}}),
-        ]);
-        let feed = data_changes(&c, true);
-        assert_eq!(feed.len(), 1);
-        assert_eq!((feed[0].0, feed[0].1.size), ("cdf", 7));
-        let stream = data_changes(&c, false);
-        assert_eq!(stream.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["add"]);
-    }
-
-    #[test]
-    fn plain_commits_are_inserts_and_deletes_and_paths_decode() {
-        let c = commit(vec![
-            json!({"add": {"path": "p=a%20b/x.parquet", "size": 1, "partitionValues": {"p": "a b"}, "dataChange": true}}),
-            json!({"remove": {"path": "old.parquet", "size": 2, "dataChange": true}}),
-            json!({"add": {"path": "compacted.parquet", "size": 3, "dataChange": false}}),
-        ]);
-        let feed = data_changes(&c, true);
-        assert_eq!(feed.iter().map(|(k, f)| (*k, f.path.as_str())).collect::<Vec<_>>(), [("add", "p=a b/x.parquet"), ("remove", "old.parquet")]);
-    }
 }

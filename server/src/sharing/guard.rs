@@ -40,16 +40,14 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         status: i64::from(response.status().as_u16()),
         files: note.files,
         bytes: note.bytes,
+        rows: note.rows,
         detail: note.detail,
         user_agent,
         client_ip,
         ..Default::default()
     };
     services.metrics.protocol_call(note.action, note.files, note.bytes);
-    if let Err(e) = services.catalog.record(&event).await {
-        // The read already happened; losing its audit line must at least be loud.
-        tracing::error!(error = %e, action = %event.action, "could not write audit event");
-    }
+    services.catalog.audit(&event).await;
     response
 }
 

@@ -6,24 +6,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::capabilities::{Format, HEADER as CAPABILITIES};
+pub use crate::catalog::AuditNote;
 
 pub const TABLE_VERSION: &str = "delta-table-version";
-
-/// What a handler did, for the audit line the guard writes.
-#[derive(Clone, Debug, Default)]
-pub struct AuditNote {
-    pub action: &'static str,
-    pub object: Option<String>,
-    pub files: Option<i64>,
-    pub bytes: Option<i64>,
-    pub detail: Option<String>,
-}
-
-impl AuditNote {
-    pub fn new(action: &'static str, object: impl Into<String>) -> Self {
-        Self { action, object: Some(object.into()), ..Self::default() }
-    }
-}
 
 /// Compact, single-line JSON with an explicit charset (Python reads the first line only).
 pub fn json<T: Serialize>(body: &T, note: AuditNote) -> Response {

@@ -1,28 +1,18 @@
-//! Which files a query hands out: the recipient's scope always, then predicate hints and the
-//! limit hint (both best effort; clients re-apply them).
+//! Which of the files in the recipient's scope (`auth::ScopedTable::files`) a query hands out:
+//! predicate hints and the limit hint, both best effort (clients re-apply them).
 
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
 use super::predicates::{Expr, FileFacts};
-use crate::auth::RowScope;
 use crate::storage::FileAction;
 
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
-pub fn select(
-    files: Vec<FileAction>,
-    scope: &RowScope,
-    predicate: Option<&Expr>,
-    column_types: &HashMap<String, String>,
-    limit: Option<i64>,
-) -> Vec<FileAction> {
+pub fn select(files: Vec<FileAction>, predicate: Option<&Expr>, column_types: &HashMap<String, String>, limit: Option<i64>) -> Vec<FileAction> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
     for file in files {
-        if !scope.allows(&file.partition_values) {
-            continue;
-        }
         let stats: Option<Json> = (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
         if let Some(p) = predicate {
             if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref(), column_types }).may_match(p) {
@@ -59,15 +49,10 @@ mod tests {
     }
 
     #[test]
-    fn scope_applies_before_the_limit() {
-        let files = vec![file("P1", 5), file("P2", 5), file("P1", 5), file("P1", 5)];
-        let scope = RowScope::PartitionEquals { column: "partner_id".into(), value: Some("P1".into()) };
-        let got = select(files.clone(), &scope, None, &HashMap::new(), Some(6));
-        assert_eq!(got.len(), 2);
-        assert!(got.iter().all(|f| f.path.starts_with("partner_id=P1")));
-        assert_eq!(select(files.clone(), &scope, None, &HashMap::new(), Some(0)).len(), 0);
-        assert_eq!(select(files.clone(), &RowScope::All, None, &HashMap::new(), None).len(), 4);
-        let nobody = RowScope::PartitionEquals { column: "partner_id".into(), value: None };
-        assert!(select(files, &nobody, None, &HashMap::new(), None).is_empty());
+    fn the_limit_hint_stops_once_enough_rows_are_handed_out() {
+        let files = vec![file("P1", 5), file("P1", 5), file("P1", 5)];
+        assert_eq!(select(files.clone(), None, &HashMap::new(), Some(6)).len(), 2);
+        assert_eq!(select(files.clone(), None, &HashMap::new(), Some(0)).len(), 0);
+        assert_eq!(select(files, None, &HashMap::new(), None).len(), 3);
     }
 }

@@ -16,16 +16,16 @@ use super::predicates::{self, Expr};
 use super::respond::{ndjson, version_only, AuditNote, Stream};
 use super::selection::select;
 use crate::auth::time_travel::{self, parse_timestamp};
-use crate::auth::{Access, AuthorizedTable, Caller};
+use crate::auth::{Access, AuthorizedTable, Caller, ScopedTable};
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
-use crate::storage::{At, FileUrls, TableState};
+use crate::storage::{At, FileUrls};
 use crate::Services;
 
 pub type TablePath = Path<(String, String, String)>;
 
-pub(super) async fn open(s: &Services, t: &AuthorizedTable, at: At) -> Result<TableState> {
-    TableState::open_shared(&s.stores, &t.table, at).await
+pub(super) async fn open(s: &Services, t: &AuthorizedTable, at: At) -> Result<ScopedTable> {
+    t.open(&s.stores, at).await
 }
 
 async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {
@@ -151,11 +151,8 @@ pub async fn query(
         time_travel::check_range(start, req.ending_version, latest)?;
         let end = req.ending_version.unwrap_or(latest).min(latest);
         for commit in state.commits(&state.history().await?, start, end).await? {
-            for (kind, mut file) in super::changes::data_changes(&commit, false) {
-                file.partition_values = state.logical(file.partition_values);
-                if t.scope.allows(&file.partition_values) {
-                    lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
-                }
+            for (kind, file) in state.changes(&commit, false) {
+                lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
             }
         }
         header_version = start;
@@ -165,7 +162,7 @@ pub async fn query(
     } else {
         let column_types = state.column_types()?;
         let predicate = predicate(&req, &column_types);
-        let files = select(state.files(format == Format::Delta)?, &t.scope, predicate.as_ref(), &column_types, req.limit_hint);
+        let files = select(state.files(format == Format::Delta)?, predicate.as_ref(), &column_types, req.limit_hint);
         let offset = resume.as_ref().map_or(0, |r| r.offset).min(files.len());
         let page_size = req.max_files.map_or(usize::MAX, |m| m as usize);
         let page_end = offset.saturating_add(page_size).min(files.len());

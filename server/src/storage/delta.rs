@@ -77,14 +77,13 @@ impl TableState {
         let table = match (loaded, &root) {
             (Ok(table), _) => table,
             // A store's refusal reads better from one listing of the log than from deltalake's error.
-            (Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_))), Some(root)) => {
+            (Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_) | PortalError::Store { .. })), Some(root)) => {
                 tracing::warn!(%location, error = %e, "object-store table did not open");
                 return Err(stores.diagnose(location, root).await);
             }
             (Err(e), _) => return Err(e),
         };
-        let schema: Value =
-            serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        let schema: Value = serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
         let logical_names = schema["fields"]
             .as_array()
             .into_iter()
@@ -160,12 +159,12 @@ impl TableState {
 
     /// The Delta `metaData` action, camelCase, as in the log.
     pub fn metadata(&self) -> Result<Value> {
-        serde_json::to_value(self.state()?.metadata()).map_err(|e| PortalError::Internal(e.to_string()))
+        serde_json::to_value(self.state()?.metadata()).map_err(|e| PortalError::fault("table metadata as JSON", e))
     }
 
     /// The Delta `protocol` action, camelCase, as in the log.
     pub fn protocol(&self) -> Result<Value> {
-        serde_json::to_value(self.state()?.protocol()).map_err(|e| PortalError::Internal(e.to_string()))
+        serde_json::to_value(self.state()?.protocol()).map_err(|e| PortalError::fault("table protocol as JSON", e))
     }
 
     /// Reader features the parquet response format cannot express.
@@ -196,7 +195,7 @@ impl TableState {
 
     /// The top-level columns as the schema declares them.
     pub fn columns(&self) -> Result<Vec<DeltaColumn>> {
-        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::Internal(format!("schemaString: {e}")))?;
+        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
         Ok(schema["fields"]
             .as_array()
             .into_iter()
@@ -217,9 +216,11 @@ impl TableState {
         Ok(self.columns()?.into_iter().map(|c| (c.name, c.type_name)).collect())
     }
 
-    /// The live data files of this snapshot. `with_log_actions` also keeps each file's original
-    /// `add` action (the delta response format re-emits it); building it costs memory per file.
-    pub fn files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
+    /// Every live data file of this snapshot, whoever asks: partners' reads go through
+    /// `auth::ScopedTable::files`, which cuts this to their scope. `with_log_actions` also keeps
+    /// each file's original `add` action (the delta response format re-emits it); building it
+    /// costs memory per file.
+    pub fn unscoped_files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
         let state = self.state()?;
         #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
         let files = state
@@ -251,7 +252,7 @@ impl TableState {
                 .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
                 .map(serde_json::from_slice)
                 .collect::<std::result::Result<Vec<Value>, _>>()
-                .map_err(|e| PortalError::Storage(format!("commit {version}: {e}")))?;
+                .map_err(|e| PortalError::store(format!("commit {version}"), e))?;
             let timestamp = history.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).unwrap_or_default();
             commits.push(Commit { version, timestamp, actions });
         }
@@ -268,7 +269,7 @@ impl TableState {
 /// server and deltalake's own time travel use), oldest first.
 async fn commit_times(store: &dyn LogStore) -> Result<Vec<(i64, i64)>> {
     let object_store = store.object_store(None);
-    let metas: Vec<_> = object_store.list(Some(store.log_path())).try_collect().await.map_err(|e| PortalError::Storage(e.to_string()))?;
+    let metas: Vec<_> = object_store.list(Some(store.log_path())).try_collect().await.map_err(|e| PortalError::store("listing the table log", e))?;
     let mut times: Vec<(i64, i64)> = metas
         .iter()
         .filter_map(|m| {

@@ -3,6 +3,7 @@
 //! expiring file URLs.
 
 mod azure_sas;
+mod commits;
 pub mod delta;
 pub mod location;
 pub mod signing;

@@ -130,7 +130,7 @@ impl<'a> FileUrls<'a> {
                     .signer
                     .signed_url(http::Method::GET, &key, Duration::from_millis(*ttl_ms as u64))
                     .await
-                    .map_err(|e| PortalError::Storage(format!("signing a URL for `{path}`: {e}")))?;
+                    .map_err(|e| PortalError::store(format!("signing a URL for `{path}`"), e))?;
                 Ok(SignedUrl { url: url.into(), expires_at })
             }
         }

@@ -92,7 +92,7 @@ impl StoreRoot {
     /// The full key of a file given relative to the table root (decoded, as in [`FileAction`](super::FileAction)).
     pub fn key(&self, relative: &str) -> Result<KeyPath> {
         let full = if self.prefix.as_ref().is_empty() { relative.to_string() } else { format!("{}/{relative}", self.prefix) };
-        KeyPath::parse(&full).map_err(|e| PortalError::Storage(format!("file key `{relative}`: {e}")))
+        KeyPath::parse(&full).map_err(|e| PortalError::store(format!("file key `{relative}`"), e))
     }
 
     /// The key as the bucket's signer must be given it to sign a URL for `relative`.
@@ -102,7 +102,7 @@ impl StoreRoot {
             return Ok(key);
         }
         let escaped: Vec<String> = key.as_ref().split('/').map(|s| percent_encoding::utf8_percent_encode(s, URL_SEGMENT).to_string()).collect();
-        KeyPath::parse(escaped.join("/")).map_err(|e| PortalError::Storage(format!("file key `{relative}`: {e}")))
+        KeyPath::parse(escaped.join("/")).map_err(|e| PortalError::store(format!("file key `{relative}`"), e))
     }
 }
 

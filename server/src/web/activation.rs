@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::audit;
+use super::envelope;
 use super::signin::read_fields;
 use crate::auth::credentials::LinkState;
 use crate::auth::sessions::{cookie_value, COOKIE};
@@ -16,7 +16,7 @@ use crate::error::PortalError;
 use crate::Services;
 
 pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, req: Request) -> Response {
-    let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
+    let headers = req.headers().clone();
     let fields = read_fields(req).await.unwrap_or_default();
     let result = async {
         if let Err(forged) = forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str)) {
@@ -38,10 +38,10 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
     }
     .await;
     let (actor, status) = match &result {
-        Ok((recipient, _, _)) => (audit::actor(&recipient.name), StatusCode::OK),
+        Ok((recipient, _, _)) => (envelope::partner_actor(&recipient.name), StatusCode::OK),
         Err(e) => ("anonymous".to_string(), e.status()),
     };
-    audit::record(&s, audit::event(&headers, &extensions, actor, "activateCredential", status.as_u16())).await;
+    s.catalog.audit(&envelope::event(&headers, actor, "activateCredential", status.as_u16())).await;
     match result {
         Ok((_, issued, secret)) => {
             let profile = s.credentials.profile(&issued);

@@ -6,58 +6,134 @@ use std::sync::Arc;
 
 use app::contract::AuditQuery;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::partner::CSRF_HEADER;
-use crate::admin::{audit_log, identity, locations, recipients, shares, teams, Admin};
-use crate::auth::forms;
+use super::callers::{AdminChanger, AdminReader};
+use super::views::{TablePath, View};
+use crate::admin::{audit_log, locations, recipients, shares, teams};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
+/// One endpoint of the admin API: what answers it and how it is documented. The router and
+/// the OpenAPI document (`openapi`) are both built from [`endpoints`], so they cannot drift.
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// The request body's schema, if it takes one.
+    pub request: Option<&'static str>,
+    pub status: u16,
+    pub response: &'static str,
+    handler: MethodRouter<Arc<Services>>,
+}
+
+fn ep<H, T>(
+    method: Method,
+    path: &'static str,
+    handler: H,
+    summary: &'static str,
+    request: Option<&'static str>,
+    status: u16,
+    response: &'static str,
+) -> Endpoint
+where
+    H: Handler<T, Arc<Services>>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+    let name = match method {
+        Method::GET => "get",
+        Method::POST => "post",
+        Method::PUT => "put",
+        Method::PATCH => "patch",
+        _ => "delete",
+    };
+    Endpoint { method: name, path, summary, request, status, response, handler: on(filter, handler) }
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/teams", list_teams, "List teams (platform admins)", None, 200, "TeamList"),
+        ep(Method::POST, "/teams", create_team, "Create a team (platform admins)", Some("NewTeam"), 201, "Team"),
+        ep(Method::GET, "/recipients", list_recipients, "List recipients with status and usage", None, 200, "RecipientList"),
+        ep(Method::POST, "/recipients", create_recipient, "Create a recipient", Some("NewRecipient"), 201, "RecipientDetail"),
+        ep(Method::GET, "/recipients/{name}", show_recipient, "A recipient with tokens, links and grants", None, 200, "RecipientDetail"),
+        ep(
+            Method::PATCH,
+            "/recipients/{name}",
+            update_recipient,
+            "Change comment, properties, IP allow-list or OIDC binding",
+            Some("RecipientPatch"),
+            200,
+            "RecipientDetail",
+        ),
+        ep(Method::DELETE, "/recipients/{name}", delete_recipient, "Delete a recipient", None, 200, "Deleted"),
+        ep(Method::POST, "/recipients/{name}/activation-links", activation_link, "Create a one-time activation link", Some("LinkRequest"), 201, "IssuedLink"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/rotate",
+            rotate,
+            "End active tokens after an overlap and issue a new activation link",
+            Some("RotateRequest"),
+            201,
+            "IssuedLink",
+        ),
+        ep(Method::POST, "/recipients/{name}/tokens/{id}/revoke", revoke_token, "Revoke one token", None, 200, "RecipientDetail"),
+        ep(Method::GET, "/shares", list_shares, "List shares", None, 200, "ShareList"),
+        ep(Method::POST, "/shares", create_share, "Create a share", Some("NewShare"), 201, "ShareDetail"),
+        ep(Method::GET, "/shares/{name}", show_share, "A share with its tables (and their schemas) and grants", None, 200, "ShareDetail"),
+        ep(Method::PATCH, "/shares/{name}", update_share, "Change a share's comment", Some("SharePatch"), 200, "ShareDetail"),
+        ep(Method::DELETE, "/shares/{name}", delete_share, "Delete a share", None, 200, "Deleted"),
+        ep(Method::POST, "/shares/{name}/tables", add_table, "Add a Delta table by location", Some("NewTable"), 201, "TableDetail"),
+        ep(
+            Method::PATCH,
+            "/shares/{name}/tables/{table}",
+            update_table,
+            "Alias, comment, history or scope of `schema.table`",
+            Some("TablePatch"),
+            200,
+            "TableDetail",
+        ),
+        ep(Method::DELETE, "/shares/{name}/tables/{table}", remove_table, "Remove `schema.table` from the share", None, 200, "Deleted"),
+        ep(
+            Method::GET,
+            "/shares/{name}/tables/{table}/preview",
+            preview,
+            "Rows as recipient `as` sees them (table-page grammar in the query)",
+            None,
+            200,
+            "Rows",
+        ),
+        ep(Method::PUT, "/shares/{name}/grants/{recipient}", grant, "Grant the share", None, 200, "ShareDetail"),
+        ep(Method::DELETE, "/shares/{name}/grants/{recipient}", revoke_grant, "Revoke the grant", None, 200, "ShareDetail"),
+        ep(Method::GET, "/locations", list_locations, "External locations (platform admins: all; team admins: their team's)", None, 200, "LocationList"),
+        ep(Method::POST, "/locations", create_location, "Create an external location (platform admins)", Some("NewLocation"), 201, "Location"),
+        ep(Method::GET, "/locations/{name}", show_location, "An external location with its teams", None, 200, "Location"),
+        ep(Method::DELETE, "/locations/{name}", delete_location, "Delete an external location (platform admins; its tables stay shared)", None, 200, "Deleted"),
+        ep(Method::PUT, "/locations/{name}/grants/{team}", grant_location, "Let a team add tables under the location (platform admins)", None, 200, "Location"),
+        ep(Method::DELETE, "/locations/{name}/grants/{team}", revoke_location, "Take the location back from a team (platform admins)", None, 200, "Location"),
+        ep(Method::GET, "/audit", audit, "Audit events, newest first (recipient, share, action, from, to, limit)", None, 200, "AuditList"),
+        ep(Method::GET, "/audit.csv", audit_csv, "Audit events as CSV", None, 200, "Csv"),
+        ep(Method::GET, "/api-tokens", list_api_tokens, "List admin API tokens", None, 200, "ApiTokenList"),
+        ep(Method::POST, "/api-tokens", create_api_token, "Create an admin API token (shown once)", Some("NewApiToken"), 201, "IssuedApiToken"),
+        ep(Method::DELETE, "/api-tokens/{id}", revoke_api_token, "Revoke an admin API token", None, 200, "Deleted"),
+    ]
+}
+
 pub fn router() -> Router<Arc<Services>> {
-    Router::new()
-        .route("/teams", get(list_teams).post(create_team))
-        .route("/recipients", get(list_recipients).post(create_recipient))
-        .route("/recipients/{name}", get(show_recipient).patch(update_recipient).delete(delete_recipient))
-        .route("/recipients/{name}/activation-links", post(activation_link))
-        .route("/recipients/{name}/rotate", post(rotate))
-        .route("/recipients/{name}/tokens/{id}/revoke", post(revoke_token))
-        .route("/shares", get(list_shares).post(create_share))
-        .route("/shares/{name}", get(show_share).patch(update_share).delete(delete_share))
-        .route("/shares/{name}/tables", post(add_table))
-        .route("/shares/{name}/tables/{table}", axum::routing::patch(update_table).delete(remove_table))
-        .route("/shares/{name}/tables/{table}/preview", get(preview))
-        .route("/shares/{name}/grants/{recipient}", put(grant).delete(revoke_grant))
-        .route("/locations", get(list_locations).post(create_location))
-        .route("/locations/{name}", get(show_location).delete(delete_location))
-        .route("/locations/{name}/grants/{team}", put(grant_location).delete(revoke_location))
-        .route("/audit", get(audit))
-        .route("/audit.csv", get(audit_csv))
-        .route("/api-tokens", get(list_api_tokens).post(create_api_token))
-        .route("/api-tokens/{id}", axum::routing::delete(revoke_api_token))
+    endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, e| router.route(e.path, e.handler))
         .fallback(|| async { PortalError::NotFound("no such admin API endpoint".into()) })
-}
-
-/// The admin behind a read.
-async fn reader(s: &Services, headers: &HeaderMap) -> Result<Admin> {
-    identity::authenticate(s, headers).await
-}
-
-/// The admin behind a change: a session cookie alone is not enough (another site could make the
-/// browser send it); it must come with the form token. A token in `Authorization` needs none.
-async fn changer(s: &Services, headers: &HeaderMap) -> Result<Admin> {
-    let admin = identity::authenticate(s, headers).await?;
-    if !headers.contains_key(header::AUTHORIZATION) {
-        forms::verify(&s.signer, headers, headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
-    }
-    Ok(admin)
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
@@ -76,41 +152,33 @@ fn deleted() -> Response {
     Json(json!({ "deleted": true })).into_response()
 }
 
-/// Runs a handler body; its error is the response (`{"errorCode","message"[,"field"]}`).
-async fn answer(work: impl std::future::Future<Output = Result<Response>>) -> Response {
-    work.await.unwrap_or_else(IntoResponse::into_response)
+async fn list_teams(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {
+    Ok(items(teams::list(&s, &admin).await?))
 }
 
-async fn list_teams(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    answer(async { Ok(items(teams::list(&s, &reader(&s, &headers).await?).await?)) }).await
+async fn create_team(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, bytes: Bytes) -> Result<Response> {
+    Ok(created(teams::create(&s, &admin, body(&bytes)?).await?))
 }
 
-async fn create_team(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    answer(async { Ok(created(teams::create(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+async fn list_recipients(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {
+    Ok(items(recipients::list(&s, &admin).await?))
 }
 
-async fn list_recipients(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    answer(async { Ok(items(recipients::list(&s, &reader(&s, &headers).await?).await?)) }).await
+async fn create_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, bytes: Bytes) -> Result<Response> {
+    Ok(created(recipients::create(&s, &admin, body(&bytes)?).await?))
 }
 
-async fn create_recipient(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    answer(async { Ok(created(recipients::create(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+async fn show_recipient(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Path(name): Path<String>) -> Result<Response> {
+    Ok(Json(recipients::detail(&s, &admin, &name).await?).into_response())
 }
 
-async fn show_recipient(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async { Ok(Json(recipients::detail(&s, &reader(&s, &headers).await?, &name).await?).into_response()) }).await
+async fn update_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    Ok(Json(recipients::update(&s, &admin, &name, body(&bytes)?).await?).into_response())
 }
 
-async fn update_recipient(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>, bytes: Bytes) -> Response {
-    answer(async { Ok(Json(recipients::update(&s, &changer(&s, &headers).await?, &name, body(&bytes)?).await?).into_response()) }).await
-}
-
-async fn delete_recipient(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async {
-        recipients::delete(&s, &changer(&s, &headers).await?, &name).await?;
-        Ok(deleted())
-    })
-    .await
+async fn delete_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>) -> Result<Response> {
+    recipients::delete(&s, &admin, &name).await?;
+    Ok(deleted())
 }
 
 #[derive(Default, Deserialize)]
@@ -119,13 +187,9 @@ struct LinkRequest {
     ttl_hours: Option<u32>,
 }
 
-async fn activation_link(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>, bytes: Bytes) -> Response {
-    answer(async {
-        let admin = changer(&s, &headers).await?;
-        let request: LinkRequest = if bytes.is_empty() { LinkRequest::default() } else { body(&bytes)? };
-        Ok(created(recipients::activation_link(&s, &admin, &name, request.ttl_hours).await?))
-    })
-    .await
+async fn activation_link(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    let request: LinkRequest = if bytes.is_empty() { LinkRequest::default() } else { body(&bytes)? };
+    Ok(created(recipients::activation_link(&s, &admin, &name, request.ttl_hours).await?))
 }
 
 #[derive(Deserialize)]
@@ -134,107 +198,95 @@ struct RotateRequest {
     overlap_hours: u32,
 }
 
-async fn rotate(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>, bytes: Bytes) -> Response {
-    answer(async {
-        let admin = changer(&s, &headers).await?;
-        let request: RotateRequest = body(&bytes)?;
-        Ok(created(recipients::rotate(&s, &admin, &name, request.overlap_hours).await?))
-    })
-    .await
+async fn rotate(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    let request: RotateRequest = body(&bytes)?;
+    Ok(created(recipients::rotate(&s, &admin, &name, request.overlap_hours).await?))
 }
 
-async fn revoke_token(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, id)): Path<(String, String)>) -> Response {
-    answer(async { Ok(Json(recipients::revoke_token(&s, &changer(&s, &headers).await?, &name, &id).await?).into_response()) }).await
+async fn revoke_token(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, id)): Path<(String, String)>) -> Result<Response> {
+    Ok(Json(recipients::revoke_token(&s, &admin, &name, &id).await?).into_response())
 }
 
-async fn list_shares(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    answer(async { Ok(items(shares::list(&s, &reader(&s, &headers).await?).await?)) }).await
+async fn list_shares(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {
+    Ok(items(shares::list(&s, &admin).await?))
 }
 
-async fn create_share(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    answer(async { Ok(created(shares::create(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+async fn create_share(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, bytes: Bytes) -> Result<Response> {
+    Ok(created(shares::create(&s, &admin, body(&bytes)?).await?))
 }
 
-async fn show_share(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async { Ok(Json(shares::detail(&s, &reader(&s, &headers).await?, &name).await?).into_response()) }).await
+async fn show_share(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Path(name): Path<String>) -> Result<Response> {
+    Ok(Json(shares::detail(&s, &admin, &name).await?).into_response())
 }
 
-async fn update_share(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>, bytes: Bytes) -> Response {
-    answer(async { Ok(Json(shares::update(&s, &changer(&s, &headers).await?, &name, body(&bytes)?).await?).into_response()) }).await
+async fn update_share(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    Ok(Json(shares::update(&s, &admin, &name, body(&bytes)?).await?).into_response())
 }
 
-async fn delete_share(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async {
-        shares::delete(&s, &changer(&s, &headers).await?, &name).await?;
-        Ok(deleted())
-    })
-    .await
+async fn delete_share(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>) -> Result<Response> {
+    shares::delete(&s, &admin, &name).await?;
+    Ok(deleted())
 }
 
-async fn add_table(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>, bytes: Bytes) -> Response {
-    answer(async { Ok(created(shares::add_table(&s, &changer(&s, &headers).await?, &name, body(&bytes)?).await?)) }).await
+async fn add_table(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    Ok(created(shares::add_table(&s, &admin, &name, body(&bytes)?).await?))
 }
 
-async fn update_table(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, table)): Path<(String, String)>, bytes: Bytes) -> Response {
-    answer(async { Ok(Json(shares::update_table(&s, &changer(&s, &headers).await?, &name, &table, body(&bytes)?).await?).into_response()) }).await
+async fn update_table(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, table)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Response> {
+    Ok(Json(shares::update_table(&s, &admin, &name, &table, body(&bytes)?).await?).into_response())
 }
 
-async fn remove_table(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, table)): Path<(String, String)>) -> Response {
-    answer(async {
-        shares::remove_table(&s, &changer(&s, &headers).await?, &name, &table).await?;
-        Ok(deleted())
-    })
-    .await
+async fn remove_table(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, table)): Path<(String, String)>) -> Result<Response> {
+    shares::remove_table(&s, &admin, &name, &table).await?;
+    Ok(deleted())
 }
 
 /// The table as a recipient sees it: its grant, its row scope, the table page's grammar.
-async fn preview(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, table)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Response {
-    answer(async {
-        let admin = reader(&s, &headers).await?;
-        // `as` names the recipient; the rest is the table page's grammar, as downloads split it.
-        let (options, view) = super::export::file_options(&raw.unwrap_or_default(), &["as"]);
-        let as_name = options.first().map(|(_, v)| v.as_str()).unwrap_or_default();
-        let (share, found, recipient) = shares::preview_target(&s, &admin, &name, &table, as_name).await?;
-        let (body, _) = super::api::rows_json(&s, &recipient, &share.name, &found.schema_name, &found.name, &view).await?;
-        Ok(Json(body).into_response())
-    })
-    .await
+async fn preview(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Path((name, table)): Path<(String, String)>, view: View) -> Result<Response> {
+    // `as` names the recipient; the rest is the table page's grammar.
+    let as_name = view.as_recipient.as_deref().unwrap_or_default();
+    let (share, found, recipient) = shares::preview_target(&s, &admin, &name, &table, as_name).await?;
+    let path = TablePath { share: share.name, schema: found.schema_name, table: found.name };
+    let (body, _) = super::api::rows_json(&s, &recipient, &path, view.query).await?;
+    Ok(Json(body).into_response())
 }
 
-async fn grant(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, recipient)): Path<(String, String)>) -> Response {
-    answer(async { Ok(Json(shares::set_grant(&s, &changer(&s, &headers).await?, &name, &recipient, true).await?).into_response()) }).await
+async fn grant(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, recipient)): Path<(String, String)>) -> Result<Response> {
+    Ok(Json(shares::set_grant(&s, &admin, &name, &recipient, true).await?).into_response())
 }
 
-async fn revoke_grant(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, recipient)): Path<(String, String)>) -> Response {
-    answer(async { Ok(Json(shares::set_grant(&s, &changer(&s, &headers).await?, &name, &recipient, false).await?).into_response()) }).await
+async fn revoke_grant(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, recipient)): Path<(String, String)>) -> Result<Response> {
+    Ok(Json(shares::set_grant(&s, &admin, &name, &recipient, false).await?).into_response())
 }
 
-async fn list_locations(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    answer(async { Ok(items(locations::list(&s, &reader(&s, &headers).await?).await?)) }).await
+async fn list_locations(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {
+    Ok(items(locations::list(&s, &admin).await?))
 }
 
-async fn create_location(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    answer(async { Ok(created(locations::create(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+async fn create_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, bytes: Bytes) -> Result<Response> {
+    Ok(created(locations::create(&s, &admin, body(&bytes)?).await?))
 }
 
-async fn show_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async { Ok(Json(locations::detail(&s, &reader(&s, &headers).await?, &name).await?).into_response()) }).await
+async fn show_location(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Path(name): Path<String>) -> Result<Response> {
+    Ok(Json(locations::detail(&s, &admin, &name).await?).into_response())
 }
 
-async fn delete_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    answer(async {
-        locations::delete(&s, &changer(&s, &headers).await?, &name).await?;
-        Ok(deleted())
-    })
-    .await
+async fn delete_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>) -> Result<Response> {
+    locations::delete(&s, &admin, &name).await?;
+    Ok(deleted())
 }
 
-async fn grant_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, team)): Path<(String, String)>) -> Response {
-    answer(async { Ok(Json(locations::set_grant(&s, &changer(&s, &headers).await?, &name, &team, true).await?).into_response()) }).await
+async fn grant_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, team)): Path<(String, String)>) -> Result<Response> {
+    Ok(Json(locations::set_grant(&s, &admin, &name, &team, true).await?).into_response())
 }
 
-async fn revoke_location(State(s): State<Arc<Services>>, headers: HeaderMap, Path((name, team)): Path<(String, String)>) -> Response {
-    answer(async { Ok(Json(locations::set_grant(&s, &changer(&s, &headers).await?, &name, &team, false).await?).into_response()) }).await
+async fn revoke_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, team)): Path<(String, String)>) -> Result<Response> {
+    Ok(Json(locations::set_grant(&s, &admin, &name, &team, false).await?).into_response())
 }
 
 /// The audit filters and `limit` (read as text: the query string holds only text).
@@ -254,21 +306,13 @@ impl AuditParams {
     }
 }
 
-async fn audit(State(s): State<Arc<Services>>, headers: HeaderMap, Query(params): Query<AuditParams>) -> Response {
-    answer(async {
-        let admin = reader(&s, &headers).await?;
-        Ok(items(audit_log::events(&s, &admin, &params.query, params.limit(500)?).await?))
-    })
-    .await
+async fn audit(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Query(params): Query<AuditParams>) -> Result<Response> {
+    Ok(items(audit_log::events(&s, &admin, &params.query, params.limit(500)?).await?))
 }
 
-pub async fn audit_csv(State(s): State<Arc<Services>>, headers: HeaderMap, Query(params): Query<AuditParams>) -> Response {
-    answer(async {
-        let admin = reader(&s, &headers).await?;
-        let rows = audit_log::events(&s, &admin, &params.query, params.limit(audit_log::MAX_EVENTS)?).await?;
-        Ok(audit_csv_response(audit_log::csv(&rows)?))
-    })
-    .await
+pub async fn audit_csv(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Query(params): Query<AuditParams>) -> Result<Response> {
+    let rows = audit_log::events(&s, &admin, &params.query, params.limit(audit_log::MAX_EVENTS)?).await?;
+    Ok(audit_csv_response(audit_log::csv(&rows)?))
 }
 
 pub fn audit_csv_response(bytes: Vec<u8>) -> Response {
@@ -284,18 +328,15 @@ pub fn audit_csv_response(bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn list_api_tokens(State(s): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    answer(async { Ok(items(teams::tokens(&s, &reader(&s, &headers).await?).await?)) }).await
+async fn list_api_tokens(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {
+    Ok(items(teams::tokens(&s, &admin).await?))
 }
 
-async fn create_api_token(State(s): State<Arc<Services>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    answer(async { Ok(created(teams::create_token(&s, &changer(&s, &headers).await?, body(&bytes)?).await?)) }).await
+async fn create_api_token(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, bytes: Bytes) -> Result<Response> {
+    Ok(created(teams::create_token(&s, &admin, body(&bytes)?).await?))
 }
 
-async fn revoke_api_token(State(s): State<Arc<Services>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    answer(async {
-        teams::revoke_token(&s, &changer(&s, &headers).await?, &id).await?;
-        Ok(deleted())
-    })
-    .await
+async fn revoke_api_token(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(id): Path<String>) -> Result<Response> {
+    teams::revoke_token(&s, &admin, &id).await?;
+    Ok(deleted())
 }

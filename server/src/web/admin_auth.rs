@@ -9,7 +9,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::audit;
+use super::envelope;
 use super::signin::{local_path, read_fields, see_other};
 use crate::admin::{identity, Admin};
 use crate::auth::oidc::{provider_of_cookie, Identity, Purpose, STATE_COOKIE};
@@ -78,7 +78,6 @@ pub async fn start(State(s): State<Arc<Services>>, Query(params): Query<HashMap<
 /// `GET /auth/oidc/callback?code=&state=`: the provider sends the browser back here.
 pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashMap<String, String>>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let extensions = req.extensions().clone();
     let cleared = set_cookie(STATE_COOKIE, "", Some(0), s.sessions.secure());
     let state_cookie = cookie_value(&headers, STATE_COOKIE);
     let failed = format!("{}?error=oidc", failure_page(Purpose::of_cookie(state_cookie)));
@@ -93,21 +92,21 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(error = %e, "single sign-on refused");
-            let event = audit::event(&headers, &extensions, "anonymous".into(), "admin.signIn", e.status().as_u16());
-            audit::record(&s, event).await;
+            let event = envelope::event(&headers, "anonymous".into(), "admin.signIn", e.status().as_u16());
+            s.catalog.audit(&event).await;
             return with_cookie(see_other(&failed), &cleared);
         }
     };
     let response = match identity.purpose {
         // Only the portal's own provider grants admin rights.
         Purpose::Admin if provider_of_cookie(state_cookie) != 0 => see_other("/admin/login?error=oidc"),
-        Purpose::Admin => admin_from(&s, &identity, &headers, &extensions).await,
-        Purpose::Partner => partner_from(&s, &identity, &headers, &extensions).await,
+        Purpose::Admin => admin_from(&s, &identity, &headers).await,
+        Purpose::Partner => partner_from(&s, &identity, &headers).await,
     };
     with_cookie(response, &cleared)
 }
 
-async fn admin_from(s: &Services, identity: &Identity, headers: &HeaderMap, extensions: &axum::http::Extensions) -> Response {
+async fn admin_from(s: &Services, identity: &Identity, headers: &HeaderMap) -> Response {
     let refuse = |code: &str| see_other(&format!("/admin/login?error={code}"));
     let oidc = s.oidc.as_ref().expect("callback checked single sign-on");
     let team = match oidc.admin_team(identity) {
@@ -117,8 +116,8 @@ async fn admin_from(s: &Services, identity: &Identity, headers: &HeaderMap, exte
             Err(_) => return refuse("no_team"),
         },
         Err(_) => {
-            let event = audit::event(headers, extensions, identity.actor(), "admin.signIn", 403);
-            audit::record(s, event).await;
+            let event = envelope::event(headers, identity.actor(), "admin.signIn", 403);
+            s.catalog.audit(&event).await;
             return refuse("not_admin");
         }
     };
@@ -132,7 +131,7 @@ async fn admin_from(s: &Services, identity: &Identity, headers: &HeaderMap, exte
 }
 
 /// A partner's employee: the recipient bound to this provider and their email domain or claim.
-async fn partner_from(s: &Services, identity: &Identity, headers: &HeaderMap, extensions: &axum::http::Extensions) -> Response {
+async fn partner_from(s: &Services, identity: &Identity, headers: &HeaderMap) -> Response {
     let who = identity.email.clone().unwrap_or_else(|| identity.subject.clone());
     let result = async {
         let candidates = s.catalog.recipients_of_issuer(&identity.issuer).await?;
@@ -148,15 +147,15 @@ async fn partner_from(s: &Services, identity: &Identity, headers: &HeaderMap, ex
     .await;
     match result {
         Ok((caller, secret)) => {
-            let mut event = audit::event(headers, extensions, audit::actor(&caller.recipient.name), "portal.signIn", 303);
+            let mut event = envelope::event(headers, envelope::partner_actor(&caller.recipient.name), "portal.signIn", 303);
             event.detail = Some(format!("single sign-on as {who}"));
-            audit::record(s, event).await;
+            s.catalog.audit(&event).await;
             with_cookie(see_other(&identity.next), &s.sessions.cookie(&secret))
         }
         Err(e) => {
-            let mut event = audit::event(headers, extensions, "anonymous".into(), "portal.signIn", e.status().as_u16());
+            let mut event = envelope::event(headers, "anonymous".into(), "portal.signIn", e.status().as_u16());
             event.detail = Some(format!("single sign-on as {who}"));
-            audit::record(s, event).await;
+            s.catalog.audit(&event).await;
             let code = if e.status() == 403 { "network" } else { "oidc_unknown" };
             see_other(&format!("/login?error={code}"))
         }
@@ -180,14 +179,4 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response
-}
-
-/// The admin behind a console form, with the form checked: `Unauthenticated` without a session,
-/// `Forbidden` for a missing or foreign form token.
-pub async fn admin_form(s: &Services, req: Request) -> Result<(Admin, HashMap<String, String>), PortalError> {
-    let headers = req.headers().clone();
-    let fields = read_fields(req).await?;
-    let admin = identity::authenticate(s, &headers).await?;
-    forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
-    Ok((admin, fields))
 }

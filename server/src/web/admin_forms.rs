@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use app::contract::{grammar::encode, FormOutcome, OidcView};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::admin_auth::admin_form;
+use super::callers::AdminForm;
 use super::outcome;
 use super::signin::{local_path, see_other};
 use crate::admin::locations::NewLocation;
@@ -53,13 +54,13 @@ impl Submitted {
 
 /// Reads and checks the form, runs `work`, and answers with a redirect that carries the
 /// outcome, sealed for this admin session (see `outcome`).
-async fn run<F>(s: &Arc<Services>, req: Request, page: String, work: F) -> Response
+async fn run<F>(s: &Arc<Services>, headers: &HeaderMap, form: Result<AdminForm>, page: String, work: F) -> Response
 where
     F: AsyncFnOnce(&Services, &Submitted) -> Result<Done>,
 {
-    let owner = cookie_value(req.headers(), crate::admin::identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default();
+    let owner = cookie_value(headers, crate::admin::identity::ADMIN_COOKIE).map(secrets::hash).unwrap_or_default();
     let to = |path: &str, outcome: FormOutcome| see_other(&with_params(path, &outcome::params(&s.signer, &owner, &outcome)));
-    let (admin, fields) = match admin_form(s, req).await {
+    let AdminForm { admin, fields } = match form {
         Ok(found) => found,
         Err(PortalError::Unauthenticated(_)) => return see_other(&format!("/admin/login?next={}", encode(&page))),
         Err(_) => return to(&page, error("This form has expired or did not come from the console. Reload the page and try again.", None)),
@@ -140,24 +141,24 @@ fn oidc(form: &Submitted) -> OidcView {
     OidcView { issuer: form.get("oidc_issuer").to_string(), email_domain: form.opt("oidc_email_domain"), claim: form.opt("oidc_claim") }
 }
 
-pub async fn create_share(State(s): State<Arc<Services>>, req: Request) -> Response {
-    run(&s, req, "/admin".into(), async |s: &Services, f: &Submitted| {
+pub async fn create_share(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, "/admin".into(), async |s: &Services, f: &Submitted| {
         let share = shares::create(s, &f.admin, NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team") }).await?;
         Ok(wizard(f, Some(&share.name), None).map(Done::To).unwrap_or_else(|| Done::To(share_page(&share.name))))
     })
     .await
 }
 
-pub async fn edit_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn edit_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         shares::update(s, &f.admin, &name, SharePatch { comment: Some(f.get("comment").into()) }).await?;
         Ok(Done::Notice("Comment saved.".into()))
     })
     .await
 }
 
-pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         shares::delete(s, &f.admin, &name).await?;
         Ok(Done::NoticeAt("/admin".into(), format!("Share {name} deleted.")))
@@ -165,8 +166,8 @@ pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<Strin
     .await
 }
 
-pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         let input = NewTableInput {
             schema: f.get("schema").into(),
             name: f.get("name").into(),
@@ -182,8 +183,8 @@ pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>,
     .await
 }
 
-pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         let patch = TablePatch {
             alias: f.opt("alias"),
             comment: Some(f.get("comment").into()),
@@ -197,16 +198,21 @@ pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Pat
     .await
 }
 
-pub async fn remove_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn remove_table(
+    State(s): State<Arc<Services>>,
+    Path((name, table)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         shares::remove_table(s, &f.admin, &name, &table).await?;
         Ok(Done::Notice(format!("Removed {table}.")))
     })
     .await
 }
 
-pub async fn grant(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn grant(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         let recipient = f.get("recipient");
         if recipient.is_empty() {
             return Err(PortalError::field("recipient", "choose a recipient"));
@@ -218,8 +224,8 @@ pub async fn grant(State(s): State<Arc<Services>>, Path(name): Path<String>, req
 }
 
 /// The recipient page's "Grant a share".
-pub async fn grant_share(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn grant_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let share = f.get("share");
         if share.is_empty() {
             return Err(PortalError::field("share", "choose a share"));
@@ -230,16 +236,21 @@ pub async fn grant_share(State(s): State<Arc<Services>>, Path(name): Path<String
     .await
 }
 
-pub async fn revoke_grant(State(s): State<Arc<Services>>, Path((name, recipient)): Path<(String, String)>, req: Request) -> Response {
-    run(&s, req, share_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn revoke_grant(
+    State(s): State<Arc<Services>>,
+    Path((name, recipient)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         shares::set_grant(s, &f.admin, &name, &recipient, false).await?;
         Ok(Done::Notice(format!("{recipient} can no longer read {name}.")))
     })
     .await
 }
 
-pub async fn create_recipient(State(s): State<Arc<Services>>, req: Request) -> Response {
-    run(&s, req, "/admin".into(), async |s: &Services, f: &Submitted| {
+pub async fn create_recipient(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, "/admin".into(), async |s: &Services, f: &Submitted| {
         let new = NewRecipient {
             name: f.get("name").into(),
             comment: f.opt("comment"),
@@ -254,8 +265,8 @@ pub async fn create_recipient(State(s): State<Arc<Services>>, req: Request) -> R
     .await
 }
 
-pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let patch = RecipientPatch {
             comment: Some(f.get("comment").into()),
             properties: Some(properties(f)?),
@@ -268,8 +279,8 @@ pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<Str
     .await
 }
 
-pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         recipients::delete(s, &f.admin, &name).await?;
         Ok(Done::NoticeAt("/admin".into(), format!("Recipient {name} deleted.")))
@@ -277,8 +288,8 @@ pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<S
     .await
 }
 
-pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let hours = match f.get("ttl_hours") {
             "" => None,
             text => Some(text.parse().map_err(|_| PortalError::field("ttlHours", "the link's lifetime must be a whole number of hours"))?),
@@ -289,8 +300,8 @@ pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<St
     .await
 }
 
-pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let hours = f.get("overlap_hours").parse().map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
         let issued = recipients::rotate(s, &f.admin, &name, hours).await?;
         Ok(Done::To(reveal(s, f, &name, issued).await?))
@@ -298,24 +309,24 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, re
     .await
 }
 
-pub async fn revoke_token(State(s): State<Arc<Services>>, Path((name, id)): Path<(String, String)>, req: Request) -> Response {
-    run(&s, req, recipient_page(&name), async |s: &Services, f: &Submitted| {
+pub async fn revoke_token(State(s): State<Arc<Services>>, Path((name, id)): Path<(String, String)>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         recipients::revoke_token(s, &f.admin, &name, &id).await?;
         Ok(Done::Notice(format!("Token {id} revoked: it no longer works.")))
     })
     .await
 }
 
-pub async fn create_team(State(s): State<Arc<Services>>, req: Request) -> Response {
-    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+pub async fn create_team(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
         let team = teams::create(s, &f.admin, NewTeam { name: f.get("name").into() }).await?;
         Ok(Done::Notice(format!("Team {} created.", team.name)))
     })
     .await
 }
 
-pub async fn create_api_token(State(s): State<Arc<Services>>, req: Request) -> Response {
-    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+pub async fn create_api_token(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
         let issued = teams::create_token(s, &f.admin, NewApiToken { name: f.get("name").into(), team: f.opt("team") }).await?;
         let id = s.issued_api_tokens.put(&f.owner, &issued.token).await?;
         Ok(Done::To(format!("/admin/teams?issued={id}#new-token")))
@@ -323,8 +334,8 @@ pub async fn create_api_token(State(s): State<Arc<Services>>, req: Request) -> R
     .await
 }
 
-pub async fn revoke_api_token(State(s): State<Arc<Services>>, Path(id): Path<String>, req: Request) -> Response {
-    run(&s, req, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
+pub async fn revoke_api_token(State(s): State<Arc<Services>>, Path(id): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
         teams::revoke_token(s, &f.admin, &id).await?;
         Ok(Done::Notice(format!("API token {id} revoked.")))
     })
@@ -335,16 +346,16 @@ fn location_page() -> String {
     "/admin/locations".into()
 }
 
-pub async fn create_location(State(s): State<Arc<Services>>, req: Request) -> Response {
-    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+pub async fn create_location(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         let l = locations::create(s, &f.admin, NewLocation { name: f.get("name").into(), url: f.get("url").into(), comment: f.opt("comment") }).await?;
         Ok(Done::Notice(format!("Location {} created at {}. Grant it to the teams that may add tables under it.", l.name, l.url)))
     })
     .await
 }
 
-pub async fn grant_location(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+pub async fn grant_location(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         let team = f.get("team");
         if team.is_empty() {
             return Err(PortalError::field("team", "choose a team"));
@@ -355,16 +366,21 @@ pub async fn grant_location(State(s): State<Arc<Services>>, Path(name): Path<Str
     .await
 }
 
-pub async fn revoke_location(State(s): State<Arc<Services>>, Path((name, team)): Path<(String, String)>, req: Request) -> Response {
-    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+pub async fn revoke_location(
+    State(s): State<Arc<Services>>,
+    Path((name, team)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         let l = locations::set_grant(s, &f.admin, &name, &team, false).await?;
         Ok(Done::Notice(format!("Team {team} can no longer add tables under {}; its tables there stay shared.", l.name)))
     })
     .await
 }
 
-pub async fn delete_location(State(s): State<Arc<Services>>, Path(name): Path<String>, req: Request) -> Response {
-    run(&s, req, location_page(), async |s: &Services, f: &Submitted| {
+pub async fn delete_location(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         locations::delete(s, &f.admin, &name).await?;
         Ok(Done::Notice(format!("Location {name} deleted; tables under it stay shared and are listed below.")))

@@ -157,7 +157,8 @@ pub async fn preview(s: &Services, request: &Parts, share: &str, table: &str, as
             return Ok(view);
         };
         let (share, found, recipient) = shares::preview_target(s, admin, share, table, &as_name).await?;
-        match query::view(s, &recipient, &share.name, &found.schema_name, &found.name, "").await.and_then(|o| Ok((o.description, o.grid?))) {
+        match query::view(s, &recipient, &share.name, &found.schema_name, &found.name, Ok(Default::default())).await.and_then(|o| Ok((o.description, o.grid?)))
+        {
             Ok((description, grid)) => {
                 view.description = description;
                 view.count = grid.count;

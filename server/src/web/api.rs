@@ -3,49 +3,36 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
-use axum::response::{IntoResponse, Response};
+use app::contract::grammar::{GrammarError, TableQuery};
+use axum::extract::State;
 use axum::Json;
 use serde_json::json;
 
-use super::{audit, partner};
+use super::callers::PartnerCaller;
+use super::envelope::Audit;
+use super::views::{TablePath, View};
 use crate::catalog::Recipient;
-use crate::error::{PortalError, Result};
+use crate::error::Result;
 use crate::query;
 use crate::Services;
 
-pub async fn rows(State(s): State<Arc<Services>>, path: Result<Path<(String, String, String)>, PathRejection>, req: Request) -> Response {
-    let Path((share, schema, table)) = match path {
-        Ok(p) => p,
-        Err(e) => return PortalError::Malformed(e.body_text()).into_response(),
-    };
-    let (headers, extensions) = (req.headers(), req.extensions());
-    let raw_query = req.uri().query().unwrap_or_default();
-    let caller = partner::authenticate(&s, headers).await;
-    let actor = caller.as_ref().map_or_else(|_| "anonymous".to_string(), |c| audit::actor(&c.recipient.name));
-    let result = match caller {
-        Ok(caller) => rows_json(&s, &caller.recipient, &share, &schema, &table, raw_query).await,
-        Err(e) => Err(e),
-    };
-    let status = result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 200);
-    let mut event = audit::event(headers, extensions, actor, "api.rows", status);
-    event.object = Some(format!("{share}.{schema}.{table}"));
-    if let Ok((_, n)) = &result {
-        event.detail = Some(format!("rows={n}"));
-        event.rows = i64::try_from(*n).ok();
-    }
-    audit::record(&s, event).await;
-    match result {
-        Ok((body, _)) => Json(body).into_response(),
-        Err(e) => error_response(e),
-    }
+pub async fn rows(
+    State(s): State<Arc<Services>>,
+    path: TablePath,
+    PartnerCaller(caller): PartnerCaller,
+    view: View,
+    audit: Audit,
+) -> Result<Json<serde_json::Value>> {
+    let (body, n) = rows_json(&s, &caller.recipient, &path, view.query).await?;
+    audit.rows(Some(n as u64));
+    audit.detail(format!("rows={n}"));
+    Ok(Json(body))
 }
 
 /// A page of a table view as `recipient` sees it, and how many rows it holds (the partner API,
 /// and an admin's preview as a recipient).
-pub async fn rows_json(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, raw_query: &str) -> Result<(serde_json::Value, usize)> {
-    let outcome = query::view(s, recipient, share, schema, table, raw_query).await?;
+pub async fn rows_json(s: &Services, recipient: &Recipient, path: &TablePath, view: Result<TableQuery, GrammarError>) -> Result<(serde_json::Value, usize)> {
+    let outcome = query::view(s, recipient, &path.share, &path.schema, &path.table, view).await?;
     let grid = outcome.grid?;
     let columns: Vec<_> = grid
         .columns
@@ -64,7 +51,7 @@ pub async fn rows_json(s: &Services, recipient: &Recipient, share: &str, schema:
     let next_url = grid.next.as_ref().map(|n| {
         let mut q = outcome.query.clone();
         q.next = Some(n.clone());
-        format!("{}/api/v1{}/rows{}", s.settings.public_url, api_path(share, schema, table), q.href_suffix())
+        format!("{}/api/v1{}/rows{}", s.settings.public_url, api_path(path), q.href_suffix())
     });
     let facets: Vec<_> = grid
         .facets
@@ -89,24 +76,7 @@ pub async fn rows_json(s: &Services, recipient: &Recipient, share: &str, schema:
     Ok((body, n))
 }
 
-fn api_path(share: &str, schema: &str, table: &str) -> String {
+fn api_path(path: &TablePath) -> String {
     use app::contract::grammar::encode;
-    format!("/shares/{}/schemas/{}/tables/{}", encode(share), encode(schema), encode(table))
-}
-
-/// The usual `{"errorCode","message"}`, plus `column` when a bad view names one.
-pub fn error_response(e: PortalError) -> Response {
-    let column = match &e {
-        PortalError::BadQuery { column: Some(c), .. } => Some(c.clone()),
-        _ => None,
-    };
-    let status = e.status();
-    if status.is_server_error() {
-        tracing::error!(error = %e, "rows request failed");
-    }
-    let mut body = json!({ "errorCode": e.error_code(), "message": e.public_message() });
-    if let Some(c) = column {
-        body["column"] = json!(c);
-    }
-    (status, Json(body)).into_response()
+    format!("/shares/{}/schemas/{}/tables/{}", encode(&path.share), encode(&path.schema), encode(&path.table))
 }

@@ -11,7 +11,7 @@ use app::contract::{
 };
 use axum::http::request::Parts;
 
-use super::{audit, partner};
+use super::{callers, envelope};
 use crate::auth::credentials::LinkState;
 use crate::auth::{Access, Caller};
 use crate::catalog::{now_ms, Recipient};
@@ -20,15 +20,22 @@ use crate::{query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
 
+/// What a page read is noted with in the audit log.
+#[derive(Default)]
+struct Noted {
+    rows: Option<u64>,
+    detail: Option<String>,
+}
+
 impl UiBackend {
-    /// Authenticates the page request, runs `read`, audits it as `action` (if any), and says
-    /// what the page shows.
+    /// The UI's envelope: authenticates the page request, runs `read`, audits it as `action` (if
+    /// any) with the same line builder as every other route, and says what the page shows.
     async fn partner_read<T, F>(&self, request: &Parts, action: Option<&str>, object: Option<String>, read: F) -> Loaded<T>
     where
-        F: AsyncFnOnce(&Caller) -> Result<(T, Option<String>), PortalError>,
+        F: AsyncFnOnce(&Caller) -> Result<(T, Noted), PortalError>,
     {
         let s = &self.0;
-        let caller = match partner::authenticate(s, &request.headers).await {
+        let caller = match callers::partner(s, &request.headers).await {
             Ok(caller) => caller,
             // Signed in, but from a network the recipient does not allow.
             Err(e @ PortalError::Forbidden(_)) => return Loaded::Failed { status: 403, message: e.to_string() },
@@ -36,17 +43,14 @@ impl UiBackend {
         };
         let result = read(&caller).await;
         if let Some(action) = action {
-            let mut event = audit::event(&request.headers, &request.extensions, audit::actor(&caller.recipient.name), action, 200);
+            let status = result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 200);
+            let mut event = envelope::event(&request.headers, envelope::partner_actor(&caller.recipient.name), action, status);
             event.object = object;
-            match &result {
-                Ok((_, detail)) => {
-                    // Previews say `rows=N …`: the recipients page sums them.
-                    event.rows = detail.as_deref().and_then(|d| d.strip_prefix("rows=")?.split(' ').next()?.parse().ok());
-                    event.detail = detail.clone();
-                }
-                Err(e) => event.status = i64::from(e.status().as_u16()),
+            if let Ok((_, noted)) = &result {
+                event.rows = noted.rows.and_then(|n| i64::try_from(n).ok());
+                event.detail = noted.detail.clone();
             }
-            audit::record(s, event).await;
+            s.catalog.audit(&event).await;
         }
         let action = action.unwrap_or("page");
         match result {
@@ -77,7 +81,7 @@ impl PortalBackend for UiBackend {
     }
 
     async fn session(&self, request: &Parts) -> SessionView {
-        let partner = partner::authenticate(&self.0, &request.headers).await.ok().map(|c| c.recipient.name);
+        let partner = callers::partner(&self.0, &request.headers).await.ok().map(|c| c.recipient.name);
         let csrf = request.extensions.get::<FormToken>().map(|t| t.0.clone()).unwrap_or_default();
         SessionView { partner, csrf, sso: self.0.partner_sign_ins() }
     }
@@ -86,7 +90,7 @@ impl PortalBackend for UiBackend {
         self.partner_read(request, Some("portal.catalog"), None, async |caller: &Caller| {
             let view = query::catalog::catalog(&self.0, &caller.recipient).await?;
             let tables: usize = view.shares.iter().flat_map(|s| &s.schemas).map(|s| s.tables.len()).sum();
-            Ok((view, Some(format!("tables={tables}"))))
+            Ok((view, Noted { detail: Some(format!("tables={tables}")), ..Noted::default() }))
         })
         .await
     }
@@ -94,15 +98,17 @@ impl PortalBackend for UiBackend {
     async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, raw_query: &str) -> Loaded<TableView> {
         // The filter builder's form answers with the canonical, bookmarkable URL, before any
         // data is read.
-        if let Some(query) = TableQuery::parse_query_string(raw_query).ok().filter(|q| q.from_form) {
-            if partner::authenticate(&self.0, &request.headers).await.is_err() {
+        // The view is parsed here, once; everything inward takes the typed query.
+        let parsed = TableQuery::parse_query_string(raw_query);
+        if let Some(query) = parsed.as_ref().ok().filter(|q| q.from_form) {
+            if callers::partner(&self.0, &request.headers).await.is_err() {
                 return Loaded::SignedOut;
             }
             return Loaded::Redirect(format!("{}{}", table_href(share, schema, table), query.href_suffix()));
         }
         let object = Some(format!("{share}.{schema}.{table}"));
         self.partner_read(request, Some("portal.preview"), object, async |caller: &Caller| {
-            let outcome = query::view(&self.0, &caller.recipient, share, schema, table, raw_query).await?;
+            let outcome = query::view(&self.0, &caller.recipient, share, schema, table, parsed).await?;
             let grid = outcome.grid.map_err(|e| match e {
                 PortalError::BadQuery { column, message } => Problem { message, column, status: 400 },
                 e if e.status().is_client_error() => Problem { message: e.to_string(), column: None, status: e.status().as_u16() },
@@ -111,9 +117,11 @@ impl PortalBackend for UiBackend {
                     Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None, status: 500 }
                 }
             });
-            let detail = match &grid {
-                Ok(g) => format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false)),
-                Err(p) => format!("problem={}", p.message),
+            let noted = match &grid {
+                Ok(g) => {
+                    Noted { rows: Some(g.rows.len() as u64), detail: Some(format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false))) }
+                }
+                Err(p) => Noted { detail: Some(format!("problem={}", p.message)), ..Noted::default() },
             };
             let view = TableView {
                 meta: outcome.meta,
@@ -123,7 +131,7 @@ impl PortalBackend for UiBackend {
                 public_url: self.0.settings.public_url.clone(),
                 job_rows: self.0.settings.export_job_rows,
             };
-            Ok((view, Some(detail)))
+            Ok((view, noted))
         })
         .await
     }
@@ -140,7 +148,7 @@ impl PortalBackend for UiBackend {
                 .await?
                 .into_iter()
                 .map(|t| TokenRow {
-                    status: t.status(now).into(),
+                    status: t.status(now).as_str().into(),
                     this_browser: t.id == caller.token_id,
                     name: t.name.clone().unwrap_or_else(|| "Unnamed token".into()),
                     created: query::readable_utc(t.created_at),
@@ -168,7 +176,7 @@ impl PortalBackend for UiBackend {
                 example: example_table(s, recipient).await,
                 issued,
             };
-            Ok((view, None))
+            Ok((view, Noted::default()))
         })
         .await
     }
@@ -219,7 +227,7 @@ impl PortalBackend for UiBackend {
         // Polled every two seconds while a job runs: not audited (creating and downloading are).
         self.partner_read(request, None, None, async move |caller: &Caller| {
             let jobs = s.jobs.list(&caller.recipient).await?;
-            Ok((ExportsView { jobs: jobs.iter().map(|j| super::exports::job_view(s, j)).collect(), csrf }, None))
+            Ok((ExportsView { jobs: jobs.iter().map(|j| super::exports::job_view(s, j)).collect(), csrf }, Noted::default()))
         })
         .await
     }

@@ -4,43 +4,48 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 
-use super::partner::PartnerForm;
+use super::callers::PartnerForm;
+use super::envelope::Audit;
 use super::signin::see_other;
 use crate::auth::credentials::IssuedToken;
 use crate::error::{PortalError, Result};
 use crate::Services;
 
-pub async fn create(State(s): State<Arc<Services>>, req: Request) -> Response {
-    answer(&s, req, "connect.createToken", None, async |s: &Services, form: &PartnerForm| {
+pub async fn create(State(s): State<Arc<Services>>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    let issued = async {
+        let form = form?;
         let days = match form.field("days") {
             "" => None,
             text => Some(text.parse().map_err(|_| PortalError::field("days", "the number of days must be a whole number"))?),
         };
         s.credentials.create_named(&form.caller.recipient, form.field("name"), days).await
-    })
-    .await
+    }
+    .await;
+    shown_once(&s, &audit, issued).await
 }
 
-pub async fn rotate(State(s): State<Arc<Services>>, Path(id): Path<String>, req: Request) -> Response {
-    answer(&s, req, "connect.rotateToken", Some(id.clone()), async |s: &Services, form: &PartnerForm| {
+pub async fn rotate(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    audit.object(id.clone());
+    let issued = async {
+        let form = form?;
         let hours = form.field("overlap_hours").parse().map_err(|_| PortalError::field("overlap_hours", "choose how long the old token keeps working"))?;
         s.credentials.rotate(&form.caller.recipient, &id, hours).await
-    })
-    .await
+    }
+    .await;
+    shown_once(&s, &audit, issued).await
 }
 
-pub async fn revoke(State(s): State<Arc<Services>>, Path(id): Path<String>, req: Request) -> Response {
-    let form = match PartnerForm::read(&s, req).await {
+pub async fn revoke(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    audit.object(id.clone());
+    let form = match form {
         Ok(f) => f,
-        Err(e) => return refused(e),
+        Err(e) => return refused(&audit, e),
     };
-    let result = s.credentials.revoke_own(&form.caller.recipient, &id).await;
-    form.audit(&s, "connect.revokeToken", Some(id.clone()), result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 303)).await;
-    match result {
+    match s.credentials.revoke_own(&form.caller.recipient, &id).await {
         // The session stood on that token: it has ended, so the browser signs in again.
         Ok(()) if id == form.caller.token_id => {
             let mut response = see_other("/login?error=revoked");
@@ -50,34 +55,28 @@ pub async fn revoke(State(s): State<Arc<Services>>, Path(id): Path<String>, req:
             response
         }
         Ok(()) => see_other("/connect?revoked=1"),
-        Err(e) => refused(e),
+        Err(e) => refused(&audit, e),
     }
 }
 
-/// Runs a form that issues a token, audits it, and shows the new token once.
-async fn answer<F>(s: &Arc<Services>, req: Request, action: &str, object: Option<String>, issue: F) -> Response
-where
-    F: AsyncFnOnce(&Services, &PartnerForm) -> Result<IssuedToken>,
-{
-    let form = match PartnerForm::read(s, req).await {
-        Ok(f) => f,
-        Err(e) => return refused(e),
+/// Shows a newly issued token once, on `/connect`.
+async fn shown_once(s: &Services, audit: &Audit, issued: Result<IssuedToken>) -> Response {
+    let issued = match issued {
+        Ok(issued) => issued,
+        Err(e) => return refused(audit, e),
     };
-    let result = issue(s.as_ref(), &form).await;
-    let object = object.or_else(|| result.as_ref().ok().map(|t| t.record.id.clone()));
-    form.audit(s, action, object, result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 303)).await;
-    match result {
-        Ok(issued) => match s.reveals.put(&issued.record.recipient_id, &issued).await {
-            Ok(id) => see_other(&format!("/connect?issued={id}#new-token")),
-            Err(e) => refused(e),
-        },
-        Err(e) => refused(e),
+    // A rotation names the old token; a new token is its own object.
+    audit.object_if_unset(issued.record.id.clone());
+    match s.reveals.put(&issued.record.recipient_id, &issued).await {
+        Ok(id) => see_other(&format!("/connect?issued={id}#new-token")),
+        Err(e) => refused(audit, e),
     }
 }
 
 /// Where a refused form sends the browser: back to `/connect` with the reason's code, to sign
 /// in, or (for a token that is not theirs) a plain 404.
-fn refused(e: PortalError) -> Response {
+fn refused(audit: &Audit, e: PortalError) -> Response {
+    audit.refused(&e);
     match e {
         PortalError::Field { field, .. } => see_other(&format!("/connect?error={field}")),
         PortalError::Forbidden(_) | PortalError::Malformed(_) => see_other("/connect?error=form"),

@@ -42,6 +42,6 @@ pub async fn download(
     if !file.is_file() {
         return Err(PortalError::NotFound("this file no longer exists".into()));
     }
-    let resp = ServeFile::new(file).oneshot(req).await.map_err(|e| PortalError::Storage(e.to_string()))?;
+    let resp = ServeFile::new(file).oneshot(req).await.map_err(|e| PortalError::store("serving a table file", e))?;
     Ok(resp.map(Body::new).into_response())
 }

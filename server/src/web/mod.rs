@@ -6,9 +6,10 @@ mod admin_auth;
 mod admin_forms;
 mod admin_pages;
 mod api;
-mod audit;
 mod backend;
+mod callers;
 mod connect;
+mod envelope;
 mod export;
 mod exports;
 mod files;
@@ -17,14 +18,14 @@ mod headers;
 mod openapi;
 pub mod ops;
 mod outcome;
-mod partner;
 mod signin;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{shell, App};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -32,6 +33,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{PortalError, Result};
 use crate::Services;
+use envelope::audited;
 
 pub fn router(services: Arc<Services>) -> Router {
     let settings = &services.settings;
@@ -49,14 +51,16 @@ pub fn router(services: Arc<Services>) -> Router {
     let sharing =
         crate::sharing::router(services.clone()).route_layer(named()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
     let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).route_layer(named()).with_state(services.clone());
+    // Every partner route is audited under its action (see `envelope`); polling a job is not.
+    let s = &services;
     let api = Router::new()
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", get(api::rows))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", get(export::csv))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", get(export::xlsx))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", post(exports::create))
-        .route("/exports", get(exports::list))
-        .route("/exports/{id}", get(exports::show).delete(exports::cancel))
-        .route("/exports/{id}/file", get(exports::file))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", audited(s, "api.rows", get(api::rows)))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", audited(s, "export.csv", get(export::csv)))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", audited(s, "export.xlsx", get(export::xlsx)))
+        .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", audited(s, "export.jobCreate", post(exports::create)))
+        .route("/exports", audited(s, "export.jobList", get(exports::list)))
+        .route("/exports/{id}", get(exports::show).merge(audited(s, "export.jobCancel", delete(exports::cancel))))
+        .route("/exports/{id}/file", audited(s, "export.jobDownload", get(exports::file)))
         .route("/openapi.json", get(openapi::document))
         .nest("/admin", admin_api::router())
         .route_layer(named())
@@ -68,11 +72,11 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/activate/{code}", post(activation::redeem))
         .route("/login", post(signin::sign_in))
         .route("/logout", post(signin::sign_out))
-        .route("/connect/tokens", post(connect::create))
-        .route("/connect/tokens/{id}/rotate", post(connect::rotate))
-        .route("/connect/tokens/{id}/revoke", post(connect::revoke))
-        .route("/exports", post(exports::create_form))
-        .route("/exports/{id}/cancel", post(exports::cancel_form))
+        .route("/connect/tokens", audited(s, "connect.createToken", post(connect::create)))
+        .route("/connect/tokens/{id}/rotate", audited(s, "connect.rotateToken", post(connect::rotate)))
+        .route("/connect/tokens/{id}/revoke", audited(s, "connect.revokeToken", post(connect::revoke)))
+        .route("/exports", audited(s, "export.jobCreate", post(exports::create_form)))
+        .route("/exports/{id}/cancel", audited(s, "export.jobCancel", post(exports::cancel_form)))
         .merge(admin_routes())
         .route_layer(named())
         .with_state(services.clone());
@@ -164,7 +168,7 @@ pub async fn serve(services: Arc<Services>) -> Result<()> {
             .await
     });
     tokio::select! {
-        ended = &mut server => return ended.map_err(|e| PortalError::Internal(format!("server task: {e}")))?.map_err(Into::into),
+        ended = &mut server => return ended.map_err(|e| PortalError::fault("server task", e))?.map_err(Into::into),
         _ = shutdown_signal() => {}
     }
     tracing::info!("stopping: finishing requests in flight");

@@ -1,45 +1,9 @@
-//! `GET /api/v1/openapi.json`: the admin API described as OpenAPI 3.1, from one table of routes.
+//! `GET /api/v1/openapi.json`: the admin API described as OpenAPI 3.1, from the same table of
+//! endpoints the router is built from (`admin_api::endpoints`).
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-
-/// (method, path, summary, request body schema, success status, response schema).
-type Route = (&'static str, &'static str, &'static str, Option<&'static str>, u16, &'static str);
-const ROUTES: &[Route] = &[
-    ("get", "/teams", "List teams (platform admins)", None, 200, "TeamList"),
-    ("post", "/teams", "Create a team (platform admins)", Some("NewTeam"), 201, "Team"),
-    ("get", "/recipients", "List recipients with status and usage", None, 200, "RecipientList"),
-    ("post", "/recipients", "Create a recipient", Some("NewRecipient"), 201, "RecipientDetail"),
-    ("get", "/recipients/{name}", "A recipient with tokens, links and grants", None, 200, "RecipientDetail"),
-    ("patch", "/recipients/{name}", "Change comment, properties, IP allow-list or OIDC binding", Some("RecipientPatch"), 200, "RecipientDetail"),
-    ("delete", "/recipients/{name}", "Delete a recipient", None, 200, "Deleted"),
-    ("post", "/recipients/{name}/activation-links", "Create a one-time activation link", Some("LinkRequest"), 201, "IssuedLink"),
-    ("post", "/recipients/{name}/rotate", "End active tokens after an overlap and issue a new activation link", Some("RotateRequest"), 201, "IssuedLink"),
-    ("post", "/recipients/{name}/tokens/{id}/revoke", "Revoke one token", None, 200, "RecipientDetail"),
-    ("get", "/shares", "List shares", None, 200, "ShareList"),
-    ("post", "/shares", "Create a share", Some("NewShare"), 201, "ShareDetail"),
-    ("get", "/shares/{name}", "A share with its tables (and their schemas) and grants", None, 200, "ShareDetail"),
-    ("patch", "/shares/{name}", "Change a share's comment", Some("SharePatch"), 200, "ShareDetail"),
-    ("delete", "/shares/{name}", "Delete a share", None, 200, "Deleted"),
-    ("post", "/shares/{name}/tables", "Add a Delta table by location", Some("NewTable"), 201, "TableDetail"),
-    ("patch", "/shares/{name}/tables/{table}", "Alias, comment, history or scope of `schema.table`", Some("TablePatch"), 200, "TableDetail"),
-    ("delete", "/shares/{name}/tables/{table}", "Remove `schema.table` from the share", None, 200, "Deleted"),
-    ("get", "/shares/{name}/tables/{table}/preview", "Rows as recipient `as` sees them (table-page grammar in the query)", None, 200, "Rows"),
-    ("put", "/shares/{name}/grants/{recipient}", "Grant the share", None, 200, "ShareDetail"),
-    ("delete", "/shares/{name}/grants/{recipient}", "Revoke the grant", None, 200, "ShareDetail"),
-    ("get", "/locations", "External locations (platform admins: all; team admins: their team's)", None, 200, "LocationList"),
-    ("post", "/locations", "Create an external location (platform admins)", Some("NewLocation"), 201, "Location"),
-    ("get", "/locations/{name}", "An external location with its teams", None, 200, "Location"),
-    ("delete", "/locations/{name}", "Delete an external location (platform admins; its tables stay shared)", None, 200, "Deleted"),
-    ("put", "/locations/{name}/grants/{team}", "Let a team add tables under the location (platform admins)", None, 200, "Location"),
-    ("delete", "/locations/{name}/grants/{team}", "Take the location back from a team (platform admins)", None, 200, "Location"),
-    ("get", "/audit", "Audit events, newest first (recipient, share, action, from, to, limit)", None, 200, "AuditList"),
-    ("get", "/audit.csv", "Audit events as CSV", None, 200, "Csv"),
-    ("get", "/api-tokens", "List admin API tokens", None, 200, "ApiTokenList"),
-    ("post", "/api-tokens", "Create an admin API token (shown once)", Some("NewApiToken"), 201, "IssuedApiToken"),
-    ("delete", "/api-tokens/{id}", "Revoke an admin API token", None, 200, "Deleted"),
-];
 
 /// Field names of each schema (all strings unless the name says otherwise), enough for clients
 /// and for schemathesis-style checks of the shapes.
@@ -97,14 +61,14 @@ pub async fn document() -> Response {
 
 fn build() -> Value {
     let mut paths = Map::new();
-    for (method, path, summary, request, status, response) in ROUTES {
+    for super::admin_api::Endpoint { method, path, summary, request, status, response, .. } in super::admin_api::endpoints() {
         let entry = paths.entry(format!("/api/v1/admin{path}")).or_insert_with(|| json!({}));
         let parameters: Vec<Value> = path
             .split('/')
             .filter_map(|p| p.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
-        let content = if *response == "Csv" {
+        let content = if response == "Csv" {
             json!({ "text/csv": { "schema": { "type": "string" } } })
         } else {
             json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } })
@@ -122,7 +86,7 @@ fn build() -> Value {
             operation["requestBody"] =
                 json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } });
         }
-        entry[*method] = operation;
+        entry[method] = operation;
     }
     let schemas: Map<String, Value> = SCHEMAS
         .iter()
@@ -155,8 +119,8 @@ mod tests {
     fn every_route_is_documented_with_its_schemas() {
         let doc = super::build();
         assert_eq!(doc["paths"].as_object().unwrap().len(), 19);
-        for (_, _, _, request, _, response) in super::ROUTES {
-            for schema in request.iter().chain([response]).filter(|s| **s != "Csv") {
+        for e in super::super::admin_api::endpoints() {
+            for schema in e.request.iter().chain([&e.response]).filter(|s| **s != "Csv") {
                 assert!(doc["components"]["schemas"][*schema].is_object(), "{schema}");
             }
         }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use std::collections::HashMap;
 
-use super::audit;
+use super::envelope;
 use crate::auth::forms;
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::error::PortalError;
@@ -30,7 +30,7 @@ fn failure_code(e: &PortalError) -> &'static str {
 }
 
 pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
-    let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
+    let headers = req.headers().clone();
     let fields = match read_fields(req).await {
         Ok(f) => f,
         Err(e) => return back_to_login(failure_code(&e), None),
@@ -46,7 +46,7 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
     .await;
     match result {
         Ok((caller, secret)) => {
-            audit::record(&s, audit::event(&headers, &extensions, audit::actor(&caller.recipient.name), "portal.signIn", 303)).await;
+            s.catalog.audit(&envelope::event(&headers, envelope::partner_actor(&caller.recipient.name), "portal.signIn", 303)).await;
             let mut response = see_other(&next);
             if let Ok(cookie) = s.sessions.cookie(&secret).parse() {
                 response.headers_mut().append(SET_COOKIE, cookie);
@@ -57,24 +57,23 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
             if e.status().is_server_error() {
                 tracing::error!(error = %e, "sign-in failed");
             }
-            audit::record(&s, audit::event(&headers, &extensions, "anonymous".into(), "portal.signIn", e.status().as_u16())).await;
+            s.catalog.audit(&envelope::event(&headers, "anonymous".into(), "portal.signIn", e.status().as_u16())).await;
             back_to_login(failure_code(&e), Some(&next))
         }
     }
 }
 
 pub async fn sign_out(State(s): State<Arc<Services>>, headers: HeaderMap, req: Request) -> Response {
-    let extensions = req.extensions().clone();
     let fields = read_fields(req).await.unwrap_or_default();
     if forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str)).is_err() {
         return back_to_login("form", None);
     }
     if let Some(secret) = cookie_value(&headers, COOKIE) {
-        let who = s.sessions.resume(secret).await.map(|c| audit::actor(&c.recipient.name)).unwrap_or_else(|_| "anonymous".into());
+        let who = s.sessions.resume(secret).await.map(|c| envelope::partner_actor(&c.recipient.name)).unwrap_or_else(|_| "anonymous".into());
         if let Err(e) = s.sessions.close(secret).await {
             tracing::error!(error = %e, "could not end session");
         }
-        audit::record(&s, audit::event(&headers, &extensions, who, "portal.signOut", 303)).await;
+        s.catalog.audit(&envelope::event(&headers, who, "portal.signOut", 303)).await;
     }
     let mut response = see_other("/login?signed_out=1");
     if let Ok(cookie) = s.sessions.cleared_cookie().parse() {

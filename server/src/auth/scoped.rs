@@ -1,0 +1,77 @@
+//! A granted table opened at one snapshot, with the caller's row scope bound to it. Sharing,
+//! query and export read a shared table only through this handle, which only
+//! [`AuthorizedTable::open`] makes: the files it lists and the changes it reports are already cut
+//! to the scope, and its [`scope`](ScopedTable::scope) is what a query frame filters on first.
+//! (Admins validating a location open it with `TableState::open`, unscoped, by design.)
+
+use std::ops::Deref;
+
+use super::access::{AuthorizedTable, RowScope};
+use crate::catalog::SharedTable;
+use crate::error::Result;
+use crate::storage::{At, Commit, FileAction, Stores, TableState};
+
+pub struct ScopedTable {
+    state: TableState,
+    scope: RowScope,
+    table: SharedTable,
+}
+
+impl AuthorizedTable {
+    /// The table at `at`, as this caller may read it.
+    pub async fn open(&self, stores: &Stores, at: At) -> Result<ScopedTable> {
+        let state = TableState::open_shared(stores, &self.table, at).await?;
+        Ok(ScopedTable { state, scope: self.scope.clone(), table: self.table.clone() })
+    }
+}
+
+impl ScopedTable {
+    pub fn table(&self) -> &SharedTable {
+        &self.table
+    }
+
+    /// The rows the caller may read; a query frame filters on it before anything else.
+    pub fn scope(&self) -> &RowScope {
+        &self.scope
+    }
+
+    /// The snapshot's live data files the caller may read. `with_log_actions`: see
+    /// `TableState::unscoped_files`.
+    pub fn files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
+        Ok(self.state.unscoped_files(with_log_actions)?.into_iter().filter(|f| self.scope.allows(&f.partition_values)).collect())
+    }
+
+    /// The data-changing files of `commit` the caller may read, with logical partition names.
+    pub fn changes(&self, commit: &Commit, change_feed: bool) -> Vec<(&'static str, FileAction)> {
+        commit
+            .data_changes(change_feed)
+            .into_iter()
+            .map(|(kind, mut file)| {
+                file.partition_values = self.state.logical(file.partition_values);
+                (kind, file)
+            })
+            .filter(|(_, file)| self.scope.allows(&file.partition_values))
+            .collect()
+    }
+
+    /// The scoped rows' count and bytes from the log's statistics: `None` if a file lacks them.
+    pub fn stats(&self) -> Result<Option<(u64, u64)>> {
+        let (mut rows, mut bytes) = (0u64, 0u64);
+        for file in self.files(false)? {
+            let records = file.stats.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).and_then(|s| s["numRecords"].as_i64());
+            let Some(records) = records else { return Ok(None) };
+            rows += (records - file.deleted_rows).max(0) as u64;
+            bytes += file.size.max(0) as u64;
+        }
+        Ok(Some((rows, bytes)))
+    }
+}
+
+/// The snapshot's description (schema, version, protocol, history) is not scoped.
+impl Deref for ScopedTable {
+    type Target = TableState;
+
+    fn deref(&self) -> &TableState {
+        &self.state
+    }
+}
