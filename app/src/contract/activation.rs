@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What an activation link can show a visitor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivationState {
-    /// The credential file can still be downloaded, until `expires_at` (`24 Nov 2026, 10:12 UTC`).
+    /// The credential file can still be downloaded, until `expires_at` (RFC 3339; pages show it readable).
     Ready { recipient: String, expires_at: String },
     /// Downloaded once already: a one-time link never hands out a second credential.
     Used { recipient: String },

@@ -64,7 +64,7 @@ pub struct TableSummary {
     pub rows: Option<u64>,
     pub bytes: Option<u64>,
     pub version: Option<i64>,
-    /// When the latest version was written, readable UTC.
+    /// When the latest version was written (RFC 3339; pages show it readable).
     pub updated: Option<String>,
     pub partition_columns: Vec<String>,
     /// Set when the table cannot be read right now.
@@ -99,7 +99,7 @@ pub struct ColumnView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
     pub version: i64,
-    /// When it was written, readable UTC.
+    /// When it was written (RFC 3339; pages show it readable).
     pub at: String,
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form_token::FormToken;
-use crate::components::Card;
+use crate::components::{readable_time, Card};
 use crate::contract::{get_activation_state, ActivationState};
 
 #[component]
@@ -42,7 +42,7 @@ fn ActivationCard(state: ActivationState, code: String) -> impl IntoView {
                 <p class="mt-2 font-medium text-amber-700">
                     "The file can be downloaded only once. Store it somewhere safe."
                 </p>
-                <p class="mt-1 text-sm text-slate-500">"The link expires at " {expires_at} "."</p>
+                <p class="mt-1 text-sm text-slate-500">"The link expires at " {readable_time(&expires_at)} "."</p>
                 <form method="post" action=format!("/activate/{code}") class="mt-6">
                     <FormToken/>
                     <button type="submit"

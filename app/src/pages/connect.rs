@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::form_token::FormToken;
 use crate::components::ui::{CopyButton, CODE, FIELD, PRIMARY};
-use crate::components::{not_ready, transport_error, Loading, Notice};
+use crate::components::{not_ready, readable_time, transport_error, Loading, Notice};
 use crate::contract::grammar::encode;
 use crate::contract::power_query::{m_query, TOKEN_PLACEHOLDER};
 use crate::contract::{get_connect, ConnectView, IssuedView, Loaded, TokenRow};
@@ -86,7 +86,7 @@ fn Connect(v: ConnectView) -> impl IntoView {
 #[component]
 fn NewToken(issued: IssuedView, endpoint: String) -> impl IntoView {
     let href = format!("data:application/json;charset=utf-8,{}", encode(&issued.profile));
-    let expires = issued.expires.clone().map(|e| format!(" It is valid until {e}.")).unwrap_or_default();
+    let expires = issued.expires.as_deref().map(|e| format!(" It is valid until {}.", readable_time(e))).unwrap_or_default();
     view! {
         <section id="new-token-panel" class="space-y-3 rounded-xl border border-emerald-300 bg-emerald-50 p-4" aria-labelledby="new-token-title">
             <h2 id="new-token-title" class="font-semibold text-emerald-900">{format!("Your new token \u{201c}{}\u{201d}", issued.name)}</h2>
@@ -148,9 +148,9 @@ fn TokenLine(t: TokenRow) -> impl IntoView {
                 {t.name.clone()}
                 {t.this_browser.then(|| view! { <span class="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700">"this browser"</span> })}
             </td>
-            <td class="py-2 pr-4 whitespace-nowrap">{t.created.clone()}</td>
-            <td class="py-2 pr-4 whitespace-nowrap">{t.last_used.clone().unwrap_or_else(|| "never".into())}</td>
-            <td class="py-2 pr-4 whitespace-nowrap">{t.expires.clone().unwrap_or_else(|| "never".into())}</td>
+            <td class="py-2 pr-4 whitespace-nowrap">{readable_time(&t.created)}</td>
+            <td class="py-2 pr-4 whitespace-nowrap">{t.last_used.as_deref().map_or_else(|| "never".into(), readable_time)}</td>
+            <td class="py-2 pr-4 whitespace-nowrap">{t.expires.as_deref().map_or_else(|| "never".into(), readable_time)}</td>
             <td class="py-2 pr-4"><span class=badge data-testid="token-status">{t.status.clone()}</span></td>
             <td class="py-2">
                 {active.then(|| view! {

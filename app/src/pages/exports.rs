@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{bytes, not_ready, thousands, transport_error, Loading, Notice};
+use crate::components::{bytes, not_ready, readable_time, thousands, transport_error, Loading, Notice};
 use crate::contract::grammar::encode;
 use crate::contract::{get_exports, ExportJobView, Loaded};
 
@@ -130,7 +130,7 @@ fn Job(job: ExportJobView, csrf: String) -> impl IntoView {
             <div class="flex flex-wrap items-center gap-3">
                 {download.map(|href| view! {
                     <a href=href download class="rounded-lg bg-emerald-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-400">"Download"</a>
-                    <span class="text-sm text-slate-600">{format!("{size} · until {}", job.expires_at.clone().unwrap_or_default())}</span>
+                    <span class="text-sm text-slate-600">{format!("{size} · until {}", job.expires_at.as_deref().map(readable_time).unwrap_or_default())}</span>
                 })}
                 {(unfinished || done).then(|| view! {
                     <form method="post" action=action>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{bytes, not_ready, thousands, transport_error, Loading};
+use crate::components::{bytes, not_ready, readable_time, thousands, transport_error, Loading};
 use crate::contract::{get_catalog, CatalogView, Loaded, TableSummary};
 
 #[component]
@@ -111,7 +111,7 @@ fn TableLine(t: TableSummary) -> impl IntoView {
         let rows = t.rows.map(|r| format!("{} rows", thousands(r))).unwrap_or_else(|| "rows unknown".into());
         let size = t.bytes.map(bytes).unwrap_or_default();
         let updated = match (t.version, &t.updated) {
-            (Some(v), Some(at)) => format!("version {v}, updated {at}"),
+            (Some(v), Some(at)) => format!("version {v}, updated {}", readable_time(at)),
             (Some(v), None) => format!("version {v}"),
             _ => String::new(),
         };

@@ -4,10 +4,10 @@
 use app::contract::{CatalogView, SchemaView, ShareView, TableSummary};
 use futures::{stream, StreamExt};
 
-use super::readable_utc;
 use crate::auth::{Access, AuthorizedTable};
 use crate::catalog::{Recipient, SharedTable};
 use crate::error::Result;
+use crate::primitives::time::rfc3339_ms;
 use crate::storage::At;
 use crate::Services;
 
@@ -94,6 +94,6 @@ type Figures = (Option<(u64, u64)>, i64, Option<String>, Vec<String>);
 
 async fn figures(s: &Services, t: &AuthorizedTable) -> Result<Figures> {
     let state = t.open(&s.stores, At::Latest).await?;
-    let updated = state.history().await?.last().map(|(_, at)| readable_utc(*at));
+    let updated = state.history().await?.last().map(|(_, at)| rfc3339_ms(*at));
     Ok((state.stats()?, state.version(), updated, state.partition_columns()?))
 }

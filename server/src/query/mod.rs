@@ -30,6 +30,7 @@ use crate::auth::time_travel::snapshot_at;
 use crate::auth::{Access, AuthorizedTable, ScopedTable};
 use crate::catalog::Recipient;
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 use crate::storage::{At, TableState};
 use crate::Services;
 
@@ -239,13 +240,8 @@ async fn meta_of(t: &AuthorizedTable, state: &TableState, columns: &[Column]) ->
             .collect(),
         version: state.version(),
         latest_version,
-        history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: readable_utc(*at) }).collect(),
+        history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: rfc3339_ms(*at) }).collect(),
     })
-}
-
-/// `24 Nov 2026, 10:12 UTC`.
-pub fn readable_utc(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string()).unwrap_or_default()
 }
 
 /// One view's execution: validated against the columns, then rows, count and facets together.

@@ -16,6 +16,7 @@ use crate::auth::credentials::LinkState;
 use crate::auth::{Access, Caller};
 use crate::catalog::{now_ms, Recipient};
 use crate::error::PortalError;
+use crate::primitives::time::rfc3339_ms;
 use crate::{query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
@@ -73,7 +74,7 @@ impl PortalBackend for UiBackend {
             "could not check the link".to_string()
         })?;
         Ok(match state {
-            LinkState::Ready { recipient, expires_at } => ActivationState::Ready { recipient: recipient.name, expires_at: query::readable_utc(expires_at) },
+            LinkState::Ready { recipient, expires_at } => ActivationState::Ready { recipient: recipient.name, expires_at: rfc3339_ms(expires_at) },
             LinkState::Used(r) => ActivationState::Used { recipient: r.name },
             LinkState::Expired(r) => ActivationState::Expired { recipient: r.name },
             LinkState::Unknown => ActivationState::Unknown,
@@ -151,9 +152,9 @@ impl PortalBackend for UiBackend {
                     status: t.status(now).as_str().into(),
                     this_browser: t.id == caller.token_id,
                     name: t.name.clone().unwrap_or_else(|| "Unnamed token".into()),
-                    created: query::readable_utc(t.created_at),
-                    last_used: t.last_used_at.map(query::readable_utc),
-                    expires: t.expires_at.map(query::readable_utc),
+                    created: rfc3339_ms(t.created_at),
+                    last_used: t.last_used_at.map(rfc3339_ms),
+                    expires: t.expires_at.map(rfc3339_ms),
                     id: t.id,
                 })
                 .collect();
@@ -163,7 +164,7 @@ impl PortalBackend for UiBackend {
             };
             let issued = issued.map(|i| IssuedView {
                 name: i.record.name.clone().unwrap_or_default(),
-                expires: i.record.expires_at.map(query::readable_utc),
+                expires: i.record.expires_at.map(rfc3339_ms),
                 profile: serde_json::to_string_pretty(&s.credentials.profile(&i)).unwrap_or_default(),
                 token: i.token,
             });

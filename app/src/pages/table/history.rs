@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::readable_time;
 use crate::contract::grammar::{AsOf, TableQuery};
 use crate::contract::TableMeta;
 
@@ -21,7 +22,7 @@ pub fn VersionPicker(meta: TableMeta, query: TableQuery) -> impl IntoView {
                 <label for="version" class="block text-xs font-medium text-slate-600">"Table version"</label>
                 <select id="version" name="_version" class="mt-1 rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm">
                     {meta.history.into_iter().map(|h| {
-                        let label = if h.version == latest { format!("v{} (latest) · {}", h.version, h.at) } else { format!("v{} · {}", h.version, h.at) };
+                        let label = if h.version == latest { format!("v{} (latest) · {}", h.version, readable_time(&h.at)) } else { format!("v{} · {}", h.version, readable_time(&h.at)) };
                         view! { <option value=h.version.to_string() selected=h.version == shown>{label}</option> }
                     }).collect_view()}
                 </select>
