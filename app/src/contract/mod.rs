@@ -3,6 +3,7 @@
 
 mod activation;
 mod admin;
+mod admin_fns;
 mod connect;
 mod exports;
 pub mod grammar;
@@ -12,6 +13,7 @@ mod views;
 
 pub use activation::*;
 pub use admin::*;
+pub use admin_fns::*;
 pub use connect::*;
 pub use exports::*;
 pub use portal::*;
