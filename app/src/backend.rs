@@ -9,8 +9,8 @@ use leptos::prelude::*;
 
 use crate::contract::grammar::encode;
 use crate::contract::{
-    ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView, AdminRecipientView,
-    AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
+    ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView,
+    AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExportsView, Loaded, SessionView, TableView,
 };
 
 /// Everything the UI needs from the server's capabilities. Methods that read partner data get
@@ -37,7 +37,14 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn admin_teams(&self, request: &Parts, issued: Option<&str>) -> Loaded<AdminTeamsView>;
     async fn admin_locations(&self, request: &Parts) -> Loaded<AdminLocationsView>;
     async fn admin_preview(&self, request: &Parts, share: &str, table: &str, as_recipient: Option<&str>) -> Loaded<AdminPreviewView>;
-    async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView>;
+    async fn admin_onboard(
+        &self,
+        request: &Parts,
+        step: u8,
+        share: Option<&str>,
+        recipient: Option<&str>,
+        issued: Option<&str>,
+    ) -> Loaded<AdminOnboardView>;
 }
 
 /// The backend as provided to every render and server-function call.

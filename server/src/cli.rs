@@ -308,7 +308,8 @@ async fn run(command: Command) -> Result<()> {
             let recipient = s.catalog.recipient(&name).await?;
             let policy = s.credentials.policy(&recipient).await?;
             if max_token_days.is_some() || max_active_tokens.is_some() {
-                audit(s, "setTokenPolicy", &format!("{name} max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active)).await;
+                audit(s, "setTokenPolicy", &format!("{name} max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active))
+                    .await;
             }
             println!("max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active);
         }
@@ -317,7 +318,13 @@ async fn run(command: Command) -> Result<()> {
                 println!("the key is set by PORTAL_SECRET_KEY ({} previous keys verify)", s.settings.previous_secret_keys.len());
             }
             for k in s.catalog.signing_keys(now_ms()).await? {
-                println!("{:<14}  created {}  signs from {}  verifies until {}", k.id, rfc3339_ms(k.created_at), rfc3339_ms(k.active_from), when(k.retired_at));
+                println!(
+                    "{:<14}  created {}  signs from {}  verifies until {}",
+                    k.id,
+                    rfc3339_ms(k.created_at),
+                    rfc3339_ms(k.active_from),
+                    when(k.retired_at)
+                );
             }
         }
         Command::Keys { command: KeysCommand::Rotate { overlap_hours } } => {
@@ -425,7 +432,14 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             let now = now_ms();
             println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", "ID", "STATUS", "CREATED", "EXPIRES", "LAST USED");
             for t in s.catalog.tokens_of(&recipient).await? {
-                println!("{:<16}  {:<8}  {:<24}  {:<24}  {:<24}", t.id, t.status(now), rfc3339_ms(t.created_at), when(t.expires_at), when(t.last_used_at));
+                println!(
+                    "{:<16}  {:<8}  {:<24}  {:<24}  {:<24}",
+                    t.id,
+                    t.status(now),
+                    rfc3339_ms(t.created_at),
+                    when(t.expires_at),
+                    when(t.last_used_at)
+                );
             }
         }
         TokenCommand::Revoke { recipient, token_id } => {
@@ -443,7 +457,14 @@ fn when(ms: Option<i64>) -> String {
 
 /// Adds `<share>.<schema>.<table>` through the console's own service (location validated as a
 /// Delta table, scope as a partition column, audited); returns the qualified name.
-async fn add_table(s: &Services, qualified: &str, location: &str, comment: Option<&str>, history: bool, scope: Option<&str>) -> Result<String> {
+async fn add_table(
+    s: &Services,
+    qualified: &str,
+    location: &str,
+    comment: Option<&str>,
+    history: bool,
+    scope: Option<&str>,
+) -> Result<String> {
     let (share, schema, name) = split_qualified(qualified)?;
     let input = NewTableInput {
         schema: schema.into(),

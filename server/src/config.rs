@@ -156,15 +156,17 @@ impl Settings {
         let sso_file = file.clone();
         let data_dir = env("PORTAL_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
         let addr_text = env("PORTAL_ADDR").or(file.addr).unwrap_or_else(|| "127.0.0.1:3000".into());
-        let addr: SocketAddr =
-            addr_text.parse().map_err(|_| PortalError::Config(format!("PORTAL_ADDR `{addr_text}` is not an address like 127.0.0.1:3000")))?;
+        let addr: SocketAddr = addr_text
+            .parse()
+            .map_err(|_| PortalError::Config(format!("PORTAL_ADDR `{addr_text}` is not an address like 127.0.0.1:3000")))?;
         let public_url = env("PORTAL_PUBLIC_URL").or(file.public_url).unwrap_or_else(|| format!("http://{addr}"));
         let public_url = public_url.trim_end_matches('/').to_string();
         url::Url::parse(&public_url).map_err(|e| PortalError::Config(format!("PORTAL_PUBLIC_URL `{public_url}` is not a URL: {e}")))?;
         let oidc = oidc(&env, &sso_file, &public_url)?;
         let partner_idps = partner_idps(&sso_file.partner_idp, &public_url)?;
-        let database_url =
-            env("PORTAL_DATABASE_URL").or(file.database_url).unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display()));
+        let database_url = env("PORTAL_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("catalog.db").display()));
         let url_ttl_secs = positive(&env, "PORTAL_URL_TTL_SECS", "seconds", file.url_ttl_secs, 3600)?;
         let session_ttl_hours = positive(&env, "PORTAL_SESSION_TTL_HOURS", "hours", file.session_ttl_hours, 12)?;
         let query_timeout_secs = positive(&env, "PORTAL_QUERY_TIMEOUT_SECS", "seconds", file.query_timeout_secs, 30)?;
@@ -190,14 +192,15 @@ impl Settings {
             Some(list) => list_of(&list),
             None => file.trusted_proxies.clone(),
         };
-        let trusted_proxies =
-            crate::auth::network::parse_networks(&trusted_proxies).map_err(|e| PortalError::Config(format!("PORTAL_TRUSTED_PROXIES: {e}")))?;
+        let trusted_proxies = crate::auth::network::parse_networks(&trusted_proxies)
+            .map_err(|e| PortalError::Config(format!("PORTAL_TRUSTED_PROXIES: {e}")))?;
         let forwarded_header = env("PORTAL_FORWARDED_HEADER")
             .or(file.forwarded_header.clone())
             .map(|h| crate::auth::network::ForwardedHeader::parse(&h))
             .transpose()?
             .unwrap_or_default();
-        let metrics_token = env("PORTAL_METRICS_TOKEN").or(file.metrics_token.clone()).filter(|t| !t.trim().is_empty()).map(|t| Secret(t.trim().into()));
+        let metrics_token =
+            env("PORTAL_METRICS_TOKEN").or(file.metrics_token.clone()).filter(|t| !t.trim().is_empty()).map(|t| Secret(t.trim().into()));
         let metrics_addr = env("PORTAL_METRICS_ADDR")
             .or(file.metrics_addr.clone())
             .map(|a| a.parse().map_err(|_| PortalError::Config(format!("PORTAL_METRICS_ADDR `{a}` is not an address like 127.0.0.1:9100"))))
@@ -264,7 +267,9 @@ fn read_file(path: &Path) -> Result<FileSettings, PortalError> {
 
 /// Single sign-on is on when an issuer is set; it then needs a client id and secret.
 fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: &str) -> Result<Option<OidcSettings>, PortalError> {
-    let get = |name: &str, from_file: &Option<String>| env(name).or_else(|| from_file.clone()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |name: &str, from_file: &Option<String>| {
+        env(name).or_else(|| from_file.clone()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    };
     let Some(issuer) = get("PORTAL_OIDC_ISSUER", &file.oidc_issuer) else {
         return Ok(None);
     };
@@ -277,8 +282,13 @@ fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: 
         issuer: issuer.trim_end_matches('/').to_string(),
         client_id: required("PORTAL_OIDC_CLIENT_ID", &file.oidc_client_id)?,
         client_secret: required("PORTAL_OIDC_CLIENT_SECRET", &file.oidc_client_secret)?,
-        redirect_url: get("PORTAL_OIDC_REDIRECT_URL", &file.oidc_redirect_url).unwrap_or_else(|| format!("{public_url}/auth/oidc/callback")),
-        scopes: get("PORTAL_OIDC_SCOPES", &file.oidc_scopes).unwrap_or_else(|| "openid email profile".into()).split_whitespace().map(String::from).collect(),
+        redirect_url: get("PORTAL_OIDC_REDIRECT_URL", &file.oidc_redirect_url)
+            .unwrap_or_else(|| format!("{public_url}/auth/oidc/callback")),
+        scopes: get("PORTAL_OIDC_SCOPES", &file.oidc_scopes)
+            .unwrap_or_else(|| "openid email profile".into())
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
         admin_claim: get("PORTAL_OIDC_ADMIN_CLAIM", &file.oidc_admin_claim).unwrap_or_else(|| "groups".into()),
         platform_admins: get("PORTAL_OIDC_PLATFORM_ADMINS", &file.oidc_platform_admins).unwrap_or_else(|| "portal-admins".into()),
         team_prefix: get("PORTAL_OIDC_TEAM_PREFIX", &file.oidc_team_prefix).unwrap_or_else(|| "portal-team-".into()),
@@ -290,7 +300,8 @@ fn partner_idps(listed: &[PartnerIdp], public_url: &str) -> Result<Vec<OidcSetti
     listed
         .iter()
         .map(|idp| {
-            url::Url::parse(&idp.issuer).map_err(|e| PortalError::Config(format!("partner_idp `{}`: issuer `{}` is not a URL: {e}", idp.name, idp.issuer)))?;
+            url::Url::parse(&idp.issuer)
+                .map_err(|e| PortalError::Config(format!("partner_idp `{}`: issuer `{}` is not a URL: {e}", idp.name, idp.issuer)))?;
             Ok(OidcSettings {
                 name: idp.name.clone(),
                 issuer: idp.issuer.trim_end_matches('/').to_string(),
@@ -389,13 +400,19 @@ mod tests {
     #[test]
     fn single_sign_on_is_off_until_an_issuer_is_set() {
         assert_eq!(Settings::resolve(FileSettings::default(), env_of(&[])).unwrap().oidc, None);
-        let env = env_of(&[("PORTAL_OIDC_ISSUER", "https://id.example/"), ("PORTAL_OIDC_CLIENT_ID", "portal"), ("PORTAL_OIDC_CLIENT_SECRET", "s")]);
+        let env = env_of(&[
+            ("PORTAL_OIDC_ISSUER", "https://id.example/"),
+            ("PORTAL_OIDC_CLIENT_ID", "portal"),
+            ("PORTAL_OIDC_CLIENT_SECRET", "s"),
+        ]);
         let oidc = Settings::resolve(FileSettings::default(), env).unwrap().oidc.unwrap();
         assert_eq!(oidc.issuer, "https://id.example");
         assert_eq!(oidc.redirect_url, "http://127.0.0.1:3000/auth/oidc/callback");
         assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
-        let file: FileSettings =
-            toml::from_str("[[partner_idp]]\nname = \"ACME\"\nissuer = \"https://login.acme.example/\"\nclient_id = \"p\"\nclient_secret = \"s\"").unwrap();
+        let file: FileSettings = toml::from_str(
+            "[[partner_idp]]\nname = \"ACME\"\nissuer = \"https://login.acme.example/\"\nclient_id = \"p\"\nclient_secret = \"s\"",
+        )
+        .unwrap();
         let idps = Settings::resolve(file, env_of(&[])).unwrap().partner_idps;
         assert_eq!((idps[0].name.as_str(), idps[0].issuer.as_str()), ("ACME", "https://login.acme.example"));
     }

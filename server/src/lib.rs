@@ -78,7 +78,8 @@ impl Services {
         let stores = Stores::new(settings.storage.clone())?;
         let jobs = ExportJobs::new(catalog.clone(), &settings, &stores)?;
         let oidc = settings.oidc.clone().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).transpose()?;
-        let partner_idps = settings.partner_idps.iter().cloned().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).collect::<Result<_>>()?;
+        let partner_idps =
+            settings.partner_idps.iter().cloned().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).collect::<Result<_>>()?;
         Ok(Self {
             settings,
             catalog: catalog.clone(),

@@ -63,9 +63,19 @@ impl Metrics {
         let mut out = String::new();
         header(&mut out, "portal_http_requests_total", "counter", "HTTP requests by route template, method and status.");
         for ((route, method, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(out, "portal_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}", label(route), label(method));
+            let _ = writeln!(
+                out,
+                "portal_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
+                label(route),
+                label(method)
+            );
         }
-        header(&mut out, "portal_http_request_duration_seconds", "histogram", "Time to answer (until the response head; bodies stream on).");
+        header(
+            &mut out,
+            "portal_http_request_duration_seconds",
+            "histogram",
+            "Time to answer (until the response head; bodies stream on).",
+        );
         for (route, h) in lock(&self.latency).iter() {
             let route = label(route);
             for (bound, n) in BUCKETS.iter().zip(h.counts) {

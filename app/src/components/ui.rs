@@ -13,6 +13,7 @@ pub const LABEL: &str = "block text-sm font-medium text-slate-700";
 /// field itself can be selected and copied).
 #[component]
 pub fn CopyButton(target: &'static str) -> impl IntoView {
-    let script = format!("navigator.clipboard.writeText(document.getElementById('{target}').value).then(() => {{ this.textContent = 'Copied'; }})");
+    let script =
+        format!("navigator.clipboard.writeText(document.getElementById('{target}').value).then(() => {{ this.textContent = 'Copied'; }})");
     view! { <button type="button" class=BUTTON onclick=script aria-controls=target>"Copy"</button> }
 }

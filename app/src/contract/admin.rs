@@ -230,7 +230,8 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// The query string (without `?`) of these filters.
     pub fn to_query_string(&self) -> String {
-        let pairs = [("recipient", &self.recipient), ("share", &self.share), ("action", &self.action), ("from", &self.from), ("to", &self.to)];
+        let pairs =
+            [("recipient", &self.recipient), ("share", &self.share), ("action", &self.action), ("from", &self.from), ("to", &self.to)];
         pairs
             .iter()
             .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", super::grammar::encode(v))))

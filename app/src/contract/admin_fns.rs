@@ -81,7 +81,11 @@ pub async fn get_admin_onboard(
 }
 
 #[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
-pub async fn get_admin_preview(share: String, table: String, as_recipient: Option<String>) -> Result<Loaded<AdminPreviewView>, ServerFnError> {
+pub async fn get_admin_preview(
+    share: String,
+    table: String,
+    as_recipient: Option<String>,
+) -> Result<Loaded<AdminPreviewView>, ServerFnError> {
     let (backend, request) = crate::backend::current_request()?;
     let loaded = backend.admin_preview(&request, &share, &table, as_recipient.as_deref()).await;
     crate::backend::answer_admin(&request, &loaded);

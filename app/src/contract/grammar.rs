@@ -160,11 +160,6 @@ impl Op {
     pub fn fits(self, t: TypeClass) -> bool {
         (self.info().fits)(t)
     }
-
-    /// The operators offered for a column of this type, in table order.
-    pub fn for_type(t: TypeClass) -> impl Iterator<Item = &'static OpInfo> {
-        OPERATORS.iter().filter(move |i| (i.fits)(t))
-    }
 }
 
 /// One active filter, as written in the URL.
@@ -181,8 +176,9 @@ impl Filter {
     pub fn list(&self) -> Result<Vec<String>, GrammarError> {
         let v = self.value.trim();
         if v.starts_with('[') {
-            let items: Vec<serde_json::Value> = serde_json::from_str(v)
-                .map_err(|_| GrammarError(format!("`{}__{}` expects a comma list or a JSON array; got `{v}`", self.column, self.op.info().key)))?;
+            let items: Vec<serde_json::Value> = serde_json::from_str(v).map_err(|_| {
+                GrammarError(format!("`{}__{}` expects a comma list or a JSON array; got `{v}`", self.column, self.op.info().key))
+            })?;
             Ok(items.into_iter().map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string())).collect())
         } else {
             Ok(v.split(',').map(|s| s.trim().to_string()).collect())
@@ -310,7 +306,8 @@ impl TableQuery {
 
     /// The canonical query as decoded pairs; `_next` only when `with_next`.
     pub fn pairs(&self, with_next: bool) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = self.filters.iter().map(|f| (format!("{}__{}", f.column, f.op.info().key), f.value.clone())).collect();
+        let mut pairs: Vec<(String, String)> =
+            self.filters.iter().map(|f| (format!("{}__{}", f.column, f.op.info().key), f.value.clone())).collect();
         if let Some(s) = &self.sort {
             pairs.push((if s.descending { "_sort_desc" } else { "_sort" }.into(), s.column.clone()));
         }
@@ -564,7 +561,15 @@ mod tests {
         assert_eq!(q.sort, Some(Sort { column: "units".into(), descending: true }));
         assert_eq!((q.columns.len(), q.hidden.len(), q.size, q.facets.len()), (2, 1, Some(1000), 1));
         assert_eq!((q.as_of.clone(), q.next.as_deref(), q.count_all), (AsOf::Version(2), Some("abc"), true));
-        for bad in ["_size=0", "_size=1001", "_size=ten", "_version=-1", "_version=x", "_version=1&_timestamp=2026-01-01T00:00:00Z", "_sort=a&_sort_desc=b"] {
+        for bad in [
+            "_size=0",
+            "_size=1001",
+            "_size=ten",
+            "_version=-1",
+            "_version=x",
+            "_version=1&_timestamp=2026-01-01T00:00:00Z",
+            "_sort=a&_sort_desc=b",
+        ] {
             assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
         }
         let too_many = (0..=MAX_FACETS).map(|i| format!("_facet=c{i}")).collect::<Vec<_>>().join("&");

@@ -78,12 +78,25 @@ mod tests {
     use super::*;
 
     fn column(name: &str, class: TypeClass, zone: Option<&str>) -> ColumnView {
-        ColumnView { name: name.into(), type_name: String::new(), class, nullable: true, comment: None, partition: false, zone: zone.map(String::from) }
+        ColumnView {
+            name: name.into(),
+            type_name: String::new(),
+            class,
+            nullable: true,
+            comment: None,
+            partition: false,
+            zone: zone.map(String::from),
+        }
     }
 
     #[test]
     fn the_view_goes_in_the_query_record() {
-        let m = m_query("https://p.example/api/v1/shares/s/schemas/d/tables/t/export.csv", "country=DE&units__gt=3&_col=a&_col=b", &[], Some("dss_x"));
+        let m = m_query(
+            "https://p.example/api/v1/shares/s/schemas/d/tables/t/export.csv",
+            "country=DE&units__gt=3&_col=a&_col=b",
+            &[],
+            Some("dss_x"),
+        );
         assert!(m.contains(r#"Token = "dss_x","#), "{m}");
         assert!(
             m.contains(
@@ -97,7 +110,11 @@ mod tests {
 
     #[test]
     fn columns_get_their_types() {
-        let cols = [column("units", TypeClass::Integer, None), column("at", TypeClass::Timestamp, Some("UTC")), column("day", TypeClass::Date, None)];
+        let cols = [
+            column("units", TypeClass::Integer, None),
+            column("at", TypeClass::Timestamp, Some("UTC")),
+            column("day", TypeClass::Date, None),
+        ];
         let m = m_query("u", "", &cols, None);
         assert!(m.contains(r#"{{"units", Int64.Type}, {"at", type datetimezone}, {"day", type date}}"#), "{m}");
         assert!(m.contains(TOKEN_PLACEHOLDER));

@@ -26,7 +26,9 @@ pub async fn create_login_link(s: &Services, team: Option<&str>, ttl_minutes: u3
         None => None,
     };
     let code = secrets::generate(LINK_PREFIX);
-    s.catalog.insert_admin_link(&secrets::hash(&code), team.as_ref().map(|t| t.id.as_str()), now_ms() + i64::from(ttl_minutes) * 60_000).await?;
+    s.catalog
+        .insert_admin_link(&secrets::hash(&code), team.as_ref().map(|t| t.id.as_str()), now_ms() + i64::from(ttl_minutes) * 60_000)
+        .await?;
     Ok(format!("{}/admin/login/{code}", s.settings.public_url))
 }
 

@@ -70,7 +70,8 @@ pub async fn create(s: &Services, admin: &Admin, new: NewLocation) -> Result<Loc
 pub async fn set_grant(s: &Services, admin: &Admin, name: &str, team: &str, granted: bool) -> Result<LocationView> {
     admin.require_platform()?;
     let location = s.catalog.location(name).await?;
-    let team = s.catalog.team(team.trim()).await.map_err(|e| if e.status() == 404 { PortalError::field("team", e.to_string()) } else { e })?;
+    let team =
+        s.catalog.team(team.trim()).await.map_err(|e| if e.status() == 404 { PortalError::field("team", e.to_string()) } else { e })?;
     let changed = s.catalog.set_location_grant(&location.id, &team.id, granted).await?;
     let mut change = Change::new(if granted { "grantLocation" } else { "revokeLocation" }, format!("{} → {}", location.name, team.name));
     change.team_id = Some(team.id.clone());
@@ -137,7 +138,10 @@ pub async fn table_location(s: &Services, admin: &Admin, typed: &str) -> Result<
     } else {
         Err(PortalError::field(
             "location",
-            format!("no location of team {} contains `{typed}`; ask a platform administrator to grant your team a location that does", team.name),
+            format!(
+                "no location of team {} contains `{typed}`; ask a platform administrator to grant your team a location that does",
+                team.name
+            ),
         ))
     }
 }
@@ -154,7 +158,8 @@ fn root_place(url: &str) -> Result<Place> {
     let place = Place::parse(url).map_err(|e| PortalError::field("url", e.to_string()))?;
     match &place {
         Place::Local(path) => {
-            let canonical = path.canonicalize().map_err(|_| PortalError::field("url", format!("`{}`: the directory does not exist", url.trim())))?;
+            let canonical =
+                path.canonicalize().map_err(|_| PortalError::field("url", format!("`{}`: the directory does not exist", url.trim())))?;
             if !canonical.is_dir() {
                 return Err(PortalError::field("url", format!("`{}` is not a directory", url.trim())));
             }

@@ -121,7 +121,8 @@ impl<'a> Change<'a> {
 
 /// Writes the audit line of an admin action (`status` 200 done, or the refusal's status).
 pub async fn record(s: &Services, admin: &Admin, change: Change<'_>, status: u16) {
-    let detail = (change.before.is_some() || change.after.is_some()).then(|| serde_json::json!({ "before": change.before, "after": change.after }).to_string());
+    let detail = (change.before.is_some() || change.after.is_some())
+        .then(|| serde_json::json!({ "before": change.before, "after": change.after }).to_string());
     let event = AuditEvent {
         at: now_ms(),
         actor: admin.actor.clone(),

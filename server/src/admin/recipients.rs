@@ -46,7 +46,8 @@ pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<RecipientSummary>> 
     Ok(recipients
         .iter()
         .map(|r| {
-            let status = views::status(tokens.get(&r.id).map_or(&[][..], Vec::as_slice), links.get(&r.id).map_or(&[][..], Vec::as_slice), now);
+            let status =
+                views::status(tokens.get(&r.id).map_or(&[][..], Vec::as_slice), links.get(&r.id).map_or(&[][..], Vec::as_slice), now);
             views::summary(r, team_name(&teams, &r.team_id), status, usage.get(&r.name.to_lowercase()))
         })
         .collect())
@@ -176,7 +177,12 @@ pub async fn revoke_token(s: &Services, admin: &Admin, name: &str, token_id: &st
 }
 
 /// Validates what an admin typed; nothing is stored unless all of it is good.
-fn fields(comment: Option<&str>, properties: BTreeMap<String, String>, ip_allow: &[String], oidc: Option<OidcView>) -> Result<RecipientFields> {
+fn fields(
+    comment: Option<&str>,
+    properties: BTreeMap<String, String>,
+    ip_allow: &[String],
+    oidc: Option<OidcView>,
+) -> Result<RecipientFields> {
     let mut clean = BTreeMap::new();
     for (k, v) in properties {
         let key = k.trim();
@@ -207,7 +213,10 @@ fn binding(v: OidcView) -> Result<OidcBinding> {
         }
     }
     if email_domain.is_none() && claim.is_none() {
-        return Err(PortalError::field("oidc", "say which people of the identity provider act as this recipient: an email domain or a claim"));
+        return Err(PortalError::field(
+            "oidc",
+            "say which people of the identity provider act as this recipient: an email domain or a claim",
+        ));
     }
     Ok(OidcBinding { issuer, email_domain, claim })
 }

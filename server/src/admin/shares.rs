@@ -122,7 +122,11 @@ pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareD
     change.share = Some(new.name.trim().to_string());
     let result = async {
         let team = team_for_new(s, admin, new.team.as_deref()).await?;
-        let share = s.catalog.create_share_in(new.name.trim(), text(new.comment.as_deref()).as_deref(), &team.id).await.map_err(|e| name_field(e, "name"))?;
+        let share = s
+            .catalog
+            .create_share_in(new.name.trim(), text(new.comment.as_deref()).as_deref(), &team.id)
+            .await
+            .map_err(|e| name_field(e, "name"))?;
         detail_of(s, &share).await
     }
     .await;
@@ -262,7 +266,13 @@ pub async fn set_grant(s: &Services, admin: &Admin, share: &str, recipient: &str
 
 /// What an admin previews: `schema.table` of a share the admin governs, as recipient `as_name`
 /// (of the admin's teams) sees it. The preview is audited.
-pub async fn preview_target(s: &Services, admin: &Admin, share: &str, table: &str, as_name: &str) -> Result<(Share, SharedTable, crate::catalog::Recipient)> {
+pub async fn preview_target(
+    s: &Services,
+    admin: &Admin,
+    share: &str,
+    table: &str,
+    as_name: &str,
+) -> Result<(Share, SharedTable, crate::catalog::Recipient)> {
     if as_name.trim().is_empty() {
         return Err(PortalError::field("as", "choose the recipient to preview as"));
     }
@@ -349,7 +359,13 @@ fn without_columns(t: &TableDetail) -> TableDetail {
     TableDetail { columns: Vec::new(), ..t.clone() }
 }
 
-async fn finish(s: &Services, admin: &Admin, mut change: Change<'_>, before: Option<serde_json::Value>, result: Result<ShareDetail>) -> Result<ShareDetail> {
+async fn finish(
+    s: &Services,
+    admin: &Admin,
+    mut change: Change<'_>,
+    before: Option<serde_json::Value>,
+    result: Result<ShareDetail>,
+) -> Result<ShareDetail> {
     change.before = before;
     change.after = result.as_ref().ok().map(|d| serde_json::json!({ "name": d.name, "comment": d.comment, "team": d.team }));
     if change.team_id.is_none() {

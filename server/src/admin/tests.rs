@@ -33,7 +33,10 @@ async fn team_admins_see_and_change_only_their_team() {
     // The other team's objects do not exist for south, worded as for a missing object.
     let hidden = shares::detail(&s, &south, "retail").await.unwrap_err();
     let missing = shares::detail(&s, &south, "nothing").await.unwrap_err();
-    assert_eq!((hidden.status(), hidden.to_string().replace("retail", "X")), (missing.status(), missing.to_string().replace("nothing", "X")));
+    assert_eq!(
+        (hidden.status(), hidden.to_string().replace("retail", "X")),
+        (missing.status(), missing.to_string().replace("nothing", "X"))
+    );
     assert_eq!(recipients::detail(&s, &south, "acme").await.unwrap_err().status(), 404);
     assert_eq!(recipients::update(&s, &south, "acme", RecipientPatch::default()).await.unwrap_err().status(), 404);
     assert_eq!(shares::set_grant(&s, &south, "retail", "acme", true).await.unwrap_err().status(), 404);
@@ -53,7 +56,11 @@ async fn team_admins_see_and_change_only_their_team() {
     // The audit log shows each team its own admin actions only.
     let north_events = audit_log::events(&s, &north, &AuditQuery::default(), 100).await.unwrap();
     assert!(north_events.iter().any(|e| e.action == "admin.grant"));
-    assert!(audit_log::events(&s, &south, &AuditQuery::default(), 100).await.unwrap().iter().all(|e| !e.object.clone().unwrap_or_default().contains("retail")));
+    assert!(audit_log::events(&s, &south, &AuditQuery::default(), 100).await.unwrap().iter().all(|e| !e
+        .object
+        .clone()
+        .unwrap_or_default()
+        .contains("retail")));
 }
 
 #[tokio::test]
@@ -70,11 +77,18 @@ async fn bad_input_changes_nothing() {
     let kept = recipients::detail(&s, &admin, "acme").await.unwrap();
     assert_eq!((kept.summary.ip_allow_list.as_slice(), kept.summary.comment), (["10.0.0.0/8".to_string()].as_slice(), None));
 
-    assert_eq!(recipients::create(&s, &admin, NewRecipient { name: "bad name".into(), ..Default::default() }).await.unwrap_err().status(), 400);
+    assert_eq!(
+        recipients::create(&s, &admin, NewRecipient { name: "bad name".into(), ..Default::default() }).await.unwrap_err().status(),
+        400
+    );
     assert_eq!(recipients::create(&s, &admin, new("10.0.0.0/8")).await.unwrap_err().status(), 409);
     shares::create(&s, &admin, NewShare { name: "retail".into(), ..Default::default() }).await.unwrap();
-    let not_delta =
-        shares::NewTableInput { schema: "s".into(), name: "t".into(), location: s.settings.data_dir.to_string_lossy().into(), ..Default::default() };
+    let not_delta = shares::NewTableInput {
+        schema: "s".into(),
+        name: "t".into(),
+        location: s.settings.data_dir.to_string_lossy().into(),
+        ..Default::default()
+    };
     let e = shares::add_table(&s, &admin, "retail", not_delta).await.unwrap_err();
     assert!(matches!(e, crate::error::PortalError::Field { field: "location", .. }), "{e:?}");
     assert!(shares::detail(&s, &admin, "retail").await.unwrap().tables.is_empty());
@@ -91,9 +105,13 @@ async fn team_admins_point_tables_only_under_their_locations() {
     for d in ["lake", "lake-south", "lake/sales"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
-    locations::create(&s, &platform, NewLocation { name: "south_lake".into(), url: root.join("lake-south").to_string_lossy().into(), comment: None })
-        .await
-        .unwrap();
+    locations::create(
+        &s,
+        &platform,
+        NewLocation { name: "south_lake".into(), url: root.join("lake-south").to_string_lossy().into(), comment: None },
+    )
+    .await
+    .unwrap();
     locations::set_grant(&s, &platform, "south_lake", "south", true).await.unwrap();
 
     // Outside the team's location: one refusal, whether or not the place exists.
@@ -108,7 +126,10 @@ async fn team_admins_point_tables_only_under_their_locations() {
     let inside = locations::table_location(&s, &south, &format!("{}/x/../t", root.join("lake-south").display())).await.unwrap();
     assert_eq!(inside, root.join("lake-south/t").to_string_lossy());
     // Platform admins (and the CLI) may point anywhere; nobody may use a file:// URL.
-    assert_eq!(locations::table_location(&s, &platform, &root.join("lake/sales").to_string_lossy()).await.unwrap(), root.join("lake/sales").to_string_lossy());
+    assert_eq!(
+        locations::table_location(&s, &platform, &root.join("lake/sales").to_string_lossy()).await.unwrap(),
+        root.join("lake/sales").to_string_lossy()
+    );
     assert_eq!(locations::table_location(&s, &platform, "file:///tmp/x").await.unwrap_err().status(), 400);
     // Location changes are the platform's; locations never overlap.
     let new = |url: &str| NewLocation { name: "other".into(), url: url.into(), comment: None };

@@ -59,7 +59,12 @@ pub fn token(t: &TokenRecord, now: i64) -> TokenSummary {
 }
 
 pub fn link(l: &LinkRecord, now: i64) -> LinkSummary {
-    LinkSummary { id: l.id.clone(), status: l.status(now).to_string(), created_at: rfc3339_ms(l.created_at), expires_at: rfc3339_ms(l.expires_at) }
+    LinkSummary {
+        id: l.id.clone(),
+        status: l.status(now).to_string(),
+        created_at: rfc3339_ms(l.created_at),
+        expires_at: rfc3339_ms(l.expires_at),
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ impl RowScope {
         match self {
             Self::All => true,
             Self::PartitionEquals { value: None, .. } => false,
-            Self::PartitionEquals { column, value: Some(want) } => partition_values.get(column).and_then(|v| v.as_deref()) == Some(want.as_str()),
+            Self::PartitionEquals { column, value: Some(want) } => {
+                partition_values.get(column).and_then(|v| v.as_deref()) == Some(want.as_str())
+            }
         }
     }
 }
@@ -53,7 +55,10 @@ impl<'a> Access<'a> {
     }
 
     pub async fn share(&self, name: &str) -> Result<Share> {
-        self.catalog.granted_share(&self.recipient.id, name).await?.ok_or_else(|| PortalError::NotFound(format!("share `{name}` does not exist")))
+        self.catalog
+            .granted_share(&self.recipient.id, name)
+            .await?
+            .ok_or_else(|| PortalError::NotFound(format!("share `{name}` does not exist")))
     }
 
     pub async fn schemas(&self, share: &str, after: Option<&[String]>, limit: i64) -> Result<(Share, Page<String>)> {

@@ -79,14 +79,25 @@ pub async fn rotate(settings: &Settings, catalog: &Catalog, overlap_hours: u32) 
     }
     let active_from = now_ms() + ACTIVATION_DELAY.as_millis() as i64;
     let id = format!("k{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    catalog.rotate_signing_key(&id, &hex::encode(secrets::random_bytes()), active_from, active_from + i64::from(overlap_hours) * 3_600_000).await?;
-    catalog.signing_keys(now_ms()).await?.into_iter().find(|k| k.id == id).ok_or_else(|| PortalError::Internal("the new key was not stored".into()))
+    catalog
+        .rotate_signing_key(&id, &hex::encode(secrets::random_bytes()), active_from, active_from + i64::from(overlap_hours) * 3_600_000)
+        .await?;
+    catalog
+        .signing_keys(now_ms())
+        .await?
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or_else(|| PortalError::Internal("the new key was not stored".into()))
 }
 
 /// The key that signs at `now` (the newest active one) and the others, which verify.
 fn ring_of(keys: &[SigningKey], now: i64) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
-    let signing =
-        keys.iter().rev().find(|k| k.active_from <= now).or(keys.first()).ok_or_else(|| PortalError::Internal("no signing key in the catalog".into()))?;
+    let signing = keys
+        .iter()
+        .rev()
+        .find(|k| k.active_from <= now)
+        .or(keys.first())
+        .ok_or_else(|| PortalError::Internal("no signing key in the catalog".into()))?;
     let bytes = |k: &SigningKey| hex::decode(&k.secret).map_err(|_| PortalError::Internal(format!("signing key {} is corrupt", k.id)));
     let verifying = keys.iter().filter(|k| k.id != signing.id).map(bytes).collect::<Result<_>>()?;
     Ok((bytes(signing)?, verifying))

@@ -30,10 +30,9 @@ pub fn parse_networks(entries: &[String]) -> Result<Vec<IpNet>> {
         .map(|e| e.trim())
         .filter(|e| !e.is_empty())
         .map(|e| {
-            let net = e
-                .parse::<IpNet>()
-                .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| PortalError::field("ipAllowList", format!("`{e}` is not an IPv4 or IPv6 network (e.g. 203.0.113.0/24 or 2001:db8::/32)")))?;
+            let net = e.parse::<IpNet>().or_else(|_| e.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                PortalError::field("ipAllowList", format!("`{e}` is not an IPv4 or IPv6 network (e.g. 203.0.113.0/24 or 2001:db8::/32)"))
+            })?;
             Ok(net.trunc())
         })
         .collect()
@@ -113,7 +112,10 @@ pub fn client_address(connection: IpAddr, headers: &HeaderMap, proxies: &Proxies
         ForwardedHeader::Forwarded => {
             for value in headers.get_all("forwarded") {
                 for element in value.to_str().unwrap_or_default().split(',') {
-                    let found = element.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("for"));
+                    let found = element
+                        .split(';')
+                        .filter_map(|pair| pair.trim().split_once('='))
+                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"));
                     hops.extend(found.and_then(|(_, v)| forwarded_ip(v)));
                 }
             }

@@ -10,7 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -103,7 +104,8 @@ impl Identity {
             return false;
         }
         let by_domain = binding.email_domain.as_deref().is_some_and(|domain| {
-            self.email_verified && self.email.as_deref().and_then(|e| e.rsplit_once('@')).is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+            self.email_verified
+                && self.email.as_deref().and_then(|e| e.rsplit_once('@')).is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
         });
         let by_claim = binding
             .claim
@@ -251,7 +253,10 @@ fn redirect(settings: &OidcSettings) -> Result<RedirectUrl> {
 /// The JSON payload of a (verified) compact JWT.
 fn payload<T: serde::Serialize>(id_token: &T) -> Result<Value> {
     let compact = serde_json::to_value(id_token).ok().and_then(|v| v.as_str().map(String::from));
-    let part = compact.as_deref().and_then(|c| c.split('.').nth(1)).ok_or_else(|| PortalError::Internal("ID token is not a compact JWT".into()))?;
+    let part = compact
+        .as_deref()
+        .and_then(|c| c.split('.').nth(1))
+        .ok_or_else(|| PortalError::Internal("ID token is not a compact JWT".into()))?;
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|e| PortalError::fault("ID token payload", e))?;
     serde_json::from_slice(&bytes).map_err(|e| PortalError::fault("ID token payload", e))
 }

@@ -38,7 +38,9 @@ impl<T: Serialize + DeserializeOwned> Reveals<T> {
         let plain = serde_json::to_vec(value).map_err(|e| PortalError::fault("reveal", e))?;
         let sealed = STANDARD.encode(sealed::seal(&id, &self.context(owner), &plain));
         let now = now_ms();
-        self.catalog.put_reveal(&secrets::hash(&id), self.kind, &secrets::hash(owner), &sealed, now + Self::TTL.as_millis() as i64, now).await?;
+        self.catalog
+            .put_reveal(&secrets::hash(&id), self.kind, &secrets::hash(owner), &sealed, now + Self::TTL.as_millis() as i64, now)
+            .await?;
         Ok(id)
     }
 

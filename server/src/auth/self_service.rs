@@ -50,7 +50,10 @@ impl Credentials {
     /// `overlap_hours` (0: it stops now), so a tool can be switched over without downtime.
     pub async fn rotate(&self, recipient: &Recipient, token_id: &str, overlap_hours: u32) -> Result<IssuedToken> {
         if overlap_hours > MAX_OVERLAP_HOURS {
-            return Err(PortalError::field("overlap_hours", format!("the old token can keep working for at most {MAX_OVERLAP_HOURS} hours")));
+            return Err(PortalError::field(
+                "overlap_hours",
+                format!("the old token can keep working for at most {MAX_OVERLAP_HOURS} hours"),
+            ));
         }
         let old = self.catalog().token_of(&recipient.id, token_id).await?;
         if old.status(now_ms()) != TokenStatus::Active {
@@ -61,10 +64,12 @@ impl Credentials {
         let mut record = TokenRecord::new(&recipient.id, old.name.as_deref(), None);
         record.expires_at = Some(record.created_at + days_ms(policy.max_days));
         let old_until = record.created_at + i64::from(overlap_hours) * 3_600_000;
-        self.catalog().rotate_token(&old.id, old_until, &record, &secrets::hash(&token), i64::from(policy.max_active)).await.map_err(|e| match e {
-            PortalError::Conflict(m) => PortalError::field("revoked", m),
-            e => e,
-        })?;
+        self.catalog().rotate_token(&old.id, old_until, &record, &secrets::hash(&token), i64::from(policy.max_active)).await.map_err(
+            |e| match e {
+                PortalError::Conflict(m) => PortalError::field("revoked", m),
+                e => e,
+            },
+        )?;
         Ok(IssuedToken { record, token })
     }
 
@@ -81,7 +86,10 @@ impl Credentials {
 fn checked_name(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(PortalError::field("name", format!("give the token a name of 1 to {MAX_NAME_CHARS} characters, such as \"Power BI refresh\"")));
+        return Err(PortalError::field(
+            "name",
+            format!("give the token a name of 1 to {MAX_NAME_CHARS} characters, such as \"Power BI refresh\""),
+        ));
     }
     // That name marks browser sessions of single sign-on, which the token limit leaves out.
     if name.to_lowercase().starts_with(&crate::catalog::SSO_TOKEN_PREFIX.to_lowercase()) {

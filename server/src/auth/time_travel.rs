@@ -40,9 +40,9 @@ pub fn snapshot_at(t: &AuthorizedTable, version: Option<i64>, timestamp: Option<
 
 /// ISO-8601 in UTC, e.g. `2022-01-01T00:00:00Z`; returns epoch milliseconds.
 pub fn parse_timestamp(text: &str, name: &str) -> Result<i64> {
-    chrono::DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| PortalError::InvalidParameter(format!("Invalid {name}: `{text}` is not an ISO-8601 timestamp like 2022-01-01T00:00:00Z")))
+    chrono::DateTime::parse_from_rfc3339(text.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
+        PortalError::InvalidParameter(format!("Invalid {name}: `{text}` is not an ISO-8601 timestamp like 2022-01-01T00:00:00Z"))
+    })
 }
 
 /// `startingVersion` ≤ `endingVersion`, and not past the latest version.
@@ -55,7 +55,9 @@ pub fn check_range(start: i64, end: Option<i64>, latest: i64) -> Result<()> {
     }
     if let Some(end) = end {
         if end < start {
-            return Err(PortalError::InvalidParameter(format!("endingVersion {end} must be greater than or equal to startingVersion {start}")));
+            return Err(PortalError::InvalidParameter(format!(
+                "endingVersion {end} must be greater than or equal to startingVersion {start}"
+            )));
         }
     }
     Ok(())

@@ -60,8 +60,12 @@ impl Catalog {
         let rows = sqlx::query(&sql).bind(value).fetch_all(&self.pool).await?;
         let mut out: HashMap<String, Vec<LinkRecord>> = HashMap::new();
         for r in &rows {
-            let link =
-                LinkRecord { id: r.try_get("id")?, created_at: r.try_get("created_at")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? };
+            let link = LinkRecord {
+                id: r.try_get("id")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+                used_at: r.try_get("used_at")?,
+            };
             out.entry(r.try_get("recipient_id")?).or_default().push(link);
         }
         Ok(out)
@@ -80,7 +84,8 @@ impl Catalog {
         if spent.rows_affected() != 1 {
             return Err(PortalError::Gone("this activation link was already used or has expired".into()));
         }
-        let recipient_id: String = sqlx::query_scalar("SELECT recipient_id FROM activation_links WHERE id = $1").bind(link_id).fetch_one(&mut *tx).await?;
+        let recipient_id: String =
+            sqlx::query_scalar("SELECT recipient_id FROM activation_links WHERE id = $1").bind(link_id).fetch_one(&mut *tx).await?;
         let record = TokenRecord::new(&recipient_id, Some(ACTIVATION_TOKEN_NAME), token_expires_at);
         super::tokens::insert_token_row(&mut *tx, &record, token_hash).await?;
         tx.commit().await?;

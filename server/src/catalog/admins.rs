@@ -138,15 +138,21 @@ impl Catalog {
 
     /// Tokens of one team (or all), newest first.
     pub async fn admin_tokens(&self, team_id: Option<&str>) -> Result<Vec<AdminToken>> {
-        let rows = sqlx::query(&format!("SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE ($1 = '' OR team_id = $1) ORDER BY created_at DESC, id"))
-            .bind(team_id.unwrap_or_default())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE ($1 = '' OR team_id = $1) ORDER BY created_at DESC, id"
+        ))
+        .bind(team_id.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(admin_token_from_row).collect()
     }
 
     pub async fn revoke_admin_token(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now_ms()).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -60,7 +60,8 @@ impl Catalog {
 
     pub async fn record(&self, e: &AuditEvent) -> Result<()> {
         let recipient = e.recipient.clone().or_else(|| e.actor.strip_prefix(PARTNER_ACTOR).map(String::from));
-        let share = e.share.clone().or_else(|| e.object.as_deref().filter(|_| e.actor.starts_with(PARTNER_ACTOR)).and_then(share_of_object));
+        let share =
+            e.share.clone().or_else(|| e.object.as_deref().filter(|_| e.actor.starts_with(PARTNER_ACTOR)).and_then(share_of_object));
         sqlx::query(
             "INSERT INTO audit_events (id, at, actor, action, object, status, files, bytes, rows_read, detail, user_agent, client_ip, recipient, share, team_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",

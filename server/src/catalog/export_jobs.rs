@@ -92,7 +92,14 @@ impl Catalog {
     /// The heartbeat of a running job: its progress, and its lease renewed until `lease_until`.
     /// False when the job is no longer this worker's to run (cancelled, or taken over after the
     /// lease lapsed): the worker then stops.
-    pub async fn renew_export_job(&self, id: &str, worker: &str, rows_written: i64, rows_total: Option<i64>, lease_until: i64) -> Result<bool> {
+    pub async fn renew_export_job(
+        &self,
+        id: &str,
+        worker: &str,
+        rows_written: i64,
+        rows_total: Option<i64>,
+        lease_until: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE export_jobs SET rows_written = $1, rows_total = COALESCE($2, rows_total), lease_until = $3 \
              WHERE id = $4 AND lease_owner = $5 AND status = $6",
@@ -215,7 +222,8 @@ impl Catalog {
 
     /// How many jobs are in each state (the metrics).
     pub async fn export_job_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM export_jobs GROUP BY status ORDER BY status").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM export_jobs GROUP BY status ORDER BY status").fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
     }
 

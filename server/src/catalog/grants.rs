@@ -22,24 +22,32 @@ impl Catalog {
     /// Revokes the share; returns whether a grant existed.
     pub async fn revoke(&self, share: &str, recipient: &str) -> Result<bool> {
         let (share, recipient) = (self.share(share).await?, self.recipient(recipient).await?);
-        let done = sqlx::query("DELETE FROM grants WHERE share_id = $1 AND recipient_id = $2").bind(&share.id).bind(&recipient.id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM grants WHERE share_id = $1 AND recipient_id = $2")
+            .bind(&share.id)
+            .bind(&recipient.id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Names of the recipients a share is granted to, in name order.
     pub async fn grantees_of(&self, share_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT r.name FROM grants g JOIN recipients r ON r.id = g.recipient_id WHERE g.share_id = $1 ORDER BY r.name_key")
-            .bind(share_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT r.name FROM grants g JOIN recipients r ON r.id = g.recipient_id WHERE g.share_id = $1 ORDER BY r.name_key",
+        )
+        .bind(share_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Names of the shares granted to a recipient, in name order.
     pub async fn grants_of(&self, recipient_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT s.name FROM grants g JOIN shares s ON s.id = g.share_id WHERE g.recipient_id = $1 ORDER BY s.name_key")
-            .bind(recipient_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT s.name FROM grants g JOIN shares s ON s.id = g.share_id WHERE g.recipient_id = $1 ORDER BY s.name_key",
+        )
+        .bind(recipient_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Tables and grants per share id, for the shares list (one query each).

@@ -51,7 +51,10 @@ impl Catalog {
     /// `retire_at`. Together, so no replica ever sees a ring without a signing key.
     pub async fn rotate_signing_key(&self, id: &str, secret: &str, active_from: i64, retire_at: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1").bind(retire_at).execute(&mut *tx).await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1")
+            .bind(retire_at)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO signing_keys (id, secret, created_at, active_from) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(secret)

@@ -59,14 +59,12 @@ impl Catalog {
     pub async fn locations(&self, team_id: Option<&str>) -> Result<Vec<Location>> {
         let rows = match team_id {
             None => sqlx::query(&format!("SELECT {COLUMNS} FROM locations l ORDER BY l.name_key")).fetch_all(&self.pool).await?,
-            Some(team) => {
-                sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM locations l JOIN location_grants g ON g.location_id = l.id WHERE g.team_id = $1 ORDER BY l.name_key"
-                ))
-                .bind(team)
-                .fetch_all(&self.pool)
-                .await?
-            }
+            Some(team) => sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM locations l JOIN location_grants g ON g.location_id = l.id WHERE g.team_id = $1 ORDER BY l.name_key"
+            ))
+            .bind(team)
+            .fetch_all(&self.pool)
+            .await?,
         };
         let grants = sqlx::query("SELECT location_id, team_id FROM location_grants ORDER BY team_id").fetch_all(&self.pool).await?;
         let mut locations = rows.iter().map(location_from_row).collect::<Result<Vec<_>>>()?;
@@ -86,8 +84,10 @@ impl Catalog {
             .await?
             .ok_or_else(|| PortalError::NotFound(format!("location `{name}` does not exist")))?;
         let mut location = location_from_row(&row)?;
-        let grants =
-            sqlx::query("SELECT team_id FROM location_grants WHERE location_id = $1 ORDER BY team_id").bind(&location.id).fetch_all(&self.pool).await?;
+        let grants = sqlx::query("SELECT team_id FROM location_grants WHERE location_id = $1 ORDER BY team_id")
+            .bind(&location.id)
+            .fetch_all(&self.pool)
+            .await?;
         location.team_ids = grants.iter().map(|g| g.try_get("team_id")).collect::<Result<_, _>>()?;
         Ok(location)
     }
@@ -102,7 +102,11 @@ impl Catalog {
                 .execute(&self.pool)
                 .await?
         } else {
-            sqlx::query("DELETE FROM location_grants WHERE location_id = $1 AND team_id = $2").bind(location_id).bind(team_id).execute(&self.pool).await?
+            sqlx::query("DELETE FROM location_grants WHERE location_id = $1 AND team_id = $2")
+                .bind(location_id)
+                .bind(team_id)
+                .execute(&self.pool)
+                .await?
         };
         Ok(done.rows_affected() > 0)
     }

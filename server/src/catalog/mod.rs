@@ -65,7 +65,8 @@ impl Catalog {
     /// Whether every migration this release knows is applied (the readiness check).
     pub async fn migrated(&self) -> Result<bool> {
         let latest = sqlx::migrate!("./migrations").iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
         Ok(applied.unwrap_or(0) >= latest)
     }
 

@@ -54,7 +54,9 @@ pub fn key(name: &str) -> String {
 pub fn split_qualified(qualified: &str) -> Result<(&str, &str, &str)> {
     let mut parts = qualified.rsplitn(3, '.');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(table), Some(schema), Some(share)) if !table.is_empty() && !schema.is_empty() && !share.is_empty() => Ok((share, schema, table)),
+        (Some(table), Some(schema), Some(share)) if !table.is_empty() && !schema.is_empty() && !share.is_empty() => {
+            Ok((share, schema, table))
+        }
         _ => Err(PortalError::InvalidParameter(format!("`{qualified}` is not of the form <share>.<schema>.<table>"))),
     }
 }

@@ -93,7 +93,9 @@ impl Catalog {
     }
 
     pub async fn recipient(&self, name: &str) -> Result<Recipient> {
-        self.recipient_where("r.name_key", &names::key(name)).await?.ok_or_else(|| PortalError::NotFound(format!("recipient `{name}` does not exist")))
+        self.recipient_where("r.name_key", &names::key(name))
+            .await?
+            .ok_or_else(|| PortalError::NotFound(format!("recipient `{name}` does not exist")))
     }
 
     /// The recipient with this id (a background job's owner).

@@ -17,8 +17,10 @@ pub struct SessionRecord {
 impl Catalog {
     /// Unexpired browser sessions, partners' and admins' (the metrics).
     pub async fn active_sessions(&self, now: i64) -> Result<i64> {
-        let partners: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
-        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
+        let partners: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions WHERE expires_at > $1").bind(now).fetch_one(&self.pool).await?;
         Ok(partners + admins)
     }
 
@@ -46,7 +48,12 @@ impl Catalog {
             return Ok(None);
         };
         let (token, recipient) = token_and_recipient(&row)?;
-        Ok(Some(SessionRecord { secret_hash: row.try_get("secret_hash")?, expires_at: row.try_get("session_expires_at")?, token, recipient }))
+        Ok(Some(SessionRecord {
+            secret_hash: row.try_get("secret_hash")?,
+            expires_at: row.try_get("session_expires_at")?,
+            token,
+            recipient,
+        }))
     }
 
     pub async fn delete_session(&self, secret_hash: &str) -> Result<()> {

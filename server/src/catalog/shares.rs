@@ -29,7 +29,8 @@ impl Catalog {
 
     pub async fn create_share_in(&self, name: &str, comment: Option<&str>, team_id: &str) -> Result<Share> {
         names::validate(NameKind::Share, name)?;
-        let share = Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into() };
+        let share =
+            Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into() };
         sqlx::query("INSERT INTO shares (id, name, name_key, comment, created_at, team_id) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&share.id)
             .bind(&share.name)
@@ -84,10 +85,11 @@ impl Catalog {
 
     /// Shares of one team (or of all teams), in name order.
     pub async fn shares_in(&self, team_id: Option<&str>) -> Result<Vec<Share>> {
-        let rows = sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE ($1 = '' OR team_id = $1) ORDER BY name_key")
-            .bind(team_id.unwrap_or_default())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE ($1 = '' OR team_id = $1) ORDER BY name_key")
+                .bind(team_id.unwrap_or_default())
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(share_from_row).collect()
     }
 
@@ -113,7 +115,9 @@ impl Catalog {
     /// Every table of every share, in (share, schema, name) order: for the platform's view of
     /// which tables lie outside every location.
     pub async fn all_tables(&self) -> Result<Vec<SharedTable>> {
-        let sql = format!("SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id ORDER BY s.name_key, t.schema_key, t.name_key");
+        let sql = format!(
+            "SELECT {TABLE_COLUMNS} FROM shared_tables t JOIN shares s ON s.id = t.share_id ORDER BY s.name_key, t.schema_key, t.name_key"
+        );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(table_from_row).collect()
     }

@@ -64,7 +64,16 @@ async fn audit_events_read_back_newest_first() {
 }
 
 fn job<'a>(recipient_id: &'a str) -> super::NewExportJob<'a> {
-    super::NewExportJob { recipient_id, share: "s", schema: "d", table: "t", format: "csv", dialect: "excel", view: "", description: "all rows" }
+    super::NewExportJob {
+        recipient_id,
+        share: "s",
+        schema: "d",
+        table: "t",
+        format: "csv",
+        dialect: "excel",
+        view: "",
+        description: "all rows",
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,13 @@ use crate::error::{PortalError, Result};
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 impl Catalog {
-    pub async fn insert_token(&self, recipient_id: &str, name: Option<&str>, token_hash: &str, expires_at: Option<i64>) -> Result<TokenRecord> {
+    pub async fn insert_token(
+        &self,
+        recipient_id: &str,
+        name: Option<&str>,
+        token_hash: &str,
+        expires_at: Option<i64>,
+    ) -> Result<TokenRecord> {
         let record = TokenRecord::new(recipient_id, name, expires_at);
         self.store_token(&record, token_hash).await?;
         Ok(record)
@@ -26,7 +32,12 @@ impl Catalog {
     /// (single sign-on session tokens aside); refused, it returns how many it holds. The count and
     /// the insert run under the recipient's lock: concurrent requests on any replicas cannot
     /// both pass the limit.
-    pub async fn store_token_within(&self, record: &TokenRecord, token_hash: &str, max_active: i64) -> Result<std::result::Result<(), i64>> {
+    pub async fn store_token_within(
+        &self,
+        record: &TokenRecord,
+        token_hash: &str,
+        max_active: i64,
+    ) -> Result<std::result::Result<(), i64>> {
         let mut tx = self.pool.begin().await?;
         Self::lock_recipient(&mut tx, &record.recipient_id).await?;
         let active = count_active(&mut tx, &record.recipient_id, None).await?;
@@ -40,7 +51,9 @@ impl Catalog {
 
     /// The token's record, its stored hash and its recipient, whatever the token's status.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TokenRecord, String, Recipient)>> {
-        let sql = format!("SELECT {TOKEN_AND_RECIPIENT}, k.token_hash FROM tokens k JOIN recipients r ON r.id = k.recipient_id WHERE k.token_hash = $1");
+        let sql = format!(
+            "SELECT {TOKEN_AND_RECIPIENT}, k.token_hash FROM tokens k JOIN recipients r ON r.id = k.recipient_id WHERE k.token_hash = $1"
+        );
         let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
@@ -111,12 +124,20 @@ impl Catalog {
 
     /// The recipient's own limits, where an admin set them (`None` = the portal's defaults).
     pub async fn token_policy(&self, recipient_id: &str) -> Result<(Option<i64>, Option<i64>)> {
-        let row = sqlx::query("SELECT max_token_days, max_active_tokens FROM recipients WHERE id = $1").bind(recipient_id).fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT max_token_days, max_active_tokens FROM recipients WHERE id = $1")
+            .bind(recipient_id)
+            .fetch_one(&self.pool)
+            .await?;
         Ok((row.try_get("max_token_days")?, row.try_get("max_active_tokens")?))
     }
 
     /// Sets the recipient's limits; a `None` leaves that limit as it was.
-    pub async fn set_token_policy(&self, recipient: &str, max_days: Option<i64>, max_active: Option<i64>) -> Result<(Option<i64>, Option<i64>)> {
+    pub async fn set_token_policy(
+        &self,
+        recipient: &str,
+        max_days: Option<i64>,
+        max_active: Option<i64>,
+    ) -> Result<(Option<i64>, Option<i64>)> {
         let recipient = self.recipient(recipient).await?;
         sqlx::query("UPDATE recipients SET max_token_days = COALESCE($1, max_token_days), max_active_tokens = COALESCE($2, max_active_tokens) WHERE id = $3")
             .bind(max_days)
@@ -151,7 +172,10 @@ impl Catalog {
         }
         let others = count_active(&mut tx, &new.recipient_id, Some(old_id)).await?;
         if others >= max_active {
-            return Err(PortalError::field("limit", format!("you can have at most {max_active} active tokens; revoke one you no longer use first")));
+            return Err(PortalError::field(
+                "limit",
+                format!("you can have at most {max_active} active tokens; revoke one you no longer use first"),
+            ));
         }
         insert_token_row(&mut *tx, new, new_hash).await?;
         sqlx::query("UPDATE sessions SET token_id = $1 WHERE token_id = $2").bind(&new.id).bind(old_id).execute(&mut *tx).await?;
@@ -162,11 +186,13 @@ impl Catalog {
     /// An admin's rotation: every active token of the recipient now ends at `at` at the latest
     /// (the new token comes through a new activation link). Returns how many tokens changed.
     pub async fn expire_active_tokens(&self, recipient_id: &str, at: i64) -> Result<u64> {
-        let done = sqlx::query("UPDATE tokens SET expires_at = $1 WHERE recipient_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)")
-            .bind(at)
-            .bind(recipient_id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE tokens SET expires_at = $1 WHERE recipient_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
+        )
+        .bind(at)
+        .bind(recipient_id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -200,11 +226,21 @@ async fn count_active(tx: &mut sqlx::Transaction<'_, sqlx::Any>, recipient_id: &
          AND NOT (name IS NOT NULL AND substr(name, 1, {}) = $4)",
         prefix.chars().count()
     );
-    Ok(sqlx::query_scalar(&sql).bind(recipient_id).bind(except.unwrap_or_default()).bind(now_ms()).bind(prefix).fetch_one(&mut **tx).await?)
+    Ok(sqlx::query_scalar(&sql)
+        .bind(recipient_id)
+        .bind(except.unwrap_or_default())
+        .bind(now_ms())
+        .bind(prefix)
+        .fetch_one(&mut **tx)
+        .await?)
 }
 
 /// Stores a token record and its hash, on the pool or inside a caller's transaction.
-pub(super) async fn insert_token_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, record: &TokenRecord, token_hash: &str) -> Result<()> {
+pub(super) async fn insert_token_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    record: &TokenRecord,
+    token_hash: &str,
+) -> Result<()> {
     sqlx::query("INSERT INTO tokens (id, recipient_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&record.id)
         .bind(&record.recipient_id)

@@ -83,7 +83,8 @@ pub async fn write_sales_versions(dir: &Path, rows_per_partner: usize, files_per
 
 async fn open(dir: &Path) -> Result<DeltaTable> {
     std::fs::create_dir_all(dir)?;
-    let url = url::Url::from_directory_path(dir.canonicalize()?).map_err(|_| PortalError::Internal(format!("bad path {}", dir.display())))?;
+    let url =
+        url::Url::from_directory_path(dir.canonicalize()?).map_err(|_| PortalError::Internal(format!("bad path {}", dir.display())))?;
     Ok(DeltaTable::try_from_url(url).await?)
 }
 

@@ -59,7 +59,8 @@ pub async fn run(s: &Services) -> Result<()> {
     // audited like any admin's work. The demo directory is an external location of the default
     // team, so its admins can add the tables in the console as well.
     let cli = Admin::cli();
-    let location = locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
+    let location =
+        locations::NewLocation { name: "demo".into(), url: root.to_string_lossy().into_owned(), comment: Some("The demo tables".into()) };
     ignore_existing(locations::create(s, &cli, location).await.map(|_| ()))?;
     locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
     for spec in SHARES {
@@ -78,9 +79,18 @@ pub async fn run(s: &Services) -> Result<()> {
         }
     }
     for (name, comment, partner_id, country, tier, granted) in RECIPIENTS {
-        let properties =
-            [("partner_id", *partner_id), ("country", *country), ("tier", *tier)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let new = NewRecipient { name: (*name).into(), comment: Some((*comment).into()), team: None, properties, ip_allow_list: Vec::new(), oidc: None };
+        let properties = [("partner_id", *partner_id), ("country", *country), ("tier", *tier)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let new = NewRecipient {
+            name: (*name).into(),
+            comment: Some((*comment).into()),
+            team: None,
+            properties,
+            ip_allow_list: Vec::new(),
+            oidc: None,
+        };
         ignore_existing(recipients::create(s, &cli, new).await.map(|_| ()))?;
         for share in *granted {
             shares::set_grant(s, &cli, share, name, true).await?;

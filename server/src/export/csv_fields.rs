@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDate};
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use deltalake::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -60,7 +62,8 @@ pub enum Field<'a> {
 
 impl<'a> Field<'a> {
     pub fn new(p: &'a Prepared) -> Result<Self> {
-        let formatter = || ArrayFormatter::try_new(p.array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("csv formatter", e));
+        let formatter =
+            || ArrayFormatter::try_new(p.array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("csv formatter", e));
         Ok(match p.array.data_type() {
             DataType::Int64 => Self::Int(p.array.as_primitive::<Int64Type>()),
             DataType::Float64 => Self::Float(p.array.as_primitive::<Float64Type>()),
@@ -69,7 +72,9 @@ impl<'a> Field<'a> {
             DataType::Timestamp(_, _) => Self::Timestamp(p.array.as_primitive::<TimestampMicrosecondType>(), p.zoned),
             DataType::Utf8 => Self::Text(p.array.as_string::<i32>()),
             DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => Self::Decimal(formatter()?),
-            DataType::UInt64 | DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => Self::Plain(formatter()?),
+            DataType::UInt64 | DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+                Self::Plain(formatter()?)
+            }
             _ => Self::Nested(formatter()?),
         })
     }
@@ -290,7 +295,8 @@ mod tests {
 
     #[test]
     fn values_are_written_for_each_dialect() {
-        let floats: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.0), Some(1e21), Some(-1e-7), Some(0.1 + 0.2), Some(f64::NAN)]));
+        let floats: ArrayRef =
+            Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.0), Some(1e21), Some(-1e-7), Some(0.1 + 0.2), Some(f64::NAN)]));
         let display = ["1.5", "", "2", "1000000000000000000000", "-0.0000001", "0.30000000000000004", "NaN"];
         assert_eq!(texts(floats.clone(), Dialect::Plain), display);
         assert_eq!(texts(floats, Dialect::ExcelEu)[..3], ["1,5", "", "2"]);

@@ -121,7 +121,8 @@ impl ExportJobs {
         // first, so a job counted as not running cannot have started one since.
         let parts = self.files.part_files().await;
         if !parts.is_empty() {
-            let running: std::collections::HashSet<String> = self.catalog.export_jobs_in(JobStatus::Running, None).await?.into_iter().map(|j| j.id).collect();
+            let running: std::collections::HashSet<String> =
+                self.catalog.export_jobs_in(JobStatus::Running, None).await?.into_iter().map(|j| j.id).collect();
             for (job_id, path) in parts.iter().filter(|(id, _)| !running.contains(id)) {
                 tracing::info!(job = %job_id, "removing an abandoned export part file");
                 super::outputs::remove_file(path).await;
@@ -179,7 +180,10 @@ impl ExportJobs {
         let job = self.get(recipient, id).await?;
         match job.status {
             JobStatus::Queued | JobStatus::Running => {
-                let stopped = self.catalog.move_export_job(id, &[JobStatus::Queued, JobStatus::Running], JobStatus::Cancelled, Some("cancelled")).await?;
+                let stopped = self
+                    .catalog
+                    .move_export_job(id, &[JobStatus::Queued, JobStatus::Running], JobStatus::Cancelled, Some("cancelled"))
+                    .await?;
                 if let Some(flag) = self.flags().get(id) {
                     flag.store(true, Ordering::Relaxed);
                 }
@@ -210,7 +214,9 @@ impl ExportJobs {
                 let file = self.files.download(id, &job.format, &name).await?;
                 Ok((job, file))
             }
-            JobStatus::Done | JobStatus::Expired => Err(PortalError::Gone("this export has expired; start it again from the table page".into())),
+            JobStatus::Done | JobStatus::Expired => {
+                Err(PortalError::Gone("this export has expired; start it again from the table page".into()))
+            }
             JobStatus::Queued | JobStatus::Running => Err(PortalError::NotReady("this export is not finished yet".into())),
             JobStatus::Failed | JobStatus::Cancelled => {
                 Err(PortalError::Gone(format!("this export did not finish: {}", job.error.as_deref().unwrap_or("cancelled"))))
@@ -274,7 +280,8 @@ async fn run(s: &Arc<Services>, job: ExportJob) {
     super::outputs::remove_file(&part).await;
     if let Err(e) = finished {
         if !stop.load(Ordering::Relaxed) {
-            let reason = if e.status().is_client_error() { e.to_string() } else { "the export failed on our side; please try again".into() };
+            let reason =
+                if e.status().is_client_error() { e.to_string() } else { "the export failed on our side; please try again".into() };
             if e.status().is_server_error() {
                 tracing::error!(job = %job.id, error = %e, "export job failed");
             }
@@ -372,7 +379,12 @@ async fn write_xlsx(extract: Extract, part: &Path) -> Result<()> {
 }
 
 /// The batches as they are, counting rows, stopping at a cancel or past `limit` rows.
-fn watched(stream: SendableRecordBatchStream, written: Arc<AtomicU64>, cancel: Arc<AtomicBool>, limit: Option<u64>) -> SendableRecordBatchStream {
+fn watched(
+    stream: SendableRecordBatchStream,
+    written: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+    limit: Option<u64>,
+) -> SendableRecordBatchStream {
     let schema = stream.schema();
     Box::pin(RecordBatchStreamAdapter::new(
         schema,

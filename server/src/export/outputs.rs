@@ -35,7 +35,8 @@ impl ExportFiles {
     pub fn open(location: &str, data_dir: &Path, stores: &Stores) -> Result<Self> {
         if location.contains("://") {
             let place = Place::parse(location).map_err(|e| PortalError::Config(format!("PORTAL_EXPORT_LOCATION: {e}")))?;
-            let url = Url::parse(&format!("{}/", place.to_text())).map_err(|e| PortalError::Config(format!("PORTAL_EXPORT_LOCATION `{location}`: {e}")))?;
+            let url = Url::parse(&format!("{}/", place.to_text()))
+                .map_err(|e| PortalError::Config(format!("PORTAL_EXPORT_LOCATION `{location}`: {e}")))?;
             let root = stores.root(&url).map_err(|e| PortalError::Config(format!("PORTAL_EXPORT_LOCATION: {e}")))?;
             Ok(Self::Store { root, parts: data_dir.join("export-parts") })
         } else {

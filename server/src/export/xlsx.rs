@@ -58,9 +58,14 @@ enum Kind {
 
 fn kind_of(data_type: &DataType) -> Kind {
     match data_type {
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            Kind::Integer
-        }
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Kind::Integer,
         DataType::Float16 | DataType::Float32 | DataType::Float64 => Kind::Float,
         DataType::Decimal128(_, s) | DataType::Decimal256(_, s) => Kind::Decimal(*s),
         DataType::Boolean => Kind::Boolean,

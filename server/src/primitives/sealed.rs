@@ -17,7 +17,9 @@ fn key(secret: &str) -> LessSafeKey {
 /// nonce is never reused under one key.
 pub fn seal(secret: &str, context: &str, plain: &[u8]) -> Vec<u8> {
     let mut data = plain.to_vec();
-    key(secret).seal_in_place_append_tag(Nonce::assume_unique_for_key([0; 12]), Aad::from(context.as_bytes()), &mut data).expect("a small value seals");
+    key(secret)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key([0; 12]), Aad::from(context.as_bytes()), &mut data)
+        .expect("a small value seals");
     data
 }
 

@@ -31,8 +31,13 @@ pub async fn catalog(s: &Services, recipient: &Recipient) -> Result<CatalogView>
     let mut views = Vec::new();
     for share in shares {
         let tables = all_tables(&access, &share.name).await?;
-        let summaries: Vec<TableSummary> =
-            stream::iter(tables).map(|t| summarize(s, &access, t)).buffered(PARALLEL_READS).collect::<Vec<_>>().await.into_iter().collect::<Result<_>>()?;
+        let summaries: Vec<TableSummary> = stream::iter(tables)
+            .map(|t| summarize(s, &access, t))
+            .buffered(PARALLEL_READS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
         let mut schemas: Vec<SchemaView> = Vec::new();
         for summary in summaries {
             match schemas.iter_mut().find(|s| s.name == summary.schema) {

@@ -43,7 +43,9 @@ pub fn column(array: &ArrayRef) -> Result<Vec<Cell>> {
             let a = to(array, &DataType::Date32)?;
             let a = a.as_primitive::<Date32Type>();
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-            each(&|i| epoch.checked_add_signed(chrono::Duration::days(i64::from(a.value(i)))).map_or(Cell::Null, |d| Cell::Date(d.to_string())))
+            each(&|i| {
+                epoch.checked_add_signed(chrono::Duration::days(i64::from(a.value(i)))).map_or(Cell::Null, |d| Cell::Date(d.to_string()))
+            })
         }
         DataType::Timestamp(_, zone) => {
             let a = to(array, &DataType::Timestamp(TimeUnit::Microsecond, zone.clone()))?;
@@ -94,7 +96,8 @@ fn to(array: &ArrayRef, data_type: &DataType) -> Result<ArrayRef> {
 
 /// Arrow's own display of each value (decimals with their scale, nested values, hex binary).
 fn formatted(array: &ArrayRef) -> Result<Vec<String>> {
-    let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("cell formatter", e))?;
+    let formatter =
+        ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).map_err(|e| PortalError::fault("cell formatter", e))?;
     Ok((0..array.len()).map(|i| formatter.value(i).to_string()).collect())
 }
 
@@ -111,7 +114,10 @@ mod tests {
             (Arc::new(StringArray::from(vec![Some(""), None])), vec![Cell::Text(String::new()), Cell::Null]),
             (Arc::new(BooleanArray::from(vec![true])), vec![Cell::Bool(true)]),
             (Arc::new(Date32Array::from(vec![1])), vec![Cell::Date("1970-01-02".into())]),
-            (Arc::new(TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("UTC")), vec![Cell::Timestamp("1970-01-01T00:00:01.500Z".into())]),
+            (
+                Arc::new(TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("UTC")),
+                vec![Cell::Timestamp("1970-01-01T00:00:01.500Z".into())],
+            ),
             (Arc::new(TimestampMicrosecondArray::from(vec![0])), vec![Cell::Timestamp("1970-01-01T00:00:00".into())]),
             (Arc::new(Decimal128Array::from(vec![1250]).with_precision_and_scale(10, 2).unwrap()), vec![Cell::Decimal("12.50".into())]),
         ];

@@ -35,7 +35,8 @@ pub struct Owner<'a> {
 }
 
 pub fn seal(signer: &UrlSigner, owner: &Owner, version: i64, offset: u64, view: &TableQuery) -> String {
-    let cursor = Cursor { k: KIND.into(), t: owner.table_id.into(), r: owner.recipient_id.into(), v: version, o: offset, q: fingerprint(view) };
+    let cursor =
+        Cursor { k: KIND.into(), t: owner.table_id.into(), r: owner.recipient_id.into(), v: version, o: offset, q: fingerprint(view) };
     signer.seal(&serde_json::to_vec(&cursor).expect("a cursor serializes"))
 }
 

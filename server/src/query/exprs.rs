@@ -21,7 +21,10 @@ pub fn column(name: &str) -> Expr {
 pub fn filter(f: &Filter, c: &Column) -> Result<Expr> {
     let info = f.op.info();
     if !f.op.fits(c.class) {
-        return Err(PortalError::bad_query(&c.name, format!("`{}` is a {} column: the operator “{}” does not apply to it", c.name, c.type_name, info.label)));
+        return Err(PortalError::bad_query(
+            &c.name,
+            format!("`{}` is a {} column: the operator “{}” does not apply to it", c.name, c.type_name, info.label),
+        ));
     }
     let col = column(&c.name);
     let one = || scalar(c, &f.value).map(lit);
@@ -68,10 +71,11 @@ fn on_day(col: Expr, c: &Column, value: &str) -> Result<Expr> {
     if c.class == TypeClass::Date {
         return Ok(col.eq(lit(scalar(c, value)?)));
     }
-    let day =
-        parse_date(value.trim()).ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date` expects a date like 2026-01-31, got `{value}`", c.name)))?;
-    let next_day =
-        day.checked_add_days(chrono::Days::new(1)).ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date`: `{value}` is out of range", c.name)))?;
+    let day = parse_date(value.trim())
+        .ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date` expects a date like 2026-01-31, got `{value}`", c.name)))?;
+    let next_day = day
+        .checked_add_days(chrono::Days::new(1))
+        .ok_or_else(|| PortalError::bad_query(&c.name, format!("`{}__date`: `{value}` is out of range", c.name)))?;
     let start = scalar(c, &day.to_string())?;
     let end = scalar(c, &next_day.to_string())?;
     Ok(col.clone().gt_eq(lit(start)).and(col.lt(lit(end))))

@@ -47,7 +47,10 @@ fn runtime() -> std::sync::Arc<RuntimeEnv> {
     static RUNTIME: std::sync::OnceLock<std::sync::Arc<RuntimeEnv>> = std::sync::OnceLock::new();
     RUNTIME
         .get_or_init(|| {
-            RuntimeEnvBuilder::new().with_metadata_cache_limit(FOOTER_CACHE_BYTES).build_arc().unwrap_or_else(|_| std::sync::Arc::new(RuntimeEnv::default()))
+            RuntimeEnvBuilder::new()
+                .with_metadata_cache_limit(FOOTER_CACHE_BYTES)
+                .build_arc()
+                .unwrap_or_else(|_| std::sync::Arc::new(RuntimeEnv::default()))
         })
         .clone()
 }
@@ -103,7 +106,14 @@ impl Opened {
 /// Reads one view of a table for a recipient. Errors only for what makes the page itself
 /// impossible (not granted, unreadable table); a bad view (`query` the grammar refused, or one
 /// the table cannot answer) comes back in `grid`.
-pub async fn view(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, query: Result<TableQuery, GrammarError>) -> Result<Outcome> {
+pub async fn view(
+    s: &Services,
+    recipient: &Recipient,
+    share: &str,
+    schema: &str,
+    table: &str,
+    query: Result<TableQuery, GrammarError>,
+) -> Result<Outcome> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
     let (query, mut problem) = match query {
         Ok(q) => (q, None),
@@ -163,7 +173,15 @@ pub struct Extract {
     pub rows: Option<u64>,
 }
 
-pub async fn extract(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str, query: &TableQuery, counted: bool) -> Result<Extract> {
+pub async fn extract(
+    s: &Services,
+    recipient: &Recipient,
+    share: &str,
+    schema: &str,
+    table: &str,
+    query: &TableQuery,
+    counted: bool,
+) -> Result<Extract> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
     // An extract is the whole view: a page token means nothing here.
     let query = TableQuery { next: None, ..query.clone() };
@@ -258,7 +276,10 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn column(&self, name: &str) -> Result<&Column> {
-        self.columns.iter().find(|c| c.name == name).ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| PortalError::bad_query(name, format!("there is no column `{name}` in this table")))
     }
 
     /// The view's filters as one predicate (the scope is the frame's own, see `filtered`).
@@ -330,7 +351,12 @@ impl Run<'_> {
         let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, predicate)?;
         if let Some(sort) = &self.query.sort {
             let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
-            order.extend(self.columns.iter().filter(|c| c.name != sort.column && c.class.is_orderable()).map(|c| exprs::column(&c.name).sort(true, false)));
+            order.extend(
+                self.columns
+                    .iter()
+                    .filter(|c| c.name != sort.column && c.class.is_orderable())
+                    .map(|c| exprs::column(&c.name).sort(true, false)),
+            );
             df = df.sort(order)?;
         }
         Ok(df.select(shown.iter().map(|c| exprs::column(&c.name)).collect::<Vec<_>>())?)

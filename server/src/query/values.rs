@@ -13,7 +13,10 @@ use crate::error::{PortalError, Result};
 pub fn scalar(column: &Column, text: &str) -> Result<ScalarValue> {
     let t = text.trim();
     let bad = || {
-        PortalError::bad_query(&column.name, format!("`{}` is a {} column: expected {}, got `{text}`", column.name, column.type_name, column.class.expected()))
+        PortalError::bad_query(
+            &column.name,
+            format!("`{}` is a {} column: expected {}, got `{text}`", column.name, column.type_name, column.class.expected()),
+        )
     };
     let value = match column.class {
         TypeClass::Text => ScalarValue::Utf8(Some(text.to_string())),
@@ -44,7 +47,10 @@ pub fn scalar(column: &Column, text: &str) -> Result<ScalarValue> {
             ScalarValue::TimestampMicrosecond(Some(micros), zone(&column.data_type))
         }
         TypeClass::Binary | TypeClass::Nested => {
-            return Err(PortalError::bad_query(&column.name, format!("`{}` ({}) cannot be filtered by value", column.name, column.type_name)))
+            return Err(PortalError::bad_query(
+                &column.name,
+                format!("`{}` ({}) cannot be filtered by value", column.name, column.type_name),
+            ))
         }
     };
     // Exactly the column's type (an int column, a decimal's scale…); out of range is a bad value.

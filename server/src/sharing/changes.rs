@@ -34,16 +34,23 @@ pub async fn changes(
     }
     let history = state.history().await?;
     let number = |name: &str| -> Result<Option<i64>> {
-        params.get(name).map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("{name} `{v}` is not a version number")))).transpose()
+        params
+            .get(name)
+            .map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("{name} `{v}` is not a version number"))))
+            .transpose()
     };
     let start = match (number("startingVersion")?, params.get("startingTimestamp")) {
-        (Some(_), Some(_)) => return Err(PortalError::InvalidParameter("Please only provide one of: startingVersion, startingTimestamp".into())),
+        (Some(_), Some(_)) => {
+            return Err(PortalError::InvalidParameter("Please only provide one of: startingVersion, startingTimestamp".into()))
+        }
         (Some(v), None) => v,
         (None, Some(ts)) => resolve_timestamp(&history, parse_timestamp(ts, "startingTimestamp")?, Direction::AtOrAfter)?,
         (None, None) => return Err(PortalError::InvalidParameter("startingVersion or startingTimestamp is required".into())),
     };
     let end = match (number("endingVersion")?, params.get("endingTimestamp")) {
-        (Some(_), Some(_)) => return Err(PortalError::InvalidParameter("Please only provide one of: endingVersion, endingTimestamp".into())),
+        (Some(_), Some(_)) => {
+            return Err(PortalError::InvalidParameter("Please only provide one of: endingVersion, endingTimestamp".into()))
+        }
         (Some(v), None) => Some(v),
         (None, Some(ts)) => Some(resolve_timestamp(&history, parse_timestamp(ts, "endingTimestamp")?, Direction::AtOrBefore)?),
         (None, None) => None,
@@ -52,7 +59,10 @@ pub async fn changes(
     check_range(start, end, latest)?;
     if let Some(first) = history.first() {
         if start < first.0 {
-            return Err(PortalError::InvalidParameter(format!("startingVersion {start} is before the earliest available version {}", first.0)));
+            return Err(PortalError::InvalidParameter(format!(
+                "startingVersion {start} is before the earliest available version {}",
+                first.0
+            )));
         }
     }
     let end = end.unwrap_or(latest).min(latest);

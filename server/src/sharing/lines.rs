@@ -240,8 +240,14 @@ mod tests {
     #[test]
     fn uuid_relative_deletion_vectors_name_their_file() {
         // Spark wrote this descriptor next to deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin (shared test data).
-        assert_eq!(deletion_vector_path("vBn[lx{q8@P<9BNH/isA").as_deref(), Some("deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin"));
-        assert_eq!(deletion_vector_path("abvBn[lx{q8@P<9BNH/isA").as_deref(), Some("ab/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin"));
+        assert_eq!(
+            deletion_vector_path("vBn[lx{q8@P<9BNH/isA").as_deref(),
+            Some("deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin")
+        );
+        assert_eq!(
+            deletion_vector_path("abvBn[lx{q8@P<9BNH/isA").as_deref(),
+            Some("ab/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin")
+        );
         assert_eq!(deletion_vector_path("short"), None);
         assert_eq!(deletion_vector_path("~~~~~~~~~~~~~~~~~~~~"), None);
     }

@@ -24,7 +24,11 @@ pub async fn list_shares(State(s): State<Arc<Services>>, Extension(caller): Exte
     Ok(json(&list_body(items, next_token(page.next, "shares")), AuditNote { action: "listShares", ..Default::default() }))
 }
 
-pub async fn get_share(State(s): State<Arc<Services>>, Extension(caller): Extension<Caller>, Path(share): Path<String>) -> Result<Response> {
+pub async fn get_share(
+    State(s): State<Arc<Services>>,
+    Extension(caller): Extension<Caller>,
+    Path(share): Path<String>,
+) -> Result<Response> {
     let sh = Access::new(&s.catalog, &caller.recipient).share(&share).await?;
     Ok(json(&json!({"share": {"name": sh.name, "id": sh.id}}), AuditNote::new("getShare", sh.name)))
 }

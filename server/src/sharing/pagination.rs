@@ -19,14 +19,13 @@ pub struct PageRequest {
 
 /// Reads the paging parameters; `listing` names what is listed, so a token from another list is refused.
 pub fn page_request(params: &HashMap<String, String>, listing: &str) -> Result<PageRequest> {
-    let limit = match params.get("maxResults") {
-        None => MAX_RESULTS,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=MAX_RESULTS).contains(n))
-            .ok_or_else(|| PortalError::InvalidParameter(format!("Acceptable values of 'maxResults' are 0 to {MAX_RESULTS}, got `{v}`")))?,
-    };
+    let limit =
+        match params.get("maxResults") {
+            None => MAX_RESULTS,
+            Some(v) => v.parse::<i64>().ok().filter(|n| (0..=MAX_RESULTS).contains(n)).ok_or_else(|| {
+                PortalError::InvalidParameter(format!("Acceptable values of 'maxResults' are 0 to {MAX_RESULTS}, got `{v}`"))
+            })?,
+        };
     let after = match params.get("pageToken").filter(|t| !t.is_empty()) {
         None => None,
         Some(token) => Some(decode(token, listing)?),
@@ -71,7 +70,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_400() {
-        for (k, v) in [("maxResults", "-1"), ("maxResults", "501"), ("maxResults", "ten"), ("pageToken", "%%%"), ("pageToken", "bm90anNvbg")] {
+        for (k, v) in
+            [("maxResults", "-1"), ("maxResults", "501"), ("maxResults", "ten"), ("pageToken", "%%%"), ("pageToken", "bm90anNvbg")]
+        {
             let err = page_request(&params(&[(k, v)]), "shares").err().unwrap();
             assert_eq!(err.status(), 400, "{k}={v}");
         }

@@ -29,8 +29,11 @@ pub fn ndjson(s: Stream, file_id_hash: Option<&str>, note: AuditNote) -> Respons
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson; charset=utf-8"));
     headers.insert(TABLE_VERSION, HeaderValue::from(s.version));
-    let caps =
-        if s.end_stream { format!("responseformat={};includeendstreamaction=true", s.format.name()) } else { format!("responseformat={}", s.format.name()) };
+    let caps = if s.end_stream {
+        format!("responseformat={};includeendstreamaction=true", s.format.name())
+    } else {
+        format!("responseformat={}", s.format.name())
+    };
     headers.insert(CAPABILITIES, HeaderValue::from_str(&caps).expect("ascii"));
     if let Some(h) = file_id_hash {
         headers.insert("fileidhash", HeaderValue::from_str(h).expect("validated"));
@@ -55,7 +58,8 @@ pub async fn json_errors(resp: Response) -> Response {
     if status.is_success() || status.is_redirection() || is_json {
         return resp;
     }
-    let text = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text =
+        axum::body::to_bytes(resp.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let code = match status {
         StatusCode::NOT_FOUND => "RESOURCE_DOES_NOT_EXIST",
         StatusCode::METHOD_NOT_ALLOWED => "UNSUPPORTED_OPERATION",

@@ -9,11 +9,17 @@ use super::predicates::{Expr, FileFacts};
 use crate::storage::FileAction;
 
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
-pub fn select(files: Vec<FileAction>, predicate: Option<&Expr>, column_types: &HashMap<String, String>, limit: Option<i64>) -> Vec<FileAction> {
+pub fn select(
+    files: Vec<FileAction>,
+    predicate: Option<&Expr>,
+    column_types: &HashMap<String, String>,
+    limit: Option<i64>,
+) -> Vec<FileAction> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
     for file in files {
-        let stats: Option<Json> = (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
+        let stats: Option<Json> =
+            (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
         if let Some(p) = predicate {
             if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref(), column_types }).may_match(p) {
                 continue;

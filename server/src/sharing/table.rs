@@ -66,8 +66,10 @@ pub async fn metadata(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response> {
     let t = authorize(&s, &caller, &path).await?;
-    let version =
-        params.get("version").map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("version `{v}` is not a number")))).transpose()?;
+    let version = params
+        .get("version")
+        .map(|v| v.parse::<i64>().map_err(|_| PortalError::InvalidParameter(format!("version `{v}` is not a number"))))
+        .transpose()?;
     let at = time_travel::snapshot_at(&t, version, params.get("timestamp").map(String::as_str), None)?;
     let state = open(&s, &t, at).await?;
     let format = capabilities(&headers).choose(&t.table.qualified_name(), &state.advanced_features()?)?;
@@ -129,7 +131,12 @@ pub async fn query(
     if req.max_files.is_some_and(|m| m <= 0) {
         return Err(PortalError::InvalidParameter("maxFiles must be greater than 0".into()));
     }
-    let resume = [&req.page_token, &req.refresh_token].into_iter().flatten().next().map(|tok| decode_resume(&s, tok, &caller, &t.table.id)).transpose()?;
+    let resume = [&req.page_token, &req.refresh_token]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|tok| decode_resume(&s, tok, &caller, &t.table.id))
+        .transpose()?;
     let mut at = time_travel::snapshot_at(&t, req.version, req.timestamp.as_deref(), req.starting_version)?;
     if let Some(r) = &resume {
         at = At::Version(r.version);
@@ -171,7 +178,8 @@ pub async fn query(
         }
         header_version = state.version();
         if end_stream {
-            let resume_at = |offset| Resume { recipient: caller.recipient.id.clone(), table: t.table.id.clone(), version: header_version, offset };
+            let resume_at =
+                |offset| Resume { recipient: caller.recipient.id.clone(), table: t.table.id.clone(), version: header_version, offset };
             let next = (page_end < files.len()).then(|| encode_resume(&s, &resume_at(page_end)));
             let refresh = (req.include_refresh_token == Some(true)).then(|| encode_resume(&s, &resume_at(0)));
             lines.end_stream(next, refresh);

@@ -93,10 +93,15 @@ mod tests {
         let url = sas.sign_at("t/p=P 2%ü/x.parquet", now, Duration::from_secs(3600));
         assert_eq!(url.path(), "/lake/t/p%3DP%202%25%C3%BC/x.parquet");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-        assert_eq!((q["st"].as_str(), q["se"].as_str(), q["sp"].as_str(), q["sr"].as_str()), ("2026-11-30T12:00:00Z", "2026-11-30T13:00:00Z", "r", "b"));
+        assert_eq!(
+            (q["st"].as_str(), q["se"].as_str(), q["sp"].as_str(), q["sr"].as_str()),
+            ("2026-11-30T12:00:00Z", "2026-11-30T13:00:00Z", "r", "b")
+        );
         // HMAC-SHA256 with key "key" over the string to sign, which names the blob unescaped.
         let mut mac = Hmac::<Sha256>::new_from_slice(b"key").unwrap();
-        mac.update(b"r\n2026-11-30T12:00:00Z\n2026-11-30T13:00:00Z\n/blob/acct/lake/t/p=P 2%\xc3\xbc/x.parquet\n\n\n\n2022-11-02\nb\n\n\n\n\n\n\n");
+        mac.update(
+            b"r\n2026-11-30T12:00:00Z\n2026-11-30T13:00:00Z\n/blob/acct/lake/t/p=P 2%\xc3\xbc/x.parquet\n\n\n\n2022-11-02\nb\n\n\n\n\n\n\n",
+        );
         assert_eq!(q["sig"], STANDARD.encode(mac.finalize().into_bytes()));
         assert_eq!(url.host_str(), Some("acct.blob.core.windows.net"));
     }

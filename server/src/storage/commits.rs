@@ -83,6 +83,9 @@ mod tests {
             json!({"add": {"path": "compacted.parquet", "size": 3, "dataChange": false}}),
         ]);
         let feed = c.data_changes(true);
-        assert_eq!(feed.iter().map(|(k, f)| (*k, f.path.as_str())).collect::<Vec<_>>(), [("add", "p=a b/x.parquet"), ("remove", "old.parquet")]);
+        assert_eq!(
+            feed.iter().map(|(k, f)| (*k, f.path.as_str())).collect::<Vec<_>>(),
+            [("add", "p=a b/x.parquet"), ("remove", "old.parquet")]
+        );
     }
 }

@@ -77,18 +77,24 @@ impl TableState {
         let table = match (loaded, &root) {
             (Ok(table), _) => table,
             // A store's refusal reads better from one listing of the log than from deltalake's error.
-            (Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_) | PortalError::Store { .. })), Some(root)) => {
+            (
+                Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_) | PortalError::Store { .. })),
+                Some(root),
+            ) => {
                 tracing::warn!(%location, error = %e, "object-store table did not open");
                 return Err(stores.diagnose(location, root).await);
             }
             (Err(e), _) => return Err(e),
         };
-        let schema: Value = serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
+        let schema: Value =
+            serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
         let logical_names = schema["fields"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|f| Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string())))
+            .filter_map(|f| {
+                Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string()))
+            })
             .collect();
         Ok(Self { table, root, logical_names })
     }
@@ -104,7 +110,9 @@ impl TableState {
         let version = match at {
             At::Latest => None,
             At::Version(v) => Some(check_version(&log_times(builder()?, location).await?, v)?),
-            At::Timestamp(t) => Some(resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?),
+            At::Timestamp(t) => {
+                Some(resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?)
+            }
         };
         let loaded = match version {
             None => builder()?.load().await,
@@ -195,7 +203,8 @@ impl TableState {
 
     /// The top-level columns as the schema declares them.
     pub fn columns(&self) -> Result<Vec<DeltaColumn>> {
-        let schema: Value = serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
+        let schema: Value =
+            serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
         Ok(schema["fields"]
             .as_array()
             .into_iter()
@@ -269,7 +278,8 @@ impl TableState {
 /// server and deltalake's own time travel use), oldest first.
 async fn commit_times(store: &dyn LogStore) -> Result<Vec<(i64, i64)>> {
     let object_store = store.object_store(None);
-    let metas: Vec<_> = object_store.list(Some(store.log_path())).try_collect().await.map_err(|e| PortalError::store("listing the table log", e))?;
+    let metas: Vec<_> =
+        object_store.list(Some(store.log_path())).try_collect().await.map_err(|e| PortalError::store("listing the table log", e))?;
     let mut times: Vec<(i64, i64)> = metas
         .iter()
         .filter_map(|m| {

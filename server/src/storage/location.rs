@@ -18,11 +18,14 @@ pub fn table_url(location: &str) -> Result<Url> {
         Some(scheme) if scheme == "file" => Err(file_url_refused(location)),
         Some(_) => {
             let place = Place::parse(location)?;
-            Url::parse(&format!("{}/", place.to_text())).map_err(|e| PortalError::InvalidParameter(format!("`{location}` is not a usable location: {e}")))
+            Url::parse(&format!("{}/", place.to_text()))
+                .map_err(|e| PortalError::InvalidParameter(format!("`{location}` is not a usable location: {e}")))
         }
         None => {
             let path = Path::new(location);
-            let abs = path.canonicalize().map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
+            let abs = path
+                .canonicalize()
+                .map_err(|_| PortalError::NotATable(format!("`{location}` is not a Delta table: the directory does not exist")))?;
             if !abs.is_dir() {
                 return Err(PortalError::NotATable(format!("`{location}` is not a Delta table: it is not a directory")));
             }
@@ -55,7 +58,9 @@ fn url_scheme(location: &str) -> Option<String> {
 }
 
 fn file_url_refused(location: &str) -> PortalError {
-    PortalError::InvalidParameter(format!("`{location}`: write a local directory as a path (such as /data/lake/sales), not as a file:// URL"))
+    PortalError::InvalidParameter(format!(
+        "`{location}`: write a local directory as a path (such as /data/lake/sales), not as a file:// URL"
+    ))
 }
 
 /// A location normalised for prefix comparisons, without touching any disk or store:
@@ -128,7 +133,8 @@ impl Place {
                 }
                 return Err(bad("it has an empty path segment (`//`)"));
             }
-            segments.push(percent_encoding::percent_decode_str(part).decode_utf8().map_err(|_| bad("a segment is not UTF-8"))?.into_owned());
+            segments
+                .push(percent_encoding::percent_decode_str(part).decode_utf8().map_err(|_| bad("a segment is not UTF-8"))?.into_owned());
         }
         Ok(Self::Store { scheme, authority, segments })
     }
@@ -175,11 +181,13 @@ impl Place {
 }
 
 /// What a key segment keeps escaped when written back as a URL.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'%').add(b'/').add(b'?').add(b'#').add(b'"').add(b'<').add(b'>');
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'%').add(b'/').add(b'?').add(b'#').add(b'"').add(b'<').add(b'>');
 
 /// `path` made absolute (against the working directory) with `.` and `..` resolved by text.
 fn lexical_absolute(path: &Path) -> Result<PathBuf> {
-    let absolute = std::path::absolute(path).map_err(|e| PortalError::InvalidParameter(format!("`{}` is not a usable path: {e}", path.display())))?;
+    let absolute =
+        std::path::absolute(path).map_err(|e| PortalError::InvalidParameter(format!("`{}` is not a usable path: {e}", path.display())))?;
     let mut out = PathBuf::new();
     for component in absolute.components() {
         match component {

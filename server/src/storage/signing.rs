@@ -58,7 +58,10 @@ impl UrlSigner {
         let expires_at = now_ms() + self.ttl_ms;
         let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
         let sig = self.keys.sign(&[url_fields(table_id, path, expires_at).as_bytes()]);
-        SignedUrl { url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")), expires_at }
+        SignedUrl {
+            url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")),
+            expires_at,
+        }
     }
 
     /// Checks a presented signature: 403 when tampered with or expired.

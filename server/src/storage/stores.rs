@@ -101,7 +101,8 @@ impl StoreRoot {
         if !self.bucket.escape_for_signer {
             return Ok(key);
         }
-        let escaped: Vec<String> = key.as_ref().split('/').map(|s| percent_encoding::utf8_percent_encode(s, URL_SEGMENT).to_string()).collect();
+        let escaped: Vec<String> =
+            key.as_ref().split('/').map(|s| percent_encoding::utf8_percent_encode(s, URL_SEGMENT).to_string()).collect();
         KeyPath::parse(escaped.join("/")).map_err(|e| PortalError::store(format!("file key `{relative}`"), e))
     }
 }
@@ -124,11 +125,16 @@ impl Stores {
     pub fn new(entries: Vec<StorageEntry>) -> Result<Self> {
         let mut parsed = Vec::new();
         for entry in entries {
-            let place = Place::parse(&entry.prefix).map_err(|e| PortalError::Config(format!("[[storage]] prefix `{}`: {e}", entry.prefix)))?;
+            let place =
+                Place::parse(&entry.prefix).map_err(|e| PortalError::Config(format!("[[storage]] prefix `{}`: {e}", entry.prefix)))?;
             let Place::Store { scheme, .. } = &place else {
-                return Err(PortalError::Config(format!("[[storage]] prefix `{}` must be an s3://, az://, abfss:// or gs:// URL", entry.prefix)));
+                return Err(PortalError::Config(format!(
+                    "[[storage]] prefix `{}` must be an s3://, az://, abfss:// or gs:// URL",
+                    entry.prefix
+                )));
             };
-            let family = Family::of(scheme).ok_or_else(|| PortalError::Config(format!("[[storage]] prefix `{}`: unknown store", entry.prefix)))?;
+            let family =
+                Family::of(scheme).ok_or_else(|| PortalError::Config(format!("[[storage]] prefix `{}`: unknown store", entry.prefix)))?;
             // Misspelt options are caught at start, not at the first table read.
             for key in entry.options.keys() {
                 let known = match family {
@@ -201,7 +207,9 @@ impl Stores {
         let credentials = self.credentials(entry, family);
         // The bucket alone: the table's path must not become part of the store's root.
         let bucket_url = bucket_url(url);
-        let unusable = |e: object_store::Error| PortalError::InvalidParameter(format!("storage for `{url}` ({credentials}) is not usable: {}", brief(&e)));
+        let unusable = |e: object_store::Error| {
+            PortalError::InvalidParameter(format!("storage for `{url}` ({credentials}) is not usable: {}", brief(&e)))
+        };
         let (store, signer): (Arc<DynObjectStore>, Arc<dyn Signer>) = match family {
             Family::S3 => {
                 let b = if entry.is_some() { AmazonS3Builder::new() } else { AmazonS3Builder::from_env() };
@@ -247,11 +255,17 @@ impl Stores {
             Ok(k) => k,
             Err(e) => return e,
         };
-        let refused =
-            || PortalError::NotATable(format!("`{location}` cannot be read: the storage refused the portal's credentials ({})", root.bucket.credentials));
+        let refused = || {
+            PortalError::NotATable(format!(
+                "`{location}` cannot be read: the storage refused the portal's credentials ({})",
+                root.bucket.credentials
+            ))
+        };
         let no_bucket = || PortalError::NotATable(format!("`{location}` cannot be read: the bucket or container does not exist"));
         match root.bucket.store.list_with_delimiter(Some(&log)).await {
-            Ok(listing) if listing.objects.is_empty() => PortalError::NotATable(format!("`{location}` is not a Delta table: it has no _delta_log")),
+            Ok(listing) if listing.objects.is_empty() => {
+                PortalError::NotATable(format!("`{location}` is not a Delta table: it has no _delta_log"))
+            }
             Ok(_) => PortalError::NotATable(format!("`{location}` cannot be read as a Delta table")),
             Err(object_store::Error::NotFound { .. }) => no_bucket(),
             Err(object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => refused(),
@@ -273,11 +287,19 @@ fn status_of(e: &object_store::Error) -> Option<u16> {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    [(401, "401 Unauthorized"), (403, "403 Forbidden"), (404, "404 Not Found")].into_iter().find(|(_, t)| text.contains(t)).map(|(code, _)| code)
+    [(401, "401 Unauthorized"), (403, "403 Forbidden"), (404, "404 Not Found")]
+        .into_iter()
+        .find(|(_, t)| text.contains(t))
+        .map(|(code, _)| code)
 }
 
 /// Sets each option on a store builder, by the builder's own name for it.
-fn with_options<B, K: std::str::FromStr>(mut builder: B, options: &[(String, String)], credentials: &str, set: impl Fn(B, K, &str) -> B) -> Result<B> {
+fn with_options<B, K: std::str::FromStr>(
+    mut builder: B,
+    options: &[(String, String)],
+    credentials: &str,
+    set: impl Fn(B, K, &str) -> B,
+) -> Result<B> {
     for (name, value) in options {
         let key = name.parse().map_err(|_| PortalError::Config(format!("{credentials}: unknown option `{name}`")))?;
         builder = set(builder, key, value);
@@ -394,7 +416,8 @@ mod gcs_tests {
             "type": "service_account", "client_email": "portal@example.iam.gserviceaccount.com",
             "private_key": std::fs::read_to_string(&pem).unwrap(), "private_key_id": "k1",
         });
-        let entry = StorageEntry { prefix: "gs://lake".into(), options: [("google_service_account_key".to_string(), key_json.to_string())].into() };
+        let entry =
+            StorageEntry { prefix: "gs://lake".into(), options: [("google_service_account_key".to_string(), key_json.to_string())].into() };
         let stores = Stores::new(vec![entry]).unwrap();
         let root = stores.root(&Url::parse("gs://lake/sales").unwrap()).unwrap();
         let key = root.signing_key("partner_id=P 2%ü/part-0.parquet").unwrap();

@@ -23,7 +23,9 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
             // A spent or unknown link says so; only a live link needs the page's own form.
             return Err(match s.credentials.link_state(&code).await? {
                 LinkState::Ready { .. } => forged,
-                LinkState::Used(_) | LinkState::Expired(_) => PortalError::Gone("this activation link was already used or has expired".into()),
+                LinkState::Used(_) | LinkState::Expired(_) => {
+                    PortalError::Gone("this activation link was already used or has expired".into())
+                }
                 LinkState::Unknown => PortalError::NotFound("this activation link does not exist".into()),
             });
         }
@@ -73,7 +75,9 @@ fn failure_page(e: PortalError) -> Response {
         StatusCode::FORBIDDEN if e.to_string().starts_with("requests from") => network.as_str(),
         StatusCode::GONE => "This activation link was already used or has expired. Ask your contact for a new one.",
         StatusCode::NOT_FOUND => "This activation link is not valid. Check that you copied all of it.",
-        StatusCode::FORBIDDEN => "This page was open too long or did not come from the portal. Go back, reload the page and press the button again.",
+        StatusCode::FORBIDDEN => {
+            "This page was open too long or did not come from the portal. Go back, reload the page and press the button again."
+        }
         _ => "Something went wrong while creating your credential file. Please try again in a minute.",
     };
     let page = format!(

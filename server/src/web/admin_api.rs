@@ -77,7 +77,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             "RecipientDetail",
         ),
         ep(Method::DELETE, "/recipients/{name}", delete_recipient, "Delete a recipient", None, 200, "Deleted"),
-        ep(Method::POST, "/recipients/{name}/activation-links", activation_link, "Create a one-time activation link", Some("LinkRequest"), 201, "IssuedLink"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/activation-links",
+            activation_link,
+            "Create a one-time activation link",
+            Some("LinkRequest"),
+            201,
+            "IssuedLink",
+        ),
         ep(
             Method::POST,
             "/recipients/{name}/rotate",
@@ -115,16 +123,64 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         ep(Method::PUT, "/shares/{name}/grants/{recipient}", grant, "Grant the share", None, 200, "ShareDetail"),
         ep(Method::DELETE, "/shares/{name}/grants/{recipient}", revoke_grant, "Revoke the grant", None, 200, "ShareDetail"),
-        ep(Method::GET, "/locations", list_locations, "External locations (platform admins: all; team admins: their team's)", None, 200, "LocationList"),
-        ep(Method::POST, "/locations", create_location, "Create an external location (platform admins)", Some("NewLocation"), 201, "Location"),
+        ep(
+            Method::GET,
+            "/locations",
+            list_locations,
+            "External locations (platform admins: all; team admins: their team's)",
+            None,
+            200,
+            "LocationList",
+        ),
+        ep(
+            Method::POST,
+            "/locations",
+            create_location,
+            "Create an external location (platform admins)",
+            Some("NewLocation"),
+            201,
+            "Location",
+        ),
         ep(Method::GET, "/locations/{name}", show_location, "An external location with its teams", None, 200, "Location"),
-        ep(Method::DELETE, "/locations/{name}", delete_location, "Delete an external location (platform admins; its tables stay shared)", None, 200, "Deleted"),
-        ep(Method::PUT, "/locations/{name}/grants/{team}", grant_location, "Let a team add tables under the location (platform admins)", None, 200, "Location"),
-        ep(Method::DELETE, "/locations/{name}/grants/{team}", revoke_location, "Take the location back from a team (platform admins)", None, 200, "Location"),
+        ep(
+            Method::DELETE,
+            "/locations/{name}",
+            delete_location,
+            "Delete an external location (platform admins; its tables stay shared)",
+            None,
+            200,
+            "Deleted",
+        ),
+        ep(
+            Method::PUT,
+            "/locations/{name}/grants/{team}",
+            grant_location,
+            "Let a team add tables under the location (platform admins)",
+            None,
+            200,
+            "Location",
+        ),
+        ep(
+            Method::DELETE,
+            "/locations/{name}/grants/{team}",
+            revoke_location,
+            "Take the location back from a team (platform admins)",
+            None,
+            200,
+            "Location",
+        ),
         ep(Method::GET, "/audit", audit, "Audit events, newest first (recipient, share, action, from, to, limit)", None, 200, "AuditList"),
         ep(Method::GET, "/audit.csv", audit_csv, "Audit events as CSV", None, 200, "Csv"),
         ep(Method::GET, "/api-tokens", list_api_tokens, "List admin API tokens", None, 200, "ApiTokenList"),
-        ep(Method::POST, "/api-tokens", create_api_token, "Create an admin API token (shown once)", Some("NewApiToken"), 201, "IssuedApiToken"),
+        ep(
+            Method::POST,
+            "/api-tokens",
+            create_api_token,
+            "Create an admin API token (shown once)",
+            Some("NewApiToken"),
+            201,
+            "IssuedApiToken",
+        ),
         ep(Method::DELETE, "/api-tokens/{id}", revoke_api_token, "Revoke an admin API token", None, 200, "Deleted"),
     ]
 }
@@ -172,7 +228,12 @@ async fn show_recipient(State(s): State<Arc<Services>>, AdminReader(admin): Admi
     Ok(Json(recipients::detail(&s, &admin, &name).await?).into_response())
 }
 
-async fn update_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn update_recipient(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     Ok(Json(recipients::update(&s, &admin, &name, body(&bytes)?).await?).into_response())
 }
 
@@ -187,7 +248,12 @@ struct LinkRequest {
     ttl_hours: Option<u32>,
 }
 
-async fn activation_link(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn activation_link(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     let request: LinkRequest = if bytes.is_empty() { LinkRequest::default() } else { body(&bytes)? };
     Ok(created(recipients::activation_link(&s, &admin, &name, request.ttl_hours).await?))
 }
@@ -198,12 +264,21 @@ struct RotateRequest {
     overlap_hours: u32,
 }
 
-async fn rotate(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn rotate(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     let request: RotateRequest = body(&bytes)?;
     Ok(created(recipients::rotate(&s, &admin, &name, request.overlap_hours).await?))
 }
 
-async fn revoke_token(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, id)): Path<(String, String)>) -> Result<Response> {
+async fn revoke_token(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response> {
     Ok(Json(recipients::revoke_token(&s, &admin, &name, &id).await?).into_response())
 }
 
@@ -219,7 +294,12 @@ async fn show_share(State(s): State<Arc<Services>>, AdminReader(admin): AdminRea
     Ok(Json(shares::detail(&s, &admin, &name).await?).into_response())
 }
 
-async fn update_share(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn update_share(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     Ok(Json(shares::update(&s, &admin, &name, body(&bytes)?).await?).into_response())
 }
 
@@ -228,7 +308,12 @@ async fn delete_share(State(s): State<Arc<Services>>, AdminChanger(admin): Admin
     Ok(deleted())
 }
 
-async fn add_table(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn add_table(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     Ok(created(shares::add_table(&s, &admin, &name, body(&bytes)?).await?))
 }
 
@@ -241,13 +326,22 @@ async fn update_table(
     Ok(Json(shares::update_table(&s, &admin, &name, &table, body(&bytes)?).await?).into_response())
 }
 
-async fn remove_table(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, table)): Path<(String, String)>) -> Result<Response> {
+async fn remove_table(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, table)): Path<(String, String)>,
+) -> Result<Response> {
     shares::remove_table(&s, &admin, &name, &table).await?;
     Ok(deleted())
 }
 
 /// The table as a recipient sees it: its grant, its row scope, the table page's grammar.
-async fn preview(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Path((name, table)): Path<(String, String)>, view: View) -> Result<Response> {
+async fn preview(
+    State(s): State<Arc<Services>>,
+    AdminReader(admin): AdminReader,
+    Path((name, table)): Path<(String, String)>,
+    view: View,
+) -> Result<Response> {
     // `as` names the recipient; the rest is the table page's grammar.
     let as_name = view.as_recipient.as_deref().unwrap_or_default();
     let (share, found, recipient) = shares::preview_target(&s, &admin, &name, &table, as_name).await?;
@@ -256,11 +350,19 @@ async fn preview(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader
     Ok(Json(body).into_response())
 }
 
-async fn grant(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, recipient)): Path<(String, String)>) -> Result<Response> {
+async fn grant(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, recipient)): Path<(String, String)>,
+) -> Result<Response> {
     Ok(Json(shares::set_grant(&s, &admin, &name, &recipient, true).await?).into_response())
 }
 
-async fn revoke_grant(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, recipient)): Path<(String, String)>) -> Result<Response> {
+async fn revoke_grant(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, recipient)): Path<(String, String)>,
+) -> Result<Response> {
     Ok(Json(shares::set_grant(&s, &admin, &name, &recipient, false).await?).into_response())
 }
 
@@ -281,11 +383,19 @@ async fn delete_location(State(s): State<Arc<Services>>, AdminChanger(admin): Ad
     Ok(deleted())
 }
 
-async fn grant_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, team)): Path<(String, String)>) -> Result<Response> {
+async fn grant_location(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, team)): Path<(String, String)>,
+) -> Result<Response> {
     Ok(Json(locations::set_grant(&s, &admin, &name, &team, true).await?).into_response())
 }
 
-async fn revoke_location(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path((name, team)): Path<(String, String)>) -> Result<Response> {
+async fn revoke_location(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, team)): Path<(String, String)>,
+) -> Result<Response> {
     Ok(Json(locations::set_grant(&s, &admin, &name, &team, false).await?).into_response())
 }
 
@@ -310,7 +420,11 @@ async fn audit(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, 
     Ok(items(audit_log::events(&s, &admin, &params.query, params.limit(500)?).await?))
 }
 
-pub async fn audit_csv(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Query(params): Query<AuditParams>) -> Result<Response> {
+pub async fn audit_csv(
+    State(s): State<Arc<Services>>,
+    AdminReader(admin): AdminReader,
+    Query(params): Query<AuditParams>,
+) -> Result<Response> {
     let rows = audit_log::events(&s, &admin, &params.query, params.limit(audit_log::MAX_EVENTS)?).await?;
     Ok(audit_csv_response(audit_log::csv(&rows)?))
 }

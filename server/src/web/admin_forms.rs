@@ -95,7 +95,8 @@ fn error(message: &str, field: Option<&str>) -> FormOutcome {
 fn with_params(path: &str, params: &[(&str, String)]) -> String {
     // A fresh outcome replaces the previous one's parameters.
     let (base, query) = path.split_once('?').unwrap_or((path, ""));
-    let kept = query.split('&').filter(|p| !p.is_empty() && !["error=", "field=", "notice=", "issued=", "sig="].iter().any(|k| p.starts_with(k)));
+    let kept =
+        query.split('&').filter(|p| !p.is_empty() && !["error=", "field=", "notice=", "issued=", "sig="].iter().any(|k| p.starts_with(k)));
     let added = params.iter().map(|(k, v)| format!("{k}={}", encode(v)));
     let all: Vec<String> = kept.map(String::from).chain(added).collect();
     if all.is_empty() {
@@ -117,7 +118,8 @@ fn share_page(name: &str) -> String {
 fn properties(form: &Submitted) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for line in form.get("properties").lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (k, v) = line.split_once('=').ok_or_else(|| PortalError::field("properties", format!("`{line}` is not of the form name=value")))?;
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| PortalError::field("properties", format!("`{line}` is not of the form name=value")))?;
         out.insert(k.trim().to_string(), v.trim().to_string());
     }
     for i in 0..100 {
@@ -143,7 +145,8 @@ fn oidc(form: &Submitted) -> OidcView {
 
 pub async fn create_share(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
     run(&s, &headers, form, "/admin".into(), async |s: &Services, f: &Submitted| {
-        let share = shares::create(s, &f.admin, NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team") }).await?;
+        let share =
+            shares::create(s, &f.admin, NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team") }).await?;
         Ok(wizard(f, Some(&share.name), None).map(Done::To).unwrap_or_else(|| Done::To(share_page(&share.name))))
     })
     .await
@@ -157,7 +160,12 @@ pub async fn edit_share(State(s): State<Arc<Services>>, Path(name): Path<String>
     .await
 }
 
-pub async fn delete_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn delete_share(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         shares::delete(s, &f.admin, &name).await?;
@@ -183,7 +191,12 @@ pub async fn add_table(State(s): State<Arc<Services>>, Path(name): Path<String>,
     .await
 }
 
-pub async fn edit_table(State(s): State<Arc<Services>>, Path((name, table)): Path<(String, String)>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn edit_table(
+    State(s): State<Arc<Services>>,
+    Path((name, table)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
         let patch = TablePatch {
             alias: f.opt("alias"),
@@ -218,13 +231,20 @@ pub async fn grant(State(s): State<Arc<Services>>, Path(name): Path<String>, hea
             return Err(PortalError::field("recipient", "choose a recipient"));
         }
         shares::set_grant(s, &f.admin, &name, recipient, true).await?;
-        Ok(wizard(f, Some(&name), Some(recipient)).map(Done::To).unwrap_or_else(|| Done::Notice(format!("{recipient} can now read {name}."))))
+        Ok(wizard(f, Some(&name), Some(recipient))
+            .map(Done::To)
+            .unwrap_or_else(|| Done::Notice(format!("{recipient} can now read {name}."))))
     })
     .await
 }
 
 /// The recipient page's "Grant a share".
-pub async fn grant_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn grant_share(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let share = f.get("share");
         if share.is_empty() {
@@ -265,7 +285,12 @@ pub async fn create_recipient(State(s): State<Arc<Services>>, headers: HeaderMap
     .await
 }
 
-pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn edit_recipient(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let patch = RecipientPatch {
             comment: Some(f.get("comment").into()),
@@ -279,7 +304,12 @@ pub async fn edit_recipient(State(s): State<Arc<Services>>, Path(name): Path<Str
     .await
 }
 
-pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn delete_recipient(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         recipients::delete(s, &f.admin, &name).await?;
@@ -288,7 +318,12 @@ pub async fn delete_recipient(State(s): State<Arc<Services>>, Path(name): Path<S
     .await
 }
 
-pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn activation_link(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let hours = match f.get("ttl_hours") {
             "" => None,
@@ -302,14 +337,22 @@ pub async fn activation_link(State(s): State<Arc<Services>>, Path(name): Path<St
 
 pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
-        let hours = f.get("overlap_hours").parse().map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
+        let hours = f
+            .get("overlap_hours")
+            .parse()
+            .map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
         let issued = recipients::rotate(s, &f.admin, &name, hours).await?;
         Ok(Done::To(reveal(s, f, &name, issued).await?))
     })
     .await
 }
 
-pub async fn revoke_token(State(s): State<Arc<Services>>, Path((name, id)): Path<(String, String)>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn revoke_token(
+    State(s): State<Arc<Services>>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         recipients::revoke_token(s, &f.admin, &name, &id).await?;
         Ok(Done::Notice(format!("Token {id} revoked: it no longer works.")))
@@ -334,7 +377,12 @@ pub async fn create_api_token(State(s): State<Arc<Services>>, headers: HeaderMap
     .await
 }
 
-pub async fn revoke_api_token(State(s): State<Arc<Services>>, Path(id): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn revoke_api_token(
+    State(s): State<Arc<Services>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, "/admin/teams".into(), async |s: &Services, f: &Submitted| {
         teams::revoke_token(s, &f.admin, &id).await?;
         Ok(Done::Notice(format!("API token {id} revoked.")))
@@ -348,13 +396,20 @@ fn location_page() -> String {
 
 pub async fn create_location(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
     run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
-        let l = locations::create(s, &f.admin, NewLocation { name: f.get("name").into(), url: f.get("url").into(), comment: f.opt("comment") }).await?;
+        let l =
+            locations::create(s, &f.admin, NewLocation { name: f.get("name").into(), url: f.get("url").into(), comment: f.opt("comment") })
+                .await?;
         Ok(Done::Notice(format!("Location {} created at {}. Grant it to the teams that may add tables under it.", l.name, l.url)))
     })
     .await
 }
 
-pub async fn grant_location(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn grant_location(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         let team = f.get("team");
         if team.is_empty() {
@@ -379,7 +434,12 @@ pub async fn revoke_location(
     .await
 }
 
-pub async fn delete_location(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn delete_location(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, location_page(), async |s: &Services, f: &Submitted| {
         confirm(f, &name)?;
         locations::delete(s, &f.admin, &name).await?;
@@ -410,7 +470,8 @@ fn confirm(f: &Submitted, name: &str) -> Result<()> {
 /// the wizard's last step).
 async fn reveal(s: &Services, f: &Submitted, name: &str, issued: app::contract::IssuedLink) -> Result<String> {
     let id = s.issued_links.put(&f.owner, &issued).await?;
-    let back = f.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or_else(|| recipient_page(name));
+    let back =
+        f.fields.get("back").map(|b| local_path(Some(b))).filter(|b| b.starts_with("/admin")).unwrap_or_else(|| recipient_page(name));
     Ok(format!("{}#activation-link", with_params(&back, &[("issued", id)])))
 }
 

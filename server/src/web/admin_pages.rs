@@ -2,8 +2,8 @@
 //! the admin API calls), for the admin the request's session belongs to.
 
 use app::contract::{
-    AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView, AdminRecipientView,
-    AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery, FormToken, Loaded,
+    AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView,
+    AdminRecipientView, AdminSessionView, AdminShareView, AdminTeamsView, AuditQuery, FormToken, Loaded,
 };
 use axum::http::request::Parts;
 
@@ -106,7 +106,14 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
     admin_read(s, request, async |admin: &Admin, session| {
         let found = admin::recipient_for(s, admin, name).await?;
         let detail = recipients::detail_of(s, &found).await?;
-        let grantable = s.catalog.shares_in(Some(&found.team_id)).await?.into_iter().map(|share| share.name).filter(|n| !detail.grants.contains(n)).collect();
+        let grantable = s
+            .catalog
+            .shares_in(Some(&found.team_id))
+            .await?
+            .into_iter()
+            .map(|share| share.name)
+            .filter(|n| !detail.grants.contains(n))
+            .collect();
         let issued = match issued {
             Some(id) => s.issued_links.take(id, &owner).await?,
             None => None,
@@ -121,7 +128,14 @@ pub async fn share(s: &Services, request: &Parts, name: &str) -> Loaded<AdminSha
     admin_read(s, request, async |admin: &Admin, session| {
         let found = admin::share_for(s, admin, name).await?;
         let detail = shares::detail_of(s, &found).await?;
-        let grantable = s.catalog.recipients_in(Some(&found.team_id)).await?.into_iter().map(|r| r.name).filter(|n| !detail.grants.contains(n)).collect();
+        let grantable = s
+            .catalog
+            .recipients_in(Some(&found.team_id))
+            .await?
+            .into_iter()
+            .map(|r| r.name)
+            .filter(|n| !detail.grants.contains(n))
+            .collect();
         Ok(AdminShareView { session, share: detail, grantable, locations: location_urls(s, admin).await? })
     })
     .await
@@ -157,7 +171,9 @@ pub async fn preview(s: &Services, request: &Parts, share: &str, table: &str, as
             return Ok(view);
         };
         let (share, found, recipient) = shares::preview_target(s, admin, share, table, &as_name).await?;
-        match query::view(s, &recipient, &share.name, &found.schema_name, &found.name, Ok(Default::default())).await.and_then(|o| Ok((o.description, o.grid?)))
+        match query::view(s, &recipient, &share.name, &found.schema_name, &found.name, Ok(Default::default()))
+            .await
+            .and_then(|o| Ok((o.description, o.grid?)))
         {
             Ok((description, grid)) => {
                 view.description = description;
@@ -165,7 +181,9 @@ pub async fn preview(s: &Services, request: &Parts, share: &str, table: &str, as
                 view.rows = grid.rows.iter().map(|r| r.iter().map(|c| c.filter_text().unwrap_or_default()).collect()).collect();
                 view.columns = grid.columns;
             }
-            Err(PortalError::NotFound(_)) => view.problem = Some(format!("{as_name} cannot read this table: the share is not granted to them.")),
+            Err(PortalError::NotFound(_)) => {
+                view.problem = Some(format!("{as_name} cannot read this table: the share is not granted to them."))
+            }
             Err(e) if e.status().is_client_error() => view.problem = Some(e.to_string()),
             Err(e) => return Err(e),
         }
@@ -174,7 +192,14 @@ pub async fn preview(s: &Services, request: &Parts, share: &str, table: &str, as
     .await
 }
 
-pub async fn onboard(s: &Services, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView> {
+pub async fn onboard(
+    s: &Services,
+    request: &Parts,
+    step: u8,
+    share: Option<&str>,
+    recipient: Option<&str>,
+    issued: Option<&str>,
+) -> Loaded<AdminOnboardView> {
     let owner = owner(request);
     admin_read(s, request, async |admin: &Admin, session| {
         let share = match share.filter(|n| !n.is_empty()) {
@@ -228,7 +253,9 @@ pub async fn teams(s: &Services, request: &Parts, issued: Option<&str>) -> Loade
     let owner = owner(request);
     admin_read(s, request, async |admin: &Admin, session| {
         let teams = match &admin.team {
-            Some(team) => vec![app::contract::TeamView { name: team.name.clone(), created_at: crate::primitives::time::rfc3339_ms(team.created_at) }],
+            Some(team) => {
+                vec![app::contract::TeamView { name: team.name.clone(), created_at: crate::primitives::time::rfc3339_ms(team.created_at) }]
+            }
             None => teams::list(s, admin).await?,
         };
         let issued_token = match issued {

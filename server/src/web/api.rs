@@ -31,7 +31,12 @@ pub async fn rows(
 
 /// A page of a table view as `recipient` sees it, and how many rows it holds (the partner API,
 /// and an admin's preview as a recipient).
-pub async fn rows_json(s: &Services, recipient: &Recipient, path: &TablePath, view: Result<TableQuery, GrammarError>) -> Result<(serde_json::Value, usize)> {
+pub async fn rows_json(
+    s: &Services,
+    recipient: &Recipient,
+    path: &TablePath,
+    view: Result<TableQuery, GrammarError>,
+) -> Result<(serde_json::Value, usize)> {
     let outcome = query::view(s, recipient, &path.share, &path.schema, &path.table, view).await?;
     let grid = outcome.grid?;
     let columns: Vec<_> = grid

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use app::backend::PortalBackend;
 use app::contract::grammar::TableQuery;
 use app::contract::{
-    table_href, ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView, AdminPreviewView,
-    AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExampleTable, ExportsView, FormToken, IssuedView, Loaded,
-    Problem, SessionView, TableView, TokenRow,
+    table_href, ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView,
+    AdminPreviewView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExampleTable, ExportsView,
+    FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
 
@@ -74,7 +74,9 @@ impl PortalBackend for UiBackend {
             "could not check the link".to_string()
         })?;
         Ok(match state {
-            LinkState::Ready { recipient, expires_at } => ActivationState::Ready { recipient: recipient.name, expires_at: rfc3339_ms(expires_at) },
+            LinkState::Ready { recipient, expires_at } => {
+                ActivationState::Ready { recipient: recipient.name, expires_at: rfc3339_ms(expires_at) }
+            }
             LinkState::Used(r) => ActivationState::Used { recipient: r.name },
             LinkState::Expired(r) => ActivationState::Expired { recipient: r.name },
             LinkState::Unknown => ActivationState::Unknown,
@@ -119,9 +121,10 @@ impl PortalBackend for UiBackend {
                 }
             });
             let noted = match &grid {
-                Ok(g) => {
-                    Noted { rows: Some(g.rows.len() as u64), detail: Some(format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false))) }
-                }
+                Ok(g) => Noted {
+                    rows: Some(g.rows.len() as u64),
+                    detail: Some(format!("rows={} query={}", g.rows.len(), outcome.query.to_query_string(false))),
+                },
                 Err(p) => Noted { detail: Some(format!("problem={}", p.message)), ..Noted::default() },
             };
             let view = TableView {
@@ -218,7 +221,14 @@ impl PortalBackend for UiBackend {
         super::admin_pages::preview(&self.0, request, share, table, as_recipient).await
     }
 
-    async fn admin_onboard(&self, request: &Parts, step: u8, share: Option<&str>, recipient: Option<&str>, issued: Option<&str>) -> Loaded<AdminOnboardView> {
+    async fn admin_onboard(
+        &self,
+        request: &Parts,
+        step: u8,
+        share: Option<&str>,
+        recipient: Option<&str>,
+        issued: Option<&str>,
+    ) -> Loaded<AdminOnboardView> {
         super::admin_pages::onboard(&self.0, request, step, share, recipient, issued).await
     }
 

@@ -32,7 +32,10 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(id): Path<String>, audi
     audit.object(id.clone());
     let issued = async {
         let form = form?;
-        let hours = form.field("overlap_hours").parse().map_err(|_| PortalError::field("overlap_hours", "choose how long the old token keeps working"))?;
+        let hours = form
+            .field("overlap_hours")
+            .parse()
+            .map_err(|_| PortalError::field("overlap_hours", "choose how long the old token keeps working"))?;
         s.credentials.rotate(&form.caller.recipient, &id, hours).await
     }
     .await;

@@ -19,7 +19,13 @@ use crate::export::xlsx::{self, ChunkSender};
 use crate::query::{self, Extract};
 use crate::Services;
 
-pub async fn csv(State(s): State<Arc<Services>>, path: TablePath, PartnerCaller(caller): PartnerCaller, view: View, audit: Audit) -> Result<Response> {
+pub async fn csv(
+    State(s): State<Arc<Services>>,
+    path: TablePath,
+    PartnerCaller(caller): PartnerCaller,
+    view: View,
+    audit: Audit,
+) -> Result<Response> {
     audit.detail(view.raw.clone());
     let dialect = view.dialect()?;
     let extract = read(&s, &caller, &path, &view, false).await?;
@@ -28,7 +34,13 @@ pub async fn csv(State(s): State<Arc<Services>>, path: TablePath, PartnerCaller(
     Ok(attachment(format, &name, Body::from_stream(export::csv::body(extract, dialect))))
 }
 
-pub async fn xlsx(State(s): State<Arc<Services>>, path: TablePath, PartnerCaller(caller): PartnerCaller, view: View, audit: Audit) -> Result<Response> {
+pub async fn xlsx(
+    State(s): State<Arc<Services>>,
+    path: TablePath,
+    PartnerCaller(caller): PartnerCaller,
+    view: View,
+    audit: Audit,
+) -> Result<Response> {
     audit.detail(view.raw.clone());
     let extract = read(&s, &caller, &path, &view, true).await?;
     // The usage figures count the rows a workbook holds (counted up front; CSV streams uncounted).

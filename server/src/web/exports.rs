@@ -67,16 +67,30 @@ pub async fn list(State(s): State<Arc<Services>>, PartnerCaller(caller): Partner
 }
 
 /// Polled while a job runs: not audited (the create and the download are).
-pub async fn show(State(s): State<Arc<Services>>, Path(id): Path<String>, PartnerCaller(caller): PartnerCaller) -> Result<Json<ExportJobView>> {
+pub async fn show(
+    State(s): State<Arc<Services>>,
+    Path(id): Path<String>,
+    PartnerCaller(caller): PartnerCaller,
+) -> Result<Json<ExportJobView>> {
     Ok(Json(job_view(&s, &s.jobs.get(&caller.recipient, &id).await?)))
 }
 
-pub async fn cancel(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, PartnerChange(caller): PartnerChange) -> Result<Json<ExportJobView>> {
+pub async fn cancel(
+    State(s): State<Arc<Services>>,
+    Path(id): Path<String>,
+    audit: Audit,
+    PartnerChange(caller): PartnerChange,
+) -> Result<Json<ExportJobView>> {
     audit.object(id.clone());
     Ok(Json(job_view(&s, &s.jobs.cancel(&caller.recipient, &id).await?)))
 }
 
-pub async fn file(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, PartnerCaller(caller): PartnerCaller) -> Result<Response> {
+pub async fn file(
+    State(s): State<Arc<Services>>,
+    Path(id): Path<String>,
+    audit: Audit,
+    PartnerCaller(caller): PartnerCaller,
+) -> Result<Response> {
     audit.object(id.clone());
     let (job, download) = s.jobs.download(&caller.recipient, &id).await?;
     // The table must still be shared with the caller: access is decided now, not when the
@@ -85,7 +99,9 @@ pub async fn file(State(s): State<Arc<Services>>, Path(id): Path<String>, audit:
     let (file, length) = match download {
         Download::File(file, length) => (file, length),
         // Object-store exports are fetched from the store itself, by a short-lived signed URL.
-        Download::Redirect(url) => return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response()),
+        Download::Redirect(url) => {
+            return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response())
+        }
     };
     let format = FileFormat::parse(Some(&job.format), Some(&job.dialect).filter(|d| !d.is_empty()).map(String::as_str))?;
     let name = job.file_name.clone().unwrap_or_else(|| format!("export.{}", job.format));

@@ -48,9 +48,13 @@ pub fn router(services: Arc<Services>) -> Router {
     let routes = generate_route_list(App);
 
     let named = || axum::middleware::from_fn(ops::name_route);
-    let sharing =
-        crate::sharing::router(services.clone()).route_layer(named()).fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
-    let files = Router::new().route("/files/{table_id}/{*path}", get(files::download).head(files::download)).route_layer(named()).with_state(services.clone());
+    let sharing = crate::sharing::router(services.clone())
+        .route_layer(named())
+        .fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
+    let files = Router::new()
+        .route("/files/{table_id}/{*path}", get(files::download).head(files::download))
+        .route_layer(named())
+        .with_state(services.clone());
     // Every partner route is audited under its action (see `envelope`); polling a job is not.
     let s = &services;
     let api = Router::new()
@@ -149,7 +153,9 @@ pub async fn serve(services: Arc<Services>) -> Result<()> {
     let addr = settings.addr;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| PortalError::Config(format!("cannot listen on {addr}: {e}")))?;
     if let Some(metrics_addr) = settings.metrics_addr {
-        let listener = tokio::net::TcpListener::bind(metrics_addr).await.map_err(|e| PortalError::Config(format!("cannot listen on {metrics_addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| PortalError::Config(format!("cannot listen on {metrics_addr}: {e}")))?;
         let app = ops::router(services.clone(), true);
         tokio::spawn(async move { axum::serve(listener, app).await });
         tracing::info!(%metrics_addr, "metrics and health checks listening");

@@ -73,7 +73,8 @@ fn build() -> Value {
         } else {
             json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } })
         };
-        let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+        let error =
+            json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
         let mut operation = json!({
             "summary": summary,
             "parameters": parameters,
@@ -83,8 +84,7 @@ fn build() -> Value {
             },
         });
         if let Some(request) = request {
-            operation["requestBody"] =
-                json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } });
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } });
         }
         entry[method] = operation;
     }

@@ -55,7 +55,11 @@ async fn readyz(State(s): State<Arc<Services>>) -> Response {
 async fn metrics(s: Arc<Services>, headers: HeaderMap, open: bool) -> Response {
     let allowed = open
         || s.settings.metrics_token.as_ref().is_some_and(|token| {
-            let presented = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+            let presented = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
             secrets::same_hash(&secrets::hash(presented), &secrets::hash(&token.0))
         });
     if !allowed {
@@ -72,7 +76,9 @@ async fn metrics(s: Arc<Services>, headers: HeaderMap, open: bool) -> Response {
         })
     };
     match gauges.await {
-        Ok(gauges) => no_store(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render(&gauges)).into_response()),
+        Ok(gauges) => {
+            no_store(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render(&gauges)).into_response())
+        }
         Err(e) => e.into_response(),
     }
 }

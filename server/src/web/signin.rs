@@ -69,7 +69,8 @@ pub async fn sign_out(State(s): State<Arc<Services>>, headers: HeaderMap, req: R
         return back_to_login("form", None);
     }
     if let Some(secret) = cookie_value(&headers, COOKIE) {
-        let who = s.sessions.resume(secret).await.map(|c| envelope::partner_actor(&c.recipient.name)).unwrap_or_else(|_| "anonymous".into());
+        let who =
+            s.sessions.resume(secret).await.map(|c| envelope::partner_actor(&c.recipient.name)).unwrap_or_else(|_| "anonymous".into());
         if let Err(e) = s.sessions.close(secret).await {
             tracing::error!(error = %e, "could not end session");
         }
@@ -104,7 +105,8 @@ fn presented_token(fields: &HashMap<String, String>) -> Result<String, PortalErr
 pub async fn read_fields(req: Request) -> Result<HashMap<String, String>, PortalError> {
     let multipart = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        let Form(fields) = Form::<HashMap<String, String>>::from_request(req, &()).await.map_err(|e| PortalError::Malformed(e.body_text()))?;
+        let Form(fields) =
+            Form::<HashMap<String, String>>::from_request(req, &()).await.map_err(|e| PortalError::Malformed(e.body_text()))?;
         return Ok(fields);
     }
     let mut form = Multipart::from_request(req, &()).await.map_err(|e| PortalError::Malformed(e.body_text()))?;
@@ -124,7 +126,9 @@ pub async fn read_fields(req: Request) -> Result<HashMap<String, String>, Portal
 /// `/<tab>/evil.example` (browsers drop tabs and newlines from URLs) become `/`.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) => p.to_string(),
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) => {
+            p.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -145,8 +149,15 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path(Some("/shares/a/b/c?x=1")), "/shares/a/b/c?x=1");
-        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("/\t/evil.example"), Some("/\r\nX: y")]
-        {
+        for bad in [
+            None,
+            Some(""),
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil.example"),
+            Some("/\t/evil.example"),
+            Some("/\r\nX: y"),
+        ] {
             assert_eq!(local_path(bad), "/");
         }
     }

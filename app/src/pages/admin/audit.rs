@@ -13,7 +13,13 @@ use crate::contract::{get_admin_audit, AdminAuditView, AuditQuery};
 pub fn AdminAuditPage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
-        query.with(|q| AuditQuery { recipient: q.get("recipient"), share: q.get("share"), action: q.get("action"), from: q.get("from"), to: q.get("to") })
+        query.with(|q| AuditQuery {
+            recipient: q.get("recipient"),
+            share: q.get("share"),
+            action: q.get("action"),
+            from: q.get("from"),
+            to: q.get("to"),
+        })
     };
     let page = Resource::new(filters, get_admin_audit);
     view! {

@@ -10,7 +10,9 @@ use crate::contract::{get_admin_link, get_admin_login, AdminLinkState};
 
 fn error_text(code: &str) -> &'static str {
     match code {
-        "not_admin" => "Your account signed in, but it has no admin rights in the portal. Ask a platform administrator to add you to the admin group.",
+        "not_admin" => {
+            "Your account signed in, but it has no admin rights in the portal. Ask a platform administrator to add you to the admin group."
+        }
         "no_team" => "Your account belongs to a provider team the portal does not know yet. Ask a platform administrator to create it.",
         "oidc" => "Single sign-on did not complete. Please try again.",
         "sso_off" => "Single sign-on is not configured on this portal.",

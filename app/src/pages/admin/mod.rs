@@ -89,7 +89,9 @@ pub fn show<T>(result: Result<Loaded<T>, ServerFnError>, render: impl FnOnce(T) 
             </Card>
         }
         .into_any(),
-        Ok(Loaded::Failed { message, .. }) => view! { <Card title="Not possible"><p class="text-slate-600">{message}</p></Card> }.into_any(),
+        Ok(Loaded::Failed { message, .. }) => {
+            view! { <Card title="Not possible"><p class="text-slate-600">{message}</p></Card> }.into_any()
+        }
         Ok(Loaded::Redirect(to)) => view! { <a class="underline" href=to.clone()>{to.clone()}</a> }.into_any(),
         Err(_) => transport_error(),
     }

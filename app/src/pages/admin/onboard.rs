@@ -19,7 +19,9 @@ const STEPS: [&str; 5] = ["Share", "Tables", "Recipient", "Grant", "Activation l
 #[component]
 pub fn AdminOnboardPage() -> impl IntoView {
     let query = use_query_map();
-    let args = move || query.with(|q| (q.get("step").and_then(|s| s.parse().ok()).unwrap_or(1u8), q.get("share"), q.get("recipient"), q.get("issued")));
+    let args = move || {
+        query.with(|q| (q.get("step").and_then(|s| s.parse().ok()).unwrap_or(1u8), q.get("share"), q.get("recipient"), q.get("issued")))
+    };
     let page = Resource::new(args, |(step, share, recipient, issued)| get_admin_onboard(step, share, recipient, issued));
     view! {
         <Transition fallback=|| view! { <Loading what="the onboarding steps"/> }>

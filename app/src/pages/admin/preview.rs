@@ -33,11 +33,12 @@ fn Preview(v: AdminPreviewView) -> impl IntoView {
         Some(r) => format!("{}.{} as {r} sees it", v.share, v.table),
         None => format!("{}.{}", v.share, v.table),
     };
-    let count = [v.count.map(|n| format!("{} rows for this recipient", thousands(n))), Some(v.description.clone()).filter(|d| !d.is_empty())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let count =
+        [v.count.map(|n| format!("{} rows for this recipient", thousands(n))), Some(v.description.clone()).filter(|d| !d.is_empty())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
     view! {
         <AdminNav session=v.session.clone()/>
         <Outcome/>

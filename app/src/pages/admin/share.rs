@@ -25,7 +25,13 @@ pub fn AdminSharePage() -> impl IntoView {
 
 /// The table-adding form (also the wizard's second step).
 #[component]
-pub fn AddTableForm(share: String, csrf: String, locations: Vec<String>, platform: bool, #[prop(optional, into)] back: Option<String>) -> impl IntoView {
+pub fn AddTableForm(
+    share: String,
+    csrf: String,
+    locations: Vec<String>,
+    platform: bool,
+    #[prop(optional, into)] back: Option<String>,
+) -> impl IntoView {
     let hint = match (platform, locations.is_empty()) {
         (true, _) => "Any directory or bucket the server can read (object stores with the credentials of a [[storage]] entry or the env vars). Tables outside every location are listed on the Locations page.".to_string(),
         (false, true) => "No location is granted to your team yet: ask a platform administrator for one.".to_string(),

@@ -43,7 +43,13 @@ pub fn FilterBuilder(meta: TableMeta, query: TableQuery, problem: Option<Problem
 }
 
 #[component]
-fn FilterRow(meta: StoredValue<TableMeta>, index: usize, filter: Option<Filter>, remove: Option<String>, message: Option<String>) -> impl IntoView {
+fn FilterRow(
+    meta: StoredValue<TableMeta>,
+    index: usize,
+    filter: Option<Filter>,
+    remove: Option<String>,
+    message: Option<String>,
+) -> impl IntoView {
     let column = RwSignal::new(filter.as_ref().map(|f| f.column.clone()).unwrap_or_default());
     let op = filter.as_ref().map(|f| f.op).unwrap_or(Op::Exact);
     let value = filter.as_ref().filter(|f| f.op.info().arity != Arity::None).map(|f| f.value.clone()).unwrap_or_default();

@@ -55,7 +55,9 @@ impl FileFacts<'_> {
     }
 
     fn partition_value(&self, column: &str) -> Option<&Option<String>> {
-        self.partition_values.get(column).or_else(|| self.partition_values.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v))
+        self.partition_values
+            .get(column)
+            .or_else(|| self.partition_values.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v))
     }
 
     fn stat(&self, section: &str, column: &str) -> Option<&Json> {

@@ -147,10 +147,13 @@ mod tests {
     #[test]
     fn stats_of_another_type_are_not_trusted() {
         // A string column whose stats compare differently as numbers: "10" < "9" as text.
-        let stats: Json = serde_json::json!({"numRecords": 2, "minValues": {"code": "10"}, "maxValues": {"code": "9"}, "nullCount": {"code": 0}});
+        let stats: Json =
+            serde_json::json!({"numRecords": 2, "minValues": {"code": "10"}, "maxValues": {"code": "9"}, "nullCount": {"code": 0}});
         let none = HashMap::new();
-        let as_int =
-            parse(r#"{"op":"equal","children":[{"op":"column","name":"code","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
+        let as_int = parse(
+            r#"{"op":"equal","children":[{"op":"column","name":"code","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#,
+        )
+        .unwrap();
         assert!(facts(&none, Some(&stats)).may_match(&as_int));
         let unknown =
             parse(r#"{"op":"equal","children":[{"op":"column","name":"nosuch","valueType":"int"},{"op":"literal","value":"9","valueType":"int"}]}"#).unwrap();
@@ -159,7 +162,8 @@ mod tests {
 
     #[test]
     fn float_files_with_possible_nan_are_kept_under_not() {
-        let stats: Json = serde_json::json!({"numRecords": 3, "minValues": {"price": 1.0}, "maxValues": {"price": 5.0}, "nullCount": {"price": 0}});
+        let stats: Json =
+            serde_json::json!({"numRecords": 3, "minValues": {"price": 1.0}, "maxValues": {"price": 5.0}, "nullCount": {"price": 0}});
         let none = HashMap::new();
         let lt =
             parse(r#"{"op":"lessThan","children":[{"op":"column","name":"price","valueType":"double"},{"op":"literal","value":"10","valueType":"double"}]}"#)

@@ -135,7 +135,9 @@ fn parse_timestamp(text: &str) -> Option<i64> {
             return Some(t.and_utc().timestamp_micros());
         }
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros())
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros())
 }
 
 /// A predicate over one file's rows.
