@@ -6,16 +6,22 @@ export LEPTOS_TAILWIND_VERSION := v$(shell sed -n 's/.*"tailwindcss": "\([0-9.]*
 export PORTAL_ADDR ?= 127.0.0.1:3000
 PYTEST := .venv/bin/pytest
 
-.PHONY: tools build build-debug run test test-rust test-python test-browser bench clean
+.PHONY: tools-run tools-test build build-debug run test test-rust test-python test-browser bench clean
 
-tools:
-	@.ci/tools.sh
+## What building and running needs (toolchain, Tailwind, wasm-opt); tools-test adds what only the
+## tests and benchmarks need (Chromium, LibreOffice, Postgres, nginx, wrk, s3s-fs, npm test servers,
+## the Python venv).
+tools-run:
+	@.ci/tools.sh run
+
+tools-test:
+	@.ci/tools.sh test
 
 ## Release build of the site (wasm, CSS) and the server; the binary is target/release/portal.
-build: tools
+build: tools-run
 	cargo leptos build --release
 
-build-debug: tools
+build-debug: tools-test
 	cargo leptos build
 
 ## Serve the demo on the embedded default (SQLite catalog + local Delta tables).
@@ -38,6 +44,7 @@ test: build-debug test-rust test-python test-browser
 ## Postgres cluster (e2e/postgres/cluster.sh), one database per test.
 test-rust:
 	cargo fmt --all --check
+	cargo clippy -p server -p app --features app/ssr --all-targets -- -D warnings
 	cargo test -p server -p app --features app/ssr --quiet
 	e2e/postgres/with-cluster.sh cargo test -p server --lib --quiet
 
@@ -49,7 +56,7 @@ test-python:
 test-browser:
 	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site node --test e2e/browser/
 
-bench: tools
+bench: tools-test
 	cargo build --release -p server --bin portal
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/preview_bench.py

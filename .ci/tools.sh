@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need, skipping what is already there.
-# Versions are pinned here, in Cargo.lock (wasm-bindgen), package.json (Tailwind, Playwright)
-# and e2e/python/requirements.txt (the official Delta Sharing client). Nothing is downloaded
-# from outside the package registries: cargo-leptos finds every tool on PATH.
+# Installs what is missing, skipping what is already there:
+#   .ci/tools.sh run    what building and running the portal needs (make run, make build)
+#   .ci/tools.sh test   that, and what only the tests and benchmarks need (make test, make bench)
+# Versions are pinned here, in Cargo.lock (wasm-bindgen), package.json + package-lock.json
+# (Tailwind, binaryen; Playwright, Azurite, oidc-provider) and e2e/python/requirements.txt (the
+# official Delta Sharing client). Nothing is downloaded from outside the package registries:
+# cargo-leptos finds every tool on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+SET=${1:-test}
+case "$SET" in
+  run | test) ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
+testing() { [ "$SET" = test ]; }
 
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
 say() { printf '==> %s\n' "$*"; }
 
 apt_missing=()
-[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
-# LibreOffice Calc (headless, no GUI): e2e tests open the Excel downloads in a second spreadsheet program.
-command -v soffice >/dev/null || apt_missing+=(libreoffice-calc-nogui)
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
-python3 -c 'import venv, ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
-# Postgres (a throwaway cluster per test run), nginx (the load balancer of the replica tests) and
-# wrk (the load generator of make bench).
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
-command -v psql >/dev/null || apt_missing+=(postgresql-client)
-[ -x /usr/sbin/nginx ] || apt_missing+=(nginx-light)
-command -v wrk >/dev/null || apt_missing+=(wrk)
+if testing; then
+  [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+  # LibreOffice Calc (headless, no GUI): e2e tests open the Excel downloads in a second spreadsheet program.
+  command -v soffice >/dev/null || apt_missing+=(libreoffice-calc-nogui)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
+  # Postgres (a throwaway cluster per test run), nginx (the load balancer of the replica tests) and
+  # wrk (the load generator of make bench).
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
+  command -v psql >/dev/null || apt_missing+=(postgresql-client)
+  [ -x /usr/sbin/nginx ] || apt_missing+=(nginx-light)
+  command -v wrk >/dev/null || apt_missing+=(wrk)
+fi
 if ((${#apt_missing[@]})); then
   say "apt: ${apt_missing[*]}"
   apt-get update -q
@@ -47,19 +59,26 @@ fi
 
 # s3s-fs: a real S3 server for the tests (verifies SigV4 signatures and pre-signed URLs as S3 does).
 S3S_FS_VERSION=0.14.1
-if ! s3s-fs --version 2>/dev/null | grep -q " ${S3S_FS_VERSION}\$"; then
+if testing && ! s3s-fs --version 2>/dev/null | grep -q " ${S3S_FS_VERSION}\$"; then
   say "s3s-fs ${S3S_FS_VERSION} (about 4 minutes)"
   cargo install s3s-fs@"${S3S_FS_VERSION}" --features binary --locked
 fi
 
-if ! node -e "for (const p of ['@tailwindcss/cli', 'playwright-core', 'binaryen', 'oidc-provider', 'azurite']) require('./node_modules/' + p + '/package.json')" 2>/dev/null; then
-  # Azurite (npm) is the Azure Blob server of the tests; it verifies SAS signatures.
-  # binaryen's wasm-opt comes from npm: Debian's (version 108) corrupts wasm-bindgen's
-  # externref table and the release bundle then fails to hydrate.
-  say "npm packages (Tailwind CLI, binaryen, playwright-core, oidc-provider)"
-  # Not `npm ci`: npm 11 rejects its own lock over other platforms' optional Tailwind packages.
-  # Every version in package.json is exact, so `npm install` resolves the same tree.
-  npm install --no-audit --no-fund
+# npm, from the committed lock (it lists every platform's optional packages, so `npm ci` accepts
+# it and the install leaves it unchanged). package.json's `dependencies` are what the build needs:
+# the Tailwind CLI and binaryen's wasm-opt (Debian's, version 108, corrupts wasm-bindgen's
+# externref table and the release bundle then fails to hydrate). Its `devDependencies` are the
+# tests': playwright-core (drives Debian's Chromium), Azurite (the Azure Blob server; verifies SAS
+# signatures) and oidc-provider. `npm ci` starts from an empty node_modules.
+npm_packages=(@tailwindcss/cli tailwindcss binaryen)
+npm_ci=(npm ci --no-audit --no-fund --omit=dev)
+if testing; then
+  npm_packages+=(playwright-core azurite oidc-provider)
+  npm_ci=(npm ci --no-audit --no-fund)
+fi
+if ! node -e "for (const p of process.argv.slice(1)) require('./node_modules/' + p + '/package.json')" "${npm_packages[@]}" 2>/dev/null; then
+  say "npm packages (${npm_packages[*]})"
+  "${npm_ci[@]}"
 fi
 
 # The venv is current when every pinned requirement is installed at exactly its version.
@@ -70,7 +89,7 @@ venv_current() {
     grep -qixF "$pin" <<<"$frozen" || return 1
   done < <(grep -E '^[A-Za-z0-9_.-]+==' e2e/python/requirements.txt)
 }
-if ! venv_current; then
+if testing && ! venv_current; then
   say "Python venv with the official delta-sharing client"
   python3 -m venv .venv
   .venv/bin/pip install -q -r e2e/python/requirements.txt

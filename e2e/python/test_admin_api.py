@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -462,6 +463,75 @@ def test_openapi_document_lists_every_admin_path(portal):
         paths.setdefault(normalize(full), set()).update(m for m in ops if m in ("get", "post", "put", "patch", "delete"))
     missing = {p: sorted(m - paths.get(p, set())) for p, m in ADMIN_PATHS.items() if m - paths.get(p, set())}
     assert not missing, f"paths or methods missing from the OpenAPI document: {missing}; it has {sorted(paths)}"
+
+
+JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def response_schema(doc, operation):
+    """The JSON schema of an operation's success answer, its `$ref`s followed."""
+    [status] = [s for s in operation["responses"] if s.startswith("2")]
+    schema = operation["responses"][status]["content"]["application/json"]["schema"]
+    while "$ref" in schema:
+        node = doc
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def shape_problems(body, schema):
+    """How a JSON answer's top-level keys differ from the schema's properties. The document
+    marks no property `required` (nor nullable), so every documented property must be there,
+    and a value that is not null must have the documented type."""
+    properties = schema.get("properties", {})
+    problems = []
+    if missing := set(schema.get("required", properties)) - set(body):
+        problems.append(f"missing {sorted(missing)}")
+    if extra := set(body) - set(properties):
+        problems.append(f"undocumented {sorted(extra)}")
+    for key, value in body.items():
+        kind = properties.get(key, {}).get("type")
+        if value is None or kind not in JSON_TYPES:
+            continue
+        if isinstance(value, bool) != (kind == "boolean") or not isinstance(value, JSON_TYPES[kind]):
+            problems.append(f"{key} is {type(value).__name__}, documented {kind}")
+    return problems
+
+
+def test_openapi_schemas_match_what_the_get_endpoints_answer(api, portal):
+    """The answers of the documented GET endpoints have the documented shape: the schema's
+    properties, no others, of the documented types."""
+    doc = requests.get(portal.base + "/api/v1/openapi.json").json()
+    operations = {normalize(p): ops for p, ops in doc["paths"].items()}
+    share = api.share_with_table(portal)
+    recipient = api.recipient(properties={"partner_id": "P001"})
+    api.ok("PUT", f"/shares/{share}/grants/{recipient}")
+    location = uniq("api_shape")
+    api.ok("POST", "/locations", {"name": location, "url": tempfile.mkdtemp(prefix="shape-", dir=portal.data_dir)})
+    calls = {
+        "/teams": "/teams",
+        "/recipients": "/recipients",
+        "/recipients/{}": f"/recipients/{recipient}",
+        "/shares": "/shares",
+        "/shares/{}": f"/shares/{share}",
+        "/locations": "/locations",
+        "/locations/{}": f"/locations/{location}",
+        "/audit": "/audit?limit=20",
+        "/api-tokens": "/api-tokens",
+    }
+    problems = {}
+    try:
+        for documented, path in calls.items():
+            body = api.ok("GET", path)
+            assert isinstance(body, dict), (path, body)
+            if "items" in body:
+                assert body["items"], f"{path} lists something to check"
+            if found := shape_problems(body, response_schema(doc, operations[documented]["get"])):
+                problems[path] = found
+    finally:
+        api.ok("DELETE", f"/locations/{location}")
+    assert not problems, f"answers that differ from the OpenAPI document: {problems}"
 
 
 def test_the_console_finds_recipients_among_many(api, portal):
