@@ -519,6 +519,7 @@ def test_openapi_schemas_match_what_the_get_endpoints_answer(api, portal):
         "/locations/{}": f"/locations/{location}",
         "/audit": "/audit?limit=20",
         "/api-tokens": "/api-tokens",
+        "/shares/{}/tables/{}/preview": f"/shares/{share}/tables/commerce.sales/preview?as={recipient}&_size=2",
     }
     problems = {}
     try:

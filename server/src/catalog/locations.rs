@@ -59,12 +59,14 @@ impl Catalog {
     pub async fn locations(&self, team_id: Option<&str>) -> Result<Vec<Location>> {
         let rows = match team_id {
             None => sqlx::query(&format!("SELECT {COLUMNS} FROM locations l ORDER BY l.name_key")).fetch_all(&self.pool).await?,
-            Some(team) => sqlx::query(&format!(
+            Some(team) => {
+                sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM locations l JOIN location_grants g ON g.location_id = l.id WHERE g.team_id = $1 ORDER BY l.name_key"
             ))
-            .bind(team)
-            .fetch_all(&self.pool)
-            .await?,
+                .bind(team)
+                .fetch_all(&self.pool)
+                .await?
+            }
         };
         let grants = sqlx::query("SELECT location_id, team_id FROM location_grants ORDER BY team_id").fetch_all(&self.pool).await?;
         let mut locations = rows.iter().map(location_from_row).collect::<Result<Vec<_>>>()?;
