@@ -30,6 +30,8 @@ use crate::pages::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::backend::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -83,6 +83,10 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Write a consistent copy of the SQLite catalog to FILE (a new file), while the portal serves.
+    Backup { file: PathBuf },
+    /// Replace the SQLite catalog with the backup FILE, after checking it. Stop every replica first.
+    Restore { file: PathBuf },
     /// The portal's signing keys (file URLs, cursors, form tokens), when not set by PORTAL_SECRET_KEY.
     Keys {
         #[command(subcommand)]
@@ -281,7 +285,14 @@ fn init_tracing(serving: bool) {
 }
 
 async fn run(command: Command) -> Result<()> {
-    let services = Arc::new(Services::open(Settings::load()?).await?);
+    let settings = Settings::load()?;
+    // A restore swaps the catalog file, so it runs before anything opens (and migrates) it.
+    if let Command::Restore { file } = &command {
+        crate::catalog::restore(&settings.database_url, file).await?;
+        println!("restored the catalog from {}; start the portal again", file.display());
+        return Ok(());
+    }
+    let services = Arc::new(Services::open(settings).await?);
     let s = services.as_ref();
     match command {
         Command::Serve => return crate::web::serve(services).await,
@@ -313,6 +324,13 @@ async fn run(command: Command) -> Result<()> {
             }
             println!("max_token_days={} max_active_tokens={}", policy.max_days, policy.max_active);
         }
+        Command::Backup { file } => {
+            s.catalog.backup_into(&file).await?;
+            audit(s, "backupCatalog", &file.display().to_string()).await;
+            println!("backed up the catalog to {}", file.display());
+        }
+        // Done above, before the catalog opened.
+        Command::Restore { .. } => {}
         Command::Keys { command: KeysCommand::List } => {
             if s.settings.secret_key.is_some() {
                 println!("the key is set by PORTAL_SECRET_KEY ({} previous keys verify)", s.settings.previous_secret_keys.len());
@@ -415,12 +433,33 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
             if ttl_days == Some(0) {
                 return Err(PortalError::InvalidParameter("--ttl-days must be at least 1".into()));
             }
-            let issued = s.credentials.create_token(&recipient, name.as_deref(), ttl_days).await?;
+            let write = |path: &PathBuf, text: &str| {
+                crate::primitives::secrets::write_secret_file(path, text, true)
+                    .map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))
+            };
+            // A profile that cannot be written is found out before a token exists without one
+            // (opened to append: an existing file is not touched yet).
+            let fresh = profile.as_ref().is_some_and(|p| !p.exists());
+            if let Some(path) = &profile {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
+            }
+            let issued = match s.credentials.create_token(&recipient, name.as_deref(), ttl_days).await {
+                Ok(issued) => issued,
+                Err(e) => {
+                    if let Some(path) = profile.as_ref().filter(|_| fresh) {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(e);
+                }
+            };
             let text = serde_json::to_string_pretty(&s.credentials.profile(&issued)).unwrap_or_default();
             match profile {
                 Some(path) => {
-                    crate::primitives::secrets::write_secret_file(&path, &(text + "\n"), true)
-                        .map_err(|e| PortalError::InvalidParameter(format!("cannot write {}: {e}", path.display())))?;
+                    write(&path, &(text + "\n"))?;
                     println!("wrote profile {}", path.display());
                 }
                 None => println!("{text}"),

@@ -61,6 +61,12 @@ pub struct Settings {
     pub export_location: String,
     /// How long a stopping server lets requests in flight finish.
     pub shutdown_grace_secs: u64,
+    /// Failed authentications a client address may have in a minute before it gets 429.
+    pub auth_failures_per_minute: u32,
+    /// The largest request body accepted (JSON, forms, uploads); more is 413.
+    pub max_body_bytes: usize,
+    /// How long audit events are kept; older ones are swept.
+    pub audit_retention_days: u32,
 }
 
 /// A configured secret; `Debug` never prints it.
@@ -142,6 +148,9 @@ struct FileSettings {
     metrics_addr: Option<String>,
     export_location: Option<String>,
     shutdown_grace_secs: Option<u64>,
+    auth_failures_per_minute: Option<u32>,
+    max_body_bytes: Option<usize>,
+    audit_retention_days: Option<u32>,
 }
 
 impl Settings {
@@ -210,6 +219,9 @@ impl Settings {
             .filter(|l| !l.trim().is_empty())
             .unwrap_or_else(|| data_dir.join("exports").to_string_lossy().to_string());
         let shutdown_grace_secs = positive(&env, "PORTAL_SHUTDOWN_GRACE_SECS", "seconds", file.shutdown_grace_secs, 30)?;
+        let auth_failures_per_minute = positive(&env, "PORTAL_AUTH_FAILURES_PER_MINUTE", "failures", file.auth_failures_per_minute, 30)?;
+        let max_body_bytes = positive(&env, "PORTAL_MAX_BODY_BYTES", "bytes", file.max_body_bytes, 1 << 20)?;
+        let audit_retention_days = positive(&env, "PORTAL_AUDIT_RETENTION_DAYS", "days", file.audit_retention_days, 365)?;
         Ok(Self {
             data_dir,
             addr,
@@ -236,6 +248,9 @@ impl Settings {
             metrics_addr,
             export_location,
             shutdown_grace_secs,
+            auth_failures_per_minute,
+            max_body_bytes,
+            audit_retention_days,
         })
     }
 

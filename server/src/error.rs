@@ -1,6 +1,6 @@
 //! Error types, and their one mapping to HTTP (`{"errorCode","message"}`, the protocol's shape).
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -13,9 +13,22 @@ pub enum PortalError {
     /// if a request meets one.
     #[error("{0}")]
     Config(String),
-    /// Missing, unknown, expired or revoked credentials.
+    /// No credentials, or a session that ended.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Credentials presented and refused (unknown, expired or revoked): a failed authentication,
+    /// counted against the client's address (`auth::throttle`).
+    #[error("{0}")]
+    BadCredentials(String),
+    /// The client's address failed to authenticate too often; it may try again after this long.
+    #[error("too many failed sign-in attempts from your address; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
+    /// A request body over the portal's limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request address (path and query) over the portal's limit.
+    #[error("{0}")]
+    UriTooLong(String),
     /// Unknown, or not visible to the caller: the two are deliberately indistinguishable.
     #[error("{0}")]
     NotFound(String),
@@ -87,7 +100,10 @@ pub type Result<T, E = PortalError> = std::result::Result<T, E>;
 impl PortalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::BadCredentials(_) => StatusCode::UNAUTHORIZED,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::InvalidParameter(_)
             | Self::Malformed(_)
@@ -118,7 +134,9 @@ impl PortalError {
     /// The protocol's error codes (those the reference server uses, so clients recognise them).
     pub fn error_code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Unauthenticated(_) | Self::BadCredentials(_) => "UNAUTHENTICATED",
+            Self::Throttled { .. } => "RESOURCE_EXHAUSTED",
+            Self::TooLarge(_) | Self::UriTooLong(_) => "REQUEST_TOO_LARGE",
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
             Self::InvalidParameter(_) | Self::NotATable(_) | Self::BadQuery { .. } | Self::Field { .. } => "INVALID_PARAMETER_VALUE",
@@ -177,6 +195,29 @@ impl IntoResponse for PortalError {
             Self::BadQuery { column: Some(column), .. } => body["column"] = serde_json::Value::from(column.as_str()),
             _ => {}
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        match self {
+            Self::BadCredentials(_) => FailedAuthentication::mark(&mut response),
+            Self::Throttled { retry_after_secs } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Marks a response as answering a failed authentication, whatever its shape (a 401, a sign-in
+/// form's redirect, an activation page): the throttle counts it against the client's address.
+#[derive(Clone, Copy, Debug)]
+pub struct FailedAuthentication;
+
+impl FailedAuthentication {
+    pub fn mark(response: &mut Response) {
+        response.extensions_mut().insert(Self);
+    }
+
+    pub fn marked(response: &Response) -> bool {
+        response.extensions().get::<Self>().is_some()
     }
 }

@@ -49,6 +49,8 @@ pub struct Services {
     /// New activation links and admin API tokens waiting to be shown once in the console.
     pub issued_links: Reveals<app::contract::IssuedLink>,
     pub issued_api_tokens: Reveals<String>,
+    /// Failed authentications by client address.
+    pub throttle: auth::throttle::Throttle,
 }
 
 impl Services {
@@ -80,6 +82,7 @@ impl Services {
         let oidc = settings.oidc.clone().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).transpose()?;
         let partner_idps =
             settings.partner_idps.iter().cloned().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).collect::<Result<_>>()?;
+        let throttle = auth::throttle::Throttle::new(catalog.clone(), settings.auth_failures_per_minute);
         Ok(Self {
             settings,
             catalog: catalog.clone(),
@@ -95,6 +98,7 @@ impl Services {
             partner_idps,
             issued_links: Reveals::new(catalog.clone(), "activation-link"),
             issued_api_tokens: Reveals::new(catalog.clone(), "admin-api-token"),
+            throttle,
         })
     }
 }

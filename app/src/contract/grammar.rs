@@ -12,6 +12,10 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Facets one view may ask for: each is a grouped scan.
 pub const MAX_FACETS: usize = 5;
+/// Filters one view may have: each is a predicate over every row scanned.
+pub const MAX_FILTERS: usize = 30;
+/// The longest value one filter may hold (an `__in` list of many values fits).
+pub const MAX_FILTER_VALUE: usize = 2000;
 
 /// Families of Delta column types; they decide which operators fit and how values are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,6 +295,12 @@ impl TableQuery {
         }
         if q.facets.len() > MAX_FACETS {
             return Err(GrammarError(format!("at most {MAX_FACETS} `_facet` columns at once")));
+        }
+        if q.filters.len() > MAX_FILTERS {
+            return Err(GrammarError(format!("at most {MAX_FILTERS} filters at once; this view has {}", q.filters.len())));
+        }
+        if let Some(long) = q.filters.iter().find(|f| f.value.chars().count() > MAX_FILTER_VALUE) {
+            return Err(GrammarError(format!("the filter on `{}` is longer than {MAX_FILTER_VALUE} characters", long.column)));
         }
         Ok(q)
     }
@@ -574,6 +584,11 @@ mod tests {
         }
         let too_many = (0..=MAX_FACETS).map(|i| format!("_facet=c{i}")).collect::<Vec<_>>().join("&");
         assert!(TableQuery::parse_query_string(&too_many).is_err());
+        let filters = |n: usize| (0..n).map(|i| format!("c{i}=1")).collect::<Vec<_>>().join("&");
+        assert!(TableQuery::parse_query_string(&filters(MAX_FILTERS)).is_ok());
+        assert!(TableQuery::parse_query_string(&filters(MAX_FILTERS + 1)).is_err());
+        let long = format!("a={}", "x".repeat(MAX_FILTER_VALUE + 1));
+        assert!(TableQuery::parse_query_string(&long).unwrap_err().0.contains("longer than"));
     }
 
     #[test]

@@ -12,6 +12,33 @@ use crate::Services;
 
 /// Most events one page or one CSV holds.
 pub const MAX_EVENTS: i64 = 10_000;
+/// How often a replica offers to sweep events past their retention.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the events older than `audit_retention_days`; returns how many went. One replica at a
+/// time does it (the `audit-retention` chore); the others return 0.
+pub async fn sweep(s: &Services) -> Result<u64> {
+    let now = crate::catalog::now_ms();
+    let held_until = now + 2 * SWEEP_EVERY.as_millis() as i64;
+    if !s.catalog.claim_chore("audit-retention", s.jobs.replica(), held_until).await? {
+        return Ok(0);
+    }
+    let cutoff = now - i64::from(s.settings.audit_retention_days) * 86_400_000;
+    s.catalog.delete_events_before(cutoff).await
+}
+
+/// Sweeps for as long as the server runs.
+pub async fn sweep_forever(s: std::sync::Arc<Services>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        match sweep(&s).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "audit events past their retention removed"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep the audit log"),
+        }
+    }
+}
 
 pub async fn events(s: &Services, admin: &Admin, q: &AuditQuery, limit: i64) -> Result<Vec<AuditRow>> {
     let filter = AuditFilter {

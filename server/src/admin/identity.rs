@@ -92,7 +92,7 @@ pub async fn authenticate(s: &Services, headers: &HeaderMap) -> Result<Admin> {
                 s.catalog.touch_admin_token(&record.id).await?;
                 admin(s, format!("admin-token:{}", record.name), record.team_id.as_deref(), headers).await
             }
-            _ => Err(PortalError::Unauthenticated("invalid or revoked admin API token".into())),
+            _ => Err(PortalError::BadCredentials("invalid or revoked admin API token".into())),
         };
     }
     let signed_out = || PortalError::Unauthenticated("sign in to the admin console first".into());

@@ -138,3 +138,23 @@ async fn team_admins_point_tables_only_under_their_locations() {
     assert_eq!(locations::set_grant(&s, &south, "south_lake", "south", false).await.unwrap_err().status(), 403);
     assert_eq!(locations::list(&s, &south).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_audit_log_keeps_events_for_its_retention_only() {
+    let (s, _dir) = services().await;
+    let day = 86_400_000;
+    let now = crate::catalog::now_ms();
+    let at = |age_days: i64, action: &str| crate::catalog::AuditEvent {
+        at: now - age_days * day,
+        actor: "cli".into(),
+        action: action.into(),
+        status: 200,
+        ..Default::default()
+    };
+    let keep = s.settings.audit_retention_days as i64;
+    s.catalog.record(&at(keep + 1, "old")).await.unwrap();
+    s.catalog.record(&at(keep - 1, "recent")).await.unwrap();
+    assert_eq!(audit_log::sweep(&s).await.unwrap(), 1);
+    let actions: Vec<String> = s.catalog.recent_events(10).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, vec!["recent".to_string()]);
+}

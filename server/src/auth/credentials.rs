@@ -123,15 +123,15 @@ impl Credentials {
             .ok_or_else(|| PortalError::Unauthenticated("missing bearer token".into()))?;
         let presented = secrets::hash(token);
         let Some((record, stored, recipient)) = self.catalog.token_by_hash(&presented).await? else {
-            return Err(PortalError::Unauthenticated("invalid bearer token".into()));
+            return Err(PortalError::BadCredentials("invalid bearer token".into()));
         };
         if !secrets::same_hash(&presented, &stored) {
-            return Err(PortalError::Unauthenticated("invalid bearer token".into()));
+            return Err(PortalError::BadCredentials("invalid bearer token".into()));
         }
         match record.status(now_ms()) {
             TokenStatus::Active => {}
-            TokenStatus::Revoked => return Err(PortalError::Unauthenticated("this bearer token was revoked".into())),
-            TokenStatus::Expired => return Err(PortalError::Unauthenticated("this bearer token has expired".into())),
+            TokenStatus::Revoked => return Err(PortalError::BadCredentials("this bearer token was revoked".into())),
+            TokenStatus::Expired => return Err(PortalError::BadCredentials("this bearer token has expired".into())),
         }
         self.catalog.touch_token(&record).await?;
         Ok(Caller { recipient, token_id: record.id })

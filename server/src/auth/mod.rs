@@ -13,6 +13,7 @@ pub mod reveals;
 pub mod scoped;
 pub mod self_service;
 pub mod sessions;
+pub mod throttle;
 pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};

@@ -187,7 +187,7 @@ impl Oidc {
     /// Completes a sign-in: the state must match the browser's cookie, the code is exchanged
     /// (with the PKCE verifier), and the ID token is verified, nonce included.
     pub async fn finish(&self, state: &str, code: &str, cookie: Option<&str>) -> Result<Identity> {
-        let refused = |why: &str| PortalError::Unauthenticated(format!("single sign-on failed: {why}"));
+        let refused = |why: &str| PortalError::BadCredentials(format!("single sign-on failed: {why}"));
         let (cookie_state, id) = cookie
             .and_then(|c| c.splitn(3, '.').nth(2))
             .and_then(|rest| rest.split_once('.'))

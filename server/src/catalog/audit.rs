@@ -87,6 +87,12 @@ impl Catalog {
     }
 
     /// The newest events first.
+    /// Removes the events older than `cutoff` (the retention sweep); returns how many went.
+    pub async fn delete_events_before(&self, cutoff: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM audit_events WHERE at < $1").bind(cutoff).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn recent_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {
         self.events(&AuditFilter { limit, ..Default::default() }).await
     }

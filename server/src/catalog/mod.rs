@@ -6,6 +6,7 @@
 mod activation;
 mod admins;
 mod audit;
+mod backup;
 mod export_jobs;
 mod grants;
 mod keys;
@@ -17,6 +18,7 @@ mod reveals;
 mod sessions;
 pub mod shares;
 mod teams;
+mod throttle;
 mod tokens;
 
 use std::str::FromStr;
@@ -29,11 +31,13 @@ use crate::error::Result;
 
 pub use admins::AdminGrant;
 pub use audit::{AuditFilter, AuditNote, Usage};
+pub use backup::restore;
 pub use export_jobs::NewExportJob;
 pub use keys::SigningKey;
 pub use model::*;
 pub use recipients::RecipientFields;
 pub use sessions::SessionRecord;
+pub use throttle::FailureWindow;
 
 /// A handle on the catalog database; cheap to clone.
 #[derive(Clone)]

@@ -148,3 +148,18 @@ async fn a_stopping_worker_hands_its_jobs_back_and_chores_have_one_holder() {
     assert!(!cat.claim_chore("export-sweep", "w2", far).await.unwrap());
     assert!(cat.claim_chore("export-sweep", "w1", far).await.unwrap());
 }
+
+#[tokio::test]
+async fn failed_authentications_count_per_address_in_windows_every_replica_shares() {
+    let (cat, _d) = test_catalog().await;
+    let (other_replica, window) = (cat.clone(), 60_000);
+    for n in 1..=3 {
+        let w = if n % 2 == 0 { &other_replica } else { &cat }.record_auth_failure("192.0.2.1", 1_000 + n, window).await.unwrap();
+        assert_eq!((w.started_at, w.failures), (1_001, n));
+    }
+    assert_eq!(cat.record_auth_failure("192.0.2.2", 2_000, window).await.unwrap().failures, 1, "another address counts alone");
+    // A window that lapsed starts afresh (and lapsed windows are swept).
+    let fresh = cat.record_auth_failure("192.0.2.1", 2_000 + window, window).await.unwrap();
+    assert_eq!((fresh.started_at, fresh.failures), (2_000 + window, 1));
+    assert_eq!(cat.auth_failures("192.0.2.2").await.unwrap(), None);
+}

@@ -77,6 +77,11 @@ impl ExportJobs {
         })
     }
 
+    /// This process's name in leases and chores.
+    pub fn replica(&self) -> &str {
+        &self.worker
+    }
+
     /// Starts this replica's workers and its share of the sweeping.
     pub async fn start(s: &Arc<Services>) -> Result<()> {
         s.jobs.files.prepare().await?;

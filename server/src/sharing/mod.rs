@@ -32,6 +32,5 @@ pub fn router(services: Arc<Services>) -> Router {
         .route(&format!("{TABLE}/query"), post(table::query))
         .route(&format!("{TABLE}/changes"), get(changes::changes))
         .route_layer(axum::middleware::from_fn_with_state(services.clone(), guard::authenticate_and_audit))
-        .layer(axum::middleware::map_response(respond::json_errors))
         .with_state(services)
 }

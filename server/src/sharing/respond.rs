@@ -49,24 +49,3 @@ pub fn version_only(version: i64, note: AuditNote) -> Response {
     resp.extensions_mut().insert(note);
     resp
 }
-
-/// Errors axum answers by itself (405, undecodable paths or query strings) come as plain text;
-/// clients expect the protocol's `{"errorCode","message"}` everywhere.
-pub async fn json_errors(resp: Response) -> Response {
-    let status = resp.status();
-    let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if status.is_success() || status.is_redirection() || is_json {
-        return resp;
-    }
-    let text =
-        axum::body::to_bytes(resp.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    let code = match status {
-        StatusCode::NOT_FOUND => "RESOURCE_DOES_NOT_EXIST",
-        StatusCode::METHOD_NOT_ALLOWED => "UNSUPPORTED_OPERATION",
-        s if s.is_client_error() => "MALFORMED_REQUEST",
-        _ => "INTERNAL_ERROR",
-    };
-    let message = if status.is_server_error() { String::new() } else { text };
-    let body = serde_json::json!({ "errorCode": code, "message": message }).to_string();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}

@@ -330,6 +330,18 @@ pub fn resolve_timestamp(times: &[(i64, i64)], ts: i64, direction: Direction) ->
         return Err(PortalError::InvalidParameter("the table has no commits".into()));
     };
     let when = crate::primitives::time::rfc3339_ms(ts);
+    let after_latest = || {
+        PortalError::InvalidParameter(format!(
+            "The provided timestamp ({when}) is after the latest available version {}. Please use a timestamp less than or equal to {}.",
+            last.0,
+            crate::primitives::time::rfc3339_ms(last.1)
+        ))
+    };
+    // As the reference server: a time after the last commit is not "the latest snapshot" (that
+    // commit may still be followed by one with an earlier time on another writer's clock).
+    if direction == Direction::AtOrBefore && ts > last.1 {
+        return Err(after_latest());
+    }
     match direction {
         Direction::AtOrBefore => times.iter().rev().find(|(_, t)| *t <= ts).map(|(v, _)| *v).ok_or_else(|| {
             PortalError::InvalidParameter(format!(
@@ -338,13 +350,7 @@ pub fn resolve_timestamp(times: &[(i64, i64)], ts: i64, direction: Direction) ->
                 crate::primitives::time::rfc3339_ms(first.1)
             ))
         }),
-        Direction::AtOrAfter => times.iter().find(|(_, t)| *t >= ts).map(|(v, _)| *v).ok_or_else(|| {
-            PortalError::InvalidParameter(format!(
-                "The provided timestamp ({when}) is after the latest available version {}. Please use a timestamp less than or equal to {}.",
-                last.0,
-                crate::primitives::time::rfc3339_ms(last.1)
-            ))
-        }),
+        Direction::AtOrAfter => times.iter().find(|(_, t)| *t >= ts).map(|(v, _)| *v).ok_or_else(after_latest),
     }
 }
 
@@ -378,7 +384,10 @@ mod tests {
         assert_eq!(resolve_timestamp(&times, 2500, Direction::AtOrBefore).unwrap(), 1);
         assert_eq!(resolve_timestamp(&times, 2000, Direction::AtOrBefore).unwrap(), 1);
         assert_eq!(resolve_timestamp(&times, 2500, Direction::AtOrAfter).unwrap(), 2);
-        assert_eq!(resolve_timestamp(&times, 9000, Direction::AtOrBefore).unwrap(), 2);
+        assert_eq!(resolve_timestamp(&times, 3000, Direction::AtOrBefore).unwrap(), 2);
+        // As Delta's time travel (`canReturnLastCommit = false`): no snapshot "as of" the future.
+        let future = resolve_timestamp(&times, 9000, Direction::AtOrBefore).unwrap_err();
+        assert!(future.to_string().contains("is after the latest available version 2"), "{future}");
         let early = resolve_timestamp(&times, 10, Direction::AtOrBefore).unwrap_err().to_string();
         assert!(early.contains("before the earliest available version") && early.contains("Please use a timestamp greater"));
         let late = resolve_timestamp(&times, 9000, Direction::AtOrAfter).unwrap_err().to_string();

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::envelope;
 use super::signin::read_fields;
 use crate::auth::credentials::LinkState;
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::{forms, network, Caller};
-use crate::error::PortalError;
+use crate::error::{FailedAuthentication, PortalError};
 use crate::Services;
 
 pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, req: Request) -> Response {
@@ -63,7 +63,15 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
             }
             response
         }
-        Err(e) => failure_page(e),
+        Err(e) => {
+            // An unknown or spent code is a failed authentication, like a wrong token.
+            let guessed = matches!(e.status(), StatusCode::NOT_FOUND | StatusCode::GONE);
+            let mut response = failure_page(e);
+            if guessed {
+                FailedAuthentication::mark(&mut response);
+            }
+            response
+        }
     }
 }
 
@@ -80,11 +88,5 @@ fn failure_page(e: PortalError) -> Response {
         }
         _ => "Something went wrong while creating your credential file. Please try again in a minute.",
     };
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Activation</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/portal.css\"></head><body class=\"min-h-screen bg-slate-50 text-slate-900\">\
-         <main class=\"mx-auto max-w-xl px-4 py-16\"><h1 class=\"text-2xl font-semibold\">Credential not available</h1>\
-         <p class=\"mt-3 text-slate-600\">{message}</p><a class=\"mt-4 inline-block text-indigo-700 underline\" href=\"/\">Portal home</a></main></body></html>"
-    );
-    (status, Html(page)).into_response()
+    (status, super::refusal::page("Credential not available", message)).into_response()
 }

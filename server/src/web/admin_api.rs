@@ -411,7 +411,9 @@ impl AuditParams {
     fn limit(&self, default: i64) -> Result<i64> {
         match self.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             None => Ok(default),
-            Some(text) => text.parse().map_err(|_| PortalError::field("limit", format!("limit `{text}` is not a whole number"))),
+            Some(text) => text.parse().ok().filter(|n| (1..=audit_log::MAX_EVENTS).contains(n)).ok_or_else(|| {
+                PortalError::field("limit", format!("limit must be a whole number from 1 to {}; got `{text}`", audit_log::MAX_EVENTS))
+            }),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::admin::{identity, Admin};
 use crate::auth::oidc::{provider_of_cookie, Identity, Purpose, STATE_COOKIE};
 use crate::auth::sessions::{cookie_value, set_cookie};
 use crate::auth::{forms, network};
-use crate::error::PortalError;
+use crate::error::{FailedAuthentication, PortalError};
 use crate::Services;
 
 /// `POST /admin/login/{code}`: spends a one-time sign-in link.
@@ -28,7 +28,11 @@ pub async fn redeem_link(State(s): State<Arc<Services>>, Path(code): Path<String
     match identity::redeem_link(&s, &code, &headers).await {
         Ok((secret, admin)) => signed_in(&s, &admin, &secret, "/admin").await,
         // The page says what happened to the link (used, expired, unknown).
-        Err(e) if e.status().is_client_error() => see_other(&format!("/admin/login/{code}")),
+        Err(e) if e.status().is_client_error() => {
+            let mut response = see_other(&format!("/admin/login/{code}"));
+            FailedAuthentication::mark(&mut response);
+            response
+        }
         Err(e) => {
             tracing::error!(error = %e, "admin sign-in link failed");
             see_other("/admin/login?error=unavailable")
@@ -94,7 +98,11 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
             tracing::warn!(error = %e, "single sign-on refused");
             let event = envelope::event(&headers, "anonymous".into(), "admin.signIn", e.status().as_u16());
             s.catalog.audit(&event).await;
-            return with_cookie(see_other(&failed), &cleared);
+            let mut response = with_cookie(see_other(&failed), &cleared);
+            if matches!(e, PortalError::BadCredentials(_)) {
+                FailedAuthentication::mark(&mut response);
+            }
+            return response;
         }
     };
     let response = match identity.purpose {

@@ -85,7 +85,7 @@ fn refused(audit: &Audit, e: PortalError) -> Response {
         PortalError::Forbidden(_) | PortalError::Malformed(_) => see_other("/connect?error=form"),
         PortalError::Conflict(_) => see_other("/connect?error=revoked"),
         PortalError::Unauthenticated(_) => see_other("/login?next=/connect"),
-        e if e.status().is_client_error() => e.into_response(),
+        e if e.status().is_client_error() => (e.status(), super::refusal::page("Token not found", &e.public_message())).into_response(),
         e => {
             tracing::error!(error = %e, "token form failed");
             see_other("/connect?error=unavailable")

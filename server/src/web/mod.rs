@@ -15,10 +15,13 @@ mod exports;
 mod files;
 mod forms;
 mod headers;
+mod limits;
 mod openapi;
 pub mod ops;
 mod outcome;
+mod refusal;
 mod signin;
+mod throttling;
 mod views;
 
 use std::net::SocketAddr;
@@ -106,8 +109,13 @@ pub fn router(services: Arc<Services>) -> Router {
         .nest("/api/v1", api)
         .merge(ops::router(services.clone(), false))
         .merge(browser)
+        // Outermost first on the way in: the peer's address, then the limits, then the throttle.
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), throttling::throttle))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), limits::limit))
         .layer(axum::middleware::from_fn_with_state(proxies, crate::auth::network::record_peer))
-        .layer(axum::middleware::from_fn(headers::protect))
+        .layer(axum::middleware::from_fn(refusal::framework_errors))
+        .layer(axum::middleware::from_fn_with_state(headers::Https(settings.is_https()), headers::protect))
         .layer(axum::middleware::from_fn_with_state(services.clone(), ops::observe))
         .layer(TraceLayer::new_for_http())
 }
@@ -161,6 +169,7 @@ pub async fn serve(services: Arc<Services>) -> Result<()> {
         tracing::info!(%metrics_addr, "metrics and health checks listening");
     }
     crate::export::jobs::ExportJobs::start(&services).await?;
+    tokio::spawn(crate::admin::audit_log::sweep_forever(services.clone()));
     tokio::spawn(services.keys.clone().reload_forever());
     tracing::info!(%addr, public_url = %settings.public_url, "portal listening");
     let app = router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();

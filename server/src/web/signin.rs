@@ -13,15 +13,15 @@ use std::collections::HashMap;
 use super::envelope;
 use crate::auth::forms;
 use crate::auth::sessions::{cookie_value, COOKIE};
-use crate::error::PortalError;
+use crate::error::{FailedAuthentication, PortalError};
 use crate::Services;
 
 /// Why a sign-in failed, as the login page's `?error=` code (never the token itself).
 fn failure_code(e: &PortalError) -> &'static str {
     match e {
-        PortalError::Unauthenticated(m) if m.contains("revoked") => "revoked",
-        PortalError::Unauthenticated(m) if m.contains("expired") => "expired",
-        PortalError::Unauthenticated(_) => "invalid",
+        PortalError::BadCredentials(m) if m.contains("revoked") => "revoked",
+        PortalError::BadCredentials(m) if m.contains("expired") => "expired",
+        PortalError::Unauthenticated(_) | PortalError::BadCredentials(_) => "invalid",
         PortalError::Forbidden(_) => "form",
         PortalError::Malformed(_) => "file",
         PortalError::InvalidParameter(_) => "missing",
@@ -58,7 +58,11 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
                 tracing::error!(error = %e, "sign-in failed");
             }
             s.catalog.audit(&envelope::event(&headers, "anonymous".into(), "portal.signIn", e.status().as_u16())).await;
-            back_to_login(failure_code(&e), Some(&next))
+            let mut response = back_to_login(failure_code(&e), Some(&next));
+            if matches!(e, PortalError::BadCredentials(_)) {
+                FailedAuthentication::mark(&mut response);
+            }
+            response
         }
     }
 }
