@@ -6,7 +6,7 @@ export LEPTOS_TAILWIND_VERSION := v$(shell sed -n 's/.*"tailwindcss": "\([0-9.]*
 export PORTAL_ADDR ?= 127.0.0.1:3000
 PYTEST := .venv/bin/pytest
 
-.PHONY: tools-run tools-test build build-debug run test test-rust test-python test-browser bench clean
+.PHONY: tools-run tools-test build build-debug run test test-rust test-python test-browser bench soak fuzz clean
 
 ## What building and running needs (toolchain, Tailwind, wasm-opt); tools-test adds what only the
 ## tests and benchmarks need (Chromium, LibreOffice, Postgres, nginx, wrk, s3s-fs, npm test servers,
@@ -63,6 +63,19 @@ bench: tools-test
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/export_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/store_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/load_bench.py
+
+## Soak (not part of `make test`, not in CI): 10 minutes of mixed load on the release build
+## (protocol reads, previews, downloads, export jobs, sign-ins, admin changes). Fails on any 5xx,
+## on RSS at the end above 1.2x the 2-minute mark, or on open fds growing by more than 10; writes
+## bench-results/soak.json. Longer or heavier: make soak SOAK_ARGS="--minutes 30 --scale 2".
+soak: tools-test
+	$(MAKE) build
+	PORTAL_BIN=$(CURDIR)/target/release/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site .venv/bin/python e2e/bench/soak.py $(SOAK_ARGS)
+
+## Property tests of every parser of untrusted text, for FUZZ_MINUTES (default 30), with a report
+## (bench-results/fuzz.json); `make test` runs them with a short budget (256 cases each).
+fuzz: tools-test
+	.venv/bin/python e2e/fuzz/fuzz.py --minutes $(or $(FUZZ_MINUTES),30)
 
 clean:
 	cargo clean

@@ -38,6 +38,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <script src="/copy.js" defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortal, launchBrowser, screenshotDir, freePort, grid, column } from './portal.mjs';
+import { startPortal, launchBrowser, screenshotDir, freePort, grid, column, hydrated } from './portal.mjs';
 import { startProvider } from '../oidc/start.mjs';
 
 const SHARE = 'retail_feed';
@@ -73,28 +73,6 @@ async function adminSignIn(login, options = {}) {
   await providerSignIn(page, login);
   return { context, page };
 }
-
-/// Waits until the page has hydrated: the client-side router then takes over a click on a link
-/// (probed with a link to the page itself; without the router, the probe cancels the click).
-async function hydrated(page) {
-  await page.waitForFunction(() => {
-    const a = document.createElement('a');
-    a.href = location.href;
-    document.body.appendChild(a);
-    let routed = false;
-    const probe = (ev) => {
-      routed = ev.defaultPrevented;
-      ev.preventDefault();
-    };
-    window.addEventListener('click', probe);
-    a.click();
-    window.removeEventListener('click', probe);
-    a.remove();
-    return routed;
-  }, null, { polling: 100, timeout: 30000 });
-  await page.waitForTimeout(200);
-}
-
 
 /// Opens an activation link in a fresh context, downloads the credential file, and returns the
 /// profile with the context and page (signed in to the portal).

@@ -231,6 +231,18 @@ test('the create form works from the keyboard alone', async () => {
   assert.deepEqual(await statuses(page, 'Keyboard token'), ['active']);
 });
 
+test('the Copy button puts the endpoint on the clipboard (a site script the page policy allows)', async () => {
+  const context = await browser.newContext({ storageState: await acme.context.storageState(), viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.base });
+  const page = await context.newPage();
+  await openConnect(page);
+  const copy = page.locator('button[aria-controls=endpoint]');
+  await copy.click();
+  await page.getByRole('button', { name: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), endpoint);
+  await context.close();
+});
+
 test('/connect fits a phone', async () => {
   const context = await browser.newContext({ storageState: await acme.context.storageState(), viewport: { width: 390, height: 844 } });
   const page = await context.newPage();

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortal, launchBrowser, screenshotDir, grid, column } from './portal.mjs';
+import { startPortal, launchBrowser, screenshotDir, grid, column, hydrated, takeCspViolations, describeCspViolations } from './portal.mjs';
 
 let portal;
 let browser;
@@ -273,5 +273,72 @@ test('the table page fits a phone', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
   await shot(page, 'portal-table-phone');
+  await context.close();
+});
+
+test('the table page hydrates under its Content-Security-Policy: a fresh nonce per load, no violations', async () => {
+  const { context, page } = await signedIn('acme_foods', { viewport: { width: 1280, height: 900 } });
+  const url = portal.base + '/shares/wholesale/commerce/sales';
+  const nonceOf = async (resp) => {
+    const csp = resp.headers()['content-security-policy'];
+    assert.ok(csp, 'the page sends a Content-Security-Policy');
+    assert.ok(csp.includes("'nonce-"), csp);
+    const nonce = csp.match(/'nonce-([^']+)'/)[1];
+    // Chromium hides the nonce attribute from the DOM once parsed; the `nonce` property keeps it.
+    const module = await page.evaluate(() => [...document.querySelectorAll('script[type=module]:not([src])')].map((s) => s.nonce));
+    assert.ok(module.length > 0, 'an inline module script boots the hydration');
+    assert.deepEqual([...new Set(module)], [nonce], 'the inline module script carries the header’s nonce');
+    const html = await resp.text();
+    const sent = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]).filter((tag) => !/\bsrc=/.test(tag));
+    assert.ok(sent.every((tag) => tag.includes(`nonce="${nonce}"`)), `every inline script as sent has the nonce: ${sent.join(' ')}`);
+    return nonce;
+  };
+
+  const first = await nonceOf(await page.goto(url));
+  await hydrated(page);
+  const second = await nonceOf(await page.reload());
+  assert.notEqual(second, first, 'each response has its own nonce');
+  await hydrated(page);
+
+  // Client-side code runs: the column menu sorts through the router.
+  await columnMenu(page, 'revenue', 'Sort descending');
+  await page.waitForURL(/_sort_desc=revenue/);
+  await until(async () => {
+    const g = await grid(page);
+    return g.rows.length && column(g, 'revenue').every((v, i, a) => i === 0 || Number(a[i - 1]) >= Number(v));
+  }, 'rows sorted by revenue');
+  let seen = await takeCspViolations();
+  assert.deepEqual(seen, [], describeCspViolations(seen));
+
+  // The check can fail: an inline script without the nonce is blocked and reported.
+  await page.evaluate(() => {
+    window.__ranWithoutNonce = false;
+    const s = document.createElement('script');
+    s.textContent = 'window.__ranWithoutNonce = true';
+    document.body.appendChild(s);
+  });
+  const reported = [];
+  await until(async () => {
+    reported.push(...(await takeCspViolations()));
+    return reported.some((v) => v.via === 'securitypolicyviolation') && reported.some((v) => v.via.startsWith('console'));
+  }, 'the violation to be reported by the event and on the console');
+  assert.equal(await page.evaluate(() => window.__ranWithoutNonce), false, 'the script did not run');
+  const event = reported.find((v) => v.via === 'securitypolicyviolation');
+  assert.equal(event.directive, 'script-src-elem');
+  assert.equal(event.blockedURI, 'inline');
+  assert.equal(event.page, page.url());
+  const logged = reported.find((v) => v.via.startsWith('console')).text;
+  // Chromium's wording changes between versions ("Refused to execute inline script because it violates…").
+  assert.match(logged, /inline script.* violates the following Content Security Policy directive:? ["']script-src /);
+
+  // With those cleared, more client-side code runs without any violation.
+  await columnMenu(page, 'sku', 'Hide this column');
+  await page.waitForURL(/_nocol=sku/);
+  await until(async () => {
+    const g = await grid(page);
+    return g.columns.length && !g.columns.includes('sku');
+  }, 'sku to disappear');
+  seen = await takeCspViolations();
+  assert.deepEqual(seen, [], describeCspViolations(seen));
   await context.close();
 });

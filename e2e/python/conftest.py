@@ -27,7 +27,10 @@ class Portal:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.endpoint = f"{self.base}/delta-sharing"
-        self.env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_ADDR": f"127.0.0.1:{port}", "PORTAL_CONFIG": str(data_dir / "none.toml"), **(extra_env or {})}
+        # Every test process calls from 127.0.0.1, and many suites try bad credentials on purpose:
+        # the throttle is off unless a test sets it (test_throttling.py tests it, default included).
+        quiet = {"PORTAL_AUTH_FAILURES_PER_MINUTE": "1000000"}
+        self.env = {**os.environ, **quiet, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_ADDR": f"127.0.0.1:{port}", "PORTAL_CONFIG": str(data_dir / "none.toml"), **(extra_env or {})}
         if pg.on_postgres() and "PORTAL_DATABASE_URL" not in (extra_env or {}):
             self.env["PORTAL_DATABASE_URL"] = pg.new_database()
         self.proc = None

@@ -103,3 +103,40 @@ def test_column_mapping_needs_the_delta_format(portal, tmp_path):
     # The official client negotiates the delta format by itself and maps the physical column name.
     df = delta_sharing.load_as_pandas(f"{profile}#mapped_share.s.mapped")
     assert list(df.columns) == ["amount"] and sorted(df["amount"]) == [1, 2, 3]
+
+
+def test_backup_while_serving_and_restore_with_the_server_stopped(tmp_path):
+    """`portal backup FILE` copies the catalog while the portal serves; `portal restore FILE`
+    (server stopped) brings back exactly that state; a file that is no backup changes nothing.
+    On Postgres both say to use pg_dump, in one line."""
+    from conftest import Portal, free_port
+
+    p = Portal(tmp_path / "data", free_port())
+    p.cli("demo")
+    p.start()
+    try:
+        backup = tmp_path / "catalog-backup.db"
+        done = p.cli("backup", str(backup), check=False)
+        if p.database_url and p.database_url.startswith("postgres"):
+            assert done.returncode != 0 and "pg_dump" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+            return
+        assert done.returncode == 0, done.stderr
+        again = p.cli("backup", str(backup), check=False)
+        assert again.returncode != 0 and "already exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+        p.cli("recipient", "create", "after_backup")
+    finally:
+        p.stop()
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a catalog")
+    refused = p.cli("restore", str(junk), check=False)
+    assert refused.returncode != 0 and "not a portal catalog backup" in refused.stderr
+    exists = lambda name: "already exists" in p.cli("recipient", "create", name, check=False).stderr  # noqa: E731
+    assert exists("after_backup"), "a refused restore changed nothing"
+
+    p.cli("restore", str(backup))
+    assert exists("acme_foods") and not exists("after_backup"), "the catalog is as it was at the backup"
+    p.start()
+    try:
+        assert requests.get(p.base + "/readyz").status_code == 200
+    finally:
+        p.stop()

@@ -4,6 +4,7 @@ client through URLs the store itself pre-signed and verifies. Previews and downl
 same tables through the portal."""
 import io
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -130,11 +131,15 @@ def test_limit_version_and_timestamp(lake):
     assert rows_of(v0, "order_id") == rows_of(truth(lake, "sales", version=0), "order_id")
     v1 = delta_sharing.load_as_pandas(url, version=1)
     assert len(v1) == 60
-    # Now reads the latest snapshot; a time before the first commit is refused.
-    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    assert len(delta_sharing.load_as_pandas(url, timestamp=at)) == len(truth(lake, "sales"))
+    # A time before the first commit or after the last (as Delta's time travel: no snapshot "as
+    # of" the future) is refused; the refusal names the latest time to use, which reads the
+    # latest snapshot. (The commit's time is its file's in the store, to the second on S3.)
     with pytest.raises(requests.HTTPError):
         delta_sharing.load_as_pandas(url, timestamp="2000-01-01T00:00:00Z")
+    with pytest.raises(requests.HTTPError) as future:
+        delta_sharing.load_as_pandas(url, timestamp="2999-01-01T00:00:00Z")
+    at = re.search(r"equal to (\d{4}-\d\d-\d\dT[\d:.]+Z)", str(future.value)).group(1)
+    assert len(delta_sharing.load_as_pandas(url, timestamp=at)) == len(truth(lake, "sales"))
     assert delta_sharing.get_table_version(url) == 2
 
 

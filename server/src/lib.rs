@@ -20,6 +20,14 @@ pub mod sharing;
 pub mod storage;
 pub mod web;
 
+/// The property tests' budget: `PORTAL_FUZZ_CASES` cases per property (default 256; `make fuzz`
+/// raises it). Each run draws fresh random inputs; a failure prints its shrunk input.
+#[cfg(test)]
+pub(crate) fn fuzz_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PORTAL_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
+    proptest::test_runner::Config { cases, failure_persistence: None, ..Default::default() }
+}
+
 use auth::{Credentials, Reveals, Sessions, TokenPolicy};
 use catalog::Catalog;
 use config::Settings;

@@ -9,11 +9,10 @@ pub const DANGER: &str = "rounded-lg border border-red-300 bg-white px-3 py-1.5 
 pub const CODE: &str = "overflow-x-auto rounded-lg bg-slate-900 p-3 font-mono text-xs text-slate-100";
 pub const LABEL: &str = "block text-sm font-medium text-slate-700";
 
-/// A button that copies the value of the input `target` (needs JavaScript; without it the
-/// field itself can be selected and copied).
+/// A button that copies the value of the input `target`. The click is handled by the site's
+/// `/copy.js` (a file of the site's own, which the pages' Content-Security-Policy allows, and
+/// which works before the page hydrates); without JavaScript the field itself can be selected.
 #[component]
 pub fn CopyButton(target: &'static str) -> impl IntoView {
-    let script =
-        format!("navigator.clipboard.writeText(document.getElementById('{target}').value).then(() => {{ this.textContent = 'Copied'; }})");
-    view! { <button type="button" class=BUTTON onclick=script aria-controls=target>"Copy"</button> }
+    view! { <button type="button" class=BUTTON data-copy=target aria-controls=target>"Copy"</button> }
 }

@@ -263,7 +263,7 @@ impl TableQuery {
                         .ok_or_else(|| GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`")))?;
                     as_of.push(AsOf::Version(v));
                 }
-                "_timestamp" if !value.is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
+                "_timestamp" if !value.trim().is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
                 "_version" | "_timestamp" => {}
                 "_count" => q.count_all = value == "all",
                 "_filter_column" => form_columns.push(value.to_string()),

@@ -9,6 +9,8 @@ mod count;
 mod cursor;
 mod exprs;
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 pub mod values;
 

@@ -2,6 +2,8 @@
 
 mod capabilities;
 pub mod changes;
+#[cfg(test)]
+mod fuzz;
 mod guard;
 mod lines;
 mod lists;

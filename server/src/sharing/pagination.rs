@@ -12,6 +12,7 @@ use crate::error::{PortalError, Result};
 /// The reference server's default and maximum page size.
 pub const MAX_RESULTS: i64 = 500;
 
+#[derive(Debug)]
 pub struct PageRequest {
     pub limit: i64,
     pub after: Option<Vec<String>>,

@@ -29,6 +29,7 @@ pub async fn redeem_link(State(s): State<Arc<Services>>, Path(code): Path<String
         Ok((secret, admin)) => signed_in(&s, &admin, &secret, "/admin").await,
         // The page says what happened to the link (used, expired, unknown).
         Err(e) if e.status().is_client_error() => {
+            s.catalog.audit(&envelope::event(&headers, "anonymous".into(), "admin.signIn", e.status().as_u16())).await;
             let mut response = see_other(&format!("/admin/login/{code}"));
             FailedAuthentication::mark(&mut response);
             response

@@ -132,7 +132,16 @@ impl PartnerForm {
 }
 
 async fn admin(parts: &Parts, s: &Services) -> Result<Admin> {
-    let admin = identity::authenticate(s, &parts.headers).await?;
+    let admin = match identity::authenticate(s, &parts.headers).await {
+        Ok(admin) => admin,
+        // A refused admin API token is a failed sign-in: the admin routes audit their changes,
+        // not the callers they turn away.
+        Err(e @ PortalError::BadCredentials(_)) => {
+            s.catalog.audit(&super::envelope::event(&parts.headers, "anonymous".into(), "admin.signIn", e.status().as_u16())).await;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     Audit::of(parts).actor(admin.actor.clone());
     Ok(admin)
 }

@@ -14,6 +14,8 @@ mod export;
 mod exports;
 mod files;
 mod forms;
+#[cfg(test)]
+mod fuzz;
 mod headers;
 mod limits;
 mod openapi;

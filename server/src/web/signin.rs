@@ -88,7 +88,7 @@ pub async fn sign_out(State(s): State<Arc<Services>>, headers: HeaderMap, req: R
 }
 
 /// The token typed in, or the `bearerToken` of an uploaded `.share` file (the file wins).
-fn presented_token(fields: &HashMap<String, String>) -> Result<String, PortalError> {
+pub(super) fn presented_token(fields: &HashMap<String, String>) -> Result<String, PortalError> {
     if let Some(file) = fields.get("credential_file").filter(|f| !f.trim().is_empty()) {
         let profile: serde_json::Value =
             serde_json::from_str(file).map_err(|_| PortalError::Malformed("the credential file is not a .share profile".into()))?;
