@@ -118,6 +118,7 @@ impl PortalError {
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            e if e.is_unstorable_text() => StatusCode::BAD_REQUEST,
             Self::Config(_)
             | Self::Catalog(_)
             | Self::Migration(_)
@@ -140,6 +141,7 @@ impl PortalError {
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
             Self::InvalidParameter(_) | Self::NotATable(_) | Self::BadQuery { .. } | Self::Field { .. } => "INVALID_PARAMETER_VALUE",
+            e if e.is_unstorable_text() => "INVALID_PARAMETER_VALUE",
             Self::NotReady(_) => "RESOURCE_NOT_READY",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::Malformed(_) => "MALFORMED_REQUEST",
@@ -154,7 +156,9 @@ impl PortalError {
 
     /// The message a client sees; server faults are logged, not shown.
     pub fn public_message(&self) -> String {
-        if self.status().is_server_error() {
+        if self.is_unstorable_text() {
+            "text may not contain NUL or other characters the catalog cannot store".into()
+        } else if self.status().is_server_error() {
             String::new()
         } else {
             self.to_string()
@@ -163,6 +167,11 @@ impl PortalError {
 }
 
 impl PortalError {
+    /// Text the catalog cannot store (a NUL in a JSON string, on Postgres): the client's error.
+    fn is_unstorable_text(&self) -> bool {
+        matches!(self, Self::Catalog(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c == "22021" || c == "22P05"))
+    }
+
     pub fn bad_query(column: &str, message: impl Into<String>) -> Self {
         Self::BadQuery { column: Some(column.to_string()), message: message.into() }
     }

@@ -77,27 +77,20 @@ fn on_row(p: &Pred, x: Option<i64>) -> Option<bool> {
             _ => x >= *literal,
         }),
         Pred::IsNull => Some(x.is_none()),
-        Pred::And(c) => {
-            let values: Vec<_> = c.iter().map(|c| on_row(c, x)).collect();
-            if values.contains(&Some(false)) {
-                Some(false)
-            } else if values.iter().all(|v| *v == Some(true)) {
-                Some(true)
-            } else {
-                None
-            }
-        }
-        Pred::Or(c) => {
-            let values: Vec<_> = c.iter().map(|c| on_row(c, x)).collect();
-            if values.contains(&Some(true)) {
-                Some(true)
-            } else if values.iter().all(|v| *v == Some(false)) {
-                Some(false)
-            } else {
-                None
-            }
-        }
+        Pred::And(c) => combine(c.iter().map(|c| on_row(c, x)).collect(), false),
+        Pred::Or(c) => combine(c.iter().map(|c| on_row(c, x)).collect(), true),
         Pred::Not(c) => on_row(c, x).map(|b| !b),
+    }
+}
+
+/// SQL's AND (`decisive` false) and OR (`decisive` true) over three-valued answers.
+fn combine(values: Vec<Option<bool>>, decisive: bool) -> Option<bool> {
+    if values.contains(&Some(decisive)) {
+        Some(decisive)
+    } else if values.iter().all(|v| *v == Some(!decisive)) {
+        Some(!decisive)
+    } else {
+        None
     }
 }
 

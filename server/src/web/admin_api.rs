@@ -193,6 +193,10 @@ pub fn router() -> Router<Arc<Services>> {
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
+    // No name, comment or property holds a NUL; refused here the same on SQLite and Postgres.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(PortalError::InvalidParameter("text may not contain NUL characters".into()));
+    }
     serde_json::from_slice(bytes).map_err(|e| PortalError::Malformed(format!("the request body is not the JSON this endpoint takes: {e}")))
 }
 

@@ -21,6 +21,11 @@ pub async fn limit(State(s): State<Arc<Services>>, req: Request, next: Next) -> 
         let e = PortalError::UriTooLong(format!("the request address is {uri_len} bytes; the portal accepts at most {MAX_URI_BYTES}"));
         return refuse(req.uri(), e);
     }
+    // A NUL is never part of a name, an id or a filter; refused here so that it reaches neither
+    // a file path nor the catalog (Postgres refuses it in text).
+    if percent_encoding::percent_decode_str(req.uri().path_and_query().map_or("", |p| p.as_str())).any(|b| b == 0) {
+        return refuse(req.uri(), PortalError::InvalidParameter("the request address contains a NUL character".into()));
+    }
     let max = s.settings.max_body_bytes;
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {

@@ -24,7 +24,12 @@ pub fn refuse(uri: &Uri, e: PortalError) -> Response {
         PortalError::Throttled { retry_after_secs } => Some(*retry_after_secs),
         _ => None,
     };
-    let mut response = (e.status(), page("Request refused", &e.public_message())).into_response();
+    let title = match &e {
+        PortalError::Throttled { .. } => "Too many failed sign-ins",
+        PortalError::TooLarge(_) | PortalError::UriTooLong(_) => "Request too large",
+        _ => "Request refused",
+    };
+    let mut response = (e.status(), page(title, &sentence(&e.public_message()))).into_response();
     if let Some(secs) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
@@ -41,6 +46,16 @@ pub fn page(title: &str, message: &str) -> Html<String> {
          <h1 class=\"text-2xl font-semibold\">{title}</h1><p class=\"mt-3 text-slate-600\">{message}</p>\
          <a class=\"mt-4 inline-block text-indigo-700 underline\" href=\"/\">Portal home</a></main></body></html>"
     ))
+}
+
+/// An error message as a sentence on a page: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
 }
 
 fn escape(text: &str) -> String {
@@ -73,5 +88,5 @@ pub async fn framework_errors(req: Request, next: Next) -> Response {
         return (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
     let message = if message.is_empty() { "Something went wrong on our side. Try again in a minute.".to_string() } else { message };
-    (status, page("Request refused", &message)).into_response()
+    (status, page("Request refused", &sentence(&message))).into_response()
 }
