@@ -14,11 +14,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CARGO = ["cargo", "test", "-p", "server", "--lib", "--quiet"]
 
 
-def properties():
-    listed = subprocess.run(CARGO + ["--", "fuzz_", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
+def test_binary():
+    """Builds the server's unit tests once and returns the executable (rounds then run it directly,
+    so a build elsewhere in the tree does not wait on them, nor they on it)."""
+    built = subprocess.run(
+        ["cargo", "test", "-p", "server", "--lib", "--no-run", "--message-format=json"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    for line in built.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "server":
+            return message["executable"]
+    raise SystemExit("could not find the server's test executable")
+
+
+def properties(binary):
+    listed = subprocess.run([binary, "fuzz_", "--list"], cwd=ROOT / "server", capture_output=True, text=True, check=True)
     return sorted(line.split(": test")[0] for line in listed.stdout.splitlines() if line.endswith(": test"))
 
 
@@ -28,14 +40,15 @@ def main():
     parser.add_argument("--cases-per-round", type=int, default=20000)
     args = parser.parse_args()
 
-    names = properties()
+    binary = test_binary()
+    names = properties(binary)
     print(f"fuzzing {len(names)} properties for {args.minutes:g} minutes, {args.cases_per_round} cases each per round")
     started = time.monotonic()
     deadline = started + args.minutes * 60
     rounds, failed = 0, None
     while time.monotonic() < deadline:
         env = {**os.environ, "PORTAL_FUZZ_CASES": str(args.cases_per_round)}
-        done = subprocess.run(CARGO + ["--", "fuzz_"], cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run([binary, "fuzz_", "--quiet"], cwd=ROOT / "server", env=env, capture_output=True, text=True)
         if done.returncode != 0:
             failed = done.stdout + done.stderr
             break

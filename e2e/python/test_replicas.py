@@ -129,6 +129,8 @@ def test_activation_sign_in_and_browsing_on_any_replica(cluster):
         assert page.status_code == 200 and "orders" in page.text
     cookie = [c for c in web.cookies if c.name == "portal_session"][0]
     assert cookie.secure, "the public URL is https: the session cookie is Secure"
+    hsts = web.get(cluster.base + "/login").headers.get("strict-transport-security", "")
+    assert hsts.startswith("max-age=63072000"), f"https answers pin https (HSTS): {hsts!r}"
 
 
 def test_a_new_token_is_shown_once_whichever_replica_answers(cluster):

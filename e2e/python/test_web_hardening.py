@@ -38,6 +38,24 @@ def test_no_page_can_be_framed_or_leak_its_address(portal):
     assert not problems, "\n".join(problems)
 
 
+def test_pages_run_only_their_own_scripts_and_nothing_else_runs_any(portal):
+    """Pages: a nonce-based CSP (a fresh nonce per answer, the one their inline hydration script
+    carries). APIs, downloads and server-written pages: a CSP that runs no script. Everything:
+    Permissions-Policy and nosniff; no HSTS over plain http."""
+    first, second = (requests.get(portal.base + "/login") for _ in range(2))
+    policy = first.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy and "object-src 'none'" in policy
+    assert f'nonce="{nonce}"' in first.text, "the hydration script carries the header's nonce"
+    assert nonce not in second.headers["content-security-policy"], "every answer has its own nonce"
+    for url in ["/delta-sharing/shares", "/api/v1/openapi.json", "/healthz", "/api/v1/no-such-thing"]:
+        answer = requests.get(portal.base + url)
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'"), url
+    for answer in [first, requests.get(portal.base + "/delta-sharing/shares")]:
+        assert "camera=()" in answer.headers["permissions-policy"] and answer.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in answer.headers, "plain http: no HSTS"
+
+
 def test_authenticated_answers_are_never_cached(portal, acme):
     partner = partner_session(portal, "acme_foods")
     admin = admin_session(portal)
