@@ -67,6 +67,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// How long audit events are kept; older ones are swept.
     pub audit_retention_days: u32,
+    /// Memory for loaded Delta snapshots kept between requests (0: every request reads the log).
+    pub snapshot_cache_mb: usize,
 }
 
 /// A configured secret; `Debug` never prints it.
@@ -151,6 +153,7 @@ struct FileSettings {
     auth_failures_per_minute: Option<u32>,
     max_body_bytes: Option<usize>,
     audit_retention_days: Option<u32>,
+    snapshot_cache_mb: Option<usize>,
 }
 
 impl Settings {
@@ -222,6 +225,13 @@ impl Settings {
         let auth_failures_per_minute = positive(&env, "PORTAL_AUTH_FAILURES_PER_MINUTE", "failures", file.auth_failures_per_minute, 30)?;
         let max_body_bytes = positive(&env, "PORTAL_MAX_BODY_BYTES", "bytes", file.max_body_bytes, 1 << 20)?;
         let audit_retention_days = positive(&env, "PORTAL_AUDIT_RETENTION_DAYS", "days", file.audit_retention_days, 365)?;
+        let snapshot_cache_mb = match env("PORTAL_SNAPSHOT_CACHE_MB") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| PortalError::Config(format!("PORTAL_SNAPSHOT_CACHE_MB `{v}` is not a number of megabytes")))?,
+            None => file.snapshot_cache_mb.unwrap_or(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
+        };
         Ok(Self {
             data_dir,
             addr,
@@ -251,6 +261,7 @@ impl Settings {
             auth_failures_per_minute,
             max_body_bytes,
             audit_retention_days,
+            snapshot_cache_mb,
         })
     }
 

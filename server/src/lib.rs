@@ -85,7 +85,7 @@ impl Services {
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let keys = auth::keys::PortalKeys::load(&settings, &catalog).await?;
         let signer = UrlSigner::new(keys.ring.clone(), &settings.public_url, settings.url_ttl_secs);
-        let stores = Stores::new(settings.storage.clone())?;
+        let stores = Stores::new(settings.storage.clone())?.with_snapshot_cache(settings.snapshot_cache_mb << 20);
         let jobs = ExportJobs::new(catalog.clone(), &settings, &stores)?;
         let oidc = settings.oidc.clone().map(|o| auth::oidc::Oidc::new(o, catalog.clone())).transpose()?;
         let partner_idps =

@@ -33,6 +33,7 @@ pub struct Gauges {
     pub sessions: i64,
     pub pool_open: u32,
     pub pool_idle: usize,
+    pub snapshots: crate::storage::snapshots::SnapshotStats,
 }
 
 impl Metrics {
@@ -102,6 +103,19 @@ impl Metrics {
         header(&mut out, "portal_catalog_connections", "gauge", "Catalog pool connections of this replica.");
         let _ = writeln!(out, "portal_catalog_connections{{state=\"open\"}} {}", gauges.pool_open);
         let _ = writeln!(out, "portal_catalog_connections{{state=\"idle\"}} {}", gauges.pool_idle);
+        let cache = &gauges.snapshots;
+        header(&mut out, "portal_snapshot_cache_requests_total", "counter", "Table opens by how the snapshot was found.");
+        for (outcome, n) in [("hit", cache.hits), ("load", cache.loads)] {
+            let _ = writeln!(out, "portal_snapshot_cache_requests_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        header(&mut out, "portal_snapshot_cache_updates_total", "counter", "Cached snapshots brought forward by newer commits.");
+        let _ = writeln!(out, "portal_snapshot_cache_updates_total {}", cache.updates);
+        header(&mut out, "portal_snapshot_cache_evictions_total", "counter", "Snapshots dropped to stay within the budget.");
+        let _ = writeln!(out, "portal_snapshot_cache_evictions_total {}", cache.evictions);
+        header(&mut out, "portal_snapshot_cache_entries", "gauge", "Snapshots kept in memory.");
+        let _ = writeln!(out, "portal_snapshot_cache_entries {}", cache.entries);
+        header(&mut out, "portal_snapshot_cache_bytes", "gauge", "Estimated memory of the kept snapshots.");
+        let _ = writeln!(out, "portal_snapshot_cache_bytes {}", cache.bytes);
         out
     }
 }
@@ -130,7 +144,7 @@ mod tests {
         m.request("/delta-sharing/shares", "GET", 200, Duration::from_millis(30));
         m.protocol_call("listShares", None, None);
         m.protocol_call("queryTable", Some(3), Some(300));
-        let text = m.render(&Gauges { export_jobs: vec![("done".into(), 2)], sessions: 1, pool_open: 2, pool_idle: 1 });
+        let text = m.render(&Gauges { export_jobs: vec![("done".into(), 2)], sessions: 1, pool_open: 2, pool_idle: 1, snapshots: Default::default() });
         assert!(text.contains("portal_http_requests_total{route=\"/delta-sharing/shares\",method=\"GET\",status=\"200\"} 2"));
         assert!(text.contains("portal_http_request_duration_seconds_bucket{route=\"/delta-sharing/shares\",le=\"0.005\"} 1"));
         assert!(text.contains("portal_http_request_duration_seconds_bucket{route=\"/delta-sharing/shares\",le=\"0.05\"} 2"));

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use deltalake::logstore::LogStore;
 use deltalake::{DeltaTable, DeltaTableError};
 use futures::TryStreamExt;
+use object_store::ObjectStoreExt;
 use serde_json::Value;
 use url::Url;
 
@@ -73,7 +74,7 @@ impl TableState {
             "file" => None,
             _ => Some(stores.root(&url)?),
         };
-        let loaded = Self::load(root.as_ref(), &url, location, at).await;
+        let loaded = Self::load(stores, root.as_ref(), &url, location, at).await;
         let table = match (loaded, &root) {
             (Ok(table), _) => table,
             // A store's refusal reads better from one listing of the log than from deltalake's error.
@@ -99,7 +100,8 @@ impl TableState {
         Ok(Self { table, root, logical_names })
     }
 
-    async fn load(root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<DeltaTable> {
+    /// The snapshot from the cache (see [`super::snapshots`]), or read from the log.
+    async fn load(stores: &Stores, root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<DeltaTable> {
         let builder = || -> Result<deltalake::DeltaTableBuilder> {
             let b = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?;
             Ok(match root {
@@ -108,20 +110,26 @@ impl TableState {
             })
         };
         let version = match at {
-            At::Latest => None,
-            At::Version(v) => Some(check_version(&log_times(builder()?, location).await?, v)?),
-            At::Timestamp(t) => {
-                Some(resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?)
+            At::Latest => {
+                let load = || async { builder()?.load().await.map_err(|e| table_error(e, location, None)) };
+                let refresh = |mut table: DeltaTable| async move {
+                    let cached = table.version().unwrap_or_default();
+                    let store = table.log_store();
+                    let commit = store.log_path().clone().join(format!("{cached:020}.json"));
+                    store.object_store(None).head(&commit).await.map_err(|e| PortalError::store("the cached version's commit", e))?;
+                    table.update_incremental(None).await.map_err(|e| table_error(e, location, None))?;
+                    Ok(table)
+                };
+                return stores.snapshots().latest(location, load, refresh).await;
             }
+            At::Version(v) => check_version(&log_times(builder()?, location).await?, v)?,
+            At::Timestamp(t) => resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?,
         };
-        let loaded = match version {
-            None => builder()?.load().await,
-            Some(v) => {
-                let v = u64::try_from(v).map_err(|_| PortalError::InvalidParameter(format!("version {v} must not be negative")))?;
-                builder()?.with_version(v).load().await
-            }
+        let load = || async {
+            let v = u64::try_from(version).map_err(|_| PortalError::InvalidParameter(format!("version {version} must not be negative")))?;
+            builder()?.with_version(v).load().await.map_err(|e| table_error(e, location, Some(version)))
         };
-        loaded.map_err(|e| table_error(e, location, version))
+        stores.snapshots().at_version(location, version, load).await
     }
 
     /// Opens a shared table for a partner. A broken location is the provider's problem: it is

@@ -7,6 +7,7 @@ mod commits;
 pub mod delta;
 pub mod location;
 pub mod signing;
+pub mod snapshots;
 pub mod stores;
 
 pub use delta::{At, Commit, DeltaColumn, FileAction, TableState};

@@ -21,6 +21,7 @@ use url::Url;
 
 use super::azure_sas::AccountKeySas;
 use super::location::Place;
+use super::snapshots::Snapshots;
 use crate::error::{PortalError, Result};
 
 /// One `[[storage]]` entry: the URL prefix it covers and the object_store options for it
@@ -116,7 +117,12 @@ pub struct Stores {
     /// Entries with their parsed prefixes, longest first.
     entries: Vec<(Place, StorageEntry)>,
     built: Mutex<HashMap<BucketKey, Bucket>>,
+    /// Loaded Delta snapshots of the tables these stores hold (local ones too).
+    snapshots: Snapshots,
 }
+
+/// The snapshot cache's budget unless `snapshot_cache_mb` says otherwise.
+pub const DEFAULT_SNAPSHOT_CACHE_BYTES: usize = 256 << 20;
 
 /// A built store: (the matching entry, or the env vars; family; bucket).
 type BucketKey = (Option<usize>, Family, String);
@@ -151,7 +157,17 @@ impl Stores {
         // Longest first, so the first entry that contains a place is the one that wins.
         parsed.sort_by_key(|(place, _)| std::cmp::Reverse(if let Place::Store { segments, .. } = place { segments.len() } else { 0 }));
         register_log_stores();
-        Ok(Self { entries: parsed, built: Mutex::default() })
+        Ok(Self { entries: parsed, built: Mutex::default(), snapshots: Snapshots::default() })
+    }
+
+    /// A cache budget other than the default (`snapshot_cache_mb`; 0 reads every snapshot afresh).
+    pub fn with_snapshot_cache(mut self, budget_bytes: usize) -> Self {
+        self.snapshots = Snapshots::new(budget_bytes);
+        self
+    }
+
+    pub fn snapshots(&self) -> &Snapshots {
+        &self.snapshots
     }
 
     /// Which credentials a location is read with (`None` for a local one), without building a store.

@@ -73,6 +73,7 @@ async fn metrics(s: Arc<Services>, headers: HeaderMap, open: bool) -> Response {
             sessions: s.catalog.active_sessions(now_ms()).await?,
             pool_open,
             pool_idle,
+            snapshots: s.stores.snapshots().stats(),
         })
     };
     match gauges.await {

@@ -1,0 +1,371 @@
+//! Loaded Delta snapshots, kept between requests.
+//!
+//! Opening a table reads its log from the last checkpoint on: for a 50,000-file table that is
+//! most of a `/query`. The latest snapshot of each location is kept and brought up to date
+//! incrementally (deltalake reads only the commits after the cached version, and adopts a newer
+//! checkpoint when there is one); snapshots of past versions never change and are kept by
+//! version. Memory is bounded by a budget over each snapshot's estimated size, least recently
+//! used first out. Only Delta state is cached: which tables exist, who may read them and where
+//! they live is still read from the catalog on every request.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use deltalake::DeltaTable;
+
+use crate::error::Result;
+
+/// A cached snapshot: the latest one of a location, or a location at a fixed version.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SnapshotKey {
+    pub location: String,
+    /// `None`: the latest version, refreshed on every use.
+    pub version: Option<i64>,
+}
+
+enum Loaded {
+    Cached(DeltaTable),
+    Fresh(DeltaTable),
+}
+
+struct Entry {
+    table: DeltaTable,
+    bytes: usize,
+    last_used: u64,
+}
+
+#[derive(Default)]
+struct Lru {
+    entries: HashMap<SnapshotKey, Entry>,
+    bytes: usize,
+    clock: u64,
+}
+
+/// What the cache did since the server started, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotStats {
+    /// Requests answered from a cached snapshot (after checking the log for newer commits).
+    pub hits: u64,
+    /// Snapshots read from the log from scratch.
+    pub loads: u64,
+    /// Cached snapshots brought forward by newer commits.
+    pub updates: u64,
+    pub evictions: u64,
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+pub struct Snapshots {
+    budget: usize,
+    lru: Mutex<Lru>,
+    /// One load per key at a time: concurrent cold requests for a table wait for the first one's
+    /// load instead of each reading the whole log.
+    loading: Mutex<HashMap<SnapshotKey, Arc<tokio::sync::Mutex<()>>>>,
+    hits: AtomicU64,
+    loads: AtomicU64,
+    updates: AtomicU64,
+    evictions: AtomicU64,
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Self::new(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES)
+    }
+}
+
+impl Snapshots {
+    /// A cache holding at most `budget_bytes` of estimated snapshot size (0 turns it off).
+    pub fn new(budget_bytes: usize) -> Self {
+        Self {
+            budget: budget_bytes,
+            lru: Mutex::default(),
+            loading: Mutex::default(),
+            hits: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+            updates: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    /// The latest snapshot of a location: the cached one brought up to date (`refresh` checks
+    /// that its version is still in the log and reads the commits after it), or `load`'s.
+    pub async fn latest<L, LF, R, RF>(&self, location: &str, load: L, refresh: R) -> Result<DeltaTable>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<DeltaTable>>,
+        R: FnOnce(DeltaTable) -> RF,
+        RF: Future<Output = Result<DeltaTable>>,
+    {
+        let key = SnapshotKey { location: location.to_string(), version: None };
+        if let Some(cached) = self.get(&key) {
+            let before = version_of(&cached);
+            match refresh(cached).await {
+                Ok(table) => {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    if version_of(&table) > before {
+                        self.updates.fetch_add(1, Ordering::Relaxed);
+                        self.put_if_newer(key, &table);
+                    }
+                    return Ok(table);
+                }
+                // Its log no longer has the cached version (replaced, cleaned up, gone): start over.
+                Err(e) => {
+                    tracing::info!(%location, error = %e, "cached snapshot no longer matches the log; reading it afresh");
+                    self.remove(&key);
+                }
+            }
+        }
+        // A snapshot another request loaded while this one waited is as fresh as a new one.
+        match self.load_once(&key, load).await? {
+            Loaded::Cached(table) | Loaded::Fresh(table) => Ok(table),
+        }
+    }
+
+    /// A location at a fixed version: cached for good (within the budget), or `load`'s.
+    pub async fn at_version<L, LF>(&self, location: &str, version: i64, load: L) -> Result<DeltaTable>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<DeltaTable>>,
+    {
+        let key = SnapshotKey { location: location.to_string(), version: Some(version) };
+        if let Some(table) = self.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(table);
+        }
+        // The latest snapshot may be exactly this version.
+        let latest = SnapshotKey { location: location.to_string(), version: None };
+        if let Some(table) = self.get(&latest).filter(|t| version_of(t) == version) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(table);
+        }
+        match self.load_once(&key, load).await? {
+            Loaded::Cached(table) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(table)
+            }
+            Loaded::Fresh(table) => Ok(table),
+        }
+    }
+
+    /// Loads `key` unless a concurrent request already did while this one waited for its turn.
+    async fn load_once<L, LF>(&self, key: &SnapshotKey, load: L) -> Result<Loaded>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<DeltaTable>>,
+    {
+        let gate = self.loading.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().clone();
+        let _turn = gate.lock().await;
+        if let Some(table) = self.get(key) {
+            return Ok(Loaded::Cached(table));
+        }
+        let loaded = load().await;
+        self.loading.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        let table = loaded?;
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.put(key.clone(), &table);
+        Ok(Loaded::Fresh(table))
+    }
+
+    pub fn stats(&self) -> SnapshotStats {
+        let lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        SnapshotStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            loads: self.loads.load(Ordering::Relaxed),
+            updates: self.updates.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            entries: lru.entries.len() as u64,
+            bytes: lru.bytes as u64,
+        }
+    }
+
+    fn get(&self, key: &SnapshotKey) -> Option<DeltaTable> {
+        let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        lru.clock += 1;
+        let now = lru.clock;
+        let entry = lru.entries.get_mut(key)?;
+        entry.last_used = now;
+        // A clone shares the snapshot's file data (reference-counted Arrow batches).
+        Some(entry.table.clone())
+    }
+
+    fn put(&self, key: SnapshotKey, table: &DeltaTable) {
+        self.insert(key, table, |_| true);
+    }
+
+    /// Concurrent refreshes may finish out of order: never replace a newer snapshot by an older one.
+    fn put_if_newer(&self, key: SnapshotKey, table: &DeltaTable) {
+        let version = version_of(table);
+        self.insert(key, table, |old| old.is_none_or(|old| version_of(&old.table) < version));
+    }
+
+    fn insert(&self, key: SnapshotKey, table: &DeltaTable, replace: impl FnOnce(Option<&Entry>) -> bool) {
+        let bytes = estimated_bytes(table);
+        let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        if !replace(lru.entries.get(&key)) {
+            return;
+        }
+        if let Some(old) = lru.entries.remove(&key) {
+            lru.bytes -= old.bytes;
+        }
+        if bytes > self.budget {
+            tracing::debug!(location = %key.location, bytes, budget = self.budget, "snapshot larger than the cache budget; not kept");
+            return;
+        }
+        while lru.bytes + bytes > self.budget {
+            let Some(oldest) = lru.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else { break };
+            if let Some(evicted) = lru.entries.remove(&oldest) {
+                lru.bytes -= evicted.bytes;
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        lru.clock += 1;
+        let last_used = lru.clock;
+        lru.bytes += bytes;
+        lru.entries.insert(key, Entry { table: table.clone(), bytes, last_used });
+    }
+
+    fn remove(&self, key: &SnapshotKey) {
+        let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = lru.entries.remove(key) {
+            lru.bytes -= old.bytes;
+        }
+    }
+}
+
+fn version_of(table: &DeltaTable) -> i64 {
+    table.version().map_or(-1, |v| v as i64)
+}
+
+/// Fixed cost of a snapshot (protocol, metadata, schema, kernel state) besides its files.
+const SNAPSHOT_BASE_BYTES: usize = 64 << 10;
+/// Per file besides its path and statistics: partition values, sizes, times, Arrow offsets.
+const FILE_OVERHEAD_BYTES: usize = 160;
+/// Files whose path and statistics are measured to estimate the average.
+const SAMPLED_FILES: usize = 64;
+
+/// A snapshot's memory, estimated from its file count and a sample of its files' paths and
+/// statistics (the Arrow batches behind it are not reachable through deltalake's API).
+pub fn estimated_bytes(table: &DeltaTable) -> usize {
+    let Ok(state) = table.snapshot() else { return SNAPSHOT_BASE_BYTES };
+    let Ok(files) = state.snapshot().try_log_data() else { return SNAPSHOT_BASE_BYTES };
+    let count = files.num_files();
+    let (sampled, sample_bytes) = files
+        .iter()
+        .take(SAMPLED_FILES)
+        .map(|f| f.path().len() + f.stats().map_or(0, |s| s.len()))
+        .fold((0usize, 0usize), |(n, b), len| (n + 1, b + len));
+    let per_file = FILE_OVERHEAD_BYTES + if sampled == 0 { 0 } else { sample_bytes / sampled };
+    SNAPSHOT_BASE_BYTES + count * per_file
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use deltalake::arrow::array::{Int64Array, RecordBatch};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema};
+    use deltalake::protocol::SaveMode;
+
+    use super::*;
+    use crate::storage::{At, Stores, TableState};
+
+    async fn append(dir: &Path, first: i64) {
+        std::fs::create_dir_all(dir).unwrap();
+        let url = url::Url::from_directory_path(dir.canonicalize().unwrap()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![first, first + 1]))]).unwrap();
+        let table = DeltaTable::try_from_url(url).await.unwrap();
+        table.write(vec![batch]).with_save_mode(SaveMode::Append).await.unwrap();
+    }
+
+    fn location(dir: &Path) -> String {
+        dir.canonicalize().unwrap().to_string_lossy().to_string()
+    }
+
+    #[tokio::test]
+    async fn latest_is_loaded_once_then_brought_forward_by_new_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        append(&table, 0).await;
+        let stores = Stores::new(vec![]).unwrap();
+        let at = location(&table);
+
+        assert_eq!(TableState::open(&stores, &at, At::Latest).await.unwrap().version(), 0);
+        assert_eq!(TableState::open(&stores, &at, At::Latest).await.unwrap().version(), 0);
+        let stats = stores.snapshots().stats();
+        assert_eq!((stats.loads, stats.hits, stats.updates, stats.entries), (1, 1, 0, 1));
+
+        // A commit written by someone else is seen by the very next open, without a reload.
+        append(&table, 2).await;
+        let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        assert_eq!(state.version(), 1);
+        assert_eq!(state.unscoped_files(false).unwrap().len(), 2);
+        let stats = stores.snapshots().stats();
+        assert_eq!((stats.loads, stats.hits, stats.updates), (1, 2, 1));
+
+        // Past versions are kept by version; the latest one serves its own version too.
+        assert_eq!(TableState::open(&stores, &at, At::Version(0)).await.unwrap().unscoped_files(false).unwrap().len(), 1);
+        assert_eq!(TableState::open(&stores, &at, At::Version(0)).await.unwrap().version(), 0);
+        assert_eq!(TableState::open(&stores, &at, At::Version(1)).await.unwrap().version(), 1);
+        let stats = stores.snapshots().stats();
+        assert_eq!((stats.loads, stats.hits, stats.entries), (2, 4, 2));
+    }
+
+    #[tokio::test]
+    async fn a_table_replaced_at_its_location_is_read_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        for first in [0, 2, 4] {
+            append(&table, first).await;
+        }
+        let stores = Stores::new(vec![]).unwrap();
+        let at = location(&table);
+        assert_eq!(TableState::open(&stores, &at, At::Latest).await.unwrap().version(), 2);
+
+        // Deleted and written again from version 0: the cached version 2 is not in the new log.
+        std::fs::remove_dir_all(&table).unwrap();
+        append(&table, 10).await;
+        let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        assert_eq!((state.version(), state.unscoped_files(false).unwrap().len()), (0, 1));
+        assert_eq!(stores.snapshots().stats().loads, 2);
+
+        std::fs::remove_dir_all(&table).unwrap();
+        assert!(TableState::open(&stores, &at, At::Latest).await.is_err(), "a removed table is not served from memory");
+    }
+
+    #[tokio::test]
+    async fn the_budget_evicts_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables: Vec<_> = (0..3).map(|i| dir.path().join(format!("t{i}"))).collect();
+        for t in &tables {
+            append(t, 0).await;
+        }
+        let probe = Stores::new(vec![]).unwrap();
+        let one = estimated_bytes(TableState::open(&probe, &location(&tables[0]), At::Latest).await.unwrap().delta());
+        assert!(one >= SNAPSHOT_BASE_BYTES);
+
+        // Room for two snapshots: opening a third drops the one used longest ago.
+        let stores = Stores::new(vec![]).unwrap().with_snapshot_cache(2 * one + one / 2);
+        for t in [&tables[0], &tables[1], &tables[0], &tables[2]] {
+            TableState::open(&stores, &location(t), At::Latest).await.unwrap();
+        }
+        let stats = stores.snapshots().stats();
+        assert_eq!((stats.entries, stats.evictions, stats.loads), (2, 1, 3));
+        assert!(stats.bytes <= (2 * one + one / 2) as u64);
+        TableState::open(&stores, &location(&tables[0]), At::Latest).await.unwrap();
+        assert_eq!(stores.snapshots().stats().loads, 3, "t0 was used more recently than t1 and stayed");
+        TableState::open(&stores, &location(&tables[1]), At::Latest).await.unwrap();
+        assert_eq!(stores.snapshots().stats().loads, 4, "t1 was evicted and is read again");
+
+        // A budget of 0 keeps nothing: every open reads the log.
+        let uncached = Stores::new(vec![]).unwrap().with_snapshot_cache(0);
+        for _ in 0..2 {
+            TableState::open(&uncached, &location(&tables[0]), At::Latest).await.unwrap();
+        }
+        let stats = uncached.snapshots().stats();
+        assert_eq!((stats.entries, stats.loads, stats.hits), (0, 2, 0));
+    }
+}
