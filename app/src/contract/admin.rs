@@ -91,6 +91,7 @@ pub struct RecipientDetail {
 pub struct ShareSummary {
     pub name: String,
     pub comment: Option<String>,
+    pub display_name: Option<String>,
     pub team: String,
     pub tables: usize,
     pub grants: usize,
@@ -170,6 +171,8 @@ pub struct AdminLocationsView {
 pub struct ShareDetail {
     pub name: String,
     pub comment: Option<String>,
+    pub display_name: Option<String>,
+    pub properties: BTreeMap<String, String>,
     pub team: String,
     pub created_at: String,
     pub tables: Vec<TableDetail>,

@@ -2,12 +2,14 @@
 //! grant and revoke recipients.
 
 use app::contract::{SchemaColumn, ShareDetail, ShareSummary, TableDetail};
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
 use super::{locations, name_field, recipient_for, record, share_for, team_for_new, text, Admin, Change};
 use crate::catalog::names::{self, NameKind};
-use crate::catalog::shares::NewTable;
+use crate::catalog::shares::{NewTable, ShareDescription};
 use crate::catalog::{Location, Scope, Share, SharedTable};
 use crate::error::{PortalError, Result};
 use crate::primitives::time::rfc3339_ms;
@@ -20,12 +22,54 @@ pub struct NewShare {
     pub name: String,
     pub comment: Option<String>,
     pub team: Option<String>,
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
 }
 
+/// Left-out fields stay; `""` clears the comment or display name, `{}` the properties.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SharePatch {
     pub comment: Option<String>,
+    pub display_name: Option<String>,
+    pub properties: Option<BTreeMap<String, String>>,
+}
+
+/// The protocol's limits on what Get Share returns (clients may cut longer values).
+const DISPLAY_NAME_MAX: usize = 255;
+const COMMENT_MAX: usize = 65_536;
+const PROPERTIES_MAX: usize = 50;
+const PROPERTY_NAME_MAX: usize = 255;
+const PROPERTY_VALUE_MAX: usize = 1000;
+
+/// A share's description, trimmed and held to the protocol's limits.
+fn description(comment: Option<&str>, display_name: Option<&str>, properties: BTreeMap<String, String>) -> Result<ShareDescription> {
+    let (comment, display_name) = (text(comment), text(display_name));
+    if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_MAX) {
+        return Err(PortalError::field("comment", format!("a comment may have at most {COMMENT_MAX} characters")));
+    }
+    if display_name.as_ref().is_some_and(|d| d.chars().count() > DISPLAY_NAME_MAX) {
+        return Err(PortalError::field("displayName", format!("a display name may have at most {DISPLAY_NAME_MAX} characters")));
+    }
+    if properties.len() > PROPERTIES_MAX {
+        return Err(PortalError::field("properties", format!("a share may have at most {PROPERTIES_MAX} properties")));
+    }
+    let mut clean = BTreeMap::new();
+    for (name, value) in properties {
+        let (name, value) = (name.trim().to_string(), value.trim().to_string());
+        if name.is_empty() {
+            return Err(PortalError::field("properties", "a property value needs a name"));
+        }
+        if name.chars().count() > PROPERTY_NAME_MAX {
+            return Err(PortalError::field("properties", format!("property names may have at most {PROPERTY_NAME_MAX} characters")));
+        }
+        if value.chars().count() > PROPERTY_VALUE_MAX {
+            return Err(PortalError::field("properties", format!("property `{name}` may have at most {PROPERTY_VALUE_MAX} characters")));
+        }
+        clean.insert(name, value);
+    }
+    Ok(ShareDescription { comment, display_name, properties: clean })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +113,7 @@ pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<ShareSummary>> {
                 created_at: rfc3339_ms(share.created_at),
                 name: share.name,
                 comment: share.comment,
+                display_name: share.display_name,
             }
         })
         .collect())
@@ -90,6 +135,8 @@ pub async fn detail_of(s: &Services, share: &Share) -> Result<ShareDetail> {
     Ok(ShareDetail {
         name: share.name.clone(),
         comment: share.comment.clone(),
+        display_name: share.display_name.clone(),
+        properties: share.properties.clone(),
         team: team.name,
         created_at: rfc3339_ms(share.created_at),
         tables,
@@ -122,12 +169,16 @@ pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareD
     change.share = Some(new.name.trim().to_string());
     let result = async {
         let team = team_for_new(s, admin, new.team.as_deref()).await?;
+        let described = description(new.comment.as_deref(), new.display_name.as_deref(), new.properties)?;
         let share = s
             .catalog
-            .create_share_in(new.name.trim(), text(new.comment.as_deref()).as_deref(), &team.id)
+            .create_share_in(new.name.trim(), described.comment.as_deref(), &team.id)
             .await
             .map_err(|e| name_field(e, "name"))?;
-        detail_of(s, &share).await
+        if described != (ShareDescription { comment: described.comment.clone(), ..Default::default() }) {
+            s.catalog.describe_share(&share.id, &described).await?;
+        }
+        detail_of(s, &s.catalog.share(&share.name).await?).await
     }
     .await;
     finish(s, admin, change, None, result).await
@@ -136,9 +187,18 @@ pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareD
 pub async fn update(s: &Services, admin: &Admin, name: &str, patch: SharePatch) -> Result<ShareDetail> {
     let share = share_for(s, admin, name).await?;
     let change = share_change("updateShare", &share, share.name.clone());
-    let before = serde_json::json!({ "comment": share.comment });
-    s.catalog.set_share_comment(&share.id, text(patch.comment.as_deref()).as_deref()).await?;
-    finish(s, admin, change, Some(before), detail_of(s, &s.catalog.share(&share.name).await?).await).await
+    let before = serde_json::json!({ "comment": share.comment, "displayName": share.display_name, "properties": share.properties });
+    let result = async {
+        let described = description(
+            patch.comment.as_deref().or(share.comment.as_deref()),
+            patch.display_name.as_deref().or(share.display_name.as_deref()),
+            patch.properties.unwrap_or_else(|| share.properties.clone()),
+        )?;
+        s.catalog.describe_share(&share.id, &described).await?;
+        detail_of(s, &s.catalog.share(&share.name).await?).await
+    }
+    .await;
+    finish(s, admin, change, Some(before), result).await
 }
 
 pub async fn delete(s: &Services, admin: &Admin, name: &str) -> Result<()> {
@@ -367,7 +427,9 @@ async fn finish(
     result: Result<ShareDetail>,
 ) -> Result<ShareDetail> {
     change.before = before;
-    change.after = result.as_ref().ok().map(|d| serde_json::json!({ "name": d.name, "comment": d.comment, "team": d.team }));
+    change.after = result.as_ref().ok().map(|d| {
+        serde_json::json!({ "name": d.name, "comment": d.comment, "displayName": d.display_name, "properties": d.properties, "team": d.team })
+    });
     if change.team_id.is_none() {
         change.team_id = admin.team.as_ref().map(|t| t.id.clone());
     }

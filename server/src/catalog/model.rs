@@ -4,11 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Share {
     pub id: String,
     pub name: String,
     pub comment: Option<String>,
+    /// What recipients' tools show instead of the name (Get Share's `displayName`).
+    pub display_name: Option<String>,
+    /// Free-form facts recipients read with the share (`owner`, `region`, …).
+    pub properties: BTreeMap<String, String>,
     pub created_at: i64,
     /// The provider team that governs the share.
     pub team_id: String,

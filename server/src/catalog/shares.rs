@@ -11,6 +11,14 @@ use crate::error::{PortalError, Result};
 const TABLE_COLUMNS: &str = "t.id, t.share_id, s.name AS share_name, t.schema_name, t.name, t.location, t.comment, \
      t.history_shared, t.scope_column, t.scope_property, t.created_at";
 
+/// What recipients read about a share besides its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShareDescription {
+    pub comment: Option<String>,
+    pub display_name: Option<String>,
+    pub properties: std::collections::BTreeMap<String, String>,
+}
+
 /// A table to add to a share (validated by the caller against the Delta log).
 pub struct NewTable<'a> {
     pub share: &'a str,
@@ -30,7 +38,7 @@ impl Catalog {
     pub async fn create_share_in(&self, name: &str, comment: Option<&str>, team_id: &str) -> Result<Share> {
         names::validate(NameKind::Share, name)?;
         let share =
-            Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into() };
+            Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into(), ..Default::default() };
         sqlx::query("INSERT INTO shares (id, name, name_key, comment, created_at, team_id) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&share.id)
             .bind(&share.name)
@@ -46,7 +54,7 @@ impl Catalog {
 
     /// Admin lookup, no grant check.
     pub async fn share(&self, name: &str) -> Result<Share> {
-        sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE name_key = $1")
+        sqlx::query("SELECT id, name, comment, display_name, properties, created_at, team_id FROM shares WHERE name_key = $1")
             .bind(names::key(name))
             .fetch_optional(&self.pool)
             .await?
@@ -86,15 +94,23 @@ impl Catalog {
     /// Shares of one team (or of all teams), in name order.
     pub async fn shares_in(&self, team_id: Option<&str>) -> Result<Vec<Share>> {
         let rows =
-            sqlx::query("SELECT id, name, comment, created_at, team_id FROM shares WHERE ($1 = '' OR team_id = $1) ORDER BY name_key")
+            sqlx::query("SELECT id, name, comment, display_name, properties, created_at, team_id FROM shares WHERE ($1 = '' OR team_id = $1) ORDER BY name_key")
                 .bind(team_id.unwrap_or_default())
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(share_from_row).collect()
     }
 
-    pub async fn set_share_comment(&self, id: &str, comment: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE shares SET comment = $2 WHERE id = $1").bind(id).bind(comment).execute(&self.pool).await?;
+    /// Sets what recipients read about a share besides its name: comment, display name, properties.
+    pub async fn describe_share(&self, id: &str, description: &ShareDescription) -> Result<()> {
+        let properties = serde_json::to_string(&description.properties).map_err(|e| PortalError::fault("share properties", e))?;
+        sqlx::query("UPDATE shares SET comment = $2, display_name = $3, properties = $4 WHERE id = $1")
+            .bind(id)
+            .bind(&description.comment)
+            .bind(&description.display_name)
+            .bind(properties)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -164,7 +180,7 @@ impl Catalog {
     pub async fn granted_shares(&self, recipient_id: &str, after: Option<&[String]>, limit: i64) -> Result<Page<Share>> {
         let after = cursor_part(after, 0);
         let rows = sqlx::query(
-            "SELECT s.id, s.name, s.comment, s.created_at, s.team_id, s.name_key FROM shares s JOIN grants g ON g.share_id = s.id \
+            "SELECT s.id, s.name, s.comment, s.display_name, s.properties, s.created_at, s.team_id, s.name_key FROM shares s JOIN grants g ON g.share_id = s.id \
              WHERE g.recipient_id = $1 AND s.name_key > $2 ORDER BY s.name_key LIMIT $3",
         )
         .bind(recipient_id)
@@ -177,7 +193,7 @@ impl Catalog {
 
     pub async fn granted_share(&self, recipient_id: &str, name: &str) -> Result<Option<Share>> {
         sqlx::query(
-            "SELECT s.id, s.name, s.comment, s.created_at, s.team_id FROM shares s JOIN grants g ON g.share_id = s.id \
+            "SELECT s.id, s.name, s.comment, s.display_name, s.properties, s.created_at, s.team_id FROM shares s JOIN grants g ON g.share_id = s.id \
              WHERE g.recipient_id = $1 AND s.name_key = $2",
         )
         .bind(recipient_id)
@@ -272,6 +288,8 @@ fn share_from_row(r: &AnyRow) -> Result<Share> {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         comment: r.try_get("comment")?,
+        display_name: r.try_get("display_name")?,
+        properties: serde_json::from_str(&r.try_get::<String, _>("properties")?).map_err(|e| PortalError::fault("share properties", e))?,
         created_at: r.try_get("created_at")?,
         team_id: r.try_get("team_id")?,
     })

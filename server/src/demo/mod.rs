@@ -64,7 +64,8 @@ pub async fn run(s: &Services) -> Result<()> {
     ignore_existing(locations::create(s, &cli, location).await.map(|_| ()))?;
     locations::set_grant(s, &cli, "demo", crate::catalog::DEFAULT_TEAM, true).await?;
     for spec in SHARES {
-        let share = NewShare { name: spec.name.into(), comment: Some(spec.comment.into()), team: None };
+        let properties = [("owner".to_string(), "Partner data team".to_string())].into();
+        let share = NewShare { name: spec.name.into(), comment: Some(spec.comment.into()), properties, ..Default::default() };
         ignore_existing(shares::create(s, &cli, share).await.map(|_| ()))?;
         for (schema, name, table, history) in spec.tables {
             let input = NewTableInput {

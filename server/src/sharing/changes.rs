@@ -10,7 +10,7 @@ use axum::Extension;
 
 use super::lines::{FileIdHash, Lines};
 use super::respond::{ndjson, AuditNote, Stream};
-use super::table::{capabilities, TablePath};
+use super::table::{capabilities, file_id_hash, TablePath};
 use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
@@ -68,11 +68,16 @@ pub async fn changes(
     let end = end.unwrap_or(latest).min(latest);
 
     let format = capabilities(&headers).choose(&qualified, &state.advanced_features()?)?;
-    let mut lines = Lines::new(format, FileIdHash::for_format(format), FileUrls::of(&s.signer, &t.table.id, &state));
-    lines.protocol(&state.protocol()?);
+    let id_hash = file_id_hash(&headers)?;
+    let historical_protocol = params.get("includeHistoricalProtocol").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), FileUrls::of(&s.signer, &t.table.id, &state));
+    lines.protocol_at(&state.protocol()?, historical_protocol.then_some(latest));
     // Readers rebuild a log that starts at `start`: its metadata must carry that version.
     lines.metadata(&state.metadata()?, Some(start).filter(|_| format == super::capabilities::Format::Delta));
     for commit in state.commits(&history, start, end).await? {
+        if historical_protocol {
+            lines.historical_protocol(&commit, start);
+        }
         for (kind, file) in state.changes(&commit, true) {
             lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
         }
@@ -84,5 +89,5 @@ pub async fn changes(
         ..AuditNote::new("queryTableChanges", qualified)
     };
     let stream = Stream { version: start, format, end_stream: false, body: lines.finish() };
-    Ok(ndjson(stream, None, note))
+    Ok(ndjson(stream, id_hash.map(FileIdHash::echo), note))
 }

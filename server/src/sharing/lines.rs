@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::error::{PortalError, Result};
 use crate::storage::signing::SignedUrl;
-use crate::storage::{FileAction, FileUrls};
+use crate::storage::{Commit, FileAction, FileUrls};
 
 /// How file ids are derived (`fileidhash` header; default per format, as the reference server).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +24,14 @@ impl FileIdHash {
         match format {
             Format::Parquet => Self::Md5,
             Format::Delta => Self::Sha256,
+        }
+    }
+
+    /// The value echoed in the `fileidhash` response header.
+    pub fn echo(self) -> &'static str {
+        match self {
+            Self::Md5 => "parquet",
+            Self::Sha256 => "delta",
         }
     }
 
@@ -60,9 +68,26 @@ impl<'a> Lines<'a> {
     }
 
     pub fn protocol(&mut self, protocol: &Value) {
-        match self.format {
-            Format::Parquet => self.push(json!({"protocol": {"minReaderVersion": 1}})),
-            Format::Delta => self.push(json!({"protocol": {"deltaProtocol": protocol}})),
+        self.protocol_at(protocol, None);
+    }
+
+    /// A protocol line; with `includeHistoricalProtocol` every delta-format one names the log
+    /// version it comes from (parquet readers get the fixed line and nothing historical).
+    pub fn protocol_at(&mut self, protocol: &Value, version: Option<i64>) {
+        match (self.format, version) {
+            (Format::Parquet, _) => self.push(json!({"protocol": {"minReaderVersion": 1}})),
+            (Format::Delta, None) => self.push(json!({"protocol": {"deltaProtocol": protocol}})),
+            (Format::Delta, Some(v)) => self.push(json!({"protocol": {"version": v, "deltaProtocol": protocol}})),
+        }
+    }
+
+    /// The protocol a commit after the starting version changed to, inlined before its files
+    /// (`includeHistoricalProtocol`, delta format only).
+    pub fn historical_protocol(&mut self, commit: &Commit, start: i64) {
+        if self.format == Format::Delta && commit.version > start {
+            if let Some(protocol) = commit.protocol() {
+                self.protocol_at(protocol, Some(commit.version));
+            }
         }
     }
 

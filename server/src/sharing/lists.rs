@@ -11,7 +11,7 @@ use serde_json::json;
 use super::pagination::{next_token, page_request};
 use super::respond::{json, AuditNote};
 use crate::auth::{Access, Caller};
-use crate::catalog::SharedTable;
+use crate::catalog::{Share, SharedTable};
 use crate::error::Result;
 use crate::Services;
 
@@ -20,7 +20,7 @@ type Params = Query<HashMap<String, String>>;
 pub async fn list_shares(State(s): State<Arc<Services>>, Extension(caller): Extension<Caller>, Query(params): Params) -> Result<Response> {
     let page_req = page_request(&params, "shares")?;
     let page = Access::new(&s.catalog, &caller.recipient).shares(page_req.after.as_deref(), page_req.limit).await?;
-    let items: Vec<_> = page.items.iter().map(|sh| json!({"name": sh.name, "id": sh.id})).collect();
+    let items: Vec<_> = page.items.iter().map(share_item).collect();
     Ok(json(&list_body(items, next_token(page.next, "shares")), AuditNote { action: "listShares", ..Default::default() }))
 }
 
@@ -30,7 +30,22 @@ pub async fn get_share(
     Path(share): Path<String>,
 ) -> Result<Response> {
     let sh = Access::new(&s.catalog, &caller.recipient).share(&share).await?;
-    Ok(json(&json!({"share": {"name": sh.name, "id": sh.id}}), AuditNote::new("getShare", sh.name)))
+    Ok(json(&json!({ "share": share_item(&sh) }), AuditNote::new("getShare", sh.name)))
+}
+
+/// A share as the 2026 protocol describes it: name and id, and what admins wrote about it.
+fn share_item(sh: &Share) -> serde_json::Value {
+    let mut item = json!({"name": sh.name, "id": sh.id});
+    if let Some(display_name) = &sh.display_name {
+        item["displayName"] = display_name.as_str().into();
+    }
+    if let Some(comment) = &sh.comment {
+        item["comment"] = comment.as_str().into();
+    }
+    if !sh.properties.is_empty() {
+        item["properties"] = json!(sh.properties);
+    }
+    item
 }
 
 pub async fn list_schemas(

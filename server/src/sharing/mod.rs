@@ -33,6 +33,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route(&format!("{TABLE}/metadata"), get(table::metadata))
         .route(&format!("{TABLE}/query"), post(table::query))
         .route(&format!("{TABLE}/changes"), get(changes::changes))
+        .route(&format!("{TABLE}/temporary-table-credentials"), post(table::temporary_credentials))
         .route_layer(axum::middleware::from_fn_with_state(services.clone(), guard::authenticate_and_audit))
         .with_state(services)
 }

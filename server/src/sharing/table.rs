@@ -98,6 +98,8 @@ struct QueryRequest {
     page_token: Option<String>,
     include_refresh_token: Option<bool>,
     refresh_token: Option<String>,
+    /// Protocol changes after `startingVersion` inlined (delta format).
+    include_historical_protocol: Option<bool>,
 }
 
 /// Where a paged or refreshed query resumes: the snapshot version and the file offset. Sealed
@@ -131,6 +133,10 @@ pub async fn query(
     if req.max_files.is_some_and(|m| m <= 0) {
         return Err(PortalError::InvalidParameter("maxFiles must be greater than 0".into()));
     }
+    let historical_protocol = req.include_historical_protocol == Some(true);
+    if historical_protocol && req.starting_version.is_none() {
+        return Err(PortalError::InvalidParameter("includeHistoricalProtocol needs startingVersion".into()));
+    }
     let resume = [&req.page_token, &req.refresh_token]
         .into_iter()
         .flatten()
@@ -147,7 +153,7 @@ pub async fn query(
     let state = open(&s, &t, if req.starting_version.is_some() { At::Latest } else { at }).await?;
     let format = caps.choose(&qualified, &state.advanced_features()?)?;
     let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), FileUrls::of(&s.signer, &t.table.id, &state));
-    lines.protocol(&state.protocol()?);
+    lines.protocol_at(&state.protocol()?, historical_protocol.then(|| state.version()));
     lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
     let end_stream = caps.include_end_stream || req.max_files.is_some() || req.include_refresh_token == Some(true);
 
@@ -158,6 +164,9 @@ pub async fn query(
         time_travel::check_range(start, req.ending_version, latest)?;
         let end = req.ending_version.unwrap_or(latest).min(latest);
         for commit in state.commits(&state.history().await?, start, end).await? {
+            if historical_protocol {
+                lines.historical_protocol(&commit, start);
+            }
             for (kind, file) in state.changes(&commit, false) {
                 lines.file(kind, &file, Some((commit.version, commit.timestamp))).await?;
             }
@@ -187,7 +196,22 @@ pub async fn query(
     }
     let note = AuditNote { files: Some(lines.files), bytes: Some(lines.bytes), ..AuditNote::new("queryTable", qualified) };
     let stream = Stream { version: header_version, format, end_stream: caps.include_end_stream, body: lines.finish() };
-    Ok(ndjson(stream, id_hash.map(|h| if h == FileIdHash::Md5 { "parquet" } else { "delta" }), note))
+    Ok(ndjson(stream, id_hash.map(FileIdHash::echo), note))
+}
+
+/// `POST …/temporary-table-credentials`: directory access (`accessModes: ["dir"]`) is not
+/// offered, so tables are read through `/query`'s signed URLs; a granted table gets a clear
+/// refusal, anything else the usual 404.
+pub async fn temporary_credentials(
+    State(s): State<Arc<Services>>,
+    Extension(caller): Extension<Caller>,
+    Path(path): TablePath,
+) -> Result<Response> {
+    let t = authorize(&s, &caller, &path).await?;
+    Err(PortalError::Unsupported(format!(
+        "temporary table credentials are not offered for {}: this server shares tables by signed file URLs; read it with /query",
+        t.table.qualified_name()
+    )))
 }
 
 /// Both hint languages, AND-ed. Hints are best effort: a bad one filters nothing.
@@ -212,7 +236,7 @@ pub fn capabilities(headers: &HeaderMap) -> Capabilities {
 }
 
 /// The `fileidhash` request header: `parquet` (md5) or `delta` (sha256); anything else is a 400.
-fn file_id_hash(headers: &HeaderMap) -> Result<Option<FileIdHash>> {
+pub(super) fn file_id_hash(headers: &HeaderMap) -> Result<Option<FileIdHash>> {
     let Some(value) = headers.get("fileidhash") else { return Ok(None) };
     match value.to_str().unwrap_or_default().to_ascii_lowercase().as_str() {
         "parquet" => Ok(Some(FileIdHash::Md5)),

@@ -5,6 +5,11 @@ use serde_json::Value;
 use super::delta::{Commit, FileAction};
 
 impl Commit {
+    /// The `protocol` action of this commit, if it changed the table's protocol.
+    pub fn protocol(&self) -> Option<&serde_json::Value> {
+        self.actions.iter().find_map(|a| a.get("protocol"))
+    }
+
     /// The data-changing files of one commit. For the change feed, a commit that wrote change
     /// files (`cdc`) is described by those alone; otherwise its adds are inserts and its removes deletes.
     pub fn data_changes(&self, change_feed: bool) -> Vec<(&'static str, FileAction)> {

@@ -145,8 +145,8 @@ fn oidc(form: &Submitted) -> OidcView {
 
 pub async fn create_share(State(s): State<Arc<Services>>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
     run(&s, &headers, form, "/admin".into(), async |s: &Services, f: &Submitted| {
-        let share =
-            shares::create(s, &f.admin, NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team") }).await?;
+        let new = NewShare { name: f.get("name").into(), comment: f.opt("comment"), team: f.opt("team"), ..Default::default() };
+        let share = shares::create(s, &f.admin, new).await?;
         Ok(wizard(f, Some(&share.name), None).map(Done::To).unwrap_or_else(|| Done::To(share_page(&share.name))))
     })
     .await
@@ -154,8 +154,13 @@ pub async fn create_share(State(s): State<Arc<Services>>, headers: HeaderMap, fo
 
 pub async fn edit_share(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
     run(&s, &headers, form, share_page(&name), async |s: &Services, f: &Submitted| {
-        shares::update(s, &f.admin, &name, SharePatch { comment: Some(f.get("comment").into()) }).await?;
-        Ok(Done::Notice("Comment saved.".into()))
+        let patch = SharePatch {
+            comment: Some(f.get("comment").into()),
+            display_name: Some(f.get("display_name").into()),
+            properties: Some(properties(f)?),
+        };
+        shares::update(s, &f.admin, &name, patch).await?;
+        Ok(Done::Notice("Saved what recipients read about the share.".into()))
     })
     .await
 }

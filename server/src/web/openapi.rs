@@ -34,9 +34,9 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("LinkRequest", &["ttlHours:integer"]),
     ("RotateRequest", &["overlapHours:integer"]),
     ("IssuedLink", &["url", "expiresAt", "oldTokensExpireAt"]),
-    ("NewShare", &["name", "comment", "team"]),
-    ("SharePatch", &["comment"]),
-    ("ShareDetail", &["name", "comment", "team", "createdAt", "tables:array", "grants:array"]),
+    ("NewShare", &["name", "comment", "team", "displayName", "properties:object"]),
+    ("SharePatch", &["comment", "displayName", "properties:object"]),
+    ("ShareDetail", &["name", "comment", "displayName", "properties:object", "team", "createdAt", "tables:array", "grants:array"]),
     ("NewTable", &["schema", "name", "location", "comment", "history:boolean", "scope"]),
     ("TablePatch", &["alias", "comment", "history:boolean", "scope", "location"]),
     (

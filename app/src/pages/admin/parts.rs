@@ -1,5 +1,5 @@
 //! Forms several console pages share: grants with their revoke buttons, the grant picker, the
-//! activation-link form and the typed delete confirmation.
+//! activation-link form, the typed delete confirmation and the property editor.
 
 use leptos::prelude::*;
 
@@ -85,6 +85,28 @@ pub fn delete_form(action: String, name: &str, consequence: &str, button: &'stat
                 <input id="confirm" name="confirm" autocomplete="off" class=FIELD/><FieldError field="confirm"/></div>
             <button type="submit" class=DANGER>{button}</button>
         </form>
+    }
+    .into_any()
+}
+
+/// Name/value rows for properties (a recipient's or a share's), with two empty rows to add more;
+/// the server reads them as `prop_key_N` / `prop_value_N`.
+pub fn properties_editor(properties: &std::collections::BTreeMap<String, String>, legend: &'static str) -> AnyView {
+    let rows: Vec<(String, String)> =
+        properties.clone().into_iter().chain([(String::new(), String::new()), (String::new(), String::new())]).collect();
+    view! {
+        <fieldset>
+            <legend class=LABEL>{legend}</legend>
+            {rows.into_iter().enumerate().map(|(i, (k, value))| view! {
+                <div class="mt-1 grid grid-cols-2 gap-2">
+                    <div><label for=format!("prop-key-{i}") class="sr-only">{format!("Property {} name", i + 1)}</label>
+                        <input id=format!("prop-key-{i}") name=format!("prop_key_{i}") value=k placeholder="name" class=FIELD/></div>
+                    <div><label for=format!("prop-value-{i}") class="sr-only">{format!("Property {} value", i + 1)}</label>
+                        <input id=format!("prop-value-{i}") name=format!("prop_value_{i}") value=value placeholder="value" class=FIELD/></div>
+                </div>
+            }).collect_view()}
+            <FieldError field="properties"/>
+        </fieldset>
     }
     .into_any()
 }

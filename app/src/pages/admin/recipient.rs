@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::parts::{activation_link_form, delete_form, grant_form, grant_list, Granted};
+use super::parts::{activation_link_form, delete_form, grant_form, grant_list, properties_editor, Granted};
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge};
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, readable_time, thousands, Loading};
@@ -74,8 +74,6 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
     let name = r.summary.name.clone();
     let base = format!("/admin/recipients/{}", encode(&name));
     let csrf = v.session.csrf.clone();
-    let props: Vec<(String, String)> =
-        r.summary.properties.clone().into_iter().chain([(String::new(), String::new()), (String::new(), String::new())]).collect();
     let oidc = r.summary.oidc.clone().unwrap_or_default();
     view! {
         <AdminNav session=v.session.clone()/>
@@ -146,18 +144,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             <form method="post" action=format!("{base}/edit") class="space-y-3">
                 <FormBase csrf=csrf.clone()/>
                 <div><label for="comment" class=LABEL>"Comment"</label><input id="comment" name="comment" value=r.summary.comment.clone().unwrap_or_default() class=FIELD/></div>
-                <fieldset>
-                    <legend class=LABEL>"Properties (row scopes refer to them, e.g. partner_id)"</legend>
-                    {props.into_iter().enumerate().map(|(i, (k, value))| view! {
-                        <div class="mt-1 grid grid-cols-2 gap-2">
-                            <div><label for=format!("prop-key-{i}") class="sr-only">{format!("Property {} name", i + 1)}</label>
-                                <input id=format!("prop-key-{i}") name=format!("prop_key_{i}") value=k placeholder="name" class=FIELD/></div>
-                            <div><label for=format!("prop-value-{i}") class="sr-only">{format!("Property {} value", i + 1)}</label>
-                                <input id=format!("prop-value-{i}") name=format!("prop_value_{i}") value=value placeholder="value" class=FIELD/></div>
-                        </div>
-                    }).collect_view()}
-                    <FieldError field="properties"/>
-                </fieldset>
+                {properties_editor(&r.summary.properties, "Properties (row scopes refer to them, e.g. partner_id)")}
                 <div><label for="ip-allow" class=LABEL>"IP allow-list (CIDRs, comma-separated; empty = any network)"</label>
                     <input id="ip-allow" name="ip_allow" value=r.summary.ip_allow_list.join(", ") class=FIELD/><FieldError field="ipAllowList"/></div>
                 <fieldset class="grid gap-2 md:grid-cols-3">

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::parts::{delete_form, grant_form, grant_list, Granted};
+use super::parts::{delete_form, grant_form, grant_list, properties_editor, Granted};
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome};
 use crate::components::ui::{BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{readable_time, Loading};
@@ -97,12 +97,17 @@ fn Share(v: AdminShareView) -> impl IntoView {
             <h1 class="mt-1 text-2xl font-semibold">{name.clone()}</h1>
             <p class="text-sm text-slate-600">{format!("Team {} · created {}", share.team, readable_time(&share.created_at))}</p>
         </div>
-        {section("Comment", "comment-section", view! {
-            <form method="post" action=format!("{base}/edit") class="flex flex-wrap items-end gap-2">
+        {section("What recipients read about it", "about", view! {
+            <form method="post" action=format!("{base}/edit") class="space-y-3">
                 <FormBase csrf=csrf.clone()/>
-                <div class="grow"><label for="share-comment" class=LABEL>"Comment (shown to recipients)"</label>
-                    <input id="share-comment" name="comment" value=share.comment.clone().unwrap_or_default() class=FIELD/></div>
-                <button type="submit" class=BUTTON>"Save comment"</button>
+                <div><label for="share-display-name" class=LABEL>"Display name (tools show it instead of the name)"</label>
+                    <input id="share-display-name" name="display_name" maxlength="255" value=share.display_name.clone().unwrap_or_default() class=FIELD/>
+                    <FieldError field="displayName"/></div>
+                <div><label for="share-comment" class=LABEL>"Comment (shown to recipients)"</label>
+                    <input id="share-comment" name="comment" value=share.comment.clone().unwrap_or_default() class=FIELD/>
+                    <FieldError field="comment"/></div>
+                {properties_editor(&share.properties, "Properties (e.g. owner, region; up to 50)")}
+                <button type="submit" class=BUTTON>"Save"</button>
             </form>
         })}
         {section("Tables", "tables", view! {

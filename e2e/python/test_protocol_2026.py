@@ -1,0 +1,202 @@
+"""The 2025–26 protocol additions, over plain HTTP (the official Python client uses none of them):
+share metadata on Get Share and List Shares, `includeHistoricalProtocol`, `fileidhash` on
+`/changes`, the temporary-credentials endpoint; and that cached table snapshots never hide a
+change to the table or the catalog."""
+import json
+import re
+import shutil
+
+import pyarrow as pa
+import pytest
+import requests
+from deltalake import DeltaTable, write_deltalake
+from deltalake.table import TableFeatures
+
+from admin import AdminApi, admin_session, error_of, forms_of, uniq
+from conftest import Portal, free_port
+
+
+@pytest.fixture(scope="module")
+def api(portal):
+    return AdminApi.platform(portal)
+
+
+def reader(portal, tmp_path, share):
+    """A recipient granted `share`, as a requests session with its bearer token."""
+    name = uniq("r2026")
+    portal.cli("recipient", "create", name)
+    portal.cli("grant", share, name)
+    profile, _ = portal.profile(name, tmp_path / f"{name}.share")
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {portal.token_of(profile)}"
+    return s
+
+
+def ndjson(resp):
+    assert resp.status_code == 200, resp.text
+    assert resp.text.endswith("\n")
+    return [json.loads(line) for line in resp.text.split("\n")[:-1]]
+
+
+def test_get_share_carries_display_name_comment_and_properties(portal, api, tmp_path):
+    share = uniq("meta")
+    made = api.ok("POST", "/shares", {"name": share, "comment": "Weekly sell-out", "displayName": "Sell-out (weekly)", "properties": {"owner": "sales-team", "region": "eu-central-1"}})
+    assert made["displayName"] == "Sell-out (weekly)" and made["properties"] == {"owner": "sales-team", "region": "eu-central-1"}
+    r = reader(portal, tmp_path, share)
+    got = r.get(f"{portal.endpoint}/shares/{share}").json()["share"]
+    assert got["name"] == share and len(got["id"]) >= 32
+    assert got["displayName"] == "Sell-out (weekly)" and got["comment"] == "Weekly sell-out"
+    assert got["properties"] == {"owner": "sales-team", "region": "eu-central-1"}
+    [listed] = [s for s in r.get(f"{portal.endpoint}/shares").json()["items"] if s["name"] == share]
+    assert listed == got
+
+    # A patch changes what it names; "" clears the display name, {} the properties.
+    api.ok("PATCH", f"/shares/{share}", {"properties": {"owner": "partner-data"}})
+    got = r.get(f"{portal.endpoint}/shares/{share}").json()["share"]
+    assert got["properties"] == {"owner": "partner-data"} and got["displayName"] == "Sell-out (weekly)"
+    api.ok("PATCH", f"/shares/{share}", {"displayName": "", "properties": {}})
+    got = r.get(f"{portal.endpoint}/shares/{share}").json()["share"]
+    assert set(got) == {"name", "id", "comment"}, got
+
+
+@pytest.mark.parametrize(
+    "body, field, words",
+    [
+        ({"displayName": "x" * 256}, "displayName", "at most 255"),
+        ({"comment": "x" * 65537}, "comment", "at most 65536"),
+        ({"properties": {f"k{i}": "v" for i in range(51)}}, "properties", "at most 50"),
+        ({"properties": {"k" * 256: "v"}}, "properties", "at most 255"),
+        ({"properties": {"owner": "v" * 1001}}, "properties", "at most 1000"),
+        ({"properties": {" ": "v"}}, "properties", "needs a name"),
+    ],
+)
+def test_share_metadata_beyond_the_protocol_limits_is_refused(portal, api, body, field, words):
+    share = uniq("lim")
+    api.ok("POST", "/shares", {"name": share, "displayName": "Kept"})
+    err = error_of(api.patch(f"/shares/{share}", body), 400, field=field)
+    assert words in err["message"], err
+    assert api.ok("GET", f"/shares/{share}")["displayName"] == "Kept", "nothing changed"
+
+
+def test_console_form_sets_display_name_and_properties(portal, api):
+    share = uniq("form")
+    api.ok("POST", "/shares", {"name": share})
+    web = admin_session(portal)
+    page = web.get(f"{portal.base}/admin/shares/{share}")
+    [form] = [f for f in forms_of(page.text) if f["action"].endswith(f"/admin/shares/{share}/edit")]
+    fields = dict(form["fields"], display_name="Assortment", comment="Listed articles", prop_key_0="owner", prop_value_0="buying")
+    done = web.post(portal.base + form["action"], data=fields, allow_redirects=False)
+    assert done.status_code == 303, done.text[:300]
+    detail = api.ok("GET", f"/shares/{share}")
+    assert (detail["displayName"], detail["comment"], detail["properties"]) == ("Assortment", "Listed articles", {"owner": "buying"})
+    shown = web.get(f"{portal.base}/admin/shares/{share}").text
+    assert 'value="Assortment"' in shown and 'value="buying"' in shown
+
+
+def test_temporary_table_credentials_are_refused_clearly(portal, tmp_path):
+    share = uniq("creds")
+    portal.cli("share", "create", share)
+    portal.cli("table", "add", f"{share}.s.t", "--location", str(portal.data_dir / "demo" / "sales"))
+    r = reader(portal, tmp_path, share)
+    path = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/temporary-table-credentials"
+    refused = r.post(path, json={})
+    assert refused.status_code == 400 and refused.json()["errorCode"] == "UNSUPPORTED_OPERATION"
+    assert "signed file URLs" in refused.json()["message"] and "/query" in refused.json()["message"]
+    missing = r.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/nope/temporary-table-credentials", json={})
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+@pytest.fixture(scope="module")
+def upgraded(portal, tmp_path_factory):
+    """A table whose protocol changes at version 2 (append-only, a writer feature), with rows before and after."""
+    where = tmp_path_factory.mktemp("upgraded") / "t"
+    rows = lambda first: pa.table({"n": pa.array([first, first + 1], pa.int64())})  # noqa: E731
+    write_deltalake(str(where), rows(0), configuration={"delta.enableChangeDataFeed": "true"})
+    write_deltalake(str(where), rows(2), mode="append")
+    DeltaTable(str(where)).alter.add_feature(TableFeatures.AppendOnly, allow_protocol_versions_increase=True)
+    write_deltalake(str(where), rows(4), mode="append")
+    share = uniq("hist")
+    portal.cli("share", "create", share)
+    portal.cli("table", "add", f"{share}.s.t", "--location", str(where), "--history")
+    return share, where
+
+
+def test_include_historical_protocol_inlines_protocol_changes(portal, upgraded, tmp_path):
+    share, _ = upgraded
+    r = reader(portal, tmp_path, share)
+    q = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
+    delta = {"delta-sharing-capabilities": "responseformat=delta"}
+    lines = ndjson(r.post(q, json={"startingVersion": 1, "includeHistoricalProtocol": True}, headers=delta))
+    protocols = [l["protocol"] for l in lines if "protocol" in l]
+    assert protocols[0]["version"] == 3 and "appendOnly" in protocols[0]["deltaProtocol"].get("writerFeatures", [])
+    assert [p["version"] for p in protocols[1:]] == [2], "the upgrade at version 2, strictly after startingVersion 1"
+    at = [i for i, l in enumerate(lines) if "protocol" in l][1]
+    assert all(l["file"]["version"] >= 2 for l in lines[at + 1:] if "file" in l), "inlined before the files of its commit"
+
+    plain = ndjson(r.post(q, json={"startingVersion": 1}, headers=delta))
+    assert [l for l in plain if "protocol" in l] == [{"protocol": {"deltaProtocol": protocols[0]["deltaProtocol"]}}], "no version without the flag"
+    # Parquet readers get the fixed protocol line and nothing historical.
+    parquet = ndjson(r.post(q, json={"startingVersion": 1, "includeHistoricalProtocol": True}))
+    assert [l for l in parquet if "protocol" in l] == [{"protocol": {"minReaderVersion": 1}}]
+    bad = r.post(q, json={"includeHistoricalProtocol": True})
+    assert bad.status_code == 400 and "startingVersion" in bad.json()["message"]
+
+    changes = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/changes"
+    lines = ndjson(r.get(changes, params={"startingVersion": 0, "includeHistoricalProtocol": "True"}, headers=delta))
+    assert [l["protocol"]["version"] for l in lines if "protocol" in l] == [3, 2]
+
+
+def test_fileidhash_on_changes(portal, upgraded, tmp_path):
+    share, _ = upgraded
+    r = reader(portal, tmp_path, share)
+    changes = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/changes"
+    sha = r.get(changes, params={"startingVersion": 0}, headers={"fileidhash": "Delta"})
+    assert sha.headers["fileidhash"] == "delta"
+    assert {len(l[k]["id"]) for l in ndjson(sha)[2:] for k in l} == {64}
+    md5 = r.get(changes, params={"startingVersion": 0}, headers={"fileidhash": "parquet"})
+    assert md5.headers["fileidhash"] == "parquet" and {len(l[k]["id"]) for l in ndjson(md5)[2:] for k in l} == {32}
+    assert "fileidhash" not in r.get(changes, params={"startingVersion": 0}).headers
+    bad = r.get(changes, params={"startingVersion": 0}, headers={"fileidhash": "sha1"})
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_cached_snapshots_never_hide_a_change(tmp_path):
+    """The second and later reads of a table come from memory, yet a new commit, a table written
+    afresh at the same place, and an alias set in the catalog all show on the very next request."""
+    (tmp_path / "data").mkdir()
+    portal = Portal(tmp_path / "data", free_port(), {"PORTAL_METRICS_TOKEN": "cache-metrics"})
+    portal.start()
+    try:
+        where = tmp_path / "live"
+        write_deltalake(str(where), pa.table({"n": pa.array([1, 2], pa.int64())}))
+        share = uniq("live")
+        portal.cli("share", "create", share)
+        portal.cli("table", "add", f"{share}.s.t", "--location", str(where))
+        r = reader(portal, tmp_path, share)
+        q = lambda table="t": r.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/{table}/query", json={})  # noqa: E731
+
+        def cache(outcome):
+            text = requests.get(portal.base + "/metrics", headers={"Authorization": "Bearer cache-metrics"}).text
+            return int(re.search(rf'^portal_snapshot_cache_requests_total{{outcome="{outcome}"}} (\d+)$', text, re.M).group(1))
+
+        first = q()
+        assert first.headers["delta-table-version"] == "0" and len(ndjson(first)) == 3
+        loads, hits = cache("load"), cache("hit")
+        assert q().headers["delta-table-version"] == "0"
+        assert (cache("load"), cache("hit")) == (loads, hits + 1), "the second read came from memory"
+
+        write_deltalake(str(where), pa.table({"n": pa.array([3], pa.int64())}), mode="append")
+        after = q()
+        assert after.headers["delta-table-version"] == "1" and len(ndjson(after)) == 4
+        assert cache("load") == loads, "brought forward, not read again"
+
+        # Deleted and written again from version 0 (fewer commits than the cached one).
+        shutil.rmtree(where)
+        write_deltalake(str(where), pa.table({"n": pa.array([7], pa.int64()), "m": pa.array(["x"])}))
+        again = ndjson(q())
+        assert len(again) == 3 and [f["name"] for f in json.loads(again[1]["metaData"]["schemaString"])["fields"]] == ["n", "m"]
+
+        AdminApi.platform(portal).ok("PATCH", f"/shares/{share}/tables/s.t", {"alias": "renamed"})
+        assert q().status_code == 404 and q("renamed").status_code == 200
+    finally:
+        portal.stop()
