@@ -1,6 +1,8 @@
 """Delta Sharing benchmarks, each side by side with its peer in the same run.
 
-1. `/query` on a table with 50,000 files: latency (p50/p95) and the server's peak RSS.
+1. `/query` on a table with 50,000 files: the first request (cold) and later ones (warm, from the
+   snapshot cache) against the same server with the cache off (every request reads the log, as
+   before the cache); p50/p95 and the server's peak RSS.
 2. `load_as_pandas` of a ~1 GB table through the portal vs pyarrow reading the same files
    directly from disk: wall time ratio.
 
@@ -103,30 +105,45 @@ def main():
     portal.cli("recipient", "create", "bench_reader")
     portal.cli("grant", "bench", "bench_reader")
     profile, _ = portal.profile("bench_reader", data / "bench.share")
-    portal.start()
     headers = {"Authorization": "Bearer " + portal.token_of(profile)}
     results = {}
-    try:
-        q = portal.endpoint + "/shares/bench/schemas/s/tables/many/query"
-        times, sizes = [], []
-        for _ in range(7):
+    q = portal.endpoint + "/shares/bench/schemas/s/tables/many/query"
+    hint = json.dumps({"op": "equal", "children": [{"op": "column", "name": "partner_id", "valueType": "string"}, {"op": "literal", "value": "P007", "valueType": "string"}]})
+
+    def timed(body, runs):
+        times, last = [], None
+        for _ in range(runs):
             s = time.perf_counter()
-            r = requests.post(q, json={}, headers=headers)
+            last = requests.post(q, json=body, headers=headers)
             times.append(time.perf_counter() - s)
-            sizes.append(len(r.content))
+        return times, last
+
+    # The peer: the same server with the snapshot cache off, every request reading the log.
+    portal.env["PORTAL_SNAPSHOT_CACHE_MB"] = "0"
+    portal.start()
+    try:
+        uncached, _ = timed({}, 7)
+        uncached_filtered, _ = timed({"jsonPredicateHints": hint}, 7)
+    finally:
+        portal.stop()
+    del portal.env["PORTAL_SNAPSHOT_CACHE_MB"]
+    portal.start()
+    try:
+        cold, r = timed({}, 1)
+        warm, r = timed({}, 21)
+        warm_filtered, _ = timed({"jsonPredicateHints": hint}, 21)
         lines = r.text.count("\n")
-        hint = json.dumps({"op": "equal", "children": [{"op": "column", "name": "partner_id", "valueType": "string"}, {"op": "literal", "value": "P007", "valueType": "string"}]})
-        ptimes = []
-        for _ in range(7):
-            s = time.perf_counter()
-            requests.post(q, json={"jsonPredicateHints": hint}, headers=headers)
-            ptimes.append(time.perf_counter() - s)
         results["query_50k_files"] = {
             "files": lines - 2,
-            "p50_s": statistics.median(times),
-            "p95_s": pct(times, 0.95),
-            "response_mb": sizes[-1] / 1e6,
-            "partition_filtered_p50_s": statistics.median(ptimes),
+            "response_mb": len(r.content) / 1e6,
+            "cold_s": cold[0],
+            "warm_p50_s": statistics.median(warm),
+            "warm_p95_s": pct(warm, 0.95),
+            "uncached_p50_s": statistics.median(uncached),
+            "ratio_warm_over_uncached": statistics.median(warm) / statistics.median(uncached),
+            "ratio_cold_over_uncached": cold[0] / statistics.median(uncached),
+            "partition_filtered_warm_p50_s": statistics.median(warm_filtered),
+            "partition_filtered_uncached_p50_s": statistics.median(uncached_filtered),
             "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
         }
         print(json.dumps(results["query_50k_files"], indent=2), flush=True)

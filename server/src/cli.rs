@@ -298,7 +298,9 @@ async fn run(command: Command) -> Result<()> {
         Command::Serve => return crate::web::serve(services).await,
         Command::Demo => return crate::demo::run(s).await,
         Command::Share { command: ShareCommand::Create { share, comment, team } } => {
-            let created = admin::shares::create(s, &Admin::cli(), NewShare { name: share, comment, team, ..Default::default() }).await.map_err(one_line)?;
+            let created = admin::shares::create(s, &Admin::cli(), NewShare { name: share, comment, team, ..Default::default() })
+                .await
+                .map_err(one_line)?;
             println!("created share {}", created.name);
         }
         Command::Table { command: TableCommand::Add { qualified_name, location, comment, history, scope } } => {

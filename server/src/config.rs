@@ -226,10 +226,9 @@ impl Settings {
         let max_body_bytes = positive(&env, "PORTAL_MAX_BODY_BYTES", "bytes", file.max_body_bytes, 1 << 20)?;
         let audit_retention_days = positive(&env, "PORTAL_AUDIT_RETENTION_DAYS", "days", file.audit_retention_days, 365)?;
         let snapshot_cache_mb = match env("PORTAL_SNAPSHOT_CACHE_MB") {
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| PortalError::Config(format!("PORTAL_SNAPSHOT_CACHE_MB `{v}` is not a number of megabytes")))?,
+            Some(v) => {
+                v.trim().parse().map_err(|_| PortalError::Config(format!("PORTAL_SNAPSHOT_CACHE_MB `{v}` is not a number of megabytes")))?
+            }
             None => file.snapshot_cache_mb.unwrap_or(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
         };
         Ok(Self {

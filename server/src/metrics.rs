@@ -144,7 +144,13 @@ mod tests {
         m.request("/delta-sharing/shares", "GET", 200, Duration::from_millis(30));
         m.protocol_call("listShares", None, None);
         m.protocol_call("queryTable", Some(3), Some(300));
-        let text = m.render(&Gauges { export_jobs: vec![("done".into(), 2)], sessions: 1, pool_open: 2, pool_idle: 1, snapshots: Default::default() });
+        let text = m.render(&Gauges {
+            export_jobs: vec![("done".into(), 2)],
+            sessions: 1,
+            pool_open: 2,
+            pool_idle: 1,
+            snapshots: Default::default(),
+        });
         assert!(text.contains("portal_http_requests_total{route=\"/delta-sharing/shares\",method=\"GET\",status=\"200\"} 2"));
         assert!(text.contains("portal_http_request_duration_seconds_bucket{route=\"/delta-sharing/shares\",le=\"0.005\"} 1"));
         assert!(text.contains("portal_http_request_duration_seconds_bucket{route=\"/delta-sharing/shares\",le=\"0.05\"} 2"));

@@ -170,11 +170,8 @@ pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareD
     let result = async {
         let team = team_for_new(s, admin, new.team.as_deref()).await?;
         let described = description(new.comment.as_deref(), new.display_name.as_deref(), new.properties)?;
-        let share = s
-            .catalog
-            .create_share_in(new.name.trim(), described.comment.as_deref(), &team.id)
-            .await
-            .map_err(|e| name_field(e, "name"))?;
+        let share =
+            s.catalog.create_share_in(new.name.trim(), described.comment.as_deref(), &team.id).await.map_err(|e| name_field(e, "name"))?;
         if described != (ShareDescription { comment: described.comment.clone(), ..Default::default() }) {
             s.catalog.describe_share(&share.id, &described).await?;
         }

@@ -37,8 +37,14 @@ impl Catalog {
 
     pub async fn create_share_in(&self, name: &str, comment: Option<&str>, team_id: &str) -> Result<Share> {
         names::validate(NameKind::Share, name)?;
-        let share =
-            Share { id: new_id(), name: name.into(), comment: comment.map(Into::into), created_at: now_ms(), team_id: team_id.into(), ..Default::default() };
+        let share = Share {
+            id: new_id(),
+            name: name.into(),
+            comment: comment.map(Into::into),
+            created_at: now_ms(),
+            team_id: team_id.into(),
+            ..Default::default()
+        };
         sqlx::query("INSERT INTO shares (id, name, name_key, comment, created_at, team_id) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&share.id)
             .bind(&share.name)
