@@ -256,7 +256,7 @@ pub fn estimated_bytes(table: &DeltaTable) -> usize {
         .take(SAMPLED_FILES)
         .map(|f| f.path().len() + f.stats().map_or(0, |s| s.len()))
         .fold((0usize, 0usize), |(n, b), len| (n + 1, b + len));
-    let per_file = FILE_OVERHEAD_BYTES + if sampled == 0 { 0 } else { sample_bytes / sampled };
+    let per_file = FILE_OVERHEAD_BYTES + sample_bytes.checked_div(sampled).unwrap_or(0);
     SNAPSHOT_BASE_BYTES + count * per_file
 }
 
