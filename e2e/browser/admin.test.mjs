@@ -197,6 +197,16 @@ test('the wizard onboards a partner: share, table, recipient, grant, activation 
   await page.goto(`${portal.base}/admin/shares/${SHARE}`);
   await page.getByRole('heading', { name: SHARE, exact: true }).waitFor();
   await page.locator('#grants').getByRole('link', { name: RECIPIENT }).waitFor();
+
+  // What recipients read about the share (Get Share): a display name and properties.
+  const about = page.locator('#about');
+  await about.getByLabel('Display name (tools show it instead of the name)').fill('Sales for partners');
+  await about.getByLabel('Property 1 name').fill('owner');
+  await about.getByLabel('Property 1 value').fill('partner-data');
+  await about.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved what recipients read about the share.').waitFor();
+  assert.equal(await page.locator('#about').getByLabel('Display name (tools show it instead of the name)').inputValue(), 'Sales for partners');
+  assert.equal(await page.locator('#about').getByLabel('Property 1 value').inputValue(), 'partner-data');
   await shot(page, 'admin-share');
 
   // Preview the table as the recipient sees it: only its partner_id.
