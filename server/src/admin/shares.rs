@@ -1,9 +1,9 @@
 //! Shares as admins govern them: create, comment, delete; add, alias, scope and remove tables;
 //! grant and revoke recipients.
 
-use app::contract::{SchemaColumn, ShareDetail, ShareSummary, TableDetail};
 use std::collections::BTreeMap;
 
+use app::contract::{SchemaColumn, ShareDetail, ShareSummary, TableDetail};
 use serde::Deserialize;
 
 use super::recipients::{team_name, team_names};
@@ -172,9 +172,7 @@ pub async fn create(s: &Services, admin: &Admin, new: NewShare) -> Result<ShareD
         let described = description(new.comment.as_deref(), new.display_name.as_deref(), new.properties)?;
         let share =
             s.catalog.create_share_in(new.name.trim(), described.comment.as_deref(), &team.id).await.map_err(|e| name_field(e, "name"))?;
-        if described != (ShareDescription { comment: described.comment.clone(), ..Default::default() }) {
-            s.catalog.describe_share(&share.id, &described).await?;
-        }
+        s.catalog.describe_share(&share.id, &described).await?;
         detail_of(s, &s.catalog.share(&share.name).await?).await
     }
     .await;
