@@ -115,6 +115,7 @@ MALFORMED = "MALFORMED_REQUEST"
 MISSING_RES = "RESOURCE_DOES_NOT_EXIST"
 TOO_LARGE = "REQUEST_TOO_LARGE"
 JSON_CT = (("Content-Type", "application/json"),)
+ASYNC = (("delta-sharing-capabilities", "asyncquery=true"),)
 
 PROTOCOL = [
     # Paging of the list endpoints.
@@ -183,6 +184,17 @@ PROTOCOL = [
     query("query-unknown-fileidhash", {}, code=INVALID, headers=(("fileidhash", "sha1"),)),
     query("query-pageToken-garbage", {"maxFiles": 1, "pageToken": "garbage"}, code=INVALID),
     query("query-pageToken-forged", {"maxFiles": 1, "pageToken": "eyJ0YWJsZSI6IngiLCJ2ZXJzaW9uIjowLCJvZmZzZXQiOjB9"}, code=INVALID),
+    # Async queries: what can be checked is checked at submission, before anything is queued.
+    query("async-no-idempotency-key", {}, code=INVALID, headers=ASYNC),
+    query("async-idempotency-key-blank", {"idempotencyKey": "  "}, code=INVALID, headers=ASYNC),
+    query("async-idempotency-key-over-256", {"idempotencyKey": "k" * 257}, code=INVALID, headers=ASYNC),
+    query("async-idempotency-key-number", {"idempotencyKey": 7}, code=MALFORMED, headers=ASYNC),
+    query("async-version-negative", {"idempotencyKey": "bad-v", "version": -1}, code=INVALID, headers=ASYNC),
+    query("async-timestamp-garbage", {"idempotencyKey": "bad-ts", "timestamp": "yesterday"}, code=INVALID, headers=ASYNC),
+    api("async-poll-unknown-query", "POST", SALES + "/queries/no-such-query", 404, MISSING_RES, json={}),
+    api("async-poll-unknown-table", "POST", DS + "/shares/wholesale/schemas/commerce/tables/nope/queries/q", 404, MISSING_RES, json={}),
+    api("async-poll-malformed-json", "POST", SALES + "/queries/q", 400, MALFORMED, data="{not json", headers=JSON_CT),
+    api("async-poll-wrong-method", "GET", SALES + "/queries/q", 405, "UNSUPPORTED_OPERATION"),
     # Size limits (1 MiB bodies, 8 KiB addresses).
     query("query-body-over-1MiB", lambda: json.dumps({"predicateHints": ["a" * (3 * MiB // 2)]}), 413, TOO_LARGE),
     query("query-hint-nested-100000-levels", lambda: json.dumps({"jsonPredicateHints": nested_hint(100_000)}), 413, TOO_LARGE),

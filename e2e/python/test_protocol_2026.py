@@ -5,6 +5,7 @@ change to the table or the catalog."""
 import json
 import re
 import shutil
+import time
 
 import pyarrow as pa
 import pytest
@@ -198,5 +199,156 @@ def test_cached_snapshots_never_hide_a_change(tmp_path):
 
         AdminApi.platform(portal).ok("PATCH", f"/shares/{share}/tables/s.t", {"alias": "renamed"})
         assert q().status_code == 404 and q("renamed").status_code == 200
+    finally:
+        portal.stop()
+
+
+ASYNC = {"delta-sharing-capabilities": "asyncquery=true"}
+
+
+def submit(r, url, body, headers=ASYNC):
+    """Submits an async query; returns its id, after checking the reply is one `queryStatus` line."""
+    resp = r.post(url, json=body, headers=headers)
+    [line] = ndjson(resp)
+    assert set(line) == {"queryStatus"} and line["queryStatus"]["status"] in ("pending", "succeeded"), line
+    assert "asyncquery=true" in resp.headers["delta-sharing-capabilities"]
+    assert resp.headers["delta-table-version"].isdigit(), "the Spark client needs the header on every reply"
+    return line["queryStatus"]["queryId"]
+
+
+def poll(r, url, query_id, body=None, headers=None):
+    """Polls until the query is no longer pending; returns the last response."""
+    deadline = time.time() + 30
+    while True:
+        resp = r.post(f"{url.rsplit('/', 1)[0]}/queries/{query_id}", json=body or {}, headers=headers or {})
+        if resp.status_code != 200 or "queryStatus" not in resp.text.split("\n", 1)[0]:
+            return resp
+        [line] = ndjson(resp)
+        assert line["queryStatus"] == {"queryId": query_id, "status": "pending"}, line
+        assert resp.headers["delta-table-version"].isdigit()
+        assert time.time() < deadline, "the query never finished"
+        time.sleep(0.05)
+
+
+def file_ids(lines):
+    return sorted(l["file"]["id"] for l in lines if "file" in l)
+
+
+@pytest.fixture(scope="module")
+def orders(portal, tmp_path_factory):
+    """Four files in two partitions, history shared."""
+    where = tmp_path_factory.mktemp("async") / "orders"
+    for i in range(4):
+        write_deltalake(str(where), pa.table({"n": pa.array([i], pa.int64()), "region": ["eu" if i % 2 else "us"]}), partition_by=["region"], mode="append")
+    share = uniq("async")
+    portal.cli("share", "create", share)
+    portal.cli("table", "add", f"{share}.s.orders", "--location", str(where), "--history")
+    return share, where
+
+
+def test_an_async_query_answers_what_the_synchronous_one_does(portal, orders, tmp_path):
+    share, where = orders
+    r = reader(portal, tmp_path, share)
+    url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/orders/query"
+    sync = r.post(url, json={"predicateHints": ["region = 'eu'"]})
+    assert "queryStatus" not in sync.text, "clients that did not ask never see a queryStatus line"
+    body = {"predicateHints": ["region = 'eu'"], "idempotencyKey": uniq("k")}
+    query_id = submit(r, url, body)
+    done = poll(r, url, query_id)
+    lines = ndjson(done)
+    assert "queryStatus" not in done.text and done.headers["delta-table-version"] == sync.headers["delta-table-version"] == "3"
+    assert [list(l)[0] for l in lines[:2]] == ["protocol", "metaData"]
+    assert file_ids(lines) == file_ids(ndjson(sync)) and len(file_ids(lines)) == 2, "the hint pruned the us files"
+    assert "asyncquery=true" in done.headers["delta-sharing-capabilities"]
+
+    # The same key and parameters: the same query, in either spelling of the key.
+    assert submit(r, url, body) == query_id
+    assert submit(r, url, {"predicateHints": ["region = 'eu'"], "idempotency_key": body["idempotencyKey"]}) == query_id
+    other = r.post(url, json={**body, "limitHint": 1}, headers=ASYNC)
+    assert other.status_code == 400 and other.json()["errorCode"] == "INVALID_PARAMETER_VALUE" and "new key" in other.json()["message"]
+    keyless = r.post(url, json={"limitHint": 1}, headers=ASYNC)
+    assert keyless.status_code == 400 and "idempotencyKey" in keyless.json()["message"]
+
+    # The version is pinned when the query succeeds: a later commit does not change its answer.
+    write_deltalake(str(where), pa.table({"n": pa.array([9], pa.int64()), "region": ["eu"]}), partition_by=["region"], mode="append")
+    again = poll(r, url, query_id)
+    assert again.headers["delta-table-version"] == "3" and file_ids(ndjson(again)) == file_ids(lines)
+    fresh = poll(r, url, submit(r, url, {**body, "idempotencyKey": uniq("k")}))
+    assert fresh.headers["delta-table-version"] == "4" and len(file_ids(ndjson(fresh))) == 3
+
+
+def test_async_answers_page_like_synchronous_ones(portal, orders, tmp_path):
+    share, _ = orders
+    r = reader(portal, tmp_path, share)
+    url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/orders/query"
+    query_id = submit(r, url, {"version": 3, "maxFiles": 1, "idempotencyKey": uniq("k")})
+    seen, token, pages = [], None, 0
+    while True:
+        lines = ndjson(poll(r, url, query_id, {"pageToken": token} if token else {}))
+        seen += file_ids(lines)
+        pages += 1
+        token = lines[-1]["endStreamAction"].get("nextPageToken")
+        if not token:
+            break
+    assert pages == 4 and len(set(seen)) == 4
+    two = ndjson(poll(r, url, query_id, {"maxFiles": 2, "queryId": query_id}))
+    assert len(file_ids(two)) == 2 and "nextPageToken" in two[-1]["endStreamAction"], "the poll's maxFiles wins"
+
+
+def test_async_query_failures_are_http_errors_and_ids_stay_private(portal, orders, tmp_path):
+    share, _ = orders
+    r = reader(portal, tmp_path, share)
+    url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/orders/query"
+    early = {"timestamp": "2001-01-01T00:00:00Z"}
+    sync = r.post(url, json=early)
+    assert sync.status_code == 400
+    failed = poll(r, url, submit(r, url, {**early, "idempotencyKey": uniq("k")}))
+    assert (failed.status_code, failed.json()) == (400, sync.json()), "the poll fails as the synchronous query does"
+
+    query_id = submit(r, url, {"idempotencyKey": uniq("k")})
+    assert poll(r, url, query_id).status_code == 200
+    stranger = reader(portal, tmp_path, share)
+    for who, qid in [(stranger, query_id), (r, "no-such-query")]:
+        missing = who.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/orders/queries/{qid}", json={})
+        assert missing.status_code == 404 and missing.json()["errorCode"] == "RESOURCE_DOES_NOT_EXIST"
+    elsewhere = r.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/nope/queries/{query_id}", json={})
+    assert elsewhere.status_code == 404
+    bad = r.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/orders/queries/{query_id}", json={"maxFiles": 0})
+    assert bad.status_code == 400 and "maxFiles" in bad.json()["message"]
+
+
+def test_the_async_capability_changes_nothing_but_query(portal, upgraded, tmp_path):
+    """Spark sends `asyncquery=true` on every call once async is on; `/changes` and `/metadata`
+    answer as without it, and a paged `/query` (a token names its version) answers at once."""
+    share, _ = upgraded
+    r = reader(portal, tmp_path, share)
+    table = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t"
+    shape = lambda resp: [sorted(l) for l in ndjson(resp)]  # noqa: E731
+    for path, params in [("/changes", {"startingVersion": 0}), ("/metadata", {})]:
+        assert shape(r.get(table + path, params=params, headers=ASYNC)) == shape(r.get(table + path, params=params))
+    first = ndjson(r.post(table + "/query", json={"maxFiles": 1}))
+    token = first[-1]["endStreamAction"]["nextPageToken"]
+    paged = ndjson(r.post(table + "/query", json={"maxFiles": 1, "pageToken": token}, headers=ASYNC))
+    assert "file" in paged[2] and file_ids(paged) != file_ids(first)
+
+
+def test_async_queries_expire(tmp_path):
+    (tmp_path / "data").mkdir()
+    portal = Portal(tmp_path / "data", free_port(), {"PORTAL_ASYNC_QUERY_TTL_SECS": "2"})
+    portal.start()
+    try:
+        share = uniq("ttl")
+        portal.cli("share", "create", share)
+        write_deltalake(str(tmp_path / "t"), pa.table({"n": pa.array([1], pa.int64())}))
+        portal.cli("table", "add", f"{share}.s.t", "--location", str(tmp_path / "t"))
+        r = reader(portal, tmp_path, share)
+        url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
+        body = {"idempotencyKey": "same"}
+        query_id = submit(r, url, body)
+        assert poll(r, url, query_id).status_code == 200
+        time.sleep(2.5)
+        gone = poll(r, url, query_id)
+        assert gone.status_code == 404 and "expired" in gone.json()["message"]
+        assert submit(r, url, body) != query_id, "an expired key starts a new query"
     finally:
         portal.stop()

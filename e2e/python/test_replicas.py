@@ -263,3 +263,27 @@ def test_health_readiness_and_guarded_metrics(cluster):
     assert re.search(r'^portal_http_requests_total\{route="/metrics",method="GET",status="404"\} \d+$', text, re.M), text[:2000]
     assert re.search(r'^portal_catalog_connections\{state="open"\} [1-9]', text, re.M)
     assert "acme" not in text and "retail" not in text
+
+
+def test_an_async_query_submitted_on_one_replica_is_answered_by_the_other(cluster):
+    """The query lives in the catalog: replica b answers what replica a accepted, with the same
+    files and the version a pinned."""
+    path = "/delta-sharing/shares/retail/schemas/s/tables/orders"
+    caps = {**cluster.acme, "delta-sharing-capabilities": "asyncquery=true"}
+    submitted = requests.post(cluster.a.base + path + "/query", json={"idempotencyKey": "hop-1"}, headers=caps)
+    assert submitted.status_code == 200, submitted.text
+    query_id = json.loads(submitted.text)["queryStatus"]["queryId"]
+    deadline = time.time() + 30
+    while True:
+        answer = requests.post(f"{cluster.b.base}{path}/queries/{query_id}", json={}, headers=cluster.acme)
+        assert answer.status_code == 200, answer.text
+        if "queryStatus" not in answer.text:
+            break
+        assert time.time() < deadline
+        time.sleep(0.1)
+    sync = requests.post(cluster.a.base + path + "/query", json={}, headers=cluster.acme)
+    ids = lambda resp: sorted(json.loads(l)["file"]["id"] for l in resp.text.splitlines() if '"file"' in l)  # noqa: E731
+    assert answer.headers["delta-table-version"] == sync.headers["delta-table-version"]
+    assert ids(answer) == ids(sync) and len(ids(sync)) == 6, "acme's six files, scoped to P1"
+    again = requests.post(cluster.b.base + path + "/query", json={"idempotencyKey": "hop-1"}, headers=caps)
+    assert json.loads(again.text)["queryStatus"]["queryId"] == query_id, "the key is known to every replica"

@@ -69,6 +69,8 @@ pub struct Settings {
     pub audit_retention_days: u32,
     /// Memory for loaded Delta snapshots kept between requests (0: every request reads the log).
     pub snapshot_cache_mb: usize,
+    /// How long an async query and its answer can be polled after it was submitted.
+    pub async_query_ttl_secs: u64,
 }
 
 /// A configured secret; `Debug` never prints it.
@@ -154,6 +156,7 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     audit_retention_days: Option<u32>,
     snapshot_cache_mb: Option<usize>,
+    async_query_ttl_secs: Option<u64>,
 }
 
 impl Settings {
@@ -231,6 +234,7 @@ impl Settings {
             }
             None => file.snapshot_cache_mb.unwrap_or(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
         };
+        let async_query_ttl_secs = positive(&env, "PORTAL_ASYNC_QUERY_TTL_SECS", "seconds", file.async_query_ttl_secs, 3600)?;
         Ok(Self {
             data_dir,
             addr,
@@ -261,6 +265,7 @@ impl Settings {
             max_body_bytes,
             audit_retention_days,
             snapshot_cache_mb,
+            async_query_ttl_secs,
         })
     }
 

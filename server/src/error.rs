@@ -180,6 +180,22 @@ impl PortalError {
         Self::Field { field, message: message.into() }
     }
 
+    /// An error answered again from what was kept of it (its code and public message): an async
+    /// query that failed on one replica is reported on the poll of any.
+    pub fn from_code(code: &str, message: String) -> Self {
+        match code {
+            "RESOURCE_DOES_NOT_EXIST" => Self::TableUnavailable(message),
+            "INVALID_PARAMETER_VALUE" => Self::InvalidParameter(message),
+            "MALFORMED_REQUEST" => Self::Malformed(message),
+            "UNSUPPORTED_OPERATION" => Self::Unsupported(message),
+            "QUERY_TIMEOUT" => Self::QueryTimeout(message),
+            "PERMISSION_DENIED" => Self::Forbidden(message),
+            "RESOURCE_EXPIRED" => Self::Gone(message),
+            "TEMPORARILY_UNAVAILABLE" => Self::Unavailable(message),
+            _ => Self::Internal(message),
+        }
+    }
+
     /// A fault inside the portal: `context` says what it was doing; the cause is kept.
     pub fn fault(context: impl Into<String>, source: impl Into<Source>) -> Self {
         Self::Fault { context: context.into(), source: source.into() }

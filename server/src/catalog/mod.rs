@@ -4,6 +4,7 @@
 //! `$n` placeholders, BIGINT epoch milliseconds). Callers get typed records and never see SQL.
 
 mod activation;
+mod async_queries;
 mod admins;
 mod audit;
 mod backup;
@@ -30,6 +31,7 @@ use sqlx::AnyPool;
 use crate::error::Result;
 
 pub use admins::AdminGrant;
+pub use async_queries::{AsyncQuery, NewAsyncQuery, QueryStatus};
 pub use audit::{AuditFilter, AuditNote, Usage};
 pub use backup::restore;
 pub use export_jobs::NewExportJob;

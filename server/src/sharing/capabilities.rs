@@ -25,6 +25,8 @@ pub struct Capabilities {
     /// Formats the client accepts, lower-case; empty means the default, parquet.
     pub formats: Vec<String>,
     pub include_end_stream: bool,
+    /// `asyncquery=true`: the client polls for a query's answer (only `/query` honours it).
+    pub async_query: bool,
 }
 
 impl Capabilities {
@@ -37,6 +39,7 @@ impl Capabilities {
             match key.trim().to_ascii_lowercase().as_str() {
                 "responseformat" => caps.formats = values.collect(),
                 "includeendstreamaction" => caps.include_end_stream = values.into_iter().any(|v| v == "true"),
+                "asyncquery" => caps.async_query = values.into_iter().any(|v| v == "true"),
                 _ => {}
             }
         }
@@ -80,9 +83,9 @@ mod tests {
 
     #[test]
     fn parses_case_insensitively() {
-        let c = Capabilities::parse(Some("ResponseFormat=Delta,parquet;readerfeatures=deletionvectors;includeEndStreamAction=true"));
+        let c = Capabilities::parse(Some("ResponseFormat=Delta,parquet;readerfeatures=deletionvectors;includeEndStreamAction=true;AsyncQuery=True"));
         assert_eq!(c.formats, ["delta", "parquet"]);
-        assert!(c.include_end_stream);
+        assert!(c.include_end_stream && c.async_query);
         assert_eq!(Capabilities::parse(None), Capabilities::default());
     }
 

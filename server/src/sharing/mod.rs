@@ -1,5 +1,6 @@
 //! The Delta Sharing protocol server, mounted at `/delta-sharing`.
 
+mod async_query;
 mod capabilities;
 pub mod changes;
 #[cfg(test)]
@@ -9,6 +10,7 @@ mod lines;
 mod lists;
 mod pagination;
 pub mod predicates;
+mod query;
 mod respond;
 mod selection;
 mod table;
@@ -32,6 +34,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route(&format!("{TABLE}/version"), get(table::version))
         .route(&format!("{TABLE}/metadata"), get(table::metadata))
         .route(&format!("{TABLE}/query"), post(table::query))
+        .route(&format!("{TABLE}/queries/{{query_id}}"), post(async_query::poll))
         .route(&format!("{TABLE}/changes"), get(changes::changes))
         .route(&format!("{TABLE}/temporary-table-credentials"), post(table::temporary_credentials))
         .route_layer(axum::middleware::from_fn_with_state(services.clone(), guard::authenticate_and_audit))

@@ -22,6 +22,8 @@ pub struct Stream {
     pub version: i64,
     pub format: Format,
     pub end_stream: bool,
+    /// The answer of an async query (said in the capabilities header).
+    pub async_query: bool,
     pub body: String,
 }
 
@@ -29,11 +31,13 @@ pub fn ndjson(s: Stream, file_id_hash: Option<&str>, note: AuditNote) -> Respons
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson; charset=utf-8"));
     headers.insert(TABLE_VERSION, HeaderValue::from(s.version));
-    let caps = if s.end_stream {
-        format!("responseformat={};includeendstreamaction=true", s.format.name())
-    } else {
-        format!("responseformat={}", s.format.name())
-    };
+    let mut caps = format!("responseformat={}", s.format.name());
+    if s.end_stream {
+        caps.push_str(";includeendstreamaction=true");
+    }
+    if s.async_query {
+        caps.push_str(";asyncquery=true");
+    }
     headers.insert(CAPABILITIES, HeaderValue::from_str(&caps).expect("ascii"));
     if let Some(h) = file_id_hash {
         headers.insert("fileidhash", HeaderValue::from_str(h).expect("validated"));
@@ -46,6 +50,20 @@ pub fn ndjson(s: Stream, file_id_hash: Option<&str>, note: AuditNote) -> Respons
 /// `/version` and the deprecated HEAD: the header, no body.
 pub fn version_only(version: i64, note: AuditNote) -> Response {
     let mut resp = (StatusCode::OK, [(TABLE_VERSION, HeaderValue::from(version))]).into_response();
+    resp.extensions_mut().insert(note);
+    resp
+}
+
+/// An async query not answered yet: one `queryStatus` line. `Delta-Table-Version` is always
+/// there (the Spark client requires it on every reply): the version asked for, else 0.
+pub fn query_status(query_id: &str, status: &str, version: i64, note: AuditNote) -> Response {
+    let line = serde_json::json!({ "queryStatus": { "queryId": query_id, "status": status } });
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson; charset=utf-8")),
+        (header::HeaderName::from_static(TABLE_VERSION), HeaderValue::from(version)),
+        (header::HeaderName::from_static(CAPABILITIES), HeaderValue::from_static("asyncquery=true")),
+    ];
+    let mut resp = (StatusCode::OK, headers, format!("{line}\n")).into_response();
     resp.extensions_mut().insert(note);
     resp
 }
