@@ -352,3 +352,34 @@ def test_async_queries_expire(tmp_path):
         assert submit(r, url, body) != query_id, "an expired key starts a new query"
     finally:
         portal.stop()
+
+
+def test_a_query_of_thousands_of_files_streams_and_pages(portal, tmp_path):
+    """The file lines are sent as they are written (chunked, no length known up front), and
+    paging, pruning and the limit hint still hold."""
+    where = tmp_path / "wide"
+    n = 3000
+    write_deltalake(str(where), pa.table({"store": pa.array(range(n), pa.int64()), "units": pa.array([1] * n, pa.int64())}), partition_by=["store"])
+    share = uniq("wide")
+    portal.cli("share", "create", share)
+    portal.cli("table", "add", f"{share}.s.t", "--location", str(where))
+    r = reader(portal, tmp_path, share)
+    url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
+    whole = r.post(url, json={}, stream=True)
+    assert whole.headers.get("transfer-encoding") == "chunked" and "content-length" not in whole.headers
+    lines = ndjson(whole)
+    assert len(file_ids(lines)) == len(set(file_ids(lines))) == n and "endStreamAction" not in lines[-1]
+
+    sizes, token = [], None
+    while True:
+        page = ndjson(r.post(url, json={"maxFiles": 1300, **({"pageToken": token} if token else {})}))
+        sizes.append(len(file_ids(page)))
+        token = page[-1]["endStreamAction"].get("nextPageToken")
+        if not token:
+            break
+    assert sizes == [1300, 1300, 400]
+    pruned = ndjson(r.post(url, json={"predicateHints": ["store = 1234"]}))
+    assert [l["file"]["partitionValues"] for l in pruned if "file" in l] == [{"store": "1234"}]
+    assert len(file_ids(ndjson(r.post(url, json={"limitHint": 10})))) == 10
+    delta = ndjson(r.post(url, json={"maxFiles": 2}, headers={"delta-sharing-capabilities": "responseformat=delta"}))
+    assert [l["file"]["deltaSingleAction"]["add"]["size"] > 0 for l in delta if "file" in l] == [True, True]

@@ -35,10 +35,10 @@ impl ScopedTable {
         &self.scope
     }
 
-    /// The snapshot's live data files the caller may read. `with_log_actions`: see
-    /// `TableState::unscoped_files`.
-    pub fn files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
-        Ok(self.state.unscoped_files(with_log_actions)?.into_iter().filter(|f| self.scope.allows(&f.partition_values)).collect())
+    /// The snapshot's files the caller may read, one at a time with their positions (see
+    /// `TableState::positioned_files`; `files_at` finds them again).
+    pub fn positioned_files(&self) -> Result<impl Iterator<Item = (u32, FileAction)> + '_> {
+        Ok(self.state.positioned_files()?.filter(|(_, f)| self.scope.allows(&f.partition_values)))
     }
 
     /// The data-changing files of `commit` the caller may read, with logical partition names.
@@ -57,7 +57,7 @@ impl ScopedTable {
     /// The scoped rows' count and bytes from the log's statistics: `None` if a file lacks them.
     pub fn stats(&self) -> Result<Option<(u64, u64)>> {
         let (mut rows, mut bytes) = (0u64, 0u64);
-        for file in self.files(false)? {
+        for (_, file) in self.positioned_files()? {
             let records = file
                 .stats
                 .as_deref()

@@ -88,6 +88,6 @@ pub async fn changes(
         detail: Some(format!("versions {start}..={end}")),
         ..AuditNote::new("queryTableChanges", qualified)
     };
-    let stream = Stream { version: start, format, end_stream: false, async_query: false, body: lines.finish() };
+    let stream = Stream { version: start, format, end_stream: false, async_query: false, body: lines.finish().into() };
     Ok(ndjson(stream, id_hash.map(FileIdHash::echo), note))
 }

@@ -49,8 +49,9 @@ pub struct Lines<'a> {
     pub id_hash: FileIdHash,
     urls: FileUrls<'a>,
     /// URLs handed out in this answer, by path: a file named twice (an add and the remove
-    /// of the same commit) must carry the same URL, or readers cannot pair them.
-    signed: HashMap<String, SignedUrl>,
+    /// of the same commit) must carry the same URL, or readers cannot pair them. `None` for a
+    /// snapshot, which names each file once (a million paths are not kept).
+    signed: Option<HashMap<String, SignedUrl>>,
     body: String,
     pub files: i64,
     pub bytes: i64,
@@ -59,7 +60,17 @@ pub struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     pub fn new(format: Format, id_hash: FileIdHash, urls: FileUrls<'a>) -> Self {
-        Self { format, id_hash, urls, signed: HashMap::new(), body: String::new(), files: 0, bytes: 0, min_expiry: None }
+        Self { format, id_hash, urls, signed: Some(HashMap::new()), body: String::new(), files: 0, bytes: 0, min_expiry: None }
+    }
+
+    /// Lines of a snapshot's files, each named once: URLs are not remembered.
+    pub fn for_snapshot(format: Format, id_hash: FileIdHash, urls: FileUrls<'a>) -> Self {
+        Self { signed: None, ..Self::new(format, id_hash, urls) }
+    }
+
+    /// The lines written since the last take, once they fill at least `at_least` bytes.
+    pub fn take(&mut self, at_least: usize) -> Option<String> {
+        (self.body.len() >= at_least && !self.body.is_empty()).then(|| std::mem::take(&mut self.body))
     }
 
     fn push(&mut self, v: Value) {
@@ -178,12 +189,14 @@ impl<'a> Lines<'a> {
 
     /// The URL of `path` in this answer, signed on first use.
     async fn sign(&mut self, path: &str) -> Result<SignedUrl> {
-        if let Some(signed) = self.signed.get(path) {
+        if let Some(signed) = self.signed.as_ref().and_then(|known| known.get(path)) {
             return Ok(signed.clone());
         }
         let signed = self.urls.sign(path).await?;
         self.min_expiry = Some(self.min_expiry.map_or(signed.expires_at, |m| m.min(signed.expires_at)));
-        self.signed.insert(path.to_string(), signed.clone());
+        if let Some(known) = self.signed.as_mut() {
+            known.insert(path.to_string(), signed.clone());
+        }
         Ok(signed)
     }
 

@@ -13,6 +13,7 @@ pub mod predicates;
 mod query;
 mod respond;
 mod selection;
+mod stream;
 mod table;
 
 use std::sync::Arc;

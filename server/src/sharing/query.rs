@@ -2,7 +2,9 @@
 //! synchronous call and a succeeded async query share.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use super::lines::{FileIdHash, Lines};
 use super::predicates::{self, Expr};
 use super::respond::{ndjson, AuditNote, Stream};
 use super::selection::select;
+use super::stream::{self, SnapshotFiles};
 use super::table::{capabilities, file_id_hash, open};
 use crate::auth::time_travel;
 use crate::auth::{AuthorizedTable, Caller};
@@ -143,7 +146,7 @@ pub struct Page<'a> {
 
 /// The ndjson answer: protocol, metadata, the files of this page, and the end-of-stream line
 /// when the client asked for it or there is more to read.
-pub async fn answer(s: &Services, caller: &Caller, t: &AuthorizedTable, headers: &HeaderMap, page: Page<'_>) -> Result<Response> {
+pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, headers: &HeaderMap, page: Page<'_>) -> Result<Response> {
     let params = page.params;
     let qualified = t.table.qualified_name();
     let resume = page.resume_token.map(|tok| decode_resume(s, tok, caller, &t.table.id)).transpose()?;
@@ -166,7 +169,8 @@ pub async fn answer(s: &Services, caller: &Caller, t: &AuthorizedTable, headers:
     let end_stream = caps.include_end_stream || page.max_files.is_some() || params.include_refresh_token == Some(true);
 
     let header_version;
-    if let Some(start) = params.starting_version {
+    let mut note = AuditNote::new("queryTable", qualified);
+    let body = if let Some(start) = params.starting_version {
         // Data-change files since `start`, as streaming clients read them.
         let latest = page.pinned.unwrap_or(state.version()).min(state.version());
         time_travel::check_range(start, params.ending_version, latest)?;
@@ -183,33 +187,32 @@ pub async fn answer(s: &Services, caller: &Caller, t: &AuthorizedTable, headers:
         if end_stream {
             lines.end_stream(None, None);
         }
+        (note.files, note.bytes) = (Some(lines.files), Some(lines.bytes));
+        Body::from(lines.finish())
     } else {
         let column_types = state.column_types()?;
         let predicate = params.predicate(&column_types);
-        let files = select(state.files(format == Format::Delta)?, predicate.as_ref(), &column_types, params.limit_hint);
-        let offset = resume.as_ref().map_or(0, |r| r.offset).min(files.len());
+        let picked = select(state.positioned_files()?, predicate.as_ref(), &column_types, params.limit_hint);
+        let offset = resume.as_ref().map_or(0, |r| r.offset).min(picked.len());
         let page_size = page.max_files.map_or(usize::MAX, |m| m as usize);
-        let page_end = offset.saturating_add(page_size).min(files.len());
-        for file in &files[offset..page_end] {
-            lines.file("file", file, None).await?;
-        }
+        let page_end = offset.saturating_add(page_size).min(picked.len());
+        let this_page = &picked[offset..page_end];
         header_version = state.version();
-        if end_stream {
+        let end_stream = end_stream.then(|| {
             let resume_at =
                 |offset| Resume { recipient: caller.recipient.id.clone(), table: t.table.id.clone(), version: header_version, offset };
-            let next = (page_end < files.len()).then(|| encode_resume(s, &resume_at(page_end)));
+            let next = (page_end < picked.len()).then(|| encode_resume(s, &resume_at(page_end)));
             let refresh = (params.include_refresh_token == Some(true)).then(|| encode_resume(s, &resume_at(0)));
-            lines.end_stream(next, refresh);
-        }
-    }
-    let note = AuditNote { files: Some(lines.files), bytes: Some(lines.bytes), ..AuditNote::new("queryTable", qualified) };
-    let stream = Stream {
-        version: header_version,
-        format,
-        end_stream: caps.include_end_stream,
-        async_query: page.async_query,
-        body: lines.finish(),
+            (next, refresh)
+        });
+        (note.files, note.bytes) = (Some(this_page.len() as i64), Some(this_page.iter().map(|p| p.size).sum()));
+        let id_hash = lines.id_hash;
+        let head = lines.finish();
+        let positions = this_page.iter().map(|p| p.position).collect();
+        let files = SnapshotFiles { state: Arc::new(state), positions, format, id_hash, end_stream };
+        stream::body(s.clone(), head, files).await?
     };
+    let stream = Stream { version: header_version, format, end_stream: caps.include_end_stream, async_query: page.async_query, body };
     Ok(ndjson(stream, id_hash.map(FileIdHash::echo), note))
 }
 

@@ -24,7 +24,7 @@ pub struct Stream {
     pub end_stream: bool,
     /// The answer of an async query (said in the capabilities header).
     pub async_query: bool,
-    pub body: String,
+    pub body: axum::body::Body,
 }
 
 pub fn ndjson(s: Stream, file_id_hash: Option<&str>, note: AuditNote) -> Response {

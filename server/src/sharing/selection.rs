@@ -1,5 +1,5 @@
-//! Which of the files in the recipient's scope (`auth::ScopedTable::files`) a query hands out:
-//! predicate hints and the limit hint, both best effort (clients re-apply them).
+//! Which of the files in the recipient's scope (`auth::ScopedTable::positioned_files`) a query
+//! hands out: predicate hints and the limit hint, both best effort (clients re-apply them).
 
 use std::collections::HashMap;
 
@@ -8,16 +8,24 @@ use serde_json::Value as Json;
 use super::predicates::{Expr, FileFacts};
 use crate::storage::FileAction;
 
+/// A file a query hands out: its position in the snapshot and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Picked {
+    pub position: u32,
+    pub size: i64,
+}
+
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
+/// Only positions are kept, so a table of a million files costs a few megabytes here.
 pub fn select(
-    files: Vec<FileAction>,
+    files: impl Iterator<Item = (u32, FileAction)>,
     predicate: Option<&Expr>,
     column_types: &HashMap<String, String>,
     limit: Option<i64>,
-) -> Vec<FileAction> {
+) -> Vec<Picked> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
-    for file in files {
+    for (position, file) in files {
         let stats: Option<Json> =
             (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
         if let Some(p) = predicate {
@@ -34,7 +42,7 @@ pub fn select(
             let rows = stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
             rows_so_far += (rows - file.deleted_rows).max(0);
         }
-        selected.push(file);
+        selected.push(Picked { position, size: file.size });
     }
     selected
 }
@@ -56,9 +64,9 @@ mod tests {
 
     #[test]
     fn the_limit_hint_stops_once_enough_rows_are_handed_out() {
-        let files = vec![file("P1", 5), file("P1", 5), file("P1", 5)];
-        assert_eq!(select(files.clone(), None, &HashMap::new(), Some(6)).len(), 2);
-        assert_eq!(select(files.clone(), None, &HashMap::new(), Some(0)).len(), 0);
-        assert_eq!(select(files, None, &HashMap::new(), None).len(), 3);
+        let files = || (0..3).map(|i| (i, file("P1", 5)));
+        assert_eq!(select(files(), None, &HashMap::new(), Some(6)), [Picked { position: 0, size: 10 }, Picked { position: 1, size: 10 }]);
+        assert_eq!(select(files(), None, &HashMap::new(), Some(0)).len(), 0);
+        assert_eq!(select(files(), None, &HashMap::new(), None).len(), 3);
     }
 }

@@ -75,7 +75,7 @@ pub async fn metadata(
     let mut lines = Lines::new(format, FileIdHash::for_format(format), FileUrls::of(&s.signer, &t.table.id, &state));
     lines.protocol(&state.protocol()?);
     lines.metadata(&state.metadata()?, (format == Format::Delta).then(|| state.version()));
-    let stream = Stream { version: state.version(), format, end_stream: false, async_query: false, body: lines.finish() };
+    let stream = Stream { version: state.version(), format, end_stream: false, async_query: false, body: lines.finish().into() };
     Ok(ndjson(stream, None, AuditNote::new("getTableMetadata", t.table.qualified_name())))
 }
 

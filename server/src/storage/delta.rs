@@ -238,21 +238,42 @@ impl TableState {
     /// each file's original `add` action (the delta response format re-emits it); building it
     /// costs memory per file.
     pub fn unscoped_files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
-        let state = self.state()?;
+        Ok(self.state()?.log_data().into_iter().map(|f| self.file_action(&f, with_log_actions)).collect())
+    }
+
+    /// The live files one at a time, each with its position in the log's order, which is fixed
+    /// for one snapshot: [`files_at`](Self::files_at) finds them again. Without log actions.
+    pub fn positioned_files(&self) -> Result<impl Iterator<Item = (u32, FileAction)> + '_> {
+        Ok(self.state()?.log_data().into_iter().zip(0u32..).map(|(f, i)| (i, self.file_action(&f, false))))
+    }
+
+    /// The files at `positions` (ascending, from [`positioned_files`](Self::positioned_files)
+    /// of this snapshot), built one at a time as the iterator is read.
+    pub fn files_at<'s>(&'s self, positions: &'s [u32], with_log_actions: bool) -> Result<impl Iterator<Item = FileAction> + 's> {
+        let mut wanted = positions.iter().copied().peekable();
+        Ok(self.state()?.log_data().into_iter().zip(0u32..).map_while(move |(f, i)| {
+            let next = *wanted.peek()?;
+            if next == i {
+                wanted.next();
+                Some(Some(self.file_action(&f, with_log_actions)))
+            } else {
+                Some(None)
+            }
+        })
+        .flatten())
+    }
+
+    fn file_action(&self, f: &deltalake::kernel::LogicalFileView, with_log_action: bool) -> FileAction {
         #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
-        let files = state
-            .log_data()
-            .iter()
-            .map(|f| FileAction {
-                path: f.path().into_owned(),
-                size: f.size(),
-                partition_values: self.logical(f.partition_values_map()),
-                stats: f.stats(),
-                deleted_rows: f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality),
-                raw: if with_log_actions { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null },
-            })
-            .collect();
-        Ok(files)
+        let raw = if with_log_action { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null };
+        FileAction {
+            path: f.path().into_owned(),
+            size: f.size(),
+            partition_values: self.logical(f.partition_values_map()),
+            stats: f.stats(),
+            deleted_rows: f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality),
+            raw,
+        }
     }
 
     /// The table's commits from `start` to `end` (inclusive), read from the log; `history` is
