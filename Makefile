@@ -59,6 +59,7 @@ test-browser:
 bench: tools-test
 	cargo build --release -p server --bin portal
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/bench.py
+	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/million_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/preview_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/export_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/store_bench.py
