@@ -9,7 +9,7 @@ use std::ops::Deref;
 use super::access::{AuthorizedTable, RowScope};
 use crate::catalog::SharedTable;
 use crate::error::Result;
-use crate::storage::{At, Commit, FileAction, Stores, TableState};
+use crate::storage::{At, Candidate, Commit, FileAction, Reads, Stores, TableState};
 
 pub struct ScopedTable {
     state: TableState,
@@ -35,10 +35,11 @@ impl ScopedTable {
         &self.scope
     }
 
-    /// The snapshot's files the caller may read, one at a time with their positions (see
-    /// `TableState::positioned_files`; `files_at` finds them again).
-    pub fn positioned_files(&self) -> Result<impl Iterator<Item = (u32, FileAction)> + '_> {
-        Ok(self.state.positioned_files()?.filter(|(_, f)| self.scope.allows(&f.partition_values)))
+    /// The snapshot's files the caller may read, one at a time (see
+    /// `TableState::candidates`); partition values are read whenever the scope needs them.
+    pub fn candidates(&self, mut reads: Reads) -> Result<impl Iterator<Item = Candidate> + '_> {
+        reads.partition_values |= !matches!(self.scope, RowScope::All);
+        Ok(self.state.candidates(reads)?.filter(|f| self.scope.allows(&f.partition_values)))
     }
 
     /// The data-changing files of `commit` the caller may read, with logical partition names.
@@ -57,7 +58,7 @@ impl ScopedTable {
     /// The scoped rows' count and bytes from the log's statistics: `None` if a file lacks them.
     pub fn stats(&self) -> Result<Option<(u64, u64)>> {
         let (mut rows, mut bytes) = (0u64, 0u64);
-        for (_, file) in self.positioned_files()? {
+        for file in self.candidates(Reads { partition_values: false, stats: true })? {
             let records = file
                 .stats
                 .as_deref()

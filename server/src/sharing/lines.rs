@@ -141,24 +141,22 @@ impl<'a> Lines<'a> {
         self.files += 1;
         self.bytes += f.size;
         let id = self.id_hash.id(&f.path);
-        let mut m = Map::new();
         match self.format {
             Format::Parquet => {
-                m.insert("url".into(), signed.url.into());
-                m.insert("id".into(), id.into());
-                m.insert("partitionValues".into(), json!(f.partition_values));
-                m.insert("size".into(), f.size.into());
-                if kind != "cdf" {
-                    if let Some(stats) = &f.stats {
-                        m.insert("stats".into(), stats.clone().into());
-                    }
-                }
-                m.insert("expirationTimestamp".into(), signed.expires_at.into());
-                if let Some((version, timestamp)) = commit {
-                    m.insert("version".into(), version.into());
-                    m.insert("timestamp".into(), timestamp.into());
-                }
-                self.push(json!({ kind: m }));
+                let line = ParquetFile {
+                    url: &signed.url,
+                    id: &id,
+                    partition_values: Sorted(&f.partition_values),
+                    size: f.size,
+                    stats: f.stats.as_deref().filter(|_| kind != "cdf"),
+                    expiration_timestamp: signed.expires_at,
+                    version: commit.map(|(v, _)| v),
+                    timestamp: commit.map(|(_, t)| t),
+                };
+                let line = serde_json::to_string(&std::collections::BTreeMap::from([(kind, line)]))
+                    .map_err(|e| PortalError::fault("writing a file line", e))?;
+                self.body.push_str(&line);
+                self.body.push('\n');
             }
             Format::Delta => {
                 let action = match kind {
@@ -174,6 +172,7 @@ impl<'a> Lines<'a> {
                         expires_at = expires_at.min(dv_expiry);
                     }
                 }
+                let mut m = Map::new();
                 m.insert("id".into(), id.into());
                 m.insert("expirationTimestamp".into(), expires_at.into());
                 if let Some((version, timestamp)) = commit {
@@ -242,6 +241,35 @@ impl<'a> Lines<'a> {
 
     pub fn finish(self) -> String {
         self.body
+    }
+}
+
+/// A file line of the parquet format, written without building a JSON tree (the hot path of a
+/// query of many files).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParquetFile<'f> {
+    url: &'f str,
+    id: &'f str,
+    partition_values: Sorted<'f>,
+    size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<&'f str>,
+    expiration_timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<i64>,
+}
+
+/// Partition values by name, in name order (the same file, the same line).
+struct Sorted<'f>(&'f HashMap<String, Option<String>>);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut entries: Vec<_> = self.0.iter().collect();
+        entries.sort_unstable_by_key(|(k, _)| k.as_str());
+        serializer.collect_map(entries)
     }
 }
 

@@ -13,7 +13,7 @@ use super::capabilities::Format;
 use super::lines::{FileIdHash, Lines};
 use super::predicates::{self, Expr};
 use super::respond::{ndjson, AuditNote, Stream};
-use super::selection::select;
+use super::selection::{reads, select};
 use super::stream::{self, SnapshotFiles};
 use super::table::{capabilities, file_id_hash, open};
 use crate::auth::time_travel;
@@ -192,9 +192,13 @@ pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, hea
     } else {
         let column_types = state.column_types()?;
         let predicate = params.predicate(&column_types);
-        let picked = select(state.positioned_files()?, predicate.as_ref(), &column_types, params.limit_hint);
-        let offset = resume.as_ref().map_or(0, |r| r.offset).min(picked.len());
+        let offset = resume.as_ref().map_or(0, |r| r.offset);
         let page_size = page.max_files.map_or(usize::MAX, |m| m as usize);
+        // This page, and one file more to know whether another page follows.
+        let enough = offset.saturating_add(page_size).saturating_add(1);
+        let candidates = state.candidates(reads(predicate.as_ref(), params.limit_hint))?;
+        let picked = select(candidates, predicate.as_ref(), &column_types, params.limit_hint, enough);
+        let offset = offset.min(picked.len());
         let page_end = offset.saturating_add(page_size).min(picked.len());
         let this_page = &picked[offset..page_end];
         header_version = state.version();

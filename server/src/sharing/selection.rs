@@ -1,4 +1,4 @@
-//! Which of the files in the recipient's scope (`auth::ScopedTable::positioned_files`) a query
+//! Which of the files in the recipient's scope (`auth::ScopedTable::candidates`) a query
 //! hands out: predicate hints and the limit hint, both best effort (clients re-apply them).
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::predicates::{Expr, FileFacts};
-use crate::storage::FileAction;
+use crate::storage::{Candidate, Reads};
 
 /// A file a query hands out: its position in the snapshot and its size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,17 +15,27 @@ pub struct Picked {
     pub size: i64,
 }
 
+/// What [`select`] reads of each file for this predicate and limit.
+pub fn reads(predicate: Option<&Expr>, limit: Option<i64>) -> Reads {
+    Reads { partition_values: predicate.is_some(), stats: predicate.is_some() || limit.is_some() }
+}
+
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
-/// Only positions are kept, so a table of a million files costs a few megabytes here.
+/// Only positions are kept, so a table of a million files costs a few megabytes here; `enough`
+/// stops the reading once that many are picked (a page, and one more to know another follows).
 pub fn select(
-    files: impl Iterator<Item = (u32, FileAction)>,
+    files: impl Iterator<Item = Candidate>,
     predicate: Option<&Expr>,
     column_types: &HashMap<String, String>,
     limit: Option<i64>,
+    enough: usize,
 ) -> Vec<Picked> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
-    for (position, file) in files {
+    for file in files {
+        if selected.len() >= enough {
+            break;
+        }
         let stats: Option<Json> =
             (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
         if let Some(p) = predicate {
@@ -42,7 +52,7 @@ pub fn select(
             let rows = stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
             rows_so_far += (rows - file.deleted_rows).max(0);
         }
-        selected.push(Picked { position, size: file.size });
+        selected.push(Picked { position: file.position, size: file.size });
     }
     selected
 }
@@ -51,22 +61,23 @@ pub fn select(
 mod tests {
     use super::*;
 
-    fn file(partner: &str, rows: i64) -> FileAction {
-        FileAction {
-            path: format!("partner_id={partner}/{rows}.parquet"),
+    fn file(position: u32, partner: &str, rows: i64) -> Candidate {
+        Candidate {
+            position,
             size: 10,
             partition_values: HashMap::from([("partner_id".into(), Some(partner.into()))]),
             stats: Some(format!(r#"{{"numRecords":{rows}}}"#)),
             deleted_rows: 0,
-            raw: Json::Null,
         }
     }
 
     #[test]
     fn the_limit_hint_stops_once_enough_rows_are_handed_out() {
-        let files = || (0..3).map(|i| (i, file("P1", 5)));
-        assert_eq!(select(files(), None, &HashMap::new(), Some(6)), [Picked { position: 0, size: 10 }, Picked { position: 1, size: 10 }]);
-        assert_eq!(select(files(), None, &HashMap::new(), Some(0)).len(), 0);
-        assert_eq!(select(files(), None, &HashMap::new(), None).len(), 3);
+        let files = || (0..3).map(|i| file(i, "P1", 5));
+        let first_two = [Picked { position: 0, size: 10 }, Picked { position: 1, size: 10 }];
+        assert_eq!(select(files(), None, &HashMap::new(), Some(6), usize::MAX), first_two);
+        assert_eq!(select(files(), None, &HashMap::new(), Some(0), usize::MAX).len(), 0);
+        assert_eq!(select(files(), None, &HashMap::new(), None, usize::MAX).len(), 3);
+        assert_eq!(select(files(), None, &HashMap::new(), None, 2), first_two, "enough for a page and one more");
     }
 }

@@ -39,6 +39,25 @@ pub struct FileAction {
     pub raw: Value,
 }
 
+/// What choosing among a snapshot's files reads of each (see [`TableState::candidates`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reads {
+    pub partition_values: bool,
+    /// The statistics and the rows deletion vectors removed.
+    pub stats: bool,
+}
+
+/// A live file as a query chooses among them: its position in the snapshot and what
+/// [`Reads`] asked for (the other fields are left empty).
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub position: u32,
+    pub size: i64,
+    pub deleted_rows: i64,
+    pub partition_values: HashMap<String, Option<String>>,
+    pub stats: Option<String>,
+}
+
 /// A top-level column of a table's schema.
 #[derive(Clone, Debug)]
 pub struct DeltaColumn {
@@ -241,13 +260,20 @@ impl TableState {
         Ok(self.state()?.log_data().into_iter().map(|f| self.file_action(&f, with_log_actions)).collect())
     }
 
-    /// The live files one at a time, each with its position in the log's order, which is fixed
-    /// for one snapshot: [`files_at`](Self::files_at) finds them again. Without log actions.
-    pub fn positioned_files(&self) -> Result<impl Iterator<Item = (u32, FileAction)> + '_> {
-        Ok(self.state()?.log_data().into_iter().zip(0u32..).map(|(f, i)| (i, self.file_action(&f, false))))
+    /// The live files one at a time as a query chooses among them, each with its position in
+    /// the log's order (fixed for one snapshot: [`files_at`](Self::files_at) finds them again).
+    /// Only what `reads` names is built; a query of every file builds nothing per file.
+    pub fn candidates(&self, reads: Reads) -> Result<impl Iterator<Item = Candidate> + '_> {
+        Ok(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
+            position,
+            size: f.size(),
+            deleted_rows: if reads.stats { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
+            partition_values: if reads.partition_values { self.logical(f.partition_values_map()) } else { HashMap::new() },
+            stats: if reads.stats { f.stats() } else { None },
+        }))
     }
 
-    /// The files at `positions` (ascending, from [`positioned_files`](Self::positioned_files)
+    /// The files at `positions` (ascending, from [`candidates`](Self::candidates)
     /// of this snapshot), built one at a time as the iterator is read.
     pub fn files_at<'s>(&'s self, positions: &'s [u32], with_log_actions: bool) -> Result<impl Iterator<Item = FileAction> + 's> {
         let mut wanted = positions.iter().copied().peekable();

@@ -10,6 +10,6 @@ pub mod signing;
 pub mod snapshots;
 pub mod stores;
 
-pub use delta::{At, Commit, DeltaColumn, FileAction, TableState};
+pub use delta::{At, Candidate, Commit, DeltaColumn, FileAction, Reads, TableState};
 pub use signing::{FileUrls, UrlSigner};
 pub use stores::{StorageEntry, Stores};
