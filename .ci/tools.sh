@@ -34,6 +34,8 @@ if testing; then
   command -v psql >/dev/null || apt_missing+=(postgresql-client)
   [ -x /usr/sbin/nginx ] || apt_missing+=(nginx-light)
   command -v wrk >/dev/null || apt_missing+=(wrk)
+  # curl (the concurrent file downloads of make bench).
+  command -v curl >/dev/null || apt_missing+=(curl)
 fi
 if ((${#apt_missing[@]})); then
   say "apt: ${apt_missing[*]}"

@@ -4,7 +4,9 @@
    snapshot cache) against the same server with the cache off (every request reads the log, as
    before the cache); p50/p95 and the server's peak RSS.
 2. `load_as_pandas` of a ~1 GB table through the portal vs pyarrow reading the same files
-   directly from disk: wall time ratio.
+   directly from disk: wall time ratio, split into the server's time and the client's.
+3. Data file throughput with 4 concurrent clients: curl through signed `/files` URLs vs cat
+   reading the same files (both from the page cache).
 
 Writes results to bench-results/sharing.json and prints a summary. Run with `make bench`.
 """
@@ -156,7 +158,9 @@ def main():
         rows_portal = len(via_portal)
         del via_portal
         # The server's share of that time: fetch every signed file URL of the table, one by one.
+        s = time.perf_counter()
         lines = requests.post(portal.endpoint + "/shares/bench/schemas/s/tables/big/query", json={}, headers=headers).text.splitlines()
+        query_s = time.perf_counter() - s
         urls = [json.loads(l)["file"]["url"] for l in lines[2:]]
         s = time.perf_counter()
         fetched = sum(len(requests.get(u).content) for u in urls)
@@ -167,12 +171,40 @@ def main():
         direct_s = time.perf_counter() - s
         assert len(direct) == rows_portal, (len(direct), rows_portal)
         del direct
+        # Data file throughput with several clients at once: curl through the portal's signed
+        # URLs against cat reading the same files, both from the page cache, in parallel.
+        clients = 4
+        paths = [str(p) for p in big.rglob("*.parquet")]
+        served = portal.endpoint.rsplit("/delta-sharing", 1)[0]
+        assert all(u.startswith(served) for u in urls)
+        throughput = {}
+        for name, cmd, args in [("disk", ["cat"], paths), ("portal", ["curl", "-sf", "-o", "/dev/null"], urls)]:
+            subprocess.run(["xargs", "-0", "-P", str(clients), "-n", "1", *cmd], input="\0".join(args).encode(), check=True, stdout=subprocess.DEVNULL)
+            runs = []
+            for _ in range(3):
+                s = time.perf_counter()
+                subprocess.run(["xargs", "-0", "-P", str(clients), "-n", "1", *cmd], input="\0".join(args).encode(), check=True, stdout=subprocess.DEVNULL)
+                runs.append(time.perf_counter() - s)
+            throughput[name] = fetched / 1e6 / statistics.median(runs)
+        results["files_throughput"] = {
+            "clients": clients,
+            "files": len(urls),
+            "mb": fetched / 1e6,
+            "disk_mb_per_s": throughput["disk"],
+            "portal_mb_per_s": throughput["portal"],
+            "ratio_portal_over_disk": throughput["portal"] / throughput["disk"],
+        }
+        print(json.dumps(results["files_throughput"], indent=2), flush=True)
         results["load_as_pandas_1gb"] = {
             "parquet_gb": size_gb,
             "rows": rows_portal,
             "portal_s": portal_s,
             "pyarrow_direct_s": direct_s,
             "http_fetch_all_files_s": http_s,
+            # The server's share: answering the query and sending every file (one client, in
+            # turn, as load_as_pandas reads them); the rest is the client decoding and building.
+            "server_s": query_s + http_s,
+            "client_s": portal_s - (query_s + http_s),
             "http_fetch_mb_per_s": fetched / 1e6 / http_s,
             "ratio_portal_over_direct": portal_s / direct_s,
             "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
