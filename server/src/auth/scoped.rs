@@ -58,13 +58,8 @@ impl ScopedTable {
     /// The scoped rows' count and bytes from the log's statistics: `None` if a file lacks them.
     pub fn stats(&self) -> Result<Option<(u64, u64)>> {
         let (mut rows, mut bytes) = (0u64, 0u64);
-        for file in self.candidates(Reads { partition_values: false, stats: true })? {
-            let records = file
-                .stats
-                .as_deref()
-                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-                .and_then(|s| s["numRecords"].as_i64());
-            let Some(records) = records else { return Ok(None) };
+        for file in self.candidates(Reads { rows: true, ..Reads::default() })? {
+            let Some(records) = file.rows else { return Ok(None) };
             rows += (records - file.deleted_rows).max(0) as u64;
             bytes += file.size.max(0) as u64;
         }

@@ -122,15 +122,17 @@ impl Catalog {
             Ok(v) => (QueryStatus::Succeeded, Some(v), None, None),
             Err((code, message)) => (QueryStatus::Failed, None, Some(code), Some(message)),
         };
-        sqlx::query("UPDATE async_queries SET status = $1, version = $2, error_code = $3, error_message = $4 WHERE id = $5 AND status = $6")
-            .bind(status.as_str())
-            .bind(version)
-            .bind(code)
-            .bind(message)
-            .bind(id)
-            .bind(QueryStatus::Pending.as_str())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE async_queries SET status = $1, version = $2, error_code = $3, error_message = $4 WHERE id = $5 AND status = $6",
+        )
+        .bind(status.as_str())
+        .bind(version)
+        .bind(code)
+        .bind(message)
+        .bind(id)
+        .bind(QueryStatus::Pending.as_str())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -4,8 +4,8 @@
 //! `$n` placeholders, BIGINT epoch milliseconds). Callers get typed records and never see SQL.
 
 mod activation;
-mod async_queries;
 mod admins;
+mod async_queries;
 mod audit;
 mod backup;
 mod export_jobs;

@@ -10,6 +10,7 @@ mod cursor;
 mod exprs;
 #[cfg(test)]
 mod fuzz;
+mod partitions;
 #[cfg(test)]
 mod tests;
 pub mod values;
@@ -384,22 +385,45 @@ impl Run<'_> {
             let next = more.then(|| cursor::seal(&self.s.signer, &owner, self.state.version(), offset + size as u64, self.query));
             Ok::<_, PortalError>((rows, next))
         };
+        // Filters on partition columns only: the count, and facets of partition columns, come
+        // from the log.
+        let partitions =
+            self.query.filters.iter().all(|f| self.is_partition(&f.column)).then(|| self.partition_frame()).transpose()?.flatten();
         let counted = async {
+            if let Some(frame) = &partitions {
+                return Ok((Some(partitions::count(frame.clone(), &predicate).await?), true));
+            }
             let df = self.filtered(cores, &predicate)?;
             // Half the view's time: a count that cannot finish says so instead of failing the page.
             count::count(df, self.state, self.query.filters.is_empty(), self.query.count_all, self.budget / 2).await
         };
-        let facets = try_join_all(facet_columns.iter().map(|c| self.facet(c, &predicate, cores)));
+        let facets = try_join_all(facet_columns.iter().map(|c| async {
+            match &partitions {
+                Some(frame) if self.is_partition(&c.name) => {
+                    self.facet(c, frame.clone().filter(predicate.clone())?, partitions::rows()).await
+                }
+                _ => self.facet(c, self.filtered(cores, &predicate)?, count_of(lit(1))).await,
+            }
+        }));
         let ((rows, next), (count, count_exact), facets) = tokio::try_join!(rows, counted, facets)?;
         Ok(Grid { columns: shown.iter().map(|c| c.name.clone()).collect(), rows, count, count_exact, next, facets })
     }
 
-    /// The most frequent values of a column in the filtered view, with their counts.
-    async fn facet(&self, c: &Column, predicate: &Expr, cores: usize) -> Result<Facet> {
+    fn is_partition(&self, column: &str) -> bool {
+        self.state.partition_columns().is_ok_and(|p| p.iter().any(|n| n == column))
+    }
+
+    /// The caller's partitions with their row counts, when the log states them (`partitions`).
+    fn partition_frame(&self) -> Result<Option<DataFrame>> {
+        partitions::frame(self.state, self.columns)
+    }
+
+    /// The most frequent values of a column in `filtered` (the view's rows, or its partitions),
+    /// with their counts (`rows` of each group).
+    async fn facet(&self, c: &Column, filtered: DataFrame, rows: Expr) -> Result<Facet> {
         const N: &str = "__portal_count";
-        let batches = self
-            .filtered(cores, predicate)?
-            .aggregate(vec![exprs::column(&c.name)], vec![count_of(lit(1)).alias(N)])?
+        let batches = filtered
+            .aggregate(vec![exprs::column(&c.name)], vec![rows.alias(N)])?
             .sort(vec![exprs::column(N).sort(false, false), exprs::column(&c.name).sort(true, false)])?
             .limit(0, Some(FACET_SIZE + 1))?
             .collect()

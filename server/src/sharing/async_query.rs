@@ -31,9 +31,7 @@ const MAX_KEY_LEN: usize = 256;
 /// Submits `req` (asked with `asyncquery=true`): the same key, table and parameters give the
 /// same query; the same key with other parameters is refused.
 pub async fn submit(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, req: &QueryRequest) -> Result<Response> {
-    let key = req
-        .idempotency_key()
-        .ok_or_else(|| PortalError::InvalidParameter("idempotencyKey is required for an async query".into()))?;
+    let key = req.idempotency_key().ok_or_else(|| PortalError::InvalidParameter("idempotencyKey is required for an async query".into()))?;
     if key.len() > MAX_KEY_LEN {
         return Err(PortalError::InvalidParameter(format!("idempotencyKey may have at most {MAX_KEY_LEN} characters")));
     }

@@ -83,7 +83,9 @@ mod tests {
 
     #[test]
     fn parses_case_insensitively() {
-        let c = Capabilities::parse(Some("ResponseFormat=Delta,parquet;readerfeatures=deletionvectors;includeEndStreamAction=true;AsyncQuery=True"));
+        let c = Capabilities::parse(Some(
+            "ResponseFormat=Delta,parquet;readerfeatures=deletionvectors;includeEndStreamAction=true;AsyncQuery=True",
+        ));
         assert_eq!(c.formats, ["delta", "parquet"]);
         assert!(c.include_end_stream && c.async_query);
         assert_eq!(Capabilities::parse(None), Capabilities::default());

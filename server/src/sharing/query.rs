@@ -70,7 +70,8 @@ impl QueryRequest {
         let req: Self = if body.iter().all(u8::is_ascii_whitespace) {
             Self::default()
         } else {
-            serde_json::from_slice(body).map_err(|e| PortalError::Malformed(format!("the request body is not valid JSON for a query: {e}")))?
+            serde_json::from_slice(body)
+                .map_err(|e| PortalError::Malformed(format!("the request body is not valid JSON for a query: {e}")))?
         };
         let p = &req.params;
         if p.limit_hint.is_some_and(|l| l < 0) {

@@ -17,7 +17,7 @@ pub struct Picked {
 
 /// What [`select`] reads of each file for this predicate and limit.
 pub fn reads(predicate: Option<&Expr>, limit: Option<i64>) -> Reads {
-    Reads { partition_values: predicate.is_some(), stats: predicate.is_some() || limit.is_some() }
+    Reads { partition_values: predicate.is_some(), stats: predicate.is_some(), rows: limit.is_some() }
 }
 
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.
@@ -36,8 +36,7 @@ pub fn select(
         if selected.len() >= enough {
             break;
         }
-        let stats: Option<Json> =
-            (predicate.is_some() || limit.is_some()).then(|| file.stats.as_deref().and_then(|s| serde_json::from_str(s).ok())).flatten();
+        let stats: Option<Json> = predicate.and(file.stats.as_deref()).and_then(|s| serde_json::from_str(s).ok());
         if let Some(p) = predicate {
             if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref(), column_types }).may_match(p) {
                 continue;
@@ -49,7 +48,7 @@ pub fn select(
             }
             // A file without a row count might hold anything: keep it and keep counting on.
             // Rows a deletion vector removed are not there for the reader.
-            let rows = stats.as_ref().and_then(|s| s["numRecords"].as_i64()).unwrap_or(0);
+            let rows = file.rows.unwrap_or(0);
             rows_so_far += (rows - file.deleted_rows).max(0);
         }
         selected.push(Picked { position: file.position, size: file.size });
@@ -66,6 +65,7 @@ mod tests {
             position,
             size: 10,
             partition_values: HashMap::from([("partner_id".into(), Some(partner.into()))]),
+            rows: Some(rows),
             stats: Some(format!(r#"{{"numRecords":{rows}}}"#)),
             deleted_rows: 0,
         }

@@ -43,8 +43,10 @@ pub struct FileAction {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Reads {
     pub partition_values: bool,
-    /// The statistics and the rows deletion vectors removed.
+    /// The statistics as the log's JSON.
     pub stats: bool,
+    /// The row count and the rows deletion vectors removed.
+    pub rows: bool,
 }
 
 /// A live file as a query chooses among them: its position in the snapshot and what
@@ -53,6 +55,8 @@ pub struct Reads {
 pub struct Candidate {
     pub position: u32,
     pub size: i64,
+    /// The row count the log states (before deletion vectors), when it states one.
+    pub rows: Option<i64>,
     pub deleted_rows: i64,
     pub partition_values: HashMap<String, Option<String>>,
     pub stats: Option<String>,
@@ -267,7 +271,8 @@ impl TableState {
         Ok(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
             position,
             size: f.size(),
-            deleted_rows: if reads.stats { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
+            rows: if reads.rows { f.num_records().and_then(|n| i64::try_from(n).ok()) } else { None },
+            deleted_rows: if reads.rows { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
             partition_values: if reads.partition_values { self.logical(f.partition_values_map()) } else { HashMap::new() },
             stats: if reads.stats { f.stats() } else { None },
         }))
@@ -277,16 +282,21 @@ impl TableState {
     /// of this snapshot), built one at a time as the iterator is read.
     pub fn files_at<'s>(&'s self, positions: &'s [u32], with_log_actions: bool) -> Result<impl Iterator<Item = FileAction> + 's> {
         let mut wanted = positions.iter().copied().peekable();
-        Ok(self.state()?.log_data().into_iter().zip(0u32..).map_while(move |(f, i)| {
-            let next = *wanted.peek()?;
-            if next == i {
-                wanted.next();
-                Some(Some(self.file_action(&f, with_log_actions)))
-            } else {
-                Some(None)
-            }
-        })
-        .flatten())
+        Ok(self
+            .state()?
+            .log_data()
+            .into_iter()
+            .zip(0u32..)
+            .map_while(move |(f, i)| {
+                let next = *wanted.peek()?;
+                if next == i {
+                    wanted.next();
+                    Some(Some(self.file_action(&f, with_log_actions)))
+                } else {
+                    Some(None)
+                }
+            })
+            .flatten())
     }
 
     fn file_action(&self, f: &deltalake::kernel::LogicalFileView, with_log_action: bool) -> FileAction {

@@ -43,6 +43,7 @@ pub async fn download(
         return Err(PortalError::NotFound("this file no longer exists".into()));
     }
     // Large reads: fewer system calls and wake-ups per gigabyte than the default 64 KiB.
-    let resp = ServeFile::new(file).with_buf_chunk_size(1 << 20).oneshot(req).await.map_err(|e| PortalError::store("serving a table file", e))?;
+    let resp =
+        ServeFile::new(file).with_buf_chunk_size(1 << 20).oneshot(req).await.map_err(|e| PortalError::store("serving a table file", e))?;
     Ok(resp.map(Body::new).into_response())
 }
