@@ -24,6 +24,8 @@ use crate::query::{cells, Extract};
 pub const ROWS_PER_SHEET: u64 = 1_048_575;
 /// Excel's longest cell text.
 const MAX_CELL_CHARS: usize = 32_767;
+/// Record batches decoded ahead of the writer.
+const BATCHES_AHEAD: usize = 2;
 /// Rows sampled for column widths.
 const WIDTH_SAMPLE: usize = 200;
 /// Days from Excel's epoch (1899-12-30) to 1970-01-01, and Excel's date range as serials.
@@ -145,7 +147,7 @@ pub fn check_rows(rows: Option<u64>, max: u64) -> Result<()> {
 
 /// Writes the rows of `extract` into a workbook and the workbook into `out`; returns the data
 /// rows written. Runs on a blocking thread; batches are pulled from the async stream.
-pub fn write(handle: &tokio::runtime::Handle, mut extract: Extract, about: &About, out: impl Write + Send) -> Result<u64> {
+pub fn write(handle: &tokio::runtime::Handle, extract: Extract, about: &About, out: impl Write + Send) -> Result<u64> {
     let kinds: Vec<Kind> = extract.columns.iter().map(|c| kind_of(&c.data_type)).collect();
     let headers: Vec<String> = extract
         .columns
@@ -165,7 +167,17 @@ pub fn write(handle: &tokio::runtime::Handle, mut extract: Extract, about: &Abou
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() + 2).collect();
     let mut widths_set = false;
 
-    while let Some(batch) = handle.block_on(extract.batches.next()) {
+    // Batches are read and decoded ahead on the runtime while this thread writes cells.
+    let (ahead, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+    let mut stream = extract.batches;
+    handle.spawn(async move {
+        while let Some(batch) = stream.next().await {
+            if ahead.send(batch).await.is_err() {
+                break; // the writer stopped
+            }
+        }
+    });
+    while let Some(batch) = batches.blocking_recv() {
         let batch: RecordBatch = batch?;
         let columns = batch.columns().iter().zip(&kinds).map(|(a, k)| values(a, *k)).collect::<Result<Vec<_>>>()?;
         if !widths_set {
@@ -222,7 +234,8 @@ fn finish_sheet(sheet: &mut Worksheet, last_row: u32, columns: usize) -> Result<
 /// Writes one cell; returns 1 when its text had to be cut to Excel's limit.
 fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, values: &Values, kind: Kind, i: usize, f: &Formats) -> Result<u64> {
     let text = |sheet: &mut Worksheet, s: &str| -> Result<u64> {
-        if s.chars().count() > MAX_CELL_CHARS {
+        // Bytes bound characters from above: most text needs no count.
+        if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
             let cut: String = s.chars().take(MAX_CELL_CHARS).collect();
             sheet.write_string(row, col, cut).map_err(xlsx)?;
             Ok(1)

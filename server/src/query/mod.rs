@@ -202,7 +202,8 @@ pub async fn extract(
     } else {
         None
     };
-    let batches = run.ordered(&predicate, &shown, cores)?.execute_stream().await?;
+    // A whole unsorted view has no order to keep: its files are decoded in parallel.
+    let batches = run.ordered(&predicate, &shown, cores, Order::Any)?.execute_stream().await?;
     let columns = shown.into_iter().cloned().collect();
     Ok(Extract { meta: opened.meta, query, description, columns, batches, rows })
 }
@@ -263,6 +264,15 @@ async fn meta_of(t: &AuthorizedTable, state: &TableState, columns: &[Column]) ->
         latest_version,
         history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: rfc3339_ms(*at) }).collect(),
     })
+}
+
+/// The order of an unsorted view's rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// File order, one stream: pages continue where the last one stopped.
+    Files,
+    /// Whatever order parallel reads give (a whole extract).
+    Any,
 }
 
 /// One view's execution: validated against the columns, then rows, count and facets together.
@@ -347,11 +357,14 @@ impl Run<'_> {
 
     /// The view's rows in order, shown columns only, before any paging.
     ///
-    /// Unsorted views read in file order on one stream, so a first page reads one file and the
-    /// next page continues where it stopped. Sorted views break ties on every orderable column;
-    /// rows equal on all of them are interchangeable (nested-only differences aside).
-    fn ordered(&self, predicate: &Expr, shown: &[&Column], cores: usize) -> Result<DataFrame> {
-        let mut df = self.filtered(if self.query.sort.is_some() { cores } else { 1 }, predicate)?;
+    /// Unsorted views read in file order on one stream (`Order::Files`), so a first page reads
+    /// one file and the next page continues where it stopped; a whole unsorted extract
+    /// (`Order::Any`) reads its files in parallel instead. Sorted views break ties on every
+    /// orderable column; rows equal on all of them are interchangeable (nested-only differences
+    /// aside).
+    fn ordered(&self, predicate: &Expr, shown: &[&Column], cores: usize, unsorted: Order) -> Result<DataFrame> {
+        let streams = if self.query.sort.is_some() || unsorted == Order::Any { cores } else { 1 };
+        let mut df = self.filtered(streams, predicate)?;
         if let Some(sort) = &self.query.sort {
             let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
             order.extend(
@@ -377,7 +390,7 @@ impl Run<'_> {
 
         let size = self.query.page_size() as usize;
         let rows = async {
-            let df = self.ordered(&predicate, &shown, cores)?.limit(offset as usize, Some(size + 1))?;
+            let df = self.ordered(&predicate, &shown, cores, Order::Files)?.limit(offset as usize, Some(size + 1))?;
             let mut rows = cells::rows(&df.collect().await?)?;
             let more = rows.len() > size;
             rows.truncate(size);
