@@ -57,7 +57,7 @@ test-browser:
 	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site node --test e2e/browser/
 
 bench: tools-test
-	cargo build --release -p server --bin portal
+	cargo build --release -p server --bin portal --example xlsx_limit
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/million_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/preview_bench.py
