@@ -33,6 +33,14 @@ def reader(portal, tmp_path, share):
     return s
 
 
+def share_of(portal, prefix, location, table="t", history=False):
+    """A new share holding the table at `location` as `s.<table>`; returns the share's name."""
+    share = uniq(prefix)
+    portal.cli("share", "create", share)
+    portal.cli("table", "add", f"{share}.s.{table}", "--location", str(location), *(["--history"] if history else []))
+    return share
+
+
 def ndjson(resp):
     assert resp.status_code == 200, resp.text
     assert resp.text.endswith("\n")
@@ -95,9 +103,7 @@ def test_console_form_sets_display_name_and_properties(portal, api):
 
 
 def test_temporary_table_credentials_are_refused_clearly(portal, tmp_path):
-    share = uniq("creds")
-    portal.cli("share", "create", share)
-    portal.cli("table", "add", f"{share}.s.t", "--location", str(portal.data_dir / "demo" / "sales"))
+    share = share_of(portal, "creds", portal.data_dir / "demo" / "sales")
     r = reader(portal, tmp_path, share)
     path = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/temporary-table-credentials"
     refused = r.post(path, json={})
@@ -116,10 +122,7 @@ def upgraded(portal, tmp_path_factory):
     write_deltalake(str(where), rows(2), mode="append")
     DeltaTable(str(where)).alter.add_feature(TableFeatures.AppendOnly, allow_protocol_versions_increase=True)
     write_deltalake(str(where), rows(4), mode="append")
-    share = uniq("hist")
-    portal.cli("share", "create", share)
-    portal.cli("table", "add", f"{share}.s.t", "--location", str(where), "--history")
-    return share, where
+    return share_of(portal, "hist", where, history=True), where
 
 
 def test_include_historical_protocol_inlines_protocol_changes(portal, upgraded, tmp_path):
@@ -170,9 +173,7 @@ def test_cached_snapshots_never_hide_a_change(tmp_path):
     try:
         where = tmp_path / "live"
         write_deltalake(str(where), pa.table({"n": pa.array([1, 2], pa.int64())}))
-        share = uniq("live")
-        portal.cli("share", "create", share)
-        portal.cli("table", "add", f"{share}.s.t", "--location", str(where))
+        share = share_of(portal, "live", where)
         r = reader(portal, tmp_path, share)
         q = lambda table="t": r.post(f"{portal.endpoint}/shares/{share}/schemas/s/tables/{table}/query", json={})  # noqa: E731
 
@@ -240,10 +241,7 @@ def orders(portal, tmp_path_factory):
     where = tmp_path_factory.mktemp("async") / "orders"
     for i in range(4):
         write_deltalake(str(where), pa.table({"n": pa.array([i], pa.int64()), "region": ["eu" if i % 2 else "us"]}), partition_by=["region"], mode="append")
-    share = uniq("async")
-    portal.cli("share", "create", share)
-    portal.cli("table", "add", f"{share}.s.orders", "--location", str(where), "--history")
-    return share, where
+    return share_of(portal, "async", where, table="orders", history=True), where
 
 
 def test_an_async_query_answers_what_the_synchronous_one_does(portal, orders, tmp_path):
@@ -337,10 +335,8 @@ def test_async_queries_expire(tmp_path):
     portal = Portal(tmp_path / "data", free_port(), {"PORTAL_ASYNC_QUERY_TTL_SECS": "2"})
     portal.start()
     try:
-        share = uniq("ttl")
-        portal.cli("share", "create", share)
         write_deltalake(str(tmp_path / "t"), pa.table({"n": pa.array([1], pa.int64())}))
-        portal.cli("table", "add", f"{share}.s.t", "--location", str(tmp_path / "t"))
+        share = share_of(portal, "ttl", tmp_path / "t")
         r = reader(portal, tmp_path, share)
         url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
         body = {"idempotencyKey": "same"}
@@ -360,9 +356,7 @@ def test_a_query_of_thousands_of_files_streams_and_pages(portal, tmp_path):
     where = tmp_path / "wide"
     n = 3000
     write_deltalake(str(where), pa.table({"store": pa.array(range(n), pa.int64()), "units": pa.array([1] * n, pa.int64())}), partition_by=["store"])
-    share = uniq("wide")
-    portal.cli("share", "create", share)
-    portal.cli("table", "add", f"{share}.s.t", "--location", str(where))
+    share = share_of(portal, "wide", where)
     r = reader(portal, tmp_path, share)
     url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
     whole = r.post(url, json={}, stream=True)

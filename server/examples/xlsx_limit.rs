@@ -72,7 +72,9 @@ fn write(out: &str, constant_name: &str, constant_value: &str, batches: &[Record
                 }
                 let _: &mut _ = match a.data_type() {
                     DataType::Int64 => sheet.write_number(row, col, a.as_primitive::<Int64Type>().value(i) as f64)?,
-                    DataType::Float64 if decimals[c] => sheet.write_number_with_format(row, col, a.as_primitive::<Float64Type>().value(i), &decimal)?,
+                    DataType::Float64 if decimals[c] => {
+                        sheet.write_number_with_format(row, col, a.as_primitive::<Float64Type>().value(i), &decimal)?
+                    }
                     DataType::Float64 => sheet.write_number(row, col, a.as_primitive::<Float64Type>().value(i))?,
                     DataType::Boolean => sheet.write_boolean(row, col, a.as_boolean().value(i))?,
                     DataType::Date32 => sheet.write_number_with_format(

@@ -35,7 +35,7 @@ pub async fn submit(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, req
     if key.len() > MAX_KEY_LEN {
         return Err(PortalError::InvalidParameter(format!("idempotencyKey may have at most {MAX_KEY_LEN} characters")));
     }
-    let params = serde_json::to_string(&req.params).map_err(|e| PortalError::fault("writing the query's parameters", e))?;
+    let params = req.params.canonical()?;
     let now = now_ms();
     let ttl_ms = i64::try_from(s.settings.async_query_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let new = NewAsyncQuery {

@@ -23,29 +23,20 @@ use crate::storage::{At, FileUrls};
 use crate::Services;
 
 /// What a query asks for, apart from paging: two requests with equal parameters are the same
-/// query (the idempotency rule of async queries compares these).
+/// query (the idempotency rule of async queries compares their [`canonical`](Self::canonical) form).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate_hints: Option<Vec<String>>,
     /// A string holding JSON, per the spec; an object is accepted too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_predicate_hints: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_hint: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starting_version: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ending_version: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_refresh_token: Option<bool>,
     /// Protocol changes after `startingVersion` inlined (delta format).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_historical_protocol: Option<bool>,
 }
 
@@ -98,6 +89,15 @@ impl QueryRequest {
 }
 
 impl QueryParams {
+    /// The parameters as compact JSON without the absent ones: equal parameters, equal text.
+    pub fn canonical(&self) -> Result<String> {
+        let mut value = serde_json::to_value(self).map_err(|e| PortalError::fault("writing the query's parameters", e))?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.retain(|_, v| !v.is_null());
+        }
+        Ok(value.to_string())
+    }
+
     /// The snapshot asked for (validated: history shared, one of version/timestamp/startingVersion).
     pub fn at(&self, t: &AuthorizedTable) -> Result<At> {
         time_travel::snapshot_at(t, self.version, self.timestamp.as_deref(), self.starting_version)
@@ -255,7 +255,7 @@ mod tests {
         let snake: QueryRequest = serde_json::from_str(r#"{"idempotency_key":"k1","limitHint":5,"queryId":"x"}"#).unwrap();
         assert_eq!((camel.idempotency_key(), snake.idempotency_key()), (Some("k1"), Some("k1")));
         assert_eq!(camel.params, snake.params, "maxFiles and unknown fields do not make another query");
-        assert_eq!(serde_json::to_string(&camel.params).unwrap(), r#"{"limitHint":5}"#);
+        assert_eq!(camel.params.canonical().unwrap(), r#"{"limitHint":5}"#);
         let blank: QueryRequest = serde_json::from_str(r#"{"idempotencyKey":" "}"#).unwrap();
         assert_eq!(blank.idempotency_key(), None);
     }
