@@ -197,7 +197,7 @@ pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, hea
         let page_size = page.max_files.map_or(usize::MAX, |m| m as usize);
         // This page, and one file more to know whether another page follows.
         let enough = offset.saturating_add(page_size).saturating_add(1);
-        let candidates = state.candidates(reads(predicate.as_ref(), params.limit_hint))?;
+        let candidates = state.candidates(reads(predicate.as_ref(), params.limit_hint, &state.partition_columns()?))?;
         let picked = select(candidates, predicate.as_ref(), &column_types, params.limit_hint, enough);
         let offset = offset.min(picked.len());
         let page_end = offset.saturating_add(page_size).min(picked.len());

@@ -15,9 +15,14 @@ pub struct Picked {
     pub size: i64,
 }
 
-/// What [`select`] reads of each file for this predicate and limit.
-pub fn reads(predicate: Option<&Expr>, limit: Option<i64>) -> Reads {
-    Reads { partition_values: predicate.is_some(), stats: predicate.is_some(), rows: limit.is_some() }
+/// What [`select`] reads of each file for this predicate and limit: statistics only when the
+/// predicate names a column other than the partition columns (parsing them is most of the cost).
+pub fn reads(predicate: Option<&Expr>, limit: Option<i64>, partition_columns: &[String]) -> Reads {
+    Reads {
+        partition_values: predicate.is_some(),
+        stats: predicate.is_some_and(|p| !p.only_names(partition_columns)),
+        rows: limit.is_some(),
+    }
 }
 
 /// `column_types` (name → Delta type) lets predicates trust only statistics of the right type.

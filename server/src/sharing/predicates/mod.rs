@@ -157,3 +157,14 @@ pub enum Expr {
     Or(Vec<Expr>),
     Not(Box<Expr>),
 }
+
+impl Expr {
+    /// Whether every column the predicate names is one of `columns` (in any case, as hints match).
+    pub fn only_names(&self, columns: &[String]) -> bool {
+        match self {
+            Self::Compare { column, .. } | Self::IsNull { column } => columns.iter().any(|c| c.eq_ignore_ascii_case(column)),
+            Self::And(children) | Self::Or(children) => children.iter().all(|c| c.only_names(columns)),
+            Self::Not(child) => child.only_names(columns),
+        }
+    }
+}
