@@ -6,7 +6,7 @@ export LEPTOS_TAILWIND_VERSION := v$(shell sed -n 's/.*"tailwindcss": "\([0-9.]*
 export PORTAL_ADDR ?= 127.0.0.1:3000
 PYTEST := .venv/bin/pytest
 
-.PHONY: tools-run tools-test build build-debug run test test-rust test-python test-browser bench soak fuzz clean
+.PHONY: tools-run tools-test build build-debug run test test-rust test-rust-postgres test-python test-python-postgres test-browser bench soak fuzz clean
 
 ## What building and running needs (toolchain, Tailwind, wasm-opt); tools-test adds what only the
 ## tests and benchmarks need (Chromium, LibreOffice, Postgres, nginx, wrk, s3s-fs, npm test servers,
@@ -22,7 +22,7 @@ build: tools-run
 	cargo leptos build --release
 
 build-debug: tools-test
-	cargo leptos build
+	$(LINTED) cargo leptos build
 
 ## Serve the demo on the embedded default (SQLite catalog + local Delta tables).
 run: build
@@ -38,23 +38,36 @@ run: build
 	@echo "Signed in: http://$(PORTAL_ADDR)/connect for tokens and tool guides, /exports for large downloads."
 	@./target/release/portal serve
 
-test: build-debug test-rust test-python test-browser
+## The suites after the build run two at a time, each one's output printed whole when it ends.
+test:
+	cargo fmt --all --check
+	$(MAKE) build-debug test-rust
+	$(MAKE) -j2 --output-sync=target test-python test-python-postgres test-browser test-rust-postgres
+
+## Clippy (-D warnings) lints the workspace's crates while they are built for the tests, as
+## `cargo clippy` itself does it (clippy-driver as the workspace's compiler wrapper), so the
+## dependencies are compiled once, not once more for a separate check.
+LINTED = RUSTC_WORKSPACE_WRAPPER=$(shell rustup which clippy-driver) CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+CARGO_TEST = $(LINTED) cargo test -p server -p app --features app/ssr --quiet
 
 ## Every suite that touches the catalog runs twice: on SQLite (the default) and on a throwaway
 ## Postgres cluster (e2e/postgres/cluster.sh), one database per test.
 test-rust:
-	cargo fmt --all --check
-	cargo clippy -p server -p app --features app/ssr --all-targets -- -D warnings
-	cargo test -p server -p app --features app/ssr --quiet
-	e2e/postgres/with-cluster.sh cargo test -p server --lib --quiet
+	$(CARGO_TEST)
+
+test-rust-postgres:
+	e2e/postgres/with-cluster.sh $(CARGO_TEST) --lib
+
+E2E_ENV = PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site
 
 test-python:
-	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site $(PYTEST) e2e/python -q
-	PORTAL_TEST_CATALOG=postgres PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site \
-	  e2e/postgres/with-cluster.sh $(PYTEST) e2e/python -q
+	$(E2E_ENV) $(PYTEST) e2e/python -q
+
+test-python-postgres:
+	PORTAL_TEST_CATALOG=postgres $(E2E_ENV) e2e/postgres/with-cluster.sh $(PYTEST) e2e/python -q
 
 test-browser:
-	PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site node --test e2e/browser/
+	$(E2E_ENV) node --test e2e/browser/
 
 bench: tools-test
 	cargo build --release -p server --bin portal --example xlsx_limit

@@ -15,10 +15,3 @@ mod pages;
 mod shell;
 
 pub use shell::{shell, App};
-
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-}
