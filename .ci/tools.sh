@@ -49,8 +49,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
-  say "cargo-leptos ${CARGO_LEPTOS_VERSION} (about 13 minutes on 2 cores)"
-  cargo install cargo-leptos@"${CARGO_LEPTOS_VERSION}" --locked
+  say "cargo-leptos ${CARGO_LEPTOS_VERSION}"
+  # Its release profile asks for fat LTO in one codegen unit (a quarter of an hour on 2 cores);
+  # a build tool gains nothing from that.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos@"${CARGO_LEPTOS_VERSION}" --locked
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
