@@ -17,8 +17,10 @@ use crate::Services;
 
 /// Lines are sent in chunks of about this size.
 const CHUNK_BYTES: usize = 64 * 1024;
-/// Files read ahead of the writer.
-const READ_AHEAD: usize = 512;
+/// Files handed from the reader to the writer at a time (one wake-up per batch, not per file).
+const BATCH: usize = 256;
+/// Batches read ahead of the writer.
+const READ_AHEAD: usize = 4;
 
 /// What the body lists after its head.
 pub struct SnapshotFiles {
@@ -49,29 +51,36 @@ pub async fn body(s: Arc<Services>, head: String, files: SnapshotFiles) -> Resul
 }
 
 /// Signs and writes the files, sending chunks to `tx` until done or the client leaves.
-async fn write(s: Arc<Services>, f: SnapshotFiles, tx: mpsc::Sender<Result<String>>) {
-    if let Err(e) = write_lines(&s, &f, &tx).await {
+async fn write(s: Arc<Services>, mut f: SnapshotFiles, tx: mpsc::Sender<Result<String>>) {
+    if let Err(e) = write_lines(&s, &mut f, &tx).await {
         // Nobody to tell once the client has left.
         let _ = tx.send(Err(e)).await;
     }
 }
 
-async fn write_lines(s: &Services, f: &SnapshotFiles, tx: &mpsc::Sender<Result<String>>) -> Result<()> {
-    let (file_tx, mut file_rx) = mpsc::channel::<FileAction>(READ_AHEAD);
+async fn write_lines(s: &Services, f: &mut SnapshotFiles, tx: &mpsc::Sender<Result<String>>) -> Result<()> {
+    let (file_tx, mut file_rx) = mpsc::channel::<Vec<FileAction>>(READ_AHEAD);
     let reader = {
-        let (state, positions, with_log_actions) = (f.state.clone(), f.positions.clone(), f.format == Format::Delta);
+        let (state, positions, with_log_actions) = (f.state.clone(), std::mem::take(&mut f.positions), f.format == Format::Delta);
         tokio::task::spawn_blocking(move || -> Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
             for file in state.files_at(&positions, with_log_actions)? {
-                if file_tx.blocking_send(file).is_err() {
-                    break; // the writer stopped
+                batch.push(file);
+                if batch.len() == BATCH && file_tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    return Ok(()); // the writer stopped
                 }
+            }
+            if !batch.is_empty() {
+                let _ = file_tx.blocking_send(batch);
             }
             Ok(())
         })
     };
     let mut lines = Lines::for_snapshot(f.format, f.id_hash, FileUrls::of(&s.signer, &f.state.table().id, &f.state));
-    while let Some(file) = file_rx.recv().await {
-        lines.file("file", &file, None).await?;
+    while let Some(batch) = file_rx.recv().await {
+        for file in &batch {
+            lines.file("file", file, None).await?;
+        }
         if let Some(chunk) = lines.take(CHUNK_BYTES) {
             if tx.send(Ok(chunk)).await.is_err() {
                 return Ok(()); // the client left

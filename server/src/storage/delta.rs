@@ -256,14 +256,6 @@ impl TableState {
         Ok(self.columns()?.into_iter().map(|c| (c.name, c.type_name)).collect())
     }
 
-    /// Every live data file of this snapshot, whoever asks: partners' reads go through
-    /// `auth::ScopedTable::files`, which cuts this to their scope. `with_log_actions` also keeps
-    /// each file's original `add` action (the delta response format re-emits it); building it
-    /// costs memory per file.
-    pub fn unscoped_files(&self, with_log_actions: bool) -> Result<Vec<FileAction>> {
-        Ok(self.state()?.log_data().into_iter().map(|f| self.file_action(&f, with_log_actions)).collect())
-    }
-
     /// The live files one at a time as a query chooses among them, each with its position in
     /// the log's order (fixed for one snapshot: [`files_at`](Self::files_at) finds them again).
     /// Only what `reads` names is built; a query of every file builds nothing per file.

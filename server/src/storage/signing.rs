@@ -15,12 +15,14 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::Sha256;
 
 use super::stores::StoreRoot;
 use super::TableState;
 use crate::error::{PortalError, Result};
-use crate::primitives::keys::Keyring;
+use crate::primitives::keys::{finish, Keyring};
 use crate::primitives::time::now_ms;
 
 /// Path segments keep these characters readable; everything else is percent-encoded.
@@ -55,11 +57,21 @@ impl UrlSigner {
 
     /// A URL for `path` (relative to the table root, as in the Delta log) of a local table.
     pub fn sign(&self, table_id: &str, path: &str) -> SignedUrl {
+        self.urls(table_id).sign(path)
+    }
+
+    /// The URLs of one answer about a local table: keyed once, all expiring together.
+    pub fn urls(&self, table_id: &str) -> PortalUrls {
         let expires_at = now_ms() + self.ttl_ms;
-        let encoded: Vec<String> = path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
-        let sig = self.keys.sign(&[url_fields(table_id, path, expires_at).as_bytes()]);
-        SignedUrl {
-            url: format!("{}/files/{table_id}/{}?sp={READ}&exp={expires_at}&sig={sig}", self.public_url, encoded.join("/")),
+        let mut mac = self.keys.keyed();
+        mac.update(table_id.as_bytes());
+        mac.update(b"\n");
+        PortalUrls {
+            prefix: format!("{}/files/{table_id}/", self.public_url),
+            query: format!("?sp={READ}&exp={expires_at}&sig="),
+            // What the signature covers after the path (see `url_fields`).
+            signed_tail: format!("\n{READ}\n{expires_at}"),
+            mac,
             expires_at,
         }
     }
@@ -102,28 +114,64 @@ impl UrlSigner {
     }
 }
 
+/// What a file URL's signature covers; [`PortalUrls`] feeds the same bytes in pieces.
 fn url_fields(table_id: &str, path: &str, expires_at: i64) -> String {
     format!("{table_id}\n{path}\n{READ}\n{expires_at}")
 }
 
-/// Who signs one table's file URLs: the portal for a local table, the store for the others.
+/// Signs the file URLs of one answer about a local table. The key schedule, the table's part
+/// of the signed text and the expiry are done once; each URL then costs one MAC of its path.
+#[derive(Clone)]
+pub struct PortalUrls {
+    prefix: String,
+    query: String,
+    signed_tail: String,
+    mac: Hmac<Sha256>,
+    pub expires_at: i64,
+}
+
+impl PortalUrls {
+    pub fn sign(&self, path: &str) -> SignedUrl {
+        let mut url = String::with_capacity(self.prefix.len() + path.len() + self.query.len() + 48);
+        self.write(path, &mut url);
+        SignedUrl { url, expires_at: self.expires_at }
+    }
+
+    /// Appends the URL of `path` to `out`.
+    pub fn write(&self, path: &str, out: &mut String) {
+        out.push_str(&self.prefix);
+        for (i, segment) in path.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            out.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        out.push_str(&self.query);
+        let mut mac = self.mac.clone();
+        mac.update(path.as_bytes());
+        mac.update(self.signed_tail.as_bytes());
+        finish(mac, out);
+    }
+}
+
+/// Who signs one answer's file URLs: the portal for a local table, the store for the others.
 pub enum FileUrls<'a> {
-    Portal { signer: &'a UrlSigner, table_id: &'a str },
+    Portal(PortalUrls),
     Store { root: &'a StoreRoot, ttl_ms: i64 },
 }
 
 impl<'a> FileUrls<'a> {
-    pub fn of(signer: &'a UrlSigner, table_id: &'a str, state: &'a TableState) -> Self {
+    pub fn of(signer: &UrlSigner, table_id: &str, state: &'a TableState) -> Self {
         match state.store_root() {
             Some(root) => Self::Store { root, ttl_ms: signer.ttl_ms },
-            None => Self::Portal { signer, table_id },
+            None => Self::Portal(signer.urls(table_id)),
         }
     }
 
     /// A GET URL for `path`, relative to the table root as in the Delta log (decoded).
     pub async fn sign(&self, path: &str) -> Result<SignedUrl> {
         match self {
-            Self::Portal { signer, table_id } => Ok(signer.sign(table_id, path)),
+            Self::Portal(urls) => Ok(urls.sign(path)),
             Self::Store { root, ttl_ms } => {
                 // Taken before signing, so the store's own expiry is never earlier than the one we announce.
                 let expires_at = now_ms() + ttl_ms;
@@ -164,6 +212,19 @@ mod tests {
         assert_eq!(exp, signed.expires_at);
         s.verify("t1", "partner_id=P 1/part-0.parquet", "r", exp, &sig).unwrap();
         assert!(s.verify("t1", "partner_id=P 1/part-0.parquet", "rw", exp, &sig).is_err());
+    }
+
+    #[test]
+    fn one_answers_urls_verify_each_on_its_own() {
+        let s = signer(60);
+        let urls = s.urls("t1");
+        for path in ["a.parquet", "day=2026-01-01/part 0.parquet", "x/y/z%.parquet"] {
+            let signed = urls.sign(path);
+            assert_eq!(signed.expires_at, urls.expires_at);
+            let (_, exp, sig) = parts(&signed.url);
+            s.verify("t1", path, "r", exp, &sig).unwrap();
+            assert!(s.verify("t2", path, "r", exp, &sig).is_err());
+        }
     }
 
     #[test]

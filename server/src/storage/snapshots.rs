@@ -270,7 +270,7 @@ mod tests {
     use deltalake::protocol::SaveMode;
 
     use super::*;
-    use crate::storage::{At, Stores, TableState};
+    use crate::storage::{At, Reads, Stores, TableState};
 
     async fn append(dir: &Path, first: i64) {
         std::fs::create_dir_all(dir).unwrap();
@@ -302,12 +302,12 @@ mod tests {
         append(&table, 2).await;
         let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
         assert_eq!(state.version(), 1);
-        assert_eq!(state.unscoped_files(false).unwrap().len(), 2);
+        assert_eq!(state.candidates(Reads::default()).unwrap().count(), 2);
         let stats = stores.snapshots().stats();
         assert_eq!((stats.loads, stats.hits, stats.updates), (1, 2, 1));
 
         // Past versions are kept by version; the latest one serves its own version too.
-        assert_eq!(TableState::open(&stores, &at, At::Version(0)).await.unwrap().unscoped_files(false).unwrap().len(), 1);
+        assert_eq!(TableState::open(&stores, &at, At::Version(0)).await.unwrap().candidates(Reads::default()).unwrap().count(), 1);
         assert_eq!(TableState::open(&stores, &at, At::Version(0)).await.unwrap().version(), 0);
         assert_eq!(TableState::open(&stores, &at, At::Version(1)).await.unwrap().version(), 1);
         let stats = stores.snapshots().stats();
@@ -329,7 +329,7 @@ mod tests {
         std::fs::remove_dir_all(&table).unwrap();
         append(&table, 10).await;
         let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
-        assert_eq!((state.version(), state.unscoped_files(false).unwrap().len()), (0, 1));
+        assert_eq!((state.version(), state.candidates(Reads::default()).unwrap().count()), (0, 1));
         assert_eq!(stores.snapshots().stats().loads, 2);
 
         std::fs::remove_dir_all(&table).unwrap();
