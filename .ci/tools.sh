@@ -19,6 +19,14 @@ testing() { [ "$SET" = test ]; }
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
 say() { printf '==> %s\n' "$*"; }
+# `cargo install` at optimisation level $1, without LTO, in parallel codegen units: tools are built
+# once per machine, and a clean CI run pays for every minute of it.
+install_tool() {
+  local opt=$1
+  shift
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install "$@"
+}
 
 apt_missing=()
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
@@ -50,23 +58,23 @@ fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
   say "cargo-leptos ${CARGO_LEPTOS_VERSION}"
-  # Its release profile asks for fat LTO in one codegen unit (a quarter of an hour on 2 cores);
-  # a build tool gains nothing from that.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install cargo-leptos@"${CARGO_LEPTOS_VERSION}" --locked
+  # It only runs other programs (cargo, wasm-bindgen, Tailwind, wasm-opt), so it is not optimised:
+  # its own release profile (fat LTO, one codegen unit, swc and gix inside) takes half an hour
+  # on 2 cores.
+  install_tool 0 cargo-leptos@"${CARGO_LEPTOS_VERSION}" --locked
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
   # Without --locked: the crate's own lock names a webpki-roots release the registry lacks.
   say "wasm-bindgen-cli ${WASM_BINDGEN_VERSION}"
-  cargo install wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
+  install_tool 1 wasm-bindgen-cli@"${WASM_BINDGEN_VERSION}" --force
 fi
 
 # s3s-fs: a real S3 server for the tests (verifies SigV4 signatures and pre-signed URLs as S3 does).
 S3S_FS_VERSION=0.14.1
 if testing && ! s3s-fs --version 2>/dev/null | grep -q " ${S3S_FS_VERSION}\$"; then
-  say "s3s-fs ${S3S_FS_VERSION} (about 4 minutes)"
-  cargo install s3s-fs@"${S3S_FS_VERSION}" --features binary --locked
+  say "s3s-fs ${S3S_FS_VERSION}"
+  install_tool 1 s3s-fs@"${S3S_FS_VERSION}" --features binary --locked
 fi
 
 # npm, from the committed lock (it lists every platform's optional packages, so `npm ci` accepts
