@@ -156,7 +156,7 @@ impl PortalUrls {
 
 /// Who signs one answer's file URLs: the portal for a local table, the store for the others.
 pub enum FileUrls<'a> {
-    Portal(PortalUrls),
+    Portal(Box<PortalUrls>),
     Store { root: &'a StoreRoot, ttl_ms: i64 },
 }
 
@@ -164,7 +164,7 @@ impl<'a> FileUrls<'a> {
     pub fn of(signer: &UrlSigner, table_id: &str, state: &'a TableState) -> Self {
         match state.store_root() {
             Some(root) => Self::Store { root, ttl_ms: signer.ttl_ms },
-            None => Self::Portal(signer.urls(table_id)),
+            None => Self::Portal(Box::new(signer.urls(table_id))),
         }
     }
 
