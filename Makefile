@@ -48,15 +48,15 @@ test:
 ## `cargo clippy` itself does it (clippy-driver as the workspace's compiler wrapper), so the
 ## dependencies are compiled once, not once more for a separate check.
 LINTED = RUSTC_WORKSPACE_WRAPPER=$(shell rustup which clippy-driver) CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
-CARGO_TEST = $(LINTED) cargo test -p server -p app --features app/ssr --quiet
+CARGO_TEST = cargo test -p server -p app --features app/ssr --quiet
 
 ## Every suite that touches the catalog runs twice: on SQLite (the default) and on a throwaway
 ## Postgres cluster (e2e/postgres/cluster.sh), one database per test.
 test-rust:
-	$(CARGO_TEST)
+	$(LINTED) $(CARGO_TEST)
 
 test-rust-postgres:
-	e2e/postgres/with-cluster.sh $(CARGO_TEST) --lib
+	$(LINTED) e2e/postgres/with-cluster.sh $(CARGO_TEST) --lib
 
 E2E_ENV = PORTAL_BIN=$(CURDIR)/target/debug/portal PORTAL_SITE_ROOT=$(CURDIR)/target/site
 
