@@ -27,6 +27,14 @@ impl FileIdHash {
         }
     }
 
+    /// Names the snapshot renderings of parquet file lines with these ids.
+    pub fn rendering(self) -> &'static str {
+        match self {
+            Self::Md5 => "parquet file lines, md5 ids",
+            Self::Sha256 => "parquet file lines, sha256 ids",
+        }
+    }
+
     /// The value echoed in the `fileidhash` response header.
     pub fn echo(self) -> &'static str {
         match self {
@@ -35,7 +43,7 @@ impl FileIdHash {
         }
     }
 
-    fn id(self, path: &str) -> String {
+    pub fn id(self, path: &str) -> String {
         match self {
             Self::Md5 => hex::encode(Md5::digest(path.as_bytes())),
             Self::Sha256 => hex::encode(Sha256::digest(path.as_bytes())),
@@ -52,7 +60,9 @@ pub struct Lines<'a> {
     /// of the same commit) must carry the same URL, or readers cannot pair them. `None` for a
     /// snapshot, which names each file once (a million paths are not kept).
     signed: Option<HashMap<String, SignedUrl>>,
-    body: String,
+    body: Vec<u8>,
+    /// A URL being written, before it is escaped into the body.
+    url: String,
     pub files: i64,
     pub bytes: i64,
     pub min_expiry: Option<i64>,
@@ -60,7 +70,17 @@ pub struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     pub fn new(format: Format, id_hash: FileIdHash, urls: FileUrls<'a>) -> Self {
-        Self { format, id_hash, urls, signed: Some(HashMap::new()), body: String::new(), files: 0, bytes: 0, min_expiry: None }
+        Self {
+            format,
+            id_hash,
+            urls,
+            signed: Some(HashMap::new()),
+            body: Vec::new(),
+            url: String::new(),
+            files: 0,
+            bytes: 0,
+            min_expiry: None,
+        }
     }
 
     /// Lines of a snapshot's files, each named once: URLs are not remembered.
@@ -69,13 +89,14 @@ impl<'a> Lines<'a> {
     }
 
     /// The lines written since the last take, once they fill at least `at_least` bytes.
-    pub fn take(&mut self, at_least: usize) -> Option<String> {
+    pub fn take(&mut self, at_least: usize) -> Option<Vec<u8>> {
         (self.body.len() >= at_least && !self.body.is_empty()).then(|| std::mem::take(&mut self.body))
     }
 
     fn push(&mut self, v: Value) {
-        self.body.push_str(&v.to_string());
-        self.body.push('\n');
+        // Writing JSON to memory cannot fail.
+        let _ = serde_json::to_writer(&mut self.body, &v);
+        self.body.push(b'\n');
     }
 
     pub fn protocol(&mut self, protocol: &Value) {
@@ -174,6 +195,30 @@ impl<'a> Lines<'a> {
         Ok(())
     }
 
+    /// A snapshot's file from its rendered fragment ([`parquet_file_fragment`]): only the
+    /// URL and its expiry are written per request.
+    pub async fn rendered_file(&mut self, path: &str, fragment: &[u8]) -> Result<()> {
+        let expires_at = match &self.urls {
+            FileUrls::Portal(urls) => {
+                self.url.clear();
+                urls.write(path, &mut self.url);
+                urls.expires_at
+            }
+            FileUrls::Store { .. } => {
+                let signed = self.urls.sign(path).await?;
+                self.url = signed.url;
+                signed.expires_at
+            }
+        };
+        self.min_expiry = Some(self.min_expiry.map_or(expires_at, |m| m.min(expires_at)));
+        self.files += 1;
+        self.body.extend_from_slice(b"{\"file\":{\"url\":");
+        json_string(&mut self.body, &self.url);
+        self.body.extend_from_slice(fragment);
+        line_end(&mut self.body, expires_at, None);
+        Ok(())
+    }
+
     /// The URL of `path` in this answer, signed on first use.
     async fn sign(&mut self, path: &str) -> Result<SignedUrl> {
         if let Some(signed) = self.signed.as_ref().and_then(|known| known.get(path)) {
@@ -227,16 +272,15 @@ impl<'a> Lines<'a> {
         self.push(json!({ "endStreamAction": m }));
     }
 
-    pub fn finish(self) -> String {
+    pub fn finish(self) -> Vec<u8> {
         self.body
     }
 }
 
 /// Appends a file line of the parquet format. Written by hand, not through a JSON tree: it is
-/// the hot path of a query of many files. Keys in the order of the protocol's examples,
-/// partition values by name (the same file, the same line).
+/// the hot path of a query of many files. Keys in the order of the protocol's examples.
 fn parquet_file_line(
-    out: &mut String,
+    out: &mut Vec<u8>,
     kind: &str,
     signed: &SignedUrl,
     id: &str,
@@ -244,70 +288,59 @@ fn parquet_file_line(
     stats: Option<&str>,
     commit: Option<(i64, i64)>,
 ) {
-    let mut number = itoa::Buffer::new();
-    out.push_str("{\"");
-    out.push_str(kind);
-    out.push_str("\":{\"url\":");
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\":{\"url\":");
     json_string(out, &signed.url);
-    out.push_str(",\"id\":");
+    parquet_file_fragment(out, id, f, stats);
+    line_end(out, signed.expires_at, commit);
+}
+
+/// The part of a parquet file line between its URL and its expiry, the same on every request
+/// for the same file: id, partition values (by name: the same file, the same bytes), size, stats.
+pub fn parquet_file_fragment(out: &mut Vec<u8>, id: &str, f: &FileAction, stats: Option<&str>) {
+    out.extend_from_slice(b",\"id\":");
     json_string(out, id);
-    out.push_str(",\"partitionValues\":{");
+    out.extend_from_slice(b",\"partitionValues\":{");
     let mut values: Vec<_> = f.partition_values.iter().collect();
     values.sort_unstable_by_key(|(k, _)| k.as_str());
     for (i, (name, value)) in values.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
         json_string(out, name);
-        out.push(':');
+        out.push(b':');
         match value {
             Some(v) => json_string(out, v),
-            None => out.push_str("null"),
+            None => out.extend_from_slice(b"null"),
         }
     }
-    out.push_str("},\"size\":");
-    out.push_str(number.format(f.size));
+    out.extend_from_slice(b"},\"size\":");
+    out.extend_from_slice(itoa::Buffer::new().format(f.size).as_bytes());
     if let Some(stats) = stats {
-        out.push_str(",\"stats\":");
+        out.extend_from_slice(b",\"stats\":");
         json_string(out, stats);
     }
-    out.push_str(",\"expirationTimestamp\":");
-    out.push_str(number.format(signed.expires_at));
-    if let Some((version, timestamp)) = commit {
-        out.push_str(",\"version\":");
-        out.push_str(number.format(version));
-        out.push_str(",\"timestamp\":");
-        out.push_str(number.format(timestamp));
-    }
-    out.push_str("}}\n");
 }
 
-/// Appends `s` as a JSON string, escaped as serde_json escapes it.
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
+/// The end of a parquet file line: its expiry, and the commit it comes from, if any.
+fn line_end(out: &mut Vec<u8>, expires_at: i64, commit: Option<(i64, i64)>) {
+    let mut number = itoa::Buffer::new();
+    out.extend_from_slice(b",\"expirationTimestamp\":");
+    out.extend_from_slice(number.format(expires_at).as_bytes());
+    if let Some((version, timestamp)) = commit {
+        out.extend_from_slice(b",\"version\":");
+        out.extend_from_slice(number.format(version).as_bytes());
+        out.extend_from_slice(b",\"timestamp\":");
+        out.extend_from_slice(number.format(timestamp).as_bytes());
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.extend_from_slice(b"}}\n");
+}
+
+/// Appends `s` as a JSON string (serde_json's own escaping, straight into the buffer).
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing JSON to memory cannot fail.
+    let _ = serde_json::to_writer(out, s);
 }
 
 /// The file of a UUID-relative deletion vector: an optional folder prefix, then 20 characters of
@@ -341,15 +374,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        for s in ["", "plain", "q\"uote", "back\\slash", "{\"numRecords\":3}", "\n\r\t\u{8}\u{c}\u{1}\u{1f}", "ünï 😀 /", "\u{7f}"] {
-            let mut out = String::new();
-            json_string(&mut out, s);
-            assert_eq!(out, serde_json::to_string(s).unwrap());
-        }
-    }
-
-    #[test]
     fn parquet_file_lines_are_the_protocols_json() {
         let f = FileAction {
             path: "p=1/a.parquet".into(),
@@ -360,16 +384,38 @@ mod tests {
             raw: Value::Null,
         };
         let signed = SignedUrl { url: "http://h/files/t/p%3D1/a.parquet?sp=r&exp=9&sig=s".into(), expires_at: 9 };
-        let mut out = String::new();
+        let mut out = Vec::new();
         parquet_file_line(&mut out, "add", &signed, "abc", &f, f.stats.as_deref(), Some((3, 1000)));
+        let out = String::from_utf8(out).unwrap();
         assert!(out.ends_with('\n'));
         let expected = r#"{"add":{"url":"http://h/files/t/p%3D1/a.parquet?sp=r&exp=9&sig=s","id":"abc","partitionValues":{"a":null,"z":"x\"y"},"size":42,"stats":"{\"numRecords\":3}","expirationTimestamp":9,"version":3,"timestamp":1000}}"#;
         assert_eq!(out.trim_end(), expected);
-        let mut without = String::new();
+        let mut without = Vec::new();
         parquet_file_line(&mut without, "file", &signed, "abc", &f, None, None);
-        let v: Value = serde_json::from_str(&without).unwrap();
+        let v: Value = serde_json::from_slice(&without).unwrap();
         assert_eq!(v["file"]["expirationTimestamp"], 9);
         assert!(v["file"].get("stats").is_none() && v["file"].get("version").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_rendered_file_line_is_the_line_written_directly() {
+        let f = FileAction {
+            path: "day=2026-01-01/part 0.parquet".into(),
+            size: 7,
+            partition_values: HashMap::from([("day".into(), Some("2026-01-01".into()))]),
+            stats: Some("{\"numRecords\":1}".into()),
+            deleted_rows: 0,
+            raw: Value::Null,
+        };
+        let signer = crate::storage::UrlSigner::with_key(b"k", "http://h", 60);
+        let mut lines = Lines::for_snapshot(Format::Parquet, FileIdHash::Md5, FileUrls::Portal(Box::new(signer.urls("t"))));
+        lines.file("file", &f, None).await.unwrap();
+        let direct = lines.take(0).unwrap();
+        let mut fragment = Vec::new();
+        parquet_file_fragment(&mut fragment, &FileIdHash::Md5.id(&f.path), &f, f.stats.as_deref());
+        lines.rendered_file(&f.path, &fragment).await.unwrap();
+        assert_eq!(String::from_utf8(lines.take(0).unwrap()).unwrap(), String::from_utf8(direct).unwrap());
+        assert_eq!(lines.files, 2);
     }
 
     #[test]

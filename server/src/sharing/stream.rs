@@ -9,10 +9,10 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::capabilities::Format;
-use super::lines::{FileIdHash, Lines};
+use super::lines::{parquet_file_fragment, FileIdHash, Lines};
 use crate::auth::ScopedTable;
 use crate::error::{PortalError, Result};
-use crate::storage::{FileAction, FileUrls};
+use crate::storage::{FileAction, FileTexts, FileUrls};
 use crate::Services;
 
 /// Lines are sent in chunks of about this size.
@@ -21,6 +21,9 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const BATCH: usize = 256;
 /// Batches read ahead of the writer.
 const READ_AHEAD: usize = 4;
+/// Answers of at least this many files use (and, the first time, render) the snapshot's
+/// rendered file lines; smaller ones are cheaper to write from the snapshot directly.
+const RENDER_FROM: usize = 1_000;
 
 /// What the body lists after its head.
 pub struct SnapshotFiles {
@@ -36,12 +39,13 @@ pub struct SnapshotFiles {
 /// The body: `head` (the protocol and metadata lines), then the files' lines. An error before
 /// the first chunk is returned, so the client gets its HTTP status; one after it cuts the
 /// connection, so a client never takes part of an answer for all of it.
-pub async fn body(s: Arc<Services>, head: String, files: SnapshotFiles) -> Result<Body> {
-    let (tx, mut rx) = mpsc::channel::<Result<String>>(4);
+pub async fn body(s: Arc<Services>, mut head: Vec<u8>, files: SnapshotFiles) -> Result<Body> {
+    let (tx, mut rx) = mpsc::channel::<Result<Vec<u8>>>(4);
     tokio::spawn(write(s, files, tx));
     let first = rx.recv().await.unwrap_or_else(|| Err(PortalError::Internal("the file listing stopped".into())))?;
+    head.extend_from_slice(&first);
     let rest = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
-    let chunks = futures::stream::once(async move { Ok(head + &first) }).chain(rest).map(|chunk| {
+    let chunks = futures::stream::once(async move { Ok(head) }).chain(rest).map(|chunk| {
         chunk.map(axum::body::Bytes::from).map_err(|e| {
             tracing::warn!(error = %e, "a file listing failed after it started; the connection is cut");
             std::io::Error::other(e.to_string())
@@ -51,17 +55,77 @@ pub async fn body(s: Arc<Services>, head: String, files: SnapshotFiles) -> Resul
 }
 
 /// Signs and writes the files, sending chunks to `tx` until done or the client leaves.
-async fn write(s: Arc<Services>, mut f: SnapshotFiles, tx: mpsc::Sender<Result<String>>) {
+async fn write(s: Arc<Services>, mut f: SnapshotFiles, tx: mpsc::Sender<Result<Vec<u8>>>) {
     if let Err(e) = write_lines(&s, &mut f, &tx).await {
         // Nobody to tell once the client has left.
         let _ = tx.send(Err(e)).await;
     }
 }
 
-async fn write_lines(s: &Services, f: &mut SnapshotFiles, tx: &mpsc::Sender<Result<String>>) -> Result<()> {
+async fn write_lines(s: &Arc<Services>, f: &mut SnapshotFiles, tx: &mpsc::Sender<Result<Vec<u8>>>) -> Result<()> {
+    let state = f.state.clone();
+    let mut lines = Lines::for_snapshot(f.format, f.id_hash, FileUrls::of(&s.signer, &state.table().id, &state));
+    let rendered = match f.format {
+        Format::Parquet if f.positions.len() >= RENDER_FROM => rendered(s, f).await?,
+        _ => None,
+    };
+    let finished = match rendered {
+        Some(texts) => write_rendered(&mut lines, &texts, &f.positions, tx).await?,
+        None => write_from_snapshot(&mut lines, f.state.clone(), std::mem::take(&mut f.positions), f.format, tx).await?,
+    };
+    if !finished {
+        return Ok(()); // the client left
+    }
+    if let Some((next, refresh)) = f.end_stream.clone() {
+        lines.end_stream(next, refresh);
+    }
+    let last = lines.take(0).unwrap_or_default();
+    // The first chunk is always sent, even empty: the handler waits for it.
+    if lines.files == 0 || !last.is_empty() {
+        let _ = tx.send(Ok(last)).await;
+    }
+    Ok(())
+}
+
+/// The snapshot's parquet file lines as rendered once while it is cached (`None` if it is not).
+async fn rendered(s: &Arc<Services>, f: &SnapshotFiles) -> Result<Option<Arc<FileTexts>>> {
+    let (s, state, id_hash) = (s.clone(), f.state.clone(), f.id_hash);
+    tokio::task::spawn_blocking(move || {
+        state.rendered(&s.stores, id_hash.rendering(), |file, out| {
+            parquet_file_fragment(out, &id_hash.id(&file.path), file, file.stats.as_deref())
+        })
+    })
+    .await
+    .map_err(|e| PortalError::fault("rendering the snapshot's file lines", e))?
+}
+
+/// Writes the files from their rendered lines: per file, one signed URL. `false` if the client left.
+async fn write_rendered(lines: &mut Lines<'_>, texts: &FileTexts, positions: &[u32], tx: &mpsc::Sender<Result<Vec<u8>>>) -> Result<bool> {
+    for &position in positions {
+        let (path, fragment) =
+            texts.get(position).ok_or_else(|| PortalError::Internal(format!("file {position} is not in its snapshot's rendering")))?;
+        lines.rendered_file(path, fragment).await?;
+        if let Some(chunk) = lines.take(CHUNK_BYTES) {
+            if tx.send(Ok(chunk)).await.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Reads the files from the snapshot on a thread of their own and writes them as they come.
+/// `false` if the client left.
+async fn write_from_snapshot(
+    lines: &mut Lines<'_>,
+    state: Arc<ScopedTable>,
+    positions: Vec<u32>,
+    format: Format,
+    tx: &mpsc::Sender<Result<Vec<u8>>>,
+) -> Result<bool> {
     let (file_tx, mut file_rx) = mpsc::channel::<Vec<FileAction>>(READ_AHEAD);
     let reader = {
-        let (state, positions, with_log_actions) = (f.state.clone(), std::mem::take(&mut f.positions), f.format == Format::Delta);
+        let with_log_actions = format == Format::Delta;
         tokio::task::spawn_blocking(move || -> Result<()> {
             let mut batch = Vec::with_capacity(BATCH);
             for file in state.files_at(&positions, with_log_actions)? {
@@ -76,25 +140,16 @@ async fn write_lines(s: &Services, f: &mut SnapshotFiles, tx: &mpsc::Sender<Resu
             Ok(())
         })
     };
-    let mut lines = Lines::for_snapshot(f.format, f.id_hash, FileUrls::of(&s.signer, &f.state.table().id, &f.state));
     while let Some(batch) = file_rx.recv().await {
         for file in &batch {
             lines.file("file", file, None).await?;
         }
         if let Some(chunk) = lines.take(CHUNK_BYTES) {
             if tx.send(Ok(chunk)).await.is_err() {
-                return Ok(()); // the client left
+                return Ok(false);
             }
         }
     }
     reader.await.map_err(|e| PortalError::fault("reading the snapshot's files", e))??;
-    if let Some((next, refresh)) = f.end_stream.clone() {
-        lines.end_stream(next, refresh);
-    }
-    let last = lines.take(0).unwrap_or_default();
-    // The first chunk is always sent, even empty: the handler waits for it.
-    if lines.files == 0 || !last.is_empty() {
-        let _ = tx.send(Ok(last)).await;
-    }
-    Ok(())
+    Ok(true)
 }

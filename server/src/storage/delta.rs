@@ -1,6 +1,7 @@
 //! Reading Delta tables: a snapshot at a version or time, its files, and its commits.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deltalake::logstore::LogStore;
@@ -10,7 +11,9 @@ use object_store::ObjectStoreExt;
 use serde_json::Value;
 use url::Url;
 
+use super::file_texts::FileTexts;
 use super::location::table_url;
+use super::snapshots::Cached;
 use super::stores::{StoreRoot, Stores};
 use crate::catalog::SharedTable;
 use crate::error::{PortalError, Result};
@@ -82,7 +85,7 @@ pub struct Commit {
 
 /// A loaded snapshot of a table.
 pub struct TableState {
-    table: DeltaTable,
+    snapshot: Arc<Cached>,
     /// The bucket and key prefix of an object-store table (`None` for a local one).
     root: Option<StoreRoot>,
     /// Physical → logical column names, for tables with column mapping (the log keys partition
@@ -98,8 +101,8 @@ impl TableState {
             _ => Some(stores.root(&url)?),
         };
         let loaded = Self::load(stores, root.as_ref(), &url, location, at).await;
-        let table = match (loaded, &root) {
-            (Ok(table), _) => table,
+        let snapshot = match (loaded, &root) {
+            (Ok(snapshot), _) => snapshot,
             // A store's refusal reads better from one listing of the log than from deltalake's error.
             (
                 Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_) | PortalError::Store { .. })),
@@ -110,8 +113,8 @@ impl TableState {
             }
             (Err(e), _) => return Err(e),
         };
-        let schema: Value =
-            serde_json::from_str(table.snapshot()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
+        let schema: Value = serde_json::from_str(snapshot.table.snapshot()?.metadata().schema_string())
+            .map_err(|e| PortalError::fault("schemaString", e))?;
         let logical_names = schema["fields"]
             .as_array()
             .into_iter()
@@ -120,11 +123,11 @@ impl TableState {
                 Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string()))
             })
             .collect();
-        Ok(Self { table, root, logical_names })
+        Ok(Self { snapshot, root, logical_names })
     }
 
     /// The snapshot from the cache (see [`super::snapshots`]), or read from the log.
-    async fn load(stores: &Stores, root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<DeltaTable> {
+    async fn load(stores: &Stores, root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<Arc<Cached>> {
         let builder = || -> Result<deltalake::DeltaTableBuilder> {
             let b = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?;
             Ok(match root {
@@ -177,7 +180,7 @@ impl TableState {
 
     /// The loaded `deltalake` table, for building a DataFusion table provider.
     pub fn delta(&self) -> &DeltaTable {
-        &self.table
+        &self.snapshot.table
     }
 
     /// Partition values keyed by logical column name.
@@ -189,11 +192,11 @@ impl TableState {
     }
 
     pub fn version(&self) -> i64 {
-        self.table.version().unwrap_or(0) as i64
+        self.delta().version().unwrap_or(0) as i64
     }
 
     fn state(&self) -> Result<&deltalake::table::state::DeltaTableState> {
-        self.table.snapshot().map_err(Into::into)
+        self.delta().snapshot().map_err(Into::into)
     }
 
     /// The Delta `metaData` action, camelCase, as in the log.
@@ -291,6 +294,21 @@ impl TableState {
             .flatten())
     }
 
+    /// Text rendered once from every file of this snapshot (`render` appends a file's
+    /// fragment) and kept with it while it is cached; `None` when the cache does not hold it.
+    /// `kind` names the rendering: one kind, one way of rendering.
+    pub fn rendered(
+        &self,
+        stores: &Stores,
+        kind: &'static str,
+        render: impl FnMut(&FileAction, &mut Vec<u8>),
+    ) -> Result<Option<Arc<FileTexts>>> {
+        stores.snapshots().rendered(&self.snapshot, kind, || {
+            let files = self.state()?.log_data().into_iter().map(|f| self.file_action(&f, false));
+            Ok(FileTexts::render(files, render))
+        })
+    }
+
     fn file_action(&self, f: &deltalake::kernel::LogicalFileView, with_log_action: bool) -> FileAction {
         #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
         let raw = if with_log_action { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null };
@@ -307,7 +325,7 @@ impl TableState {
     /// The table's commits from `start` to `end` (inclusive), read from the log; `history` is
     /// what [`history`](Self::history) returned, passed in so the log is listed once.
     pub async fn commits(&self, history: &[(i64, i64)], start: i64, end: i64) -> Result<Vec<Commit>> {
-        let store = self.table.log_store();
+        let store = self.delta().log_store();
         let mut commits = Vec::new();
         for version in start..=end {
             let Some(bytes) = store.read_commit_entry(version as u64).await? else {
@@ -327,7 +345,7 @@ impl TableState {
 
     /// Every commit still in the log with its timestamp, oldest first.
     pub async fn history(&self) -> Result<Vec<(i64, i64)>> {
-        commit_times(self.table.log_store().as_ref()).await
+        commit_times(self.delta().log_store().as_ref()).await
     }
 }
 

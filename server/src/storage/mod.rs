@@ -5,11 +5,13 @@
 mod azure_sas;
 mod commits;
 pub mod delta;
+pub mod file_texts;
 pub mod location;
 pub mod signing;
 pub mod snapshots;
 pub mod stores;
 
 pub use delta::{At, Candidate, Commit, DeltaColumn, FileAction, Reads, TableState};
+pub use file_texts::FileTexts;
 pub use signing::{FileUrls, UrlSigner};
 pub use stores::{StorageEntry, Stores};

@@ -64,13 +64,11 @@ impl UrlSigner {
     pub fn urls(&self, table_id: &str) -> PortalUrls {
         let expires_at = now_ms() + self.ttl_ms;
         let mut mac = self.keys.keyed();
-        mac.update(table_id.as_bytes());
-        mac.update(b"\n");
+        mac.update(signed_head(table_id).as_bytes());
         PortalUrls {
             prefix: format!("{}/files/{table_id}/", self.public_url),
             query: format!("?sp={READ}&exp={expires_at}&sig="),
-            // What the signature covers after the path (see `url_fields`).
-            signed_tail: format!("\n{READ}\n{expires_at}"),
+            signed_tail: signed_tail(expires_at),
             mac,
             expires_at,
         }
@@ -81,7 +79,7 @@ impl UrlSigner {
         if permission != READ {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
-        if !self.keys.verify(&[url_fields(table_id, path, expires_at).as_bytes()], sig) {
+        if !self.keys.verify(&[signed_head(table_id).as_bytes(), path.as_bytes(), signed_tail(expires_at).as_bytes()], sig) {
             return Err(PortalError::Forbidden("this file link is not valid".into()));
         }
         if expires_at <= now_ms() {
@@ -114,14 +112,18 @@ impl UrlSigner {
     }
 }
 
-/// What a file URL's signature covers; [`PortalUrls`] feeds the same bytes in pieces.
-fn url_fields(table_id: &str, path: &str, expires_at: i64) -> String {
-    format!("{table_id}\n{path}\n{READ}\n{expires_at}")
+// A file URL's signature covers `{table}\n{path}\n{permission}\n{expiry}`: the head, the
+// path, the tail. Signing keys the head once per answer; verifying feeds the three pieces.
+fn signed_head(table_id: &str) -> String {
+    format!("{table_id}\n")
+}
+
+fn signed_tail(expires_at: i64) -> String {
+    format!("\n{READ}\n{expires_at}")
 }
 
 /// Signs the file URLs of one answer about a local table. The key schedule, the table's part
 /// of the signed text and the expiry are done once; each URL then costs one MAC of its path.
-#[derive(Clone)]
 pub struct PortalUrls {
     prefix: String,
     query: String,

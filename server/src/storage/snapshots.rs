@@ -6,15 +6,17 @@
 //! checkpoint when there is one); snapshots of past versions never change and are kept by
 //! version. Memory is bounded by a budget over each snapshot's estimated size, least recently
 //! used first out. Only Delta state is cached: which tables exist, who may read them and where
-//! they live is still read from the catalog on every request.
+//! they live is still read from the catalog on every request. A cached snapshot also keeps what
+//! was rendered from its files ([`super::file_texts`]), counted in the same budget.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deltalake::DeltaTable;
 
+use super::file_texts::{FileTexts, Renderings};
 use crate::error::Result;
 
 /// A cached snapshot: the latest one of a location, or a location at a fixed version.
@@ -25,13 +27,29 @@ pub struct SnapshotKey {
     pub version: Option<i64>,
 }
 
+/// A snapshot as the cache hands it out: the table, and what was rendered from its files.
+pub struct Cached {
+    pub table: DeltaTable,
+    key: SnapshotKey,
+    renderings: Renderings,
+    /// Whether the cache holds it: one over the budget is read, used once and dropped.
+    kept: AtomicBool,
+}
+
+impl Cached {
+    fn new(key: SnapshotKey, table: DeltaTable) -> Arc<Self> {
+        Arc::new(Self { table, key, renderings: Renderings::default(), kept: AtomicBool::new(false) })
+    }
+}
+
 enum Loaded {
-    Cached(DeltaTable),
-    Fresh(DeltaTable),
+    Cached(Arc<Cached>),
+    Fresh(Arc<Cached>),
 }
 
 struct Entry {
-    table: DeltaTable,
+    cached: Arc<Cached>,
+    /// The snapshot's estimated size plus its renderings.
     bytes: usize,
     last_used: u64,
 }
@@ -91,7 +109,7 @@ impl Snapshots {
 
     /// The latest snapshot of a location: the cached one brought up to date (`refresh` checks
     /// that its version is still in the log and reads the commits after it), or `load`'s.
-    pub async fn latest<L, LF, R, RF>(&self, location: &str, load: L, refresh: R) -> Result<DeltaTable>
+    pub async fn latest<L, LF, R, RF>(&self, location: &str, load: L, refresh: R) -> Result<Arc<Cached>>
     where
         L: FnOnce() -> LF,
         LF: Future<Output = Result<DeltaTable>>,
@@ -100,15 +118,17 @@ impl Snapshots {
     {
         let key = SnapshotKey { location: location.to_string(), version: None };
         if let Some(cached) = self.get(&key) {
-            let before = version_of(&cached);
-            match refresh(cached).await {
+            let before = version_of(&cached.table);
+            match refresh(cached.table.clone()).await {
                 Ok(table) => {
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    if version_of(&table) > before {
-                        self.updates.fetch_add(1, Ordering::Relaxed);
-                        self.put_if_newer(key, &table);
+                    if version_of(&table) == before {
+                        return Ok(cached);
                     }
-                    return Ok(table);
+                    self.updates.fetch_add(1, Ordering::Relaxed);
+                    let newer = Cached::new(key, table);
+                    self.put_if_newer(&newer);
+                    return Ok(newer);
                 }
                 // Its log no longer has the cached version (replaced, cleaned up, gone): start over.
                 Err(e) => {
@@ -119,33 +139,33 @@ impl Snapshots {
         }
         // A snapshot another request loaded while this one waited is as fresh as a new one.
         match self.load_once(&key, load).await? {
-            Loaded::Cached(table) | Loaded::Fresh(table) => Ok(table),
+            Loaded::Cached(cached) | Loaded::Fresh(cached) => Ok(cached),
         }
     }
 
     /// A location at a fixed version: cached for good (within the budget), or `load`'s.
-    pub async fn at_version<L, LF>(&self, location: &str, version: i64, load: L) -> Result<DeltaTable>
+    pub async fn at_version<L, LF>(&self, location: &str, version: i64, load: L) -> Result<Arc<Cached>>
     where
         L: FnOnce() -> LF,
         LF: Future<Output = Result<DeltaTable>>,
     {
         let key = SnapshotKey { location: location.to_string(), version: Some(version) };
-        if let Some(table) = self.get(&key) {
+        if let Some(cached) = self.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(table);
+            return Ok(cached);
         }
         // The latest snapshot may be exactly this version.
         let latest = SnapshotKey { location: location.to_string(), version: None };
-        if let Some(table) = self.get(&latest).filter(|t| version_of(t) == version) {
+        if let Some(cached) = self.get(&latest).filter(|c| version_of(&c.table) == version) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(table);
+            return Ok(cached);
         }
         match self.load_once(&key, load).await? {
-            Loaded::Cached(table) => {
+            Loaded::Cached(cached) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(table)
+                Ok(cached)
             }
-            Loaded::Fresh(table) => Ok(table),
+            Loaded::Fresh(cached) => Ok(cached),
         }
     }
 
@@ -157,15 +177,15 @@ impl Snapshots {
     {
         let gate = self.loading.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().clone();
         let _turn = gate.lock().await;
-        if let Some(table) = self.get(key) {
-            return Ok(Loaded::Cached(table));
+        if let Some(cached) = self.get(key) {
+            return Ok(Loaded::Cached(cached));
         }
         let loaded = load().await;
         self.loading.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
-        let table = loaded?;
+        let cached = Cached::new(key.clone(), loaded?);
         self.loads.fetch_add(1, Ordering::Relaxed);
-        self.put(key.clone(), &table);
-        Ok(Loaded::Fresh(table))
+        self.insert(&cached, |_| true);
+        Ok(Loaded::Fresh(cached))
     }
 
     pub fn stats(&self) -> SnapshotStats {
@@ -180,57 +200,98 @@ impl Snapshots {
         }
     }
 
-    fn get(&self, key: &SnapshotKey) -> Option<DeltaTable> {
+    /// What was rendered from a snapshot's files as `kind`: built by `render` on first use and
+    /// kept while the snapshot is cached and the budget has room. `None` for a snapshot the
+    /// cache does not hold (rendering it would cost more than writing its files once).
+    pub fn rendered(
+        &self,
+        cached: &Arc<Cached>,
+        kind: &'static str,
+        render: impl FnOnce() -> Result<FileTexts>,
+    ) -> Result<Option<Arc<FileTexts>>> {
+        if !cached.kept.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let slot = cached.renderings.slot(kind);
+        if let Some(texts) = slot.get() {
+            return Ok(Some(texts.clone()));
+        }
+        let texts = Arc::new(render()?);
+        if slot.set(texts.clone()).is_err() {
+            return Ok(slot.get().cloned()); // a concurrent request rendered it first
+        }
+        let bytes = texts.bytes();
+        let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        let held = lru.entries.get(&cached.key).filter(|e| Arc::ptr_eq(&e.cached, cached)).map(|e| e.bytes);
+        match held {
+            Some(held) if held + bytes <= self.budget => {
+                self.make_room(&mut lru, bytes, Some(&cached.key));
+                lru.bytes += bytes;
+                if let Some(entry) = lru.entries.get_mut(&cached.key) {
+                    entry.bytes += bytes;
+                }
+            }
+            // Evicted meanwhile, or no room beside its own snapshot: used this once.
+            _ => cached.renderings.forget(kind),
+        }
+        Ok(Some(texts))
+    }
+
+    fn get(&self, key: &SnapshotKey) -> Option<Arc<Cached>> {
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
         lru.clock += 1;
         let now = lru.clock;
         let entry = lru.entries.get_mut(key)?;
         entry.last_used = now;
-        // A clone shares the snapshot's file data (reference-counted Arrow batches).
-        Some(entry.table.clone())
-    }
-
-    fn put(&self, key: SnapshotKey, table: &DeltaTable) {
-        self.insert(key, table, |_| true);
+        Some(entry.cached.clone())
     }
 
     /// Concurrent refreshes may finish out of order: never replace a newer snapshot by an older one.
-    fn put_if_newer(&self, key: SnapshotKey, table: &DeltaTable) {
-        let version = version_of(table);
-        self.insert(key, table, |old| old.is_none_or(|old| version_of(&old.table) < version));
+    fn put_if_newer(&self, cached: &Arc<Cached>) {
+        let version = version_of(&cached.table);
+        self.insert(cached, |old| old.is_none_or(|old| version_of(&old.cached.table) < version));
     }
 
-    fn insert(&self, key: SnapshotKey, table: &DeltaTable, replace: impl FnOnce(Option<&Entry>) -> bool) {
-        let bytes = estimated_bytes(table);
+    fn insert(&self, cached: &Arc<Cached>, replace: impl FnOnce(Option<&Entry>) -> bool) {
+        let bytes = estimated_bytes(&cached.table);
+        let key = &cached.key;
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
-        if !replace(lru.entries.get(&key)) {
+        if !replace(lru.entries.get(key)) {
             return;
         }
-        if let Some(old) = lru.entries.remove(&key) {
-            lru.bytes -= old.bytes;
-        }
+        self.drop_entry(&mut lru, key);
         if bytes > self.budget {
             tracing::debug!(location = %key.location, bytes, budget = self.budget, "snapshot larger than the cache budget; not kept");
             return;
         }
-        while lru.bytes + bytes > self.budget {
-            let Some(oldest) = lru.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else { break };
-            if let Some(evicted) = lru.entries.remove(&oldest) {
-                lru.bytes -= evicted.bytes;
-                self.evictions.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.make_room(&mut lru, bytes, None);
         lru.clock += 1;
         let last_used = lru.clock;
         lru.bytes += bytes;
-        lru.entries.insert(key, Entry { table: table.clone(), bytes, last_used });
+        cached.kept.store(true, Ordering::Relaxed);
+        lru.entries.insert(key.clone(), Entry { cached: cached.clone(), bytes, last_used });
+    }
+
+    /// Evicts the least recently used entries (never `keep`) until `bytes` more fit the budget.
+    fn make_room(&self, lru: &mut Lru, bytes: usize, keep: Option<&SnapshotKey>) {
+        while lru.bytes + bytes > self.budget {
+            let oldest = lru.entries.iter().filter(|(k, _)| Some(*k) != keep).min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone());
+            let Some(oldest) = oldest else { break };
+            self.drop_entry(lru, &oldest);
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn drop_entry(&self, lru: &mut Lru, key: &SnapshotKey) {
+        if let Some(old) = lru.entries.remove(key) {
+            lru.bytes -= old.bytes;
+            old.cached.kept.store(false, Ordering::Relaxed);
+        }
     }
 
     fn remove(&self, key: &SnapshotKey) {
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = lru.entries.remove(key) {
-            lru.bytes -= old.bytes;
-        }
+        self.drop_entry(&mut lru, key);
     }
 }
 
@@ -312,6 +373,44 @@ mod tests {
         assert_eq!(TableState::open(&stores, &at, At::Version(1)).await.unwrap().version(), 1);
         let stats = stores.snapshots().stats();
         assert_eq!((stats.loads, stats.hits, stats.entries), (2, 4, 2));
+    }
+
+    #[tokio::test]
+    async fn renderings_are_kept_with_their_snapshot_and_counted_in_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        append(&table, 0).await;
+        let stores = Stores::new(vec![]).unwrap();
+        let at = location(&table);
+        let renders = std::cell::Cell::new(0);
+        let paths = |f: &crate::storage::FileAction, out: &mut Vec<u8>| {
+            renders.set(renders.get() + 1);
+            out.extend_from_slice(f.path.as_bytes());
+        };
+
+        let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        let snapshot_bytes = stores.snapshots().stats().bytes;
+        let texts = state.rendered(&stores, "paths", paths).unwrap().expect("a cached snapshot keeps its renderings");
+        assert_eq!((texts.len(), renders.get()), (1, 1));
+        let (path, fragment) = texts.get(0).unwrap();
+        assert_eq!(path.as_bytes(), fragment);
+        assert_eq!(stores.snapshots().stats().bytes, snapshot_bytes + texts.bytes() as u64);
+
+        // The next request (no new commit) gets the same rendering without rendering again.
+        let again = TableState::open(&stores, &at, At::Latest).await.unwrap().rendered(&stores, "paths", paths).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&texts, &again));
+        assert_eq!(renders.get(), 1);
+
+        // A new commit makes a new snapshot, rendered anew.
+        append(&table, 2).await;
+        let newer = TableState::open(&stores, &at, At::Latest).await.unwrap().rendered(&stores, "paths", paths).unwrap().unwrap();
+        assert_eq!((newer.len(), renders.get()), (2, 3));
+
+        // A snapshot the cache does not hold is not rendered.
+        let uncached = Stores::new(vec![]).unwrap().with_snapshot_cache(0);
+        let state = TableState::open(&uncached, &at, At::Latest).await.unwrap();
+        assert!(state.rendered(&uncached, "paths", paths).unwrap().is_none());
+        assert_eq!(renders.get(), 3);
     }
 
     #[tokio::test]
