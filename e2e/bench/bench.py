@@ -6,7 +6,7 @@
 2. `load_as_pandas` of a ~1 GB table through the portal vs pyarrow reading the same files
    directly from disk: wall time ratio, split into the server's time and the client's.
 3. Data file throughput with 4 concurrent clients: curl through signed `/files` URLs vs cat
-   reading the same files (both from the page cache).
+   reading the same files, and vs nginx serving them with sendfile (all from the page cache).
 
 Writes results to bench-results/sharing.json and prints a summary. Run with `make bench`.
 """
@@ -74,6 +74,55 @@ def big_table(path: Path):
             "updated_at": pa.array(rng.integers(1_700_000_000_000_000, 1_760_000_000_000_000, n)).cast(pa.timestamp("us", tz="UTC")),
         })
         write_deltalake(str(path), t, mode="append")
+
+
+NGINX_STATIC = """
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    sendfile on;
+    tcp_nopush on;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+class StaticNginx:
+    """nginx serving `root` over plain HTTP with sendfile, one worker per core."""
+
+    def __init__(self, dir: Path, root: Path):
+        dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        user = "user root;" if os.geteuid() == 0 else ""
+        (dir / "nginx.conf").write_text(NGINX_STATIC.format(workers=os.cpu_count() or 1, dir=dir, user=user, port=port, root=root))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = subprocess.Popen([nginx, "-c", str(dir / "nginx.conf"), "-p", str(dir), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=open(dir / "stderr.log", "w"))
+        for _ in range(200):
+            try:
+                requests.get(self.base + "/", timeout=2)
+                return
+            except requests.ConnectionError:
+                assert self.proc.poll() is None, (dir / "stderr.log").read_text()
+                time.sleep(0.1)
+        raise AssertionError("nginx did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 def rss_peak_kb(pid):
@@ -183,8 +232,13 @@ def main():
         paths = [str(p) for p in big.rglob("*.parquet")]
         served = portal.endpoint.rsplit("/delta-sharing", 1)[0]
         assert all(u.startswith(served) for u in urls)
+        # The best an HTTP server does here: Debian's nginx serving the same directory with
+        # sendfile (no copy through user space), read by the same curl clients.
+        nginx = StaticNginx(WORK / "nginx-static", big)
+        nginx_urls = [f"{nginx.base}/{Path(p).relative_to(big)}" for p in paths]
         throughput = {}
-        for name, cmd, args in [("disk", ["cat"], paths), ("portal", ["curl", "-sf", "-o", "/dev/null"], urls)]:
+        curl = ["curl", "-sf", "-o", "/dev/null"]
+        for name, cmd, args in [("disk", ["cat"], paths), ("nginx", curl, nginx_urls), ("portal", curl, urls)]:
             subprocess.run(["xargs", "-0", "-P", str(clients), "-n", "1", *cmd], input="\0".join(args).encode(), check=True, stdout=subprocess.DEVNULL)
             runs = []
             for _ in range(3):
@@ -192,13 +246,16 @@ def main():
                 subprocess.run(["xargs", "-0", "-P", str(clients), "-n", "1", *cmd], input="\0".join(args).encode(), check=True, stdout=subprocess.DEVNULL)
                 runs.append(time.perf_counter() - s)
             throughput[name] = fetched / 1e6 / statistics.median(runs)
+        nginx.stop()
         results["files_throughput"] = {
             "clients": clients,
             "files": len(urls),
             "mb": fetched / 1e6,
             "disk_mb_per_s": throughput["disk"],
+            "nginx_sendfile_mb_per_s": throughput["nginx"],
             "portal_mb_per_s": throughput["portal"],
             "ratio_portal_over_disk": throughput["portal"] / throughput["disk"],
+            "ratio_portal_over_nginx": throughput["portal"] / throughput["nginx"],
         }
         print(json.dumps(results["files_throughput"], indent=2), flush=True)
         results["load_as_pandas_1gb"] = {

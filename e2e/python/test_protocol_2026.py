@@ -204,6 +204,49 @@ def test_cached_snapshots_never_hide_a_change(tmp_path):
         portal.stop()
 
 
+def test_warm_queries_of_many_files_answer_what_the_first_did(tmp_path):
+    """After the first query of a table of many files, its file lines are rendered once and kept
+    with the cached snapshot; later answers come from them: the same lines, fresh URLs that
+    serve the files, and pages cut the same way."""
+    (tmp_path / "data").mkdir()
+    portal = Portal(tmp_path / "data", free_port(), {"PORTAL_METRICS_TOKEN": "render-metrics"})
+    portal.start()
+    try:
+        where = tmp_path / "many"
+        n = 1500
+        write_deltalake(str(where), pa.table({"store": pa.array(range(n), pa.int64()), "name": [f"s\"{i}" for i in range(n)]}), partition_by=["store"])
+        share = share_of(portal, "many", where)
+        r = reader(portal, tmp_path, share)
+        url = f"{portal.endpoint}/shares/{share}/schemas/s/tables/t/query"
+
+        def cache_bytes():
+            text = requests.get(portal.base + "/metrics", headers={"Authorization": "Bearer render-metrics"}).text
+            return int(re.search(r"^portal_snapshot_cache_bytes (\d+)$", text, re.M).group(1))
+
+        def files(lines):
+            return [{k: v for k, v in l["file"].items() if k not in ("url", "expirationTimestamp")} for l in lines if "file" in l]
+
+        assert r.get(url.rsplit("/", 1)[0] + "/version").status_code == 200  # the snapshot, cached
+        snapshot_only = cache_bytes()
+        first = ndjson(r.post(url, json={}))
+        deadline = time.time() + 30
+        while cache_bytes() == snapshot_only:
+            assert time.time() < deadline, "the file lines were never rendered"
+            time.sleep(0.05)
+        second = ndjson(r.post(url, json={}))
+        assert len(files(second)) == n and files(second) == files(first)
+        assert second[:2] == first[:2], "the same protocol and metadata"
+        line = second[2]["file"]
+        got = requests.get(line["url"])
+        assert got.status_code == 200 and len(got.content) == line["size"]
+        assert line["expirationTimestamp"] >= first[2]["file"]["expirationTimestamp"]
+
+        page = ndjson(r.post(url, json={"maxFiles": 1200}))
+        assert files(page) == files(first)[:1200] and page[-1]["endStreamAction"]["nextPageToken"]
+    finally:
+        portal.stop()
+
+
 ASYNC = {"delta-sharing-capabilities": "asyncquery=true"}
 
 

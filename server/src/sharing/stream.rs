@@ -21,8 +21,8 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const BATCH: usize = 256;
 /// Batches read ahead of the writer.
 const READ_AHEAD: usize = 4;
-/// Answers of at least this many files use (and, the first time, render) the snapshot's
-/// rendered file lines; smaller ones are cheaper to write from the snapshot directly.
+/// Answers of at least this many files use the snapshot's rendered file lines, or have them
+/// rendered for the next request; smaller ones are cheap to write from the snapshot directly.
 const RENDER_FROM: usize = 1_000;
 
 /// What the body lists after its head.
@@ -65,38 +65,38 @@ async fn write(s: Arc<Services>, mut f: SnapshotFiles, tx: mpsc::Sender<Result<V
 async fn write_lines(s: &Arc<Services>, f: &mut SnapshotFiles, tx: &mpsc::Sender<Result<Vec<u8>>>) -> Result<()> {
     let state = f.state.clone();
     let mut lines = Lines::for_snapshot(f.format, f.id_hash, FileUrls::of(&s.signer, &state.table().id, &state));
-    let rendered = match f.format {
-        Format::Parquet if f.positions.len() >= RENDER_FROM => rendered(s, f).await?,
-        _ => None,
+    let renderable = f.format == Format::Parquet && f.positions.len() >= RENDER_FROM;
+    let rendering = renderable.then(|| state.rendering(&s.stores, f.id_hash.rendering())).flatten();
+    let finished = match &rendering {
+        Some(texts) => write_rendered(&mut lines, texts, &f.positions, tx).await?,
+        None => write_from_snapshot(&mut lines, state.clone(), std::mem::take(&mut f.positions), f.format, tx).await?,
     };
-    let finished = match rendered {
-        Some(texts) => write_rendered(&mut lines, &texts, &f.positions, tx).await?,
-        None => write_from_snapshot(&mut lines, f.state.clone(), std::mem::take(&mut f.positions), f.format, tx).await?,
-    };
-    if !finished {
-        return Ok(()); // the client left
+    if finished {
+        if let Some((next, refresh)) = f.end_stream.clone() {
+            lines.end_stream(next, refresh);
+        }
+        let last = lines.take(0).unwrap_or_default();
+        // The first chunk is always sent, even empty: the handler waits for it.
+        if lines.files == 0 || !last.is_empty() {
+            let _ = tx.send(Ok(last)).await;
+        }
     }
-    if let Some((next, refresh)) = f.end_stream.clone() {
-        lines.end_stream(next, refresh);
-    }
-    let last = lines.take(0).unwrap_or_default();
-    // The first chunk is always sent, even empty: the handler waits for it.
-    if lines.files == 0 || !last.is_empty() {
-        let _ = tx.send(Ok(last)).await;
+    if renderable && rendering.is_none() {
+        render_later(s.clone(), state, f.id_hash);
     }
     Ok(())
 }
 
-/// The snapshot's parquet file lines as rendered once while it is cached (`None` if it is not).
-async fn rendered(s: &Arc<Services>, f: &SnapshotFiles) -> Result<Option<Arc<FileTexts>>> {
-    let (s, state, id_hash) = (s.clone(), f.state.clone(), f.id_hash);
+/// Renders the snapshot's parquet file lines for the requests after this one, once this one
+/// is answered (so the first request is no slower than without them).
+fn render_later(s: Arc<Services>, state: Arc<ScopedTable>, id_hash: FileIdHash) {
     tokio::task::spawn_blocking(move || {
-        state.rendered(&s.stores, id_hash.rendering(), |file, out| {
-            parquet_file_fragment(out, &id_hash.id(&file.path), file, file.stats.as_deref())
-        })
-    })
-    .await
-    .map_err(|e| PortalError::fault("rendering the snapshot's file lines", e))?
+        let fragment =
+            |file: &FileAction, out: &mut Vec<u8>| parquet_file_fragment(out, &id_hash.id(&file.path), file, file.stats.as_deref());
+        if let Err(e) = state.render(&s.stores, id_hash.rendering(), fragment) {
+            tracing::warn!(table = %state.table().qualified_name(), error = %e, "could not render the snapshot's file lines");
+        }
+    });
 }
 
 /// Writes the files from their rendered lines: per file, one signed URL. `false` if the client left.

@@ -294,16 +294,21 @@ impl TableState {
             .flatten())
     }
 
-    /// Text rendered once from every file of this snapshot (`render` appends a file's
-    /// fragment) and kept with it while it is cached; `None` when the cache does not hold it.
-    /// `kind` names the rendering: one kind, one way of rendering.
-    pub fn rendered(
+    /// Text rendered from every file of this snapshot as `kind` (see [`render`](Self::render)), once it is done.
+    pub fn rendering(&self, stores: &Stores, kind: &'static str) -> Option<Arc<FileTexts>> {
+        stores.snapshots().rendering(&self.snapshot, kind)
+    }
+
+    /// Renders every file of this snapshot (`render` appends a file's fragment) and keeps the
+    /// result with it while it is cached. Blocking; `None` when the cache does not hold the
+    /// snapshot or another request is rendering it. `kind` names one way of rendering.
+    pub fn render(
         &self,
         stores: &Stores,
         kind: &'static str,
         render: impl FnMut(&FileAction, &mut Vec<u8>),
     ) -> Result<Option<Arc<FileTexts>>> {
-        stores.snapshots().rendered(&self.snapshot, kind, || {
+        stores.snapshots().render(&self.snapshot, kind, || {
             let files = self.state()?.log_data().into_iter().map(|f| self.file_action(&f, false));
             Ok(FileTexts::render(files, render))
         })

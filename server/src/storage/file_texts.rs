@@ -7,6 +7,7 @@
 //! shape). Each kind of rendering is built once, then counted in the cache's budget.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::FileAction;
@@ -57,21 +58,35 @@ impl FileTexts {
     }
 }
 
-/// The renderings of one cached snapshot, by kind (each built at most once).
+/// The renderings of one cached snapshot, by kind.
 #[derive(Default)]
 pub(super) struct Renderings {
-    kinds: Mutex<HashMap<&'static str, Arc<OnceLock<Arc<FileTexts>>>>>,
+    kinds: Mutex<HashMap<&'static str, Arc<Rendering>>>,
+}
+
+/// One kind of rendering: done once, by whoever claims it first.
+#[derive(Default)]
+pub(super) struct Rendering {
+    pub(super) texts: OnceLock<Arc<FileTexts>>,
+    claimed: AtomicBool,
+}
+
+impl Rendering {
+    /// `true` for the one caller that is to render (until it [`release`](Self::release)s).
+    pub(super) fn claim(&self) -> bool {
+        !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Lets another caller render (this one failed).
+    pub(super) fn release(&self) {
+        self.claimed.store(false, Ordering::Release);
+    }
 }
 
 impl Renderings {
-    /// The slot of one kind, shared by every request that renders it.
-    pub(super) fn slot(&self, kind: &'static str) -> Arc<OnceLock<Arc<FileTexts>>> {
+    /// The rendering of one kind, shared by every request for the snapshot.
+    pub(super) fn of(&self, kind: &'static str) -> Arc<Rendering> {
         self.kinds.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default().clone()
-    }
-
-    /// Forgets a rendering the budget had no room for.
-    pub(super) fn forget(&self, kind: &'static str) {
-        self.kinds.lock().unwrap_or_else(|p| p.into_inner()).remove(kind);
     }
 }
 

@@ -200,39 +200,46 @@ impl Snapshots {
         }
     }
 
-    /// What was rendered from a snapshot's files as `kind`: built by `render` on first use and
-    /// kept while the snapshot is cached and the budget has room. `None` for a snapshot the
-    /// cache does not hold (rendering it would cost more than writing its files once).
-    pub fn rendered(
+    /// What was rendered from a cached snapshot's files as `kind`, if it is done.
+    pub fn rendering(&self, cached: &Cached, kind: &'static str) -> Option<Arc<FileTexts>> {
+        cached.renderings.of(kind).texts.get().cloned()
+    }
+
+    /// Renders a cached snapshot's files as `kind` (blocking: run it on a thread of its own) and
+    /// keeps the result with the snapshot, within the budget. Nothing is done (`None`) for a
+    /// snapshot the cache does not hold, or while another caller renders the same kind.
+    pub fn render(
         &self,
         cached: &Arc<Cached>,
         kind: &'static str,
         render: impl FnOnce() -> Result<FileTexts>,
     ) -> Result<Option<Arc<FileTexts>>> {
-        if !cached.kept.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        let slot = cached.renderings.slot(kind);
-        if let Some(texts) = slot.get() {
+        let rendering = cached.renderings.of(kind);
+        if let Some(texts) = rendering.texts.get() {
             return Ok(Some(texts.clone()));
         }
-        let texts = Arc::new(render()?);
-        if slot.set(texts.clone()).is_err() {
-            return Ok(slot.get().cloned()); // a concurrent request rendered it first
+        if !cached.kept.load(Ordering::Relaxed) || !rendering.claim() {
+            return Ok(None);
         }
+        let texts = match render() {
+            Ok(texts) => Arc::new(texts),
+            Err(e) => {
+                rendering.release();
+                return Err(e);
+            }
+        };
         let bytes = texts.bytes();
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
         let held = lru.entries.get(&cached.key).filter(|e| Arc::ptr_eq(&e.cached, cached)).map(|e| e.bytes);
-        match held {
-            Some(held) if held + bytes <= self.budget => {
-                self.make_room(&mut lru, bytes, Some(&cached.key));
-                lru.bytes += bytes;
-                if let Some(entry) = lru.entries.get_mut(&cached.key) {
-                    entry.bytes += bytes;
-                }
+        // Kept only while its snapshot is cached and both fit the budget; otherwise it was used
+        // by nobody and is dropped (the claim stays: the same snapshot is not rendered again).
+        if let Some(held) = held.filter(|held| held + bytes <= self.budget) {
+            self.make_room(&mut lru, bytes, Some(&cached.key));
+            lru.bytes += bytes;
+            if let Some(entry) = lru.entries.get_mut(&cached.key) {
+                entry.bytes = held + bytes;
             }
-            // Evicted meanwhile, or no room beside its own snapshot: used this once.
-            _ => cached.renderings.forget(kind),
+            let _ = rendering.texts.set(texts.clone());
         }
         Ok(Some(texts))
     }
@@ -389,27 +396,30 @@ mod tests {
         };
 
         let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        assert!(state.rendering(&stores, "paths").is_none(), "nothing is rendered until asked");
         let snapshot_bytes = stores.snapshots().stats().bytes;
-        let texts = state.rendered(&stores, "paths", paths).unwrap().expect("a cached snapshot keeps its renderings");
+        let texts = state.render(&stores, "paths", paths).unwrap().expect("a cached snapshot is rendered");
         assert_eq!((texts.len(), renders.get()), (1, 1));
         let (path, fragment) = texts.get(0).unwrap();
         assert_eq!(path.as_bytes(), fragment);
         assert_eq!(stores.snapshots().stats().bytes, snapshot_bytes + texts.bytes() as u64);
 
-        // The next request (no new commit) gets the same rendering without rendering again.
-        let again = TableState::open(&stores, &at, At::Latest).await.unwrap().rendered(&stores, "paths", paths).unwrap().unwrap();
-        assert!(Arc::ptr_eq(&texts, &again));
+        // The next request (no new commit) finds the same rendering; rendering again does nothing.
+        let next = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        assert!(Arc::ptr_eq(&texts, &next.rendering(&stores, "paths").unwrap()));
+        assert!(Arc::ptr_eq(&texts, &next.render(&stores, "paths", paths).unwrap().unwrap()));
         assert_eq!(renders.get(), 1);
 
         // A new commit makes a new snapshot, rendered anew.
         append(&table, 2).await;
-        let newer = TableState::open(&stores, &at, At::Latest).await.unwrap().rendered(&stores, "paths", paths).unwrap().unwrap();
-        assert_eq!((newer.len(), renders.get()), (2, 3));
+        let newer = TableState::open(&stores, &at, At::Latest).await.unwrap();
+        assert!(newer.rendering(&stores, "paths").is_none());
+        assert_eq!((newer.render(&stores, "paths", paths).unwrap().unwrap().len(), renders.get()), (2, 3));
 
         // A snapshot the cache does not hold is not rendered.
         let uncached = Stores::new(vec![]).unwrap().with_snapshot_cache(0);
         let state = TableState::open(&uncached, &at, At::Latest).await.unwrap();
-        assert!(state.rendered(&uncached, "paths", paths).unwrap().is_none());
+        assert!(state.render(&uncached, "paths", paths).unwrap().is_none());
         assert_eq!(renders.get(), 3);
     }
 
