@@ -199,6 +199,9 @@ def main():
             "uncached_p50_s": statistics.median(uncached),
             "ratio_warm_over_uncached": statistics.median(warm) / statistics.median(uncached),
             "ratio_cold_over_uncached": cold[0] / statistics.median(uncached),
+            # First request against first request: both pay the process's first-request costs.
+            "uncached_first_s": uncached[0],
+            "ratio_cold_over_uncached_first": cold[0] / uncached[0],
             "partition_filtered_warm_p50_s": statistics.median(warm_filtered),
             "partition_filtered_uncached_p50_s": statistics.median(uncached_filtered),
             "server_peak_rss_mb": rss_peak_kb(portal.proc.pid) / 1024,
