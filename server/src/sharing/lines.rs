@@ -212,8 +212,7 @@ impl<'a> Lines<'a> {
         };
         self.min_expiry = Some(self.min_expiry.map_or(expires_at, |m| m.min(expires_at)));
         self.files += 1;
-        self.body.extend_from_slice(b"{\"file\":{\"url\":");
-        json_string(&mut self.body, &self.url);
+        line_start(&mut self.body, "file", &self.url);
         self.body.extend_from_slice(fragment);
         line_end(&mut self.body, expires_at, None);
         Ok(())
@@ -288,12 +287,17 @@ fn parquet_file_line(
     stats: Option<&str>,
     commit: Option<(i64, i64)>,
 ) {
+    line_start(out, kind, &signed.url);
+    parquet_file_fragment(out, id, f, stats);
+    line_end(out, signed.expires_at, commit);
+}
+
+/// The start of a parquet file line: its kind and its URL.
+fn line_start(out: &mut Vec<u8>, kind: &str, url: &str) {
     out.extend_from_slice(b"{\"");
     out.extend_from_slice(kind.as_bytes());
     out.extend_from_slice(b"\":{\"url\":");
-    json_string(out, &signed.url);
-    parquet_file_fragment(out, id, f, stats);
-    line_end(out, signed.expires_at, commit);
+    json_string(out, url);
 }
 
 /// The part of a parquet file line between its URL and its expiry, the same on every request

@@ -66,7 +66,7 @@ async fn write_lines(s: &Arc<Services>, f: &mut SnapshotFiles, tx: &mpsc::Sender
     let state = f.state.clone();
     let mut lines = Lines::for_snapshot(f.format, f.id_hash, FileUrls::of(&s.signer, &state.table().id, &state));
     let renderable = f.format == Format::Parquet && f.positions.len() >= RENDER_FROM;
-    let rendering = renderable.then(|| state.rendering(&s.stores, f.id_hash.rendering())).flatten();
+    let rendering = renderable.then(|| state.rendering(f.id_hash.rendering())).flatten();
     let finished = match &rendering {
         Some(texts) => write_rendered(&mut lines, texts, &f.positions, tx).await?,
         None => write_from_snapshot(&mut lines, state.clone(), std::mem::take(&mut f.positions), f.format, tx).await?,

@@ -295,8 +295,8 @@ impl TableState {
     }
 
     /// Text rendered from every file of this snapshot as `kind` (see [`render`](Self::render)), once it is done.
-    pub fn rendering(&self, stores: &Stores, kind: &'static str) -> Option<Arc<FileTexts>> {
-        stores.snapshots().rendering(&self.snapshot, kind)
+    pub fn rendering(&self, kind: &'static str) -> Option<Arc<FileTexts>> {
+        self.snapshot.rendering(kind)
     }
 
     /// Renders every file of this snapshot (`render` appends a file's fragment) and keeps the

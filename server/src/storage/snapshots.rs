@@ -40,6 +40,11 @@ impl Cached {
     fn new(key: SnapshotKey, table: DeltaTable) -> Arc<Self> {
         Arc::new(Self { table, key, renderings: Renderings::default(), kept: AtomicBool::new(false) })
     }
+
+    /// What was rendered from its files as `kind`, if that is done (see [`Snapshots::render`]).
+    pub fn rendering(&self, kind: &'static str) -> Option<Arc<FileTexts>> {
+        self.renderings.of(kind).texts.get().cloned()
+    }
 }
 
 enum Loaded {
@@ -198,11 +203,6 @@ impl Snapshots {
             entries: lru.entries.len() as u64,
             bytes: lru.bytes as u64,
         }
-    }
-
-    /// What was rendered from a cached snapshot's files as `kind`, if it is done.
-    pub fn rendering(&self, cached: &Cached, kind: &'static str) -> Option<Arc<FileTexts>> {
-        cached.renderings.of(kind).texts.get().cloned()
     }
 
     /// Renders a cached snapshot's files as `kind` (blocking: run it on a thread of its own) and
@@ -396,7 +396,7 @@ mod tests {
         };
 
         let state = TableState::open(&stores, &at, At::Latest).await.unwrap();
-        assert!(state.rendering(&stores, "paths").is_none(), "nothing is rendered until asked");
+        assert!(state.rendering("paths").is_none(), "nothing is rendered until asked");
         let snapshot_bytes = stores.snapshots().stats().bytes;
         let texts = state.render(&stores, "paths", paths).unwrap().expect("a cached snapshot is rendered");
         assert_eq!((texts.len(), renders.get()), (1, 1));
@@ -406,14 +406,14 @@ mod tests {
 
         // The next request (no new commit) finds the same rendering; rendering again does nothing.
         let next = TableState::open(&stores, &at, At::Latest).await.unwrap();
-        assert!(Arc::ptr_eq(&texts, &next.rendering(&stores, "paths").unwrap()));
+        assert!(Arc::ptr_eq(&texts, &next.rendering("paths").unwrap()));
         assert!(Arc::ptr_eq(&texts, &next.render(&stores, "paths", paths).unwrap().unwrap()));
         assert_eq!(renders.get(), 1);
 
         // A new commit makes a new snapshot, rendered anew.
         append(&table, 2).await;
         let newer = TableState::open(&stores, &at, At::Latest).await.unwrap();
-        assert!(newer.rendering(&stores, "paths").is_none());
+        assert!(newer.rendering("paths").is_none());
         assert_eq!((newer.render(&stores, "paths", paths).unwrap().unwrap().len(), renders.get()), (2, 3));
 
         // A snapshot the cache does not hold is not rendered.
