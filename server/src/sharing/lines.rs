@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 
 use super::capabilities::Format;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::error::{PortalError, Result};
-use crate::storage::signing::SignedUrl;
+use crate::storage::signing::{PortalUrls, SignedUrl};
 use crate::storage::{Commit, FileAction, FileUrls};
 
 /// How file ids are derived (`fileidhash` header; default per format, as the reference server).
@@ -90,7 +91,9 @@ impl<'a> Lines<'a> {
 
     /// The lines written since the last take, once they fill at least `at_least` bytes.
     pub fn take(&mut self, at_least: usize) -> Option<Vec<u8>> {
-        (self.body.len() >= at_least && !self.body.is_empty()).then(|| std::mem::take(&mut self.body))
+        // The next chunk starts at its full size, not grown (and copied) from nothing.
+        (self.body.len() >= at_least && !self.body.is_empty())
+            .then(|| std::mem::replace(&mut self.body, Vec::with_capacity(at_least + at_least / 8)))
     }
 
     fn push(&mut self, v: Value) {
@@ -200,22 +203,33 @@ impl<'a> Lines<'a> {
     pub async fn rendered_file(&mut self, path: &str, fragment: &[u8]) -> Result<()> {
         let expires_at = match &self.urls {
             FileUrls::Portal(urls) => {
-                self.url.clear();
-                urls.write(path, &mut self.url);
+                portal_rendered_line(&mut self.body, &mut self.url, urls, path, fragment);
                 urls.expires_at
             }
             FileUrls::Store { .. } => {
                 let signed = self.urls.sign(path).await?;
-                self.url = signed.url;
+                line_start(&mut self.body, "file", &signed.url);
+                self.body.extend_from_slice(fragment);
+                line_end(&mut self.body, signed.expires_at, None);
                 signed.expires_at
             }
         };
-        self.min_expiry = Some(self.min_expiry.map_or(expires_at, |m| m.min(expires_at)));
-        self.files += 1;
-        line_start(&mut self.body, "file", &self.url);
-        self.body.extend_from_slice(fragment);
-        line_end(&mut self.body, expires_at, None);
+        self.count_rendered(1, expires_at);
         Ok(())
+    }
+
+    /// Counts rendered file lines written elsewhere ([`portal_rendered_line`]) into this answer.
+    pub fn count_rendered(&mut self, files: usize, expires_at: i64) {
+        self.min_expiry = Some(self.min_expiry.map_or(expires_at, |m| m.min(expires_at)));
+        self.files += files as i64;
+    }
+
+    /// The portal's signer of this answer's URLs, for a local table.
+    pub fn portal_urls(&self) -> Option<Arc<PortalUrls>> {
+        match &self.urls {
+            FileUrls::Portal(urls) => Some(urls.clone()),
+            FileUrls::Store { .. } => None,
+        }
     }
 
     /// The URL of `path` in this answer, signed on first use.
@@ -274,6 +288,23 @@ impl<'a> Lines<'a> {
     pub fn finish(self) -> Vec<u8> {
         self.body
     }
+}
+
+/// Appends the line of a local table's file from its rendered fragment: the URL signed by
+/// the portal (written through `url`, a reused buffer), the rest copied.
+pub fn portal_rendered_line(out: &mut Vec<u8>, url: &mut String, urls: &PortalUrls, path: &str, fragment: &[u8]) {
+    url.clear();
+    urls.write(path, url);
+    if urls.json_safe() {
+        // Nothing in the URL needs escaping: it goes into the line as it is.
+        out.extend_from_slice(b"{\"file\":{\"url\":\"");
+        out.extend_from_slice(url.as_bytes());
+        out.push(b'"');
+    } else {
+        line_start(out, "file", url);
+    }
+    out.extend_from_slice(fragment);
+    line_end(out, urls.expires_at, None);
 }
 
 /// Appends a file line of the parquet format. Written by hand, not through a JSON tree: it is
@@ -412,7 +443,7 @@ mod tests {
             raw: Value::Null,
         };
         let signer = crate::storage::UrlSigner::with_key(b"k", "http://h", 60);
-        let mut lines = Lines::for_snapshot(Format::Parquet, FileIdHash::Md5, FileUrls::Portal(Box::new(signer.urls("t"))));
+        let mut lines = Lines::for_snapshot(Format::Parquet, FileIdHash::Md5, FileUrls::Portal(Arc::new(signer.urls("t"))));
         lines.file("file", &f, None).await.unwrap();
         let direct = lines.take(0).unwrap();
         let mut fragment = Vec::new();

@@ -69,7 +69,7 @@ mod tests {
         Candidate {
             position,
             size: 10,
-            partition_values: HashMap::from([("partner_id".into(), Some(partner.into()))]),
+            partition_values: std::sync::Arc::new(HashMap::from([("partner_id".into(), Some(partner.into()))])),
             rows: Some(rows),
             stats: Some(format!(r#"{{"numRecords":{rows}}}"#)),
             deleted_rows: 0,

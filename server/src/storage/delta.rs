@@ -13,6 +13,7 @@ use url::Url;
 
 use super::file_texts::FileTexts;
 use super::location::table_url;
+use super::partitions::{PartitionIndex, PartitionValues};
 use super::snapshots::Cached;
 use super::stores::{StoreRoot, Stores};
 use crate::catalog::SharedTable;
@@ -61,7 +62,8 @@ pub struct Candidate {
     /// The row count the log states (before deletion vectors), when it states one.
     pub rows: Option<i64>,
     pub deleted_rows: i64,
-    pub partition_values: HashMap<String, Option<String>>,
+    /// Shared by the files of one partition.
+    pub partition_values: Arc<PartitionValues>,
     pub stats: Option<String>,
 }
 
@@ -263,14 +265,22 @@ impl TableState {
     /// the log's order (fixed for one snapshot: [`files_at`](Self::files_at) finds them again).
     /// Only what `reads` names is built; a query of every file builds nothing per file.
     pub fn candidates(&self, reads: Reads) -> Result<impl Iterator<Item = Candidate> + '_> {
+        let partitions = if reads.partition_values { Some(self.partitions()?) } else { None };
+        let none = Arc::new(PartitionValues::new());
         Ok(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
             position,
             size: f.size(),
             rows: if reads.rows { f.num_records().and_then(|n| i64::try_from(n).ok()) } else { None },
             deleted_rows: if reads.rows { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
-            partition_values: if reads.partition_values { self.logical(f.partition_values_map()) } else { HashMap::new() },
+            partition_values: partitions.as_ref().map_or_else(|| none.clone(), |p| p.of(position)),
             stats: if reads.stats { f.stats() } else { None },
         }))
+    }
+
+    /// Every file's partition values, read once per snapshot ([`super::partitions`]).
+    fn partitions(&self) -> Result<Arc<PartitionIndex>> {
+        self.snapshot
+            .partitions(|| Ok(PartitionIndex::build(self.state()?.log_data().into_iter().map(|f| self.logical(f.partition_values_map())))))
     }
 
     /// The files at `positions` (ascending, from [`candidates`](Self::candidates)

@@ -7,6 +7,7 @@ mod commits;
 pub mod delta;
 pub mod file_texts;
 pub mod location;
+pub mod partitions;
 pub mod signing;
 pub mod snapshots;
 pub mod stores;

@@ -11,6 +11,7 @@
 //! (S3 SigV4, Azure SAS, GCS V4) through `object_store`'s `Signer`, and point at the store.
 //! [`FileUrls`] is the one place that chooses between the two.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,8 +66,11 @@ impl UrlSigner {
         let expires_at = now_ms() + self.ttl_ms;
         let mut mac = self.keys.keyed();
         mac.update(signed_head(table_id).as_bytes());
+        let prefix = format!("{}/files/{table_id}/", self.public_url);
         PortalUrls {
-            prefix: format!("{}/files/{table_id}/", self.public_url),
+            // The rest of a URL is percent-encoded path, digits and base64url.
+            json_safe: !prefix.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20),
+            prefix,
             query: format!("?sp={READ}&exp={expires_at}&sig="),
             signed_tail: signed_tail(expires_at),
             mac,
@@ -129,6 +133,8 @@ pub struct PortalUrls {
     query: String,
     signed_tail: String,
     mac: Hmac<Sha256>,
+    /// Whether its URLs can be written into JSON without escaping.
+    json_safe: bool,
     pub expires_at: i64,
 }
 
@@ -137,6 +143,10 @@ impl PortalUrls {
         let mut url = String::with_capacity(self.prefix.len() + path.len() + self.query.len() + 48);
         self.write(path, &mut url);
         SignedUrl { url, expires_at: self.expires_at }
+    }
+
+    pub fn json_safe(&self) -> bool {
+        self.json_safe
     }
 
     /// Appends the URL of `path` to `out`.
@@ -158,7 +168,7 @@ impl PortalUrls {
 
 /// Who signs one answer's file URLs: the portal for a local table, the store for the others.
 pub enum FileUrls<'a> {
-    Portal(Box<PortalUrls>),
+    Portal(Arc<PortalUrls>),
     Store { root: &'a StoreRoot, ttl_ms: i64 },
 }
 
@@ -166,7 +176,7 @@ impl<'a> FileUrls<'a> {
     pub fn of(signer: &UrlSigner, table_id: &str, state: &'a TableState) -> Self {
         match state.store_root() {
             Some(root) => Self::Store { root, ttl_ms: signer.ttl_ms },
-            None => Self::Portal(Box::new(signer.urls(table_id))),
+            None => Self::Portal(Arc::new(signer.urls(table_id))),
         }
     }
 
@@ -203,6 +213,12 @@ mod tests {
         let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
         assert_eq!(q["sp"], "r");
         (u.path().to_string(), q["exp"].parse().unwrap(), q["sig"].clone())
+    }
+
+    #[test]
+    fn urls_go_into_json_unescaped_only_when_nothing_needs_escaping() {
+        assert!(signer(60).urls("t1").json_safe());
+        assert!(!UrlSigner::with_key(b"k", "http://h:1/a\"b", 60).urls("t1").json_safe());
     }
 
     #[test]

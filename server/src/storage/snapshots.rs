@@ -12,11 +12,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use deltalake::DeltaTable;
 
 use super::file_texts::{FileTexts, Renderings};
+use super::partitions::PartitionIndex;
 use crate::error::Result;
 
 /// A cached snapshot: the latest one of a location, or a location at a fixed version.
@@ -32,18 +33,54 @@ pub struct Cached {
     pub table: DeltaTable,
     key: SnapshotKey,
     renderings: Renderings,
+    /// Its files' partition values, read on first need (counted in [`estimated_bytes`]).
+    partitions: OnceLock<Arc<PartitionIndex>>,
     /// Whether the cache holds it: one over the budget is read, used once and dropped.
     kept: AtomicBool,
+    /// Declared last, so dropped after the table.
+    size: Estimated,
+}
+
+/// A snapshot's estimated size ([`estimated_bytes`]). Once a large one is dropped, its memory
+/// is handed back to the system, so the next one does not come on top of it.
+struct Estimated(usize);
+
+/// Snapshots from this size on hand their memory back when dropped.
+const HAND_BACK_FROM: usize = 64 << 20;
+
+impl Drop for Estimated {
+    fn drop(&mut self) {
+        if self.0 >= HAND_BACK_FROM {
+            crate::primitives::memory::hand_back_freed();
+        }
+    }
 }
 
 impl Cached {
     fn new(key: SnapshotKey, table: DeltaTable) -> Arc<Self> {
-        Arc::new(Self { table, key, renderings: Renderings::default(), kept: AtomicBool::new(false) })
+        Arc::new(Self {
+            size: Estimated(estimated_bytes(&table)),
+            table,
+            key,
+            renderings: Renderings::default(),
+            partitions: OnceLock::new(),
+            kept: AtomicBool::new(false),
+        })
     }
 
     /// What was rendered from its files as `kind`, if that is done (see [`Snapshots::render`]).
     pub fn rendering(&self, kind: &'static str) -> Option<Arc<FileTexts>> {
         self.renderings.of(kind).texts.get().cloned()
+    }
+
+    /// Its files' partition values: `build`'s the first time, the same ones afterwards.
+    pub fn partitions(&self, build: impl FnOnce() -> Result<PartitionIndex>) -> Result<Arc<PartitionIndex>> {
+        if let Some(index) = self.partitions.get() {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(build()?);
+        // Two first requests at once may both build it; either result is the same.
+        Ok(self.partitions.get_or_init(|| index).clone())
     }
 }
 
@@ -260,7 +297,7 @@ impl Snapshots {
     }
 
     fn insert(&self, cached: &Arc<Cached>, replace: impl FnOnce(Option<&Entry>) -> bool) {
-        let bytes = estimated_bytes(&cached.table);
+        let bytes = cached.size.0;
         let key = &cached.key;
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
         if !replace(lru.entries.get(key)) {
@@ -308,8 +345,9 @@ fn version_of(table: &DeltaTable) -> i64 {
 
 /// Fixed cost of a snapshot (protocol, metadata, schema, kernel state) besides its files.
 const SNAPSHOT_BASE_BYTES: usize = 64 << 10;
-/// Per file besides its path and statistics: partition values, sizes, times, Arrow offsets.
-const FILE_OVERHEAD_BYTES: usize = 160;
+/// Per file besides its path and statistics: partition values, sizes, times, Arrow offsets,
+/// its place in the partition index.
+const FILE_OVERHEAD_BYTES: usize = 164;
 /// Files whose path and statistics are measured to estimate the average.
 const SAMPLED_FILES: usize = 64;
 
