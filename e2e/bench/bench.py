@@ -6,7 +6,8 @@
 2. `load_as_pandas` of a ~1 GB table through the portal vs pyarrow reading the same files
    directly from disk: wall time ratio, split into the server's time and the client's.
 3. Data file throughput with 4 concurrent clients: curl through signed `/files` URLs vs cat
-   reading the same files, and vs nginx serving them with sendfile (all from the page cache).
+   reading the same files, vs the same curl clients reading them from disk (`file://`), and vs
+   nginx serving them with sendfile (all from the page cache).
 
 Writes results to bench-results/sharing.json and prints a summary. Run with `make bench`.
 """
@@ -241,7 +242,10 @@ def main():
         nginx_urls = [f"{nginx.base}/{Path(p).relative_to(big)}" for p in paths]
         throughput = {}
         curl = ["curl", "-sf", "-o", "/dev/null"]
-        for name, cmd, args in [("disk", ["cat"], paths), ("nginx", curl, nginx_urls), ("portal", curl, urls)]:
+        # The same curl clients reading the files from disk (file://): the client's own cost
+        # of taking in the bytes, without the network between.
+        file_urls = [Path(p).as_uri() for p in paths]
+        for name, cmd, args in [("disk", ["cat"], paths), ("curl_disk", curl, file_urls), ("nginx", curl, nginx_urls), ("portal", curl, urls)]:
             subprocess.run(["xargs", "-0", "-P", str(clients), "-n", "1", *cmd], input="\0".join(args).encode(), check=True, stdout=subprocess.DEVNULL)
             runs = []
             for _ in range(3):
@@ -255,9 +259,11 @@ def main():
             "files": len(urls),
             "mb": fetched / 1e6,
             "disk_mb_per_s": throughput["disk"],
+            "curl_from_disk_mb_per_s": throughput["curl_disk"],
             "nginx_sendfile_mb_per_s": throughput["nginx"],
             "portal_mb_per_s": throughput["portal"],
             "ratio_portal_over_disk": throughput["portal"] / throughput["disk"],
+            "ratio_portal_over_curl_from_disk": throughput["portal"] / throughput["curl_disk"],
             "ratio_portal_over_nginx": throughput["portal"] / throughput["nginx"],
         }
         print(json.dumps(results["files_throughput"], indent=2), flush=True)

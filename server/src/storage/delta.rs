@@ -264,17 +264,36 @@ impl TableState {
     /// The live files one at a time as a query chooses among them, each with its position in
     /// the log's order (fixed for one snapshot: [`files_at`](Self::files_at) finds them again).
     /// Only what `reads` names is built; a query of every file builds nothing per file.
-    pub fn candidates(&self, reads: Reads) -> Result<impl Iterator<Item = Candidate> + '_> {
+    pub fn candidates(&self, reads: Reads) -> Result<Box<dyn Iterator<Item = Candidate> + '_>> {
         let partitions = if reads.partition_values { Some(self.partitions()?) } else { None };
         let none = Arc::new(PartitionValues::new());
-        Ok(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
+        let values = move |position| partitions.as_ref().map_or_else(|| none.clone(), |p| p.of(position));
+        if !reads.rows && !reads.stats {
+            // Sizes and partition values only: both are kept with the snapshot, the log's
+            // batches are not read at all.
+            let sizes = self.sizes()?;
+            return Ok(Box::new((0u32..).zip(0..sizes.len()).map(move |(position, i)| Candidate {
+                position,
+                size: sizes[i],
+                rows: None,
+                deleted_rows: 0,
+                partition_values: values(position),
+                stats: None,
+            })));
+        }
+        Ok(Box::new(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
             position,
             size: f.size(),
             rows: if reads.rows { f.num_records().and_then(|n| i64::try_from(n).ok()) } else { None },
             deleted_rows: if reads.rows { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
-            partition_values: partitions.as_ref().map_or_else(|| none.clone(), |p| p.of(position)),
+            partition_values: values(position),
             stats: if reads.stats { f.stats() } else { None },
-        }))
+        })))
+    }
+
+    /// Every file's size, read once per snapshot.
+    fn sizes(&self) -> Result<Arc<[i64]>> {
+        self.snapshot.sizes(|| Ok(self.state()?.log_data().into_iter().map(|f| f.size()).collect()))
     }
 
     /// Every file's partition values, read once per snapshot ([`super::partitions`]).

@@ -35,6 +35,8 @@ pub struct Cached {
     renderings: Renderings,
     /// Its files' partition values, read on first need (counted in [`estimated_bytes`]).
     partitions: OnceLock<Arc<PartitionIndex>>,
+    /// Its files' sizes in the log's order, read on first need (counted in [`estimated_bytes`]).
+    sizes: OnceLock<Arc<[i64]>>,
     /// Whether the cache holds it: one over the budget is read, used once and dropped.
     kept: AtomicBool,
     /// Declared last, so dropped after the table.
@@ -64,6 +66,7 @@ impl Cached {
             key,
             renderings: Renderings::default(),
             partitions: OnceLock::new(),
+            sizes: OnceLock::new(),
             kept: AtomicBool::new(false),
         })
     }
@@ -81,6 +84,15 @@ impl Cached {
         let index = Arc::new(build()?);
         // Two first requests at once may both build it; either result is the same.
         Ok(self.partitions.get_or_init(|| index).clone())
+    }
+
+    /// Its files' sizes: `read`'s the first time, the same ones afterwards.
+    pub fn sizes(&self, read: impl FnOnce() -> Result<Vec<i64>>) -> Result<Arc<[i64]>> {
+        if let Some(sizes) = self.sizes.get() {
+            return Ok(sizes.clone());
+        }
+        let sizes: Arc<[i64]> = read()?.into();
+        Ok(self.sizes.get_or_init(|| sizes).clone())
     }
 }
 
@@ -346,8 +358,8 @@ fn version_of(table: &DeltaTable) -> i64 {
 /// Fixed cost of a snapshot (protocol, metadata, schema, kernel state) besides its files.
 const SNAPSHOT_BASE_BYTES: usize = 64 << 10;
 /// Per file besides its path and statistics: partition values, sizes, times, Arrow offsets,
-/// its place in the partition index.
-const FILE_OVERHEAD_BYTES: usize = 164;
+/// its place in the partition index and its size read out once.
+const FILE_OVERHEAD_BYTES: usize = 172;
 /// Files whose path and statistics are measured to estimate the average.
 const SAMPLED_FILES: usize = 64;
 
