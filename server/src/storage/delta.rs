@@ -272,9 +272,9 @@ impl TableState {
             // Sizes and partition values only: both are kept with the snapshot, the log's
             // batches are not read at all.
             let sizes = self.sizes()?;
-            return Ok(Box::new((0u32..).zip(0..sizes.len()).map(move |(position, i)| Candidate {
+            return Ok(Box::new((0..sizes.len() as u32).map(move |position| Candidate {
                 position,
-                size: sizes[i],
+                size: sizes[position as usize],
                 rows: None,
                 deleted_rows: 0,
                 partition_values: values(position),

@@ -40,10 +40,6 @@ impl PartitionIndex {
     pub fn of(&self, position: u32) -> Arc<PartitionValues> {
         self.of_file.get(position as usize).map(|&id| self.distinct[id as usize].clone()).unwrap_or_default()
     }
-
-    pub fn partitions(&self) -> usize {
-        self.distinct.len()
-    }
 }
 
 #[cfg(test)]
@@ -58,7 +54,7 @@ mod tests {
     fn files_of_one_partition_share_its_values() {
         let days = [Some("2024-01-01"), None, Some("2024-01-01"), Some("2024-01-02"), None];
         let index = PartitionIndex::build(days.iter().map(|d| values(*d)));
-        assert_eq!(index.partitions(), 3);
+        assert_eq!(index.distinct.len(), 3);
         for (position, day) in days.iter().enumerate() {
             assert_eq!(*index.of(position as u32), values(*day));
         }

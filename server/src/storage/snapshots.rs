@@ -78,22 +78,23 @@ impl Cached {
 
     /// Its files' partition values: `build`'s the first time, the same ones afterwards.
     pub fn partitions(&self, build: impl FnOnce() -> Result<PartitionIndex>) -> Result<Arc<PartitionIndex>> {
-        if let Some(index) = self.partitions.get() {
-            return Ok(index.clone());
-        }
-        let index = Arc::new(build()?);
-        // Two first requests at once may both build it; either result is the same.
-        Ok(self.partitions.get_or_init(|| index).clone())
+        made_once(&self.partitions, || build().map(Arc::new))
     }
 
     /// Its files' sizes: `read`'s the first time, the same ones afterwards.
     pub fn sizes(&self, read: impl FnOnce() -> Result<Vec<i64>>) -> Result<Arc<[i64]>> {
-        if let Some(sizes) = self.sizes.get() {
-            return Ok(sizes.clone());
-        }
-        let sizes: Arc<[i64]> = read()?.into();
-        Ok(self.sizes.get_or_init(|| sizes).clone())
+        made_once(&self.sizes, || read().map(Into::into))
     }
+}
+
+/// What `cell` holds, made by `make` if it holds nothing yet. Two first requests at once may
+/// both make it; either result is the same.
+fn made_once<T: ?Sized>(cell: &OnceLock<Arc<T>>, make: impl FnOnce() -> Result<Arc<T>>) -> Result<Arc<T>> {
+    if let Some(made) = cell.get() {
+        return Ok(made.clone());
+    }
+    let made = make()?;
+    Ok(cell.get_or_init(|| made).clone())
 }
 
 enum Loaded {
