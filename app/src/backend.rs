@@ -21,8 +21,9 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn session(&self, request: &Parts) -> SessionView;
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView>;
     async fn table_view(&self, request: &Parts, share: &str, schema: &str, table: &str, query: &str) -> Loaded<TableView>;
-    /// `/connect`; `issued` shows a token created just now, once.
-    async fn connect(&self, request: &Parts, issued: Option<&str>) -> Loaded<ConnectView>;
+    /// `/connect`; `issued` shows a token created just now, once, and `client` an OAuth
+    /// client's new secret.
+    async fn connect(&self, request: &Parts, issued: Option<&str>, client: Option<&str>) -> Loaded<ConnectView>;
     async fn exports(&self, request: &Parts) -> Loaded<ExportsView>;
 
     // The admin console: every method checks the caller's role and team on the server.

@@ -524,6 +524,38 @@ test('without JavaScript: a one-time link signs in and a share is created', asyn
   await context.close();
 });
 
+test("pipelines on a recipient's page: an OAuth client shown once, a federation policy checked and listed", async () => {
+  const { page } = admin;
+  await page.goto(`${portal.base}/admin/recipients/${RECIPIENT}`);
+  const pipelines = page.locator('#pipelines');
+  await pipelines.getByLabel('Pipeline name').fill('Warehouse sync');
+  await pipelines.getByRole('button', { name: 'Create OAuth client' }).click();
+  await page.waitForURL(/issued=/);
+  const profile = JSON.parse(await page.locator('#new-client-profile').inputValue());
+  assert.equal(profile.type, 'oauth_client_credentials');
+  assert.match(profile.clientSecret, /^dcs_/);
+  const row = pipelines.getByRole('row', { name: /Warehouse sync/ });
+  await row.waitFor();
+  // An issuer that is not https is refused beside its field; nothing is stored.
+  await pipelines.getByLabel(/^Name/).fill('Bistro Keycloak');
+  await pipelines.getByLabel(/^Issuer/).fill('http://idp.bistro.example/realms/main');
+  await pipelines.getByLabel(/^Audiences/).fill('urn:partner-data-portal');
+  await pipelines.getByLabel(/^Allowed values/).fill('bistro-etl');
+  await pipelines.getByRole('button', { name: 'Add federation policy' }).click();
+  await page.getByText(/the issuer is the https URL/).first().waitFor();
+  await pipelines.getByLabel(/^Issuer/).fill('https://idp.bistro.example/realms/main');
+  await pipelines.getByLabel(/^Audiences/).fill('urn:partner-data-portal');
+  await pipelines.getByLabel(/^Allowed values/).fill('bistro-etl');
+  await pipelines.getByLabel(/^Name/).fill('Bistro Keycloak');
+  await pipelines.getByRole('button', { name: 'Add federation policy' }).click();
+  await page.getByText('Federation policy added').first().waitFor();
+  await pipelines.getByText('https://idp.bistro.example/realms/main').waitFor();
+  await shot(page, 'admin-recipient-pipelines');
+  await row.getByRole('button', { name: /^Revoke OAuth client/ }).click();
+  await page.getByText(/OAuth client revoked/).first().waitFor();
+  assert.match(await pipelines.getByRole('row', { name: /Warehouse sync/ }).innerText(), /revoked/);
+});
+
 test('the console pages the admin opened ran without script or hydration errors', () => {
   assert.deepEqual(adminErrors, []);
 });

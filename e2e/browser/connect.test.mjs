@@ -361,3 +361,43 @@ test('revoking the token this browser stands on signs it out', async () => {
   await page.waitForURL(/\/login\?next=/);
   await context.close();
 });
+
+test('a pipeline gets an OAuth client on /connect: the secret once, a version-2 profile, and it works', async () => {
+  const { context } = await activated('acme_foods');
+  const page = await context.newPage();
+  await openConnect(page);
+  const section = page.locator('#pipelines');
+  await section.getByText(/no OAuth clients yet/i).waitFor();
+  await section.getByLabel('Pipeline name').fill('Nightly orders load');
+  await section.getByRole('button', { name: 'Create OAuth client' }).click();
+  await page.waitForURL(/\/connect\?client=/);
+  const secret = await page.locator('#new-client-secret').inputValue();
+  const clientId = await page.locator('#new-client-id').inputValue();
+  assert.match(secret, /^dcs_/);
+  assert.match(clientId, /^dsc_/);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download pipeline.share' }).click()]);
+  const profile = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(
+    [profile.shareCredentialsVersion, profile.type, profile.clientId, profile.clientSecret, profile.tokenEndpoint, profile.endpoint],
+    [2, 'oauth_client_credentials', clientId, secret, `${portal.base}/oauth/token`, endpoint],
+  );
+  await shot(page, 'connect-oauth-client');
+  // The client's access token reads the partner's shares.
+  const basic = Buffer.from(`${clientId}:${secret}`).toString('base64');
+  const granted = await fetch(`${portal.base}/oauth/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(granted.status, 200);
+  assert.equal(await sharesStatus((await granted.json()).access_token), 200);
+  // Shown once: a reload without the one-time id lists the client, not its secret.
+  await openConnect(page);
+  const row = section.locator(`tr[data-client-id="${clientId}"]`);
+  await row.waitFor();
+  assert.ok(!(await page.content()).includes(secret));
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await page.waitForURL(/\/connect\?revoked=client/);
+  assert.match(await section.locator(`tr[data-client-id="${clientId}"]`).innerText(), /revoked/);
+  await context.close();
+});

@@ -2,6 +2,10 @@
 // Env: OIDC_PORT, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URIS (comma-separated). Issuer: http://127.0.0.1:<port>.
 // One confidential client (auth code + PKCE S256 required); any login/password signs in, claims come from DIRECTORY below.
 // The browser sees one page, the built-in login form (fields `login`, `password`, button "Sign-in"); consent is automatic.
+// Partners' machines (federation tests): OIDC_MACHINE_CLIENTS (JSON list of {client_id, client_secret}) may use the
+// client-credentials grant and get JWT access tokens (RS256) whose audience is the requested `resource`, else
+// OIDC_RESOURCE (default urn:partner-data-portal); `sub` and `client_id` are the client's id. OIDC_SIGNING_JWK (a
+// private RSA JWK as JSON) replaces the ephemeral signing key, so a test can also sign tokens the provider would not.
 // Prints `oidc provider listening on <issuer>` when ready; SIGTERM/SIGINT stop it. Helpers: start.mjs (node), ../python/oidc.py.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -37,15 +41,27 @@ function claimsFor(login) {
   return { sub: login, email: login, email_verified: entry.email_verified, name: entry.name, groups: entry.groups };
 }
 
-// An ephemeral signing key: relying parties must fetch /jwks.
-const signingKey = {
-  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
-  kid: `e2e-${randomBytes(4).toString('hex')}`,
-  alg: 'RS256',
-  use: 'sig',
-};
+// An ephemeral signing key unless the test gives one: relying parties must fetch /jwks.
+const signingKey = process.env.OIDC_SIGNING_JWK
+  ? { alg: 'RS256', use: 'sig', ...JSON.parse(process.env.OIDC_SIGNING_JWK) }
+  : {
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+    kid: `e2e-${randomBytes(4).toString('hex')}`,
+    alg: 'RS256',
+    use: 'sig',
+  };
+const machineClients = JSON.parse(process.env.OIDC_MACHINE_CLIENTS || '[]').map((c) => ({
+  client_id: c.client_id,
+  client_secret: c.client_secret,
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope: 'sharing',
+}));
+const defaultResource = process.env.OIDC_RESOURCE || 'urn:partner-data-portal';
 
-const SCOPES = ['openid', 'email', 'profile', 'groups'];
+const SCOPES = ['openid', 'email', 'profile', 'groups', 'sharing'];
 const CLAIMS = {
   openid: ['sub'],
   email: ['email', 'email_verified'],
@@ -62,7 +78,7 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     redirect_uris: redirectUris,
-  }],
+  }, ...machineClients],
   responseTypes: ['code'],
   clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
   pkce: { required: () => true }, // S256 is the only method oidc-provider 9 supports
@@ -73,6 +89,20 @@ const provider = new Provider(issuer, {
   cookies: { keys: [randomBytes(32).toString('hex')] }, // not `secure` over plain http (no proxy)
   features: {
     devInteractions: { enabled: true }, // the built-in login form
+    clientCredentials: { enabled: true },
+    // Access tokens for a resource server (the portal) are JWTs with that audience, valid an hour.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => defaultResource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => ({
+        scope: 'sharing',
+        audience: resource,
+        accessTokenTTL: 3600,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+      }),
+    },
   },
   async findAccount(_ctx, sub) {
     return { accountId: sub, claims: async () => claimsFor(sub) };

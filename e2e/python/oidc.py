@@ -1,5 +1,6 @@
 """A real OpenID Provider for the tests (e2e/oidc/provider.mjs, npm `oidc-provider`) and a
 browser stand-in that signs in through it with a `requests.Session`."""
+import json
 import os
 import select
 import shutil
@@ -53,9 +54,11 @@ class Provider:
         self.stop()
 
 
-def start_provider(port, client_id, client_secret, redirect_uris, timeout=30):
+def start_provider(port, client_id, client_secret, redirect_uris, timeout=30, machine_clients=(), resource=None, signing_jwk=None):
     """Starts the provider on 127.0.0.1:`port` (None: a free port) with one confidential client;
-    `redirect_uris` is a list or a comma-separated string. Waits for its ready line."""
+    `redirect_uris` is a list or a comma-separated string. `machine_clients`: (id, secret) pairs
+    allowed the client-credentials grant (JWT access tokens for `resource`); `signing_jwk`: the
+    provider's private signing key (a dict), so the test can sign tokens too. Waits for its ready line."""
     port = port or _free_port()
     if not isinstance(redirect_uris, str):
         redirect_uris = ",".join(redirect_uris)
@@ -66,7 +69,12 @@ def start_provider(port, client_id, client_secret, redirect_uris, timeout=30):
         "OIDC_CLIENT_ID": client_id,
         "OIDC_CLIENT_SECRET": client_secret,
         "OIDC_REDIRECT_URIS": redirect_uris,
+        "OIDC_MACHINE_CLIENTS": json.dumps([{"client_id": i, "client_secret": s} for i, s in machine_clients]),
     }
+    if resource:
+        env["OIDC_RESOURCE"] = resource
+    if signing_jwk:
+        env["OIDC_SIGNING_JWK"] = json.dumps(signing_jwk)
     log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log", delete=False)
     proc = subprocess.Popen([node, str(PROVIDER_SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     log.close()

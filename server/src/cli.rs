@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// OAuth clients of a recipient's pipelines (client credentials at POST /oauth/token).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// Print a one-time link from which the recipient downloads its credential file.
     ActivationLink {
         recipient: String,
@@ -238,6 +243,26 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client; prints the version-2 profile, then `client_id=…` and `client_secret=…`
+    /// as the last two lines (the secret is shown this once).
+    Create {
+        recipient: String,
+        /// The pipeline it is for ("nightly orders load"), shown to the partner on /connect.
+        #[arg(long, default_value = "pipeline")]
+        name: String,
+    },
+    List {
+        recipient: String,
+    },
+    /// Revoke a client (by its client id or id); its access tokens stop at once.
+    Revoke {
+        recipient: String,
+        client: String,
+    },
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -371,6 +396,7 @@ async fn run(command: Command) -> Result<()> {
             println!("{} {share} from {recipient}", if changed { "revoked" } else { "was not granted:" });
         }
         Command::Token { command } => token(s, command).await?,
+        Command::Client { command } => client(s, command).await?,
         Command::ActivationLink { recipient, ttl_hours } => {
             let issued = admin::recipients::activation_link(s, &Admin::cli(), &recipient, Some(ttl_hours)).await.map_err(one_line)?;
             println!("{}", issued.url);
@@ -486,6 +512,31 @@ async fn token(s: &Services, command: TokenCommand) -> Result<()> {
         TokenCommand::Revoke { recipient, token_id } => {
             admin::recipients::revoke_token(s, &Admin::cli(), &recipient, &token_id).await.map_err(one_line)?;
             println!("revoked token {token_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn client(s: &Services, command: ClientCommand) -> Result<()> {
+    use admin::machine_access;
+    match command {
+        ClientCommand::Create { recipient, name } => {
+            let issued = machine_access::create_client(s, &Admin::cli(), &recipient, &name).await.map_err(one_line)?;
+            let issued = machine_access::issued_view(s, &issued);
+            println!("{}", issued.profile);
+            println!("client_id={}", issued.client.client_id);
+            println!("client_secret={}", issued.client_secret);
+        }
+        ClientCommand::List { recipient } => {
+            let detail = admin::recipients::detail(s, &Admin::cli(), &recipient).await.map_err(one_line)?;
+            println!("{:<36}  {:<8}  {:<24}  {:<24}  NAME", "CLIENT ID", "STATUS", "CREATED", "LAST USED");
+            for c in detail.oauth_clients {
+                println!("{:<36}  {:<8}  {:<24}  {:<24}  {}", c.client_id, c.status, c.created_at, c.last_used_at.as_deref().unwrap_or("-"), c.name);
+            }
+        }
+        ClientCommand::Revoke { recipient, client } => {
+            machine_access::revoke_client(s, &Admin::cli(), &recipient, &client).await.map_err(one_line)?;
+            println!("revoked OAuth client {client}");
         }
     }
     Ok(())

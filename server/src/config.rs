@@ -7,6 +7,13 @@ use serde::Deserialize;
 
 use crate::error::PortalError;
 
+/// The token endpoint's access tokens live an hour unless configured otherwise; the Python client
+/// fetches a new one before every request when fewer than 600 seconds are left, so the floor is
+/// above that.
+pub const DEFAULT_ACCESS_TOKEN_SECS: u32 = 3600;
+pub const MIN_ACCESS_TOKEN_SECS: u32 = 900;
+pub const MAX_ACCESS_TOKEN_SECS: u32 = 86_400;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Where the SQLite catalog, the signing key and the demo tables live.
@@ -29,6 +36,9 @@ pub struct Settings {
     pub token_max_days: u32,
     /// The most active tokens a recipient may hold (a recipient's own policy may differ).
     pub token_max_active: u32,
+    /// How long the access tokens of `POST /oauth/token` live (above the 600 seconds under which
+    /// the Python client fetches a new token before every request).
+    pub oauth_token_secs: u32,
     /// Views with more rows than this export as background jobs from the table page.
     pub export_job_rows: u64,
     /// How long a finished export file stays downloadable.
@@ -127,6 +137,7 @@ struct FileSettings {
     xlsx_max_rows: Option<u64>,
     token_max_days: Option<u32>,
     token_max_active: Option<u32>,
+    oauth_token_secs: Option<u32>,
     export_job_rows: Option<u64>,
     export_ttl_hours: Option<u32>,
     export_workers: Option<u32>,
@@ -188,6 +199,12 @@ impl Settings {
         let xlsx_max_rows = positive(&env, "PORTAL_XLSX_MAX_ROWS", "rows", file.xlsx_max_rows, 5_000_000)?;
         let token_max_days = positive(&env, "PORTAL_TOKEN_MAX_DAYS", "days", file.token_max_days, 365)?;
         let token_max_active = positive(&env, "PORTAL_TOKEN_MAX_ACTIVE", "tokens", file.token_max_active, 5)?;
+        let oauth_token_secs = positive(&env, "PORTAL_OAUTH_TOKEN_SECS", "seconds", file.oauth_token_secs, DEFAULT_ACCESS_TOKEN_SECS)?;
+        if !(MIN_ACCESS_TOKEN_SECS..=MAX_ACCESS_TOKEN_SECS).contains(&oauth_token_secs) {
+            return Err(PortalError::Config(format!(
+                "PORTAL_OAUTH_TOKEN_SECS must be between {MIN_ACCESS_TOKEN_SECS} and {MAX_ACCESS_TOKEN_SECS} (below 600 the Python client fetches a token before every request)"
+            )));
+        }
         let export_job_rows = positive(&env, "PORTAL_EXPORT_JOB_ROWS", "rows", file.export_job_rows, 100_000)?;
         let export_ttl_hours = positive(&env, "PORTAL_EXPORT_TTL_HOURS", "hours", file.export_ttl_hours, 24)?;
         let export_workers = positive(&env, "PORTAL_EXPORT_WORKERS", "jobs", file.export_workers, 2)?;
@@ -247,6 +264,7 @@ impl Settings {
             xlsx_max_rows,
             token_max_days,
             token_max_active,
+            oauth_token_secs,
             export_job_rows,
             export_ttl_hours,
             export_workers,

@@ -57,6 +57,8 @@ pub struct Services {
     /// New activation links and admin API tokens waiting to be shown once in the console.
     pub issued_links: Reveals<app::contract::IssuedLink>,
     pub issued_api_tokens: Reveals<String>,
+    /// OAuth clients created or rotated just now (partner's or admin's), until their secret is shown.
+    pub issued_clients: Reveals<auth::oauth_clients::IssuedClient>,
     /// Failed authentications by client address.
     pub throttle: auth::throttle::Throttle,
 }
@@ -81,7 +83,7 @@ impl Services {
         std::fs::create_dir_all(&settings.data_dir)?;
         let catalog = Catalog::open(&settings.database_url).await?;
         let defaults = TokenPolicy { max_days: settings.token_max_days, max_active: settings.token_max_active };
-        let credentials = Credentials::new(catalog.clone(), settings.sharing_endpoint(), defaults);
+        let credentials = Credentials::new(catalog.clone(), settings.public_url.clone(), defaults).with_access_token_secs(settings.oauth_token_secs);
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let keys = auth::keys::PortalKeys::load(&settings, &catalog).await?;
         let signer = UrlSigner::new(keys.ring.clone(), &settings.public_url, settings.url_ttl_secs);
@@ -106,6 +108,7 @@ impl Services {
             partner_idps,
             issued_links: Reveals::new(catalog.clone(), "activation-link"),
             issued_api_tokens: Reveals::new(catalog.clone(), "admin-api-token"),
+            issued_clients: Reveals::new(catalog.clone(), "oauth-client"),
             throttle,
         })
     }

@@ -84,6 +84,54 @@ pub struct RecipientDetail {
     pub tokens: Vec<TokenSummary>,
     pub activation_links: Vec<LinkSummary>,
     pub grants: Vec<String>,
+    /// Newest first.
+    #[serde(default)]
+    pub oauth_clients: Vec<ClientSummary>,
+    #[serde(default)]
+    pub federation_policies: Vec<FederationPolicyView>,
+}
+
+/// An OAuth client of a recipient's pipeline (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSummary {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// Until when the secret before the last rotation still works.
+    pub previous_secret_until: Option<String>,
+}
+
+/// A client just created or rotated: its secret, shown this once, and the profile to download.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedClientView {
+    pub client: ClientSummary,
+    pub client_secret: String,
+    /// The version-2 `oauth_client_credentials` profile's text.
+    pub profile: String,
+}
+
+/// Which JWTs of the partner's own identity provider act as the recipient.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederationPolicyView {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub subject_claim: String,
+    pub subject_values: Vec<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub created_at: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +321,8 @@ pub struct AdminRecipientView {
     pub grantable: Vec<String>,
     /// A link created just now, shown once.
     pub issued: Option<IssuedLink>,
+    /// An OAuth client created or rotated just now, its secret shown once.
+    pub issued_client: Option<IssuedClientView>,
     /// The portal home as this recipient sees it.
     pub sees: CatalogView,
 }

@@ -42,7 +42,7 @@ pub async fn get_admin_recipient(name: String, issued: Option<String>) -> Result
     let (backend, request) = crate::backend::current_request()?;
     let loaded = backend.admin_recipient(&request, &name, issued.as_deref()).await;
     crate::backend::answer_admin(&request, &loaded);
-    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
+    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some() || v.issued_client.is_some()) {
         crate::backend::no_store();
     }
     Ok(loaded)

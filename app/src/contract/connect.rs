@@ -19,6 +19,27 @@ pub struct ConnectView {
     pub example: Option<ExampleTable>,
     /// A token created just now, shown this once.
     pub issued: Option<IssuedView>,
+    /// The portal's OAuth token endpoint, for pipelines.
+    pub token_endpoint: String,
+    /// The partner's OAuth clients, newest first.
+    pub clients: Vec<super::ClientSummary>,
+    /// A client created or rotated just now, its secret shown this once.
+    pub issued_client: Option<super::IssuedClientView>,
+    /// One version-2 profile per federation policy: the partner's own identity provider.
+    pub federation: Vec<FederationProfile>,
+}
+
+/// What a pipeline needs to read with tokens of the partner's own identity provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationProfile {
+    pub name: String,
+    pub issuer: String,
+    /// The audiences the tokens must carry, and the claim and values that identify the pipeline.
+    pub audiences: Vec<String>,
+    pub subject_claim: String,
+    pub subject_values: Vec<String>,
+    /// The profile file's text, with placeholders for the client id and secret at the provider.
+    pub profile: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +81,14 @@ pub struct IssuedView {
     pub profile: String,
 }
 
-/// The partner's connection page; `issued` is the one-time id of a token created just now.
+/// The partner's connection page; `issued` is the one-time id of a token created just now,
+/// `client` that of an OAuth client created or rotated just now.
 #[server(prefix = "/_fn", input = server_fn::codec::GetUrl)]
-pub async fn get_connect(issued: Option<String>) -> Result<Loaded<ConnectView>, ServerFnError> {
+pub async fn get_connect(issued: Option<String>, client: Option<String>) -> Result<Loaded<ConnectView>, ServerFnError> {
     let (backend, request) = crate::backend::current_request()?;
-    let loaded = backend.connect(&request, issued.as_deref()).await;
+    let loaded = backend.connect(&request, issued.as_deref(), client.as_deref()).await;
     crate::backend::answer(&request, &loaded);
-    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some()) {
+    if matches!(&loaded, Loaded::Ready(v) if v.issued.is_some() || v.issued_client.is_some()) {
         crate::backend::no_store();
     }
     Ok(loaded)

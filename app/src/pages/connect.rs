@@ -15,8 +15,8 @@ use crate::contract::{get_connect, ConnectView, IssuedView, Loaded, TokenRow};
 #[component]
 pub fn ConnectPage() -> impl IntoView {
     let query = use_query_map();
-    let issued = move || query.read().get("issued");
-    let page = Resource::new(issued, get_connect);
+    let issued = move || (query.read().get("issued"), query.read().get("client"));
+    let page = Resource::new(issued, |(issued, client)| get_connect(issued, client));
     view! {
         <Transition fallback=|| view! { <Loading what="your connection details"/> }>
             {move || Suspend::new(async move {
@@ -35,9 +35,10 @@ fn error_text(code: &str, v: &ConnectView) -> String {
         "name" => "Give the token a name of 1 to 60 characters, such as \"Power BI refresh\".".into(),
         "days" => format!("A token can be valid for 1 to {} days.", v.max_days),
         "limit" => format!("You can have at most {} active tokens. Revoke one you no longer use first.", v.max_active),
+        "client_limit" => format!("You can have at most {} active OAuth clients. Revoke one you no longer use first.", v.max_active),
         "form" => "The form had expired. Please try again.".into(),
         "revoked" => "That token is no longer active. Create a new one instead.".into(),
-        "overlap_hours" => "Choose how long the old token keeps working.".into(),
+        "overlap_hours" => "Choose how long the old token or secret keeps working.".into(),
         _ => "That did not work just now. Please try again in a minute.".into(),
     }
 }
@@ -46,7 +47,9 @@ fn error_text(code: &str, v: &ConnectView) -> String {
 fn Connect(v: ConnectView) -> impl IntoView {
     let query = use_query_map();
     let error = query.read_untracked().get("error").map(|code| error_text(&code, &v));
-    let revoked = query.read_untracked().get("revoked").is_some();
+    let revoked = query.read_untracked().get("revoked");
+    let client_revoked = revoked.as_deref() == Some("client");
+    let revoked = revoked.is_some() && !client_revoked;
     let active = v.tokens.iter().filter(|t| t.status == "active").count();
     let policy = format!("At most {} active tokens, each valid for up to {} days. You have {active} active.", v.max_active, v.max_days);
     let token_for_guides = v.issued.as_ref().map(|i| i.token.clone());
@@ -62,6 +65,8 @@ fn Connect(v: ConnectView) -> impl IntoView {
             </div>
             {error.map(|e| view! { <Notice tone="error">{e}</Notice> })}
             {revoked.then(|| view! { <Notice tone="success">"The token was revoked. Tools using it can no longer read your data."</Notice> })}
+            {client_revoked.then(|| view! { <Notice tone="success">"The OAuth client was revoked. Its secret and its access tokens no longer work."</Notice> })}
+            {v.issued_client.clone().map(|issued| view! { <NewClient issued/> })}
             {v.issued.clone().map(|issued| view! { <NewToken issued endpoint=v.endpoint.clone()/> })}
             <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="endpoint-title">
                 <h2 id="endpoint-title" class="font-semibold">"Your endpoint"</h2>
@@ -77,7 +82,155 @@ fn Connect(v: ConnectView) -> impl IntoView {
                 <Tokens tokens=v.tokens.clone()/>
                 <CreateForm max_days=v.max_days/>
             </section>
+            <Pipelines v=v.clone()/>
             <Guides v=v.clone() token=token_for_guides/>
+        </div>
+    }
+}
+
+/// Pipelines without long-lived tokens: OAuth clients of the portal, or the partner's own
+/// identity provider where the data provider set that up.
+#[component]
+fn Pipelines(v: ConnectView) -> impl IntoView {
+    let active = v.clients.iter().filter(|c| c.status == "active").count();
+    let policy = format!("At most {} active clients, each valid for up to {} days. You have {active} active.", v.max_active, v.max_days);
+    view! {
+        <section id="pipelines" class="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="pipelines-title">
+            <h2 id="pipelines-title" class="font-semibold">"Pipelines without long-lived tokens"</h2>
+            <p class="max-w-3xl text-sm text-slate-600">
+                "An OAuth client holds a client id and secret; your pipeline exchanges them at the token endpoint for an access token that lives an hour. "
+                "The official Delta Sharing clients (pandas, Spark) do that themselves from the version-2 profile you download here."
+            </p>
+            <p class="text-sm text-slate-700">"Token endpoint: " <code class="break-all">{v.token_endpoint.clone()}</code></p>
+            <p class="text-sm text-slate-600">{policy}</p>
+            <Clients clients=v.clients.clone()/>
+            <form method="post" action="/connect/clients" class="grid gap-3 border-t border-slate-100 pt-3 sm:grid-cols-[2fr_auto] sm:items-end">
+                <FormToken/>
+                <div>
+                    <label for="client-name" class="block text-sm font-medium text-slate-700">"Pipeline name"</label>
+                    <input id="client-name" name="name" required maxlength="60" placeholder="Nightly orders load" class=FIELD/>
+                </div>
+                <div>
+                    <button type="submit" class=PRIMARY>"Create OAuth client"</button>
+                </div>
+            </form>
+            {(!v.federation.is_empty()).then(|| view! { <Federation profiles=v.federation.clone()/> })}
+        </section>
+    }
+}
+
+#[component]
+fn Clients(clients: Vec<crate::contract::ClientSummary>) -> impl IntoView {
+    if clients.is_empty() {
+        return view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">"You have no OAuth clients yet. Create one per pipeline."</p> }.into_any();
+    }
+    view! {
+        <div class="relative overflow-x-auto">
+            <table data-testid="clients" class="w-full text-left text-sm">
+                <thead class="text-xs uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="py-2 pr-4">"Pipeline"</th>
+                        <th scope="col" class="py-2 pr-4">"Client id"</th>
+                        <th scope="col" class="py-2 pr-4">"Last token"</th>
+                        <th scope="col" class="py-2 pr-4">"Expires"</th>
+                        <th scope="col" class="py-2 pr-4">"Status"</th>
+                        <th scope="col" class="py-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {clients.into_iter().map(|c| {
+                        let base = format!("/connect/clients/{}", encode(&c.id));
+                        let select_id = format!("client-overlap-{}", c.id);
+                        let active = c.status == "active";
+                        view! {
+                            <tr data-client-id=c.client_id.clone() class="align-top">
+                                <td class="py-2 pr-4 font-medium">{c.name.clone()}</td>
+                                <td class="py-2 pr-4"><code class="break-all">{c.client_id.clone()}</code></td>
+                                <td class="py-2 pr-4 whitespace-nowrap">{c.last_used_at.as_deref().map_or_else(|| "never".into(), readable_time)}</td>
+                                <td class="py-2 pr-4 whitespace-nowrap">{c.expires_at.as_deref().map_or_else(|| "never".into(), readable_time)}</td>
+                                <td class="py-2 pr-4"><span class="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-800" data-testid="client-status">{c.status.clone()}</span></td>
+                                <td class="py-2">
+                                    {active.then(|| view! {
+                                        <div class="flex flex-wrap gap-2">
+                                            <details class="relative">
+                                                <summary class="cursor-pointer rounded-lg border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-50">"New secret…"</summary>
+                                                <form method="post" action=format!("{base}/rotate") class="mt-2 space-y-2 rounded-lg border border-slate-200 bg-white p-3 shadow">
+                                                    <FormToken/>
+                                                    <label for=select_id.clone() class="block text-sm font-medium text-slate-700">"Old secret"</label>
+                                                    <select id=select_id.clone() name="overlap_hours" class="rounded-lg border border-slate-300 px-2 py-1 text-sm">
+                                                        <option value="0">"stops now"</option>
+                                                        <option value="24" selected>"works 24 more hours"</option>
+                                                        <option value="168">"works 7 more days"</option>
+                                                    </select>
+                                                    <button type="submit" class=PRIMARY>"Issue new secret"</button>
+                                                </form>
+                                            </details>
+                                            <form method="post" action=format!("{base}/revoke")>
+                                                <FormToken/>
+                                                <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm font-medium text-red-700 hover:bg-red-50">"Revoke"</button>
+                                            </form>
+                                        </div>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A client created or rotated just now: its secret and profile, shown once.
+#[component]
+fn NewClient(issued: crate::contract::IssuedClientView) -> impl IntoView {
+    let href = format!("data:application/json;charset=utf-8,{}", encode(&issued.profile));
+    view! {
+        <section id="new-client" class="space-y-3 rounded-xl border border-emerald-300 bg-emerald-50 p-4" aria-labelledby="new-client-title">
+            <h2 id="new-client-title" class="font-semibold text-emerald-900">{format!("OAuth client \u{201c}{}\u{201d}", issued.client.name)}</h2>
+            <p class="text-sm text-emerald-900">"Copy the secret or download the profile now: it is shown only this once."</p>
+            <label for="new-client-id" class="block text-sm font-medium text-slate-700">"Client id"</label>
+            <div class="flex gap-2">
+                <input id="new-client-id" readonly value=issued.client.client_id.clone() class=FIELD spellcheck="false"/>
+                <CopyButton target="new-client-id"/>
+            </div>
+            <label for="new-client-secret" class="block text-sm font-medium text-slate-700">"Client secret"</label>
+            <div class="flex gap-2">
+                <input id="new-client-secret" readonly value=issued.client_secret.clone() class=FIELD spellcheck="false"/>
+                <CopyButton target="new-client-secret"/>
+            </div>
+            <a data-testid="download-client-profile" download="pipeline.share" href=href class=PRIMARY>"Download pipeline.share"</a>
+        </section>
+    }
+}
+
+/// Profiles that use the partner's own identity provider.
+#[component]
+fn Federation(profiles: Vec<crate::contract::FederationProfile>) -> impl IntoView {
+    view! {
+        <div class="space-y-3 border-t border-slate-100 pt-3">
+            <h3 class="font-semibold">"With your own identity provider"</h3>
+            <p class="max-w-3xl text-sm text-slate-600">
+                "Your data provider accepts tokens of your identity provider: register a client there and put its id and secret into this profile. "
+                "No secret of ours is involved."
+            </p>
+            {profiles.into_iter().enumerate().map(|(i, p)| {
+                let id = format!("federation-profile-{i}");
+                let href = format!("data:application/json;charset=utf-8,{}", encode(&p.profile));
+                view! {
+                    <div class="space-y-2 rounded-lg border border-slate-200 p-3">
+                        <p class="text-sm font-medium">{p.name.clone()}</p>
+                        <ul class="text-sm text-slate-700">
+                            <li>"Issuer: " <code class="break-all">{p.issuer.clone()}</code></li>
+                            <li>"Audience to request: " <code class="break-all">{p.audiences.join(", ")}</code></li>
+                            <li>{format!("Your pipeline is recognised by the claim `{}`: ", p.subject_claim)} <code class="break-all">{p.subject_values.join(", ")}</code></li>
+                        </ul>
+                        <pre id=id.clone() tabindex="0" aria-label="Profile for your identity provider" class=CODE><code>{p.profile.clone()}</code></pre>
+                        <a download="pipeline.share" href=href class="text-sm font-medium text-indigo-700 underline">"Download this profile"</a>
+                    </div>
+                }
+            }).collect_view()}
         </div>
     }
 }

@@ -9,6 +9,7 @@
 pub mod audit_log;
 pub mod identity;
 pub mod locations;
+pub mod machine_access;
 pub mod recipients;
 pub mod shares;
 pub mod teams;

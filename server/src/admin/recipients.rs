@@ -71,6 +71,8 @@ pub async fn detail_of(s: &Services, r: &Recipient) -> Result<RecipientDetail> {
         tokens: tokens.iter().rev().map(|t| views::token(t, now)).collect(),
         activation_links: links.iter().map(|l| views::link(l, now)).collect(),
         grants: s.catalog.grants_of(&r.id).await?,
+        oauth_clients: s.catalog.clients_of(&r.id).await?.iter().rev().map(|c| views::client(c, now)).collect(),
+        federation_policies: s.catalog.federation_policies_of(&r.id).await?.iter().map(views::policy).collect(),
     })
 }
 

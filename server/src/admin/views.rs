@@ -88,3 +88,29 @@ mod tests {
         assert_eq!(status(&[token(None, Some(now - 1))], &[pending], now), "invited");
     }
 }
+
+pub fn client(c: &crate::catalog::OAuthClient, now: i64) -> app::contract::ClientSummary {
+    app::contract::ClientSummary {
+        id: c.id.clone(),
+        client_id: c.client_id.clone(),
+        name: c.name.clone(),
+        status: c.status(now).as_str().into(),
+        created_at: rfc3339_ms(c.created_at),
+        expires_at: c.expires_at.map(rfc3339_ms),
+        last_used_at: c.last_used_at.map(rfc3339_ms),
+        previous_secret_until: c.previous_until.filter(|u| *u > now).map(rfc3339_ms),
+    }
+}
+
+pub fn policy(p: &crate::catalog::FederationPolicy) -> app::contract::FederationPolicyView {
+    app::contract::FederationPolicyView {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        issuer: p.issuer.clone(),
+        audiences: p.audiences.clone(),
+        subject_claim: p.subject_claim.clone(),
+        subject_values: p.subject_values.clone(),
+        scope: p.scope.clone(),
+        created_at: rfc3339_ms(p.created_at),
+    }
+}

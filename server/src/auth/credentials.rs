@@ -3,6 +3,9 @@
 use crate::primitives::time::rfc3339_ms;
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use super::federation::Federation;
 use crate::catalog::{now_ms, Catalog, Recipient, TokenRecord, TokenStatus};
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
@@ -17,7 +20,36 @@ pub const DEFAULT_ACTIVATION_TTL_HOURS: u32 = 72;
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub recipient: Recipient,
+    /// The token (or OAuth client, or federation policy) it came in with.
     pub token_id: String,
+    pub via: Via,
+}
+
+/// How a caller proved who it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// One of the recipient's own tokens, or a browser session opened with one.
+    Token,
+    /// An access token of the portal's token endpoint, given to this OAuth client.
+    Client { client_id: String, name: String },
+    /// A JWT of the partner's own identity provider, admitted by a federation policy.
+    Federated { issuer: String, subject: String },
+}
+
+impl Via {
+    /// An audit line's detail, with how a caller that did not come with a token of its own
+    /// authenticated added to it.
+    pub fn added_to(&self, detail: Option<String>) -> Option<String> {
+        let via = match self {
+            Self::Token => return detail,
+            Self::Client { client_id, name } => format!("oauth client {client_id} ({name})"),
+            Self::Federated { issuer, subject } => format!("federated iss={issuer} sub={subject}"),
+        };
+        Some(match detail {
+            Some(detail) => format!("{detail}; {via}"),
+            None => via,
+        })
+    }
 }
 
 /// A recipient's token limits: the admin's per-recipient values, else the portal's defaults.
@@ -63,13 +95,39 @@ pub enum LinkState {
 #[derive(Clone)]
 pub struct Credentials {
     catalog: Catalog,
+    public_url: String,
     endpoint: String,
     defaults: TokenPolicy,
+    access_token_secs: u32,
+    federation: Arc<Federation>,
 }
 
 impl Credentials {
-    pub fn new(catalog: Catalog, endpoint: String, defaults: TokenPolicy) -> Self {
-        Self { catalog, endpoint, defaults }
+    /// `public_url`: where partners reach the portal (the sharing endpoint and the token
+    /// endpoint are under it).
+    pub fn new(catalog: Catalog, public_url: String, defaults: TokenPolicy) -> Self {
+        let federation = Arc::new(Federation::new().expect("an HTTP client without custom TLS settings always builds"));
+        let endpoint = format!("{public_url}/delta-sharing");
+        Self { catalog, public_url, endpoint, defaults, access_token_secs: crate::config::DEFAULT_ACCESS_TOKEN_SECS, federation }
+    }
+
+    /// How long the token endpoint's access tokens live.
+    pub fn with_access_token_secs(mut self, secs: u32) -> Self {
+        self.access_token_secs = secs;
+        self
+    }
+
+    pub fn access_token_secs(&self) -> u32 {
+        self.access_token_secs
+    }
+
+    /// The token endpoint of a partner's identity provider, from its discovery document.
+    pub async fn federation_token_endpoint(&self, issuer: &str) -> Option<String> {
+        self.federation.token_endpoint(issuer).await
+    }
+
+    pub(super) fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     pub(super) fn catalog(&self) -> &Catalog {
@@ -101,7 +159,7 @@ impl Credentials {
         let name = format!("{}{who}", crate::catalog::SSO_TOKEN_PREFIX);
         let expires_at = now_ms() + i64::from(hours) * 3_600_000;
         let record = self.catalog.insert_token(&recipient.id, Some(&name), &secrets::hash(&token), Some(expires_at)).await?;
-        Ok(Caller { recipient: recipient.clone(), token_id: record.id })
+        Ok(Caller { recipient: recipient.clone(), token_id: record.id, via: Via::Token })
     }
 
     pub fn profile(&self, issued: &IssuedToken) -> Profile {
@@ -114,13 +172,23 @@ impl Credentials {
     }
 
     /// `Authorization: Bearer <token>` → the caller, or 401 for anything missing, unknown,
-    /// revoked or expired.
+    /// revoked or expired: one of the recipient's tokens, an access token of the portal's token
+    /// endpoint, or a JWT of a partner's identity provider that a federation policy admits.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Caller> {
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| PortalError::Unauthenticated("missing bearer token".into()))?;
+        let token = bearer(header)?;
+        if token.starts_with(super::oauth_clients::ACCESS_TOKEN_PREFIX) {
+            return self.authenticate_access_token(token).await;
+        }
+        if Federation::looks_like_jwt(token) {
+            let federated = self.federation.verify(&self.catalog, token).await?;
+            let via = Via::Federated { issuer: federated.issuer, subject: federated.subject };
+            return Ok(Caller { recipient: federated.recipient, token_id: format!("federation:{}", federated.policy_id), via });
+        }
+        self.authenticate_token(token).await
+    }
+
+    /// One of the recipient's own tokens only (what a browser signs in with).
+    pub async fn authenticate_token(&self, token: &str) -> Result<Caller> {
         let presented = secrets::hash(token);
         let Some((record, stored, recipient)) = self.catalog.token_by_hash(&presented).await? else {
             return Err(PortalError::BadCredentials("invalid bearer token".into()));
@@ -134,7 +202,7 @@ impl Credentials {
             TokenStatus::Expired => return Err(PortalError::BadCredentials("this bearer token has expired".into())),
         }
         self.catalog.touch_token(&record).await?;
-        Ok(Caller { recipient, token_id: record.id })
+        Ok(Caller { recipient, token_id: record.id, via: Via::Token })
     }
 
     /// Creates a one-time link; returns the code to put in the URL (never stored).
@@ -180,6 +248,15 @@ impl Credentials {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(header: Option<&str>) -> Result<&str> {
+    header
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| PortalError::Unauthenticated("missing bearer token".into()))
+}
+
 fn expiry_after_days(days: Option<u32>) -> Option<i64> {
     days.map(|d| now_ms() + i64::from(d) * 86_400_000)
 }
@@ -193,7 +270,7 @@ mod tests {
     async fn setup() -> (Credentials, Catalog, tempfile::TempDir) {
         let (catalog, dir) = test_catalog().await;
         catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
-        (Credentials::new(catalog.clone(), "http://h/delta-sharing".into(), TokenPolicy { max_days: 365, max_active: 5 }), catalog, dir)
+        (Credentials::new(catalog.clone(), "http://h".into(), TokenPolicy { max_days: 365, max_active: 5 }), catalog, dir)
     }
 
     #[tokio::test]

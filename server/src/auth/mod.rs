@@ -5,9 +5,11 @@
 
 pub mod access;
 pub mod credentials;
+pub mod federation;
 pub mod forms;
 pub mod keys;
 pub mod network;
+pub mod oauth_clients;
 pub mod oidc;
 pub mod reveals;
 pub mod scoped;
@@ -18,7 +20,7 @@ pub mod time_travel;
 
 pub use access::{Access, AuthorizedTable, RowScope};
 pub use credentials::TokenPolicy;
-pub use credentials::{Caller, Credentials};
+pub use credentials::{Caller, Credentials, Via};
 pub use reveals::Reveals;
 pub use scoped::ScopedTable;
 pub use sessions::Sessions;

@@ -83,7 +83,7 @@ impl Credentials {
     }
 }
 
-fn checked_name(name: &str) -> Result<&str> {
+pub(super) fn checked_name(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(PortalError::field(
@@ -119,7 +119,7 @@ mod tests {
     async fn setup(max_days: u32, max_active: u32) -> (Credentials, Catalog, Recipient, tempfile::TempDir) {
         let (catalog, dir) = test_catalog().await;
         let r = catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
-        let creds = Credentials::new(catalog.clone(), "http://h/delta-sharing".into(), TokenPolicy { max_days, max_active });
+        let creds = Credentials::new(catalog.clone(), "http://h".into(), TokenPolicy { max_days, max_active });
         (creds, catalog, r, dir)
     }
 

@@ -55,7 +55,7 @@ impl Sessions {
         {
             return Err(signed_out());
         }
-        Ok(Caller { recipient: found.recipient, token_id: found.token.id })
+        Ok(Caller { recipient: found.recipient, token_id: found.token.id, via: crate::auth::Via::Token })
     }
 
     pub async fn close(&self, secret: &str) -> Result<()> {
@@ -115,7 +115,7 @@ mod tests {
         let (catalog, _dir) = test_catalog().await;
         catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
         let creds =
-            Credentials::new(catalog.clone(), "http://h/delta-sharing".into(), crate::auth::TokenPolicy { max_days: 365, max_active: 5 });
+            Credentials::new(catalog.clone(), "http://h".into(), crate::auth::TokenPolicy { max_days: 365, max_active: 5 });
         let issued = creds.create_token("acme", None, Some(1)).await.unwrap();
         let caller = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
         let sessions = Sessions::new(catalog.clone(), 1, false);

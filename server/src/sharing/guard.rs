@@ -20,16 +20,18 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
     let fallback_action = format!("{} {}", req.method(), req.uri().path());
 
     let authenticated = services.credentials.authenticate(authorization.as_deref()).await;
-    let (actor, response) = match authenticated {
-        Err(e) => ("anonymous".to_string(), e.into_response()),
-        Ok(caller) => match network::admits(&caller.recipient, network::peer(req.headers())) {
-            Err(refused) => (format!("recipient:{}", caller.recipient.name), refused.into_response()),
-            Ok(()) => {
-                let actor = format!("recipient:{}", caller.recipient.name);
-                req.extensions_mut().insert(caller);
-                (actor, next.run(req).await)
+    let (actor, via, response) = match authenticated {
+        Err(e) => ("anonymous".to_string(), crate::auth::Via::Token, e.into_response()),
+        Ok(caller) => {
+            let (actor, via) = (format!("recipient:{}", caller.recipient.name), caller.via.clone());
+            match network::admits(&caller.recipient, network::peer(req.headers())) {
+                Err(refused) => (actor, via, refused.into_response()),
+                Ok(()) => {
+                    req.extensions_mut().insert(caller);
+                    (actor, via, next.run(req).await)
+                }
             }
-        },
+        }
     };
     let note = response.extensions().get::<AuditNote>().cloned().unwrap_or_default();
     let event = AuditEvent {
@@ -41,7 +43,7 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         files: note.files,
         bytes: note.bytes,
         rows: note.rows,
-        detail: note.detail,
+        detail: via.added_to(note.detail),
         user_agent,
         client_ip,
         ..Default::default()

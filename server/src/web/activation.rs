@@ -34,7 +34,7 @@ pub async fn redeem(State(s): State<Arc<Services>>, Path(code): Path<String>, re
         }
         let (recipient, issued) = s.credentials.redeem(&code).await?;
         // The activating browser is signed in too, on the token it just received.
-        let caller = Caller { recipient: recipient.clone(), token_id: issued.record.id.clone() };
+        let caller = Caller { recipient: recipient.clone(), token_id: issued.record.id.clone(), via: crate::auth::Via::Token };
         let secret = s.sessions.replace(cookie_value(&headers, COOKIE), &caller).await?;
         Ok::<_, PortalError>((recipient, issued, secret))
     }

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::callers::{AdminChanger, AdminReader};
 use super::views::{TablePath, View};
-use crate::admin::{audit_log, locations, recipients, shares, teams};
+use crate::admin::{audit_log, locations, machine_access, recipients, shares, teams};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -96,6 +96,35 @@ pub fn endpoints() -> Vec<Endpoint> {
             "IssuedLink",
         ),
         ep(Method::POST, "/recipients/{name}/tokens/{id}/revoke", revoke_token, "Revoke one token", None, 200, "RecipientDetail"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/oauth-clients",
+            create_client,
+            "Create an OAuth client for a partner's pipeline (its secret is shown once)",
+            Some("NewClient"),
+            201,
+            "IssuedClient",
+        ),
+        ep(
+            Method::POST,
+            "/recipients/{name}/oauth-clients/{id}/rotate",
+            rotate_client,
+            "A new secret for an OAuth client; the old one works for the overlap",
+            Some("RotateRequest"),
+            201,
+            "IssuedClient",
+        ),
+        ep(Method::POST, "/recipients/{name}/oauth-clients/{id}/revoke", revoke_client, "Revoke an OAuth client and its access tokens", None, 200, "RecipientDetail"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/federation-policies",
+            add_policy,
+            "Let JWTs of the partner's identity provider act as the recipient",
+            Some("FederationPolicy"),
+            201,
+            "RecipientDetail",
+        ),
+        ep(Method::DELETE, "/recipients/{name}/federation-policies/{id}", remove_policy, "Remove a federation policy", None, 200, "RecipientDetail"),
         ep(Method::GET, "/shares", list_shares, "List shares", None, 200, "ShareList"),
         ep(Method::POST, "/shares", create_share, "Create a share", Some("NewShare"), 201, "ShareDetail"),
         ep(Method::GET, "/shares/{name}", show_share, "A share with its tables (and their schemas) and grants", None, 200, "ShareDetail"),
@@ -284,6 +313,47 @@ async fn revoke_token(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response> {
     Ok(Json(recipients::revoke_token(&s, &admin, &name, &id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewClient {
+    name: String,
+}
+
+async fn create_client(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    let request: NewClient = body(&bytes)?;
+    Ok(created(machine_access::issued_view(&s, &machine_access::create_client(&s, &admin, &name, &request.name).await?)))
+}
+
+async fn rotate_client(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Response> {
+    let request: RotateRequest = body(&bytes)?;
+    Ok(created(machine_access::issued_view(&s, &machine_access::rotate_client(&s, &admin, &name, &id, request.overlap_hours).await?)))
+}
+
+async fn revoke_client(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response> {
+    Ok(Json(machine_access::revoke_client(&s, &admin, &name, &id).await?).into_response())
+}
+
+async fn add_policy(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    Ok(created(machine_access::add_policy(&s, &admin, &name, body(&bytes)?).await?))
+}
+
+async fn remove_policy(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response> {
+    Ok(Json(machine_access::remove_policy(&s, &admin, &name, &id).await?).into_response())
 }
 
 async fn list_shares(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader) -> Result<Response> {

@@ -17,7 +17,7 @@ use crate::admin::locations::NewLocation;
 use crate::admin::recipients::{NewRecipient, RecipientPatch};
 use crate::admin::shares::{NewShare, NewTableInput, SharePatch, TablePatch};
 use crate::admin::teams::{NewApiToken, NewTeam};
-use crate::admin::{locations, recipients, shares, teams, Admin};
+use crate::admin::{locations, machine_access, recipients, shares, teams, Admin};
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
@@ -348,6 +348,59 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, he
             .map_err(|_| PortalError::field("overlapHours", "choose how long the old tokens keep working"))?;
         let issued = recipients::rotate(s, &f.admin, &name, hours).await?;
         Ok(Done::To(reveal(s, f, &name, issued).await?))
+    })
+    .await
+}
+
+pub async fn create_client(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let created = machine_access::create_client(s, &f.admin, &name, f.get("name")).await?;
+        let id = s.issued_clients.put(&f.owner, &created).await?;
+        Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(&name), &[("issued", id)]))))
+    })
+    .await
+}
+
+pub async fn revoke_client(
+    State(s): State<Arc<Services>>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        machine_access::revoke_client(s, &f.admin, &name, &id).await?;
+        Ok(Done::Notice("OAuth client revoked: its secret and its access tokens no longer work.".into()))
+    })
+    .await
+}
+
+pub async fn add_policy(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let list = |field: &str| f.get(field).split([',', '\n']).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        let view = app::contract::FederationPolicyView {
+            name: f.get("name").into(),
+            issuer: f.get("issuer").into(),
+            audiences: list("audiences"),
+            subject_claim: f.get("subject_claim").into(),
+            subject_values: list("subject_values"),
+            scope: f.opt("scope"),
+            ..Default::default()
+        };
+        machine_access::add_policy(s, &f.admin, &name, view).await?;
+        Ok(Done::Notice("Federation policy added: tokens it admits act as this recipient.".into()))
+    })
+    .await
+}
+
+pub async fn remove_policy(
+    State(s): State<Arc<Services>>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        machine_access::remove_policy(s, &f.admin, &name, &id).await?;
+        Ok(Done::Notice("Federation policy removed.".into()))
     })
     .await
 }

@@ -114,12 +114,16 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
             .map(|share| share.name)
             .filter(|n| !detail.grants.contains(n))
             .collect();
-        let issued = match issued {
-            Some(id) => s.issued_links.take(id, &owner).await?,
-            None => None,
+        // One reveal id: an activation link or an OAuth client's new secret.
+        let (issued, issued_client) = match issued {
+            Some(id) => match s.issued_links.take(id, &owner).await? {
+                Some(link) => (Some(link), None),
+                None => (None, s.issued_clients.take(id, &owner).await?.map(|c| admin::machine_access::issued_view(s, &c))),
+            },
+            None => (None, None),
         };
         let sees = query::catalog::catalog(s, &found).await?;
-        Ok(AdminRecipientView { session, recipient: detail, grantable, issued, sees })
+        Ok(AdminRecipientView { session, recipient: detail, grantable, issued, issued_client, sees })
     })
     .await
 }

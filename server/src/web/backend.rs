@@ -140,7 +140,7 @@ impl PortalBackend for UiBackend {
         .await
     }
 
-    async fn connect(&self, request: &Parts, issued: Option<&str>) -> Loaded<ConnectView> {
+    async fn connect(&self, request: &Parts, issued: Option<&str>, client: Option<&str>) -> Loaded<ConnectView> {
         let s = &self.0;
         self.partner_read(request, Some("portal.connect"), None, async |caller: &Caller| {
             let recipient = &caller.recipient;
@@ -171,6 +171,10 @@ impl PortalBackend for UiBackend {
                 profile: serde_json::to_string_pretty(&s.credentials.profile(&i)).unwrap_or_default(),
                 token: i.token,
             });
+            let issued_client = match client {
+                Some(id) => s.issued_clients.take(id, &recipient.id).await?,
+                None => None,
+            };
             let view = ConnectView {
                 partner: recipient.name.clone(),
                 endpoint: s.credentials.endpoint().to_string(),
@@ -179,6 +183,10 @@ impl PortalBackend for UiBackend {
                 max_active: policy.max_active,
                 example: example_table(s, recipient).await,
                 issued,
+                token_endpoint: s.credentials.token_endpoint(),
+                clients: s.credentials.clients(recipient).await?.iter().map(|c| crate::admin::views::client(c, now)).collect(),
+                issued_client: issued_client.map(|i| crate::admin::machine_access::issued_view(s, &i)),
+                federation: super::connect::federation_profiles(s, recipient).await?,
             };
             Ok((view, Noted::default()))
         })

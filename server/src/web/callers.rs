@@ -14,7 +14,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
-use super::envelope::{partner_actor, Audit};
+use super::envelope::Audit;
 use crate::admin::{identity, Admin};
 use crate::auth::sessions::{cookie_value, COOKIE};
 use crate::auth::Caller;
@@ -72,7 +72,7 @@ pub async fn partner(s: &Services, headers: &HeaderMap) -> Result<Caller> {
 }
 
 fn named(parts: &Parts, caller: Caller) -> Caller {
-    Audit::of(parts).actor(partner_actor(&caller.recipient.name));
+    Audit::of(parts).partner(&caller);
     caller
 }
 

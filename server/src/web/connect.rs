@@ -1,6 +1,7 @@
-//! The forms of `/connect`: a partner creates, rotates and revokes their own tokens. Each is a
-//! plain form with a form token, answering with a redirect back to `/connect`; a new token is
-//! shown there once (`?issued=`), never put in a URL.
+//! The forms of `/connect`: a partner creates, rotates and revokes their own tokens and their
+//! pipelines' OAuth clients. Each is a plain form with a form token, answering with a redirect
+//! back to `/connect`; a new token or client secret is shown there once (`?issued=`, `?client=`),
+//! never put in a URL.
 
 use std::sync::Arc;
 
@@ -11,7 +12,11 @@ use axum::response::{IntoResponse, Response};
 use super::callers::PartnerForm;
 use super::envelope::Audit;
 use super::signin::see_other;
+use app::contract::FederationProfile;
+
 use crate::auth::credentials::IssuedToken;
+use crate::auth::oauth_clients::IssuedClient;
+use crate::catalog::Recipient;
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -60,6 +65,79 @@ pub async fn revoke(State(s): State<Arc<Services>>, Path(id): Path<String>, audi
         Ok(()) => see_other("/connect?revoked=1"),
         Err(e) => refused(&audit, e),
     }
+}
+
+pub async fn create_client(State(s): State<Arc<Services>>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    let issued = async {
+        let form = form?;
+        s.credentials.create_client(&form.caller.recipient, form.field("name"), true).await
+    }
+    .await;
+    client_shown_once(&s, &audit, issued).await
+}
+
+pub async fn rotate_client(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    audit.object(id.clone());
+    let issued = async {
+        let form = form?;
+        let hours = form
+            .field("overlap_hours")
+            .parse()
+            .map_err(|_| PortalError::field("overlap_hours", "choose how long the old secret keeps working"))?;
+        s.credentials.rotate_client(&form.caller.recipient, &id, hours, true).await
+    }
+    .await;
+    client_shown_once(&s, &audit, issued).await
+}
+
+pub async fn revoke_client(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    audit.object(id.clone());
+    let revoked = async { s.credentials.revoke_client(&form?.caller.recipient, &id).await }.await;
+    match revoked {
+        Ok(_) => see_other("/connect?revoked=client#pipelines"),
+        Err(e) => refused(&audit, e),
+    }
+}
+
+/// Shows a new client secret once, on `/connect`.
+async fn client_shown_once(s: &Services, audit: &Audit, issued: Result<IssuedClient>) -> Response {
+    let issued = match issued {
+        Ok(issued) => issued,
+        Err(e) => return refused(audit, e),
+    };
+    audit.object_if_unset(issued.client.client_id.clone());
+    match s.issued_clients.put(&issued.client.recipient_id, &issued).await {
+        Ok(id) => see_other(&format!("/connect?client={id}#new-client")),
+        Err(e) => refused(audit, e),
+    }
+}
+
+/// One profile per federation policy of the recipient, pointing at the partner's own provider.
+pub async fn federation_profiles(s: &Services, recipient: &Recipient) -> Result<Vec<FederationProfile>> {
+    let mut profiles = Vec::new();
+    for policy in s.catalog.federation_policies_of(&recipient.id).await? {
+        let token_endpoint = s.credentials.federation_token_endpoint(&policy.issuer).await;
+        let mut profile = serde_json::json!({
+            "shareCredentialsVersion": 2,
+            "type": "oauth_client_credentials",
+            "endpoint": s.credentials.endpoint(),
+            "tokenEndpoint": token_endpoint.unwrap_or_else(|| "<your identity provider's token endpoint>".into()),
+            "clientId": "<your pipeline's client id at your identity provider>",
+            "clientSecret": "<its client secret>",
+        });
+        if let Some(scope) = &policy.scope {
+            profile["scope"] = serde_json::Value::from(scope.as_str());
+        }
+        profiles.push(FederationProfile {
+            name: policy.name,
+            issuer: policy.issuer,
+            audiences: policy.audiences,
+            subject_claim: policy.subject_claim,
+            subject_values: policy.subject_values,
+            profile: serde_json::to_string_pretty(&profile).unwrap_or_default(),
+        });
+    }
+    Ok(profiles)
 }
 
 /// Shows a newly issued token once, on `/connect`.

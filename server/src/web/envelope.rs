@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::MethodRouter;
 
 use crate::auth::network::peer;
+use crate::auth::Via;
 use crate::catalog::{now_ms, AuditEvent, AuditNote};
 use crate::error::PortalError;
 use crate::Services;
@@ -29,6 +30,8 @@ pub struct Audit(Arc<Mutex<Slot>>);
 #[derive(Default)]
 struct Slot {
     actor: Option<String>,
+    /// How the actor authenticated.
+    via: Option<Via>,
     note: AuditNote,
     /// The refusal a form answered with a redirect: the line records the refusal's status.
     refused: Option<u16>,
@@ -41,6 +44,14 @@ impl Audit {
 
     pub fn actor(&self, actor: String) {
         self.with(|s| s.actor = Some(actor));
+    }
+
+    /// A partner: the recipient, and how it authenticated.
+    pub fn partner(&self, caller: &crate::auth::Caller) {
+        self.with(|s| {
+            s.actor = Some(partner_actor(&caller.recipient.name));
+            s.via = Some(caller.via.clone());
+        });
     }
 
     pub fn object(&self, object: impl Into<String>) {
@@ -101,7 +112,10 @@ async fn write_line(State((s, action)): State<(Arc<Services>, &'static str)>, mu
     event.object = slot.note.object;
     // Rows count only for what was actually delivered.
     event.rows = slot.note.rows.filter(|_| status < 400);
-    event.detail = slot.note.detail;
+    event.detail = match slot.via {
+        Some(via) => via.added_to(slot.note.detail),
+        None => slot.note.detail,
+    };
     s.catalog.audit(&event).await;
     response
 }

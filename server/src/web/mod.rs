@@ -18,6 +18,7 @@ mod forms;
 mod fuzz;
 mod headers;
 mod limits;
+mod oauth;
 mod openapi;
 pub mod ops;
 mod outcome;
@@ -58,6 +59,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
     let files = Router::new()
         .route("/files/{table_id}/{*path}", get(files::download).head(files::download))
+        .route("/oauth/token", post(oauth::token))
         .route_layer(named())
         .with_state(services.clone());
     // Every partner route is audited under its action (see `envelope`); polling a job is not.
@@ -84,6 +86,9 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/connect/tokens", audited(s, "connect.createToken", post(connect::create)))
         .route("/connect/tokens/{id}/rotate", audited(s, "connect.rotateToken", post(connect::rotate)))
         .route("/connect/tokens/{id}/revoke", audited(s, "connect.revokeToken", post(connect::revoke)))
+        .route("/connect/clients", audited(s, "connect.createOAuthClient", post(connect::create_client)))
+        .route("/connect/clients/{id}/rotate", audited(s, "connect.rotateOAuthClient", post(connect::rotate_client)))
+        .route("/connect/clients/{id}/revoke", audited(s, "connect.revokeOAuthClient", post(connect::revoke_client)))
         .route("/exports", audited(s, "export.jobCreate", post(exports::create_form)))
         .route("/exports/{id}/cancel", audited(s, "export.jobCancel", post(exports::cancel_form)))
         .merge(admin_routes())
@@ -146,6 +151,10 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/recipients/{name}/activation-link", post(f::activation_link))
         .route("/admin/recipients/{name}/rotate", post(f::rotate))
         .route("/admin/recipients/{name}/tokens/{id}/revoke", post(f::revoke_token))
+        .route("/admin/recipients/{name}/oauth-clients", post(f::create_client))
+        .route("/admin/recipients/{name}/oauth-clients/{id}/revoke", post(f::revoke_client))
+        .route("/admin/recipients/{name}/federation-policies", post(f::add_policy))
+        .route("/admin/recipients/{name}/federation-policies/{id}/remove", post(f::remove_policy))
         .route("/admin/locations", post(f::create_location))
         .route("/admin/locations/{name}/grants", post(f::grant_location))
         .route("/admin/locations/{name}/grants/{team}/revoke", post(f::revoke_location))

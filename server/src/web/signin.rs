@@ -39,7 +39,7 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
     let result = async {
         forms::verify(&s.signer, &headers, fields.get(forms::FIELD).map(String::as_str))?;
         let token = presented_token(&fields)?;
-        let caller = s.credentials.authenticate(Some(&format!("Bearer {token}"))).await?;
+        let caller = s.credentials.authenticate_token(token.trim()).await?;
         let secret = s.sessions.replace(cookie_value(&headers, COOKIE), &caller).await?;
         Ok::<_, PortalError>((caller, secret))
     }

@@ -32,10 +32,11 @@ pub async fn throttle(State(s): State<Arc<Services>>, req: Request, next: Next) 
 }
 
 /// Requests whose credentials are checked: a token in `Authorization`, the sign-in forms, an
-/// activation link, the single sign-on callback.
+/// activation link, the single sign-on callback, the OAuth token endpoint.
 fn presents_credentials(req: &Request) -> bool {
     let path = req.uri().path();
     req.headers().contains_key(header::AUTHORIZATION)
         || (req.method() == Method::POST && (path == "/login" || path.starts_with("/activate/") || path.starts_with("/admin/login/")))
         || path == "/auth/oidc/callback"
+        || path == "/oauth/token"
 }

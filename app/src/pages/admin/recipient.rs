@@ -9,7 +9,7 @@ use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge}
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
-use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, IssuedLink};
+use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, IssuedClientView, IssuedLink, RecipientDetail};
 
 #[component]
 pub fn AdminRecipientPage() -> impl IntoView {
@@ -90,6 +90,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             )}</p>
         </div>
         {v.issued.clone().map(|issued| view! { <IssuedLinkView issued/> })}
+        {v.issued_client.clone().map(|issued| view! { <IssuedClient issued/> })}
         {section("Access", "access", view! {
             <div class="flex flex-wrap gap-6">
                 {activation_link_form(&name, &csrf, None)}
@@ -140,6 +141,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
                 {r.activation_links.clone().into_iter().map(|l| view! { <li>{format!("{} · created {} · expires {}", l.status, readable_time(&l.created_at), readable_time(&l.expires_at))}</li> }).collect_view()}
             </ul>
         })}
+        <Pipelines r=r.clone() base=base.clone() csrf=csrf.clone()/>
         {section("Details", "details", view! {
             <form method="post" action=format!("{base}/edit") class="space-y-3">
                 <FormBase csrf=csrf.clone()/>
@@ -169,4 +171,100 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
         <PartnerSees sees=v.sees.clone() name=name.clone()/>
         {section("Delete recipient", "delete", delete_form(format!("{base}/delete"), &name, "its tokens stop working and its grants go", "Delete recipient", &csrf))}
     }
+}
+
+/// A client created just now: its id and secret, shown once, and its profile.
+#[component]
+fn IssuedClient(issued: IssuedClientView) -> impl IntoView {
+    view! {
+        <section id="new-client" aria-labelledby="new-client-heading" class="mb-6 rounded-xl border border-emerald-300 bg-emerald-50 p-5">
+            <h2 id="new-client-heading" class="text-lg font-semibold text-emerald-900">{format!("OAuth client \u{201c}{}\u{201d}", issued.client.name)}</h2>
+            <p class="mt-1 text-sm text-emerald-900">"Send the partner this profile through a safe channel. The secret is shown only now."</p>
+            <label for="new-client-profile" class=LABEL>"Version-2 profile (pipeline.share)"</label>
+            <div class="mt-2 flex gap-2">
+                <textarea id="new-client-profile" readonly rows="8" class=FIELD spellcheck="false">{issued.profile.clone()}</textarea>
+                <CopyButton target="new-client-profile"/>
+            </div>
+        </section>
+    }
+}
+
+/// The recipient's pipelines: OAuth clients, and federation with the partner's own provider.
+#[component]
+fn Pipelines(r: RecipientDetail, base: String, csrf: String) -> impl IntoView {
+    let clients = r.oauth_clients.clone();
+    let policies = r.federation_policies.clone();
+    section("Pipelines", "pipelines", view! {
+        <p class="text-sm text-slate-600">"OAuth clients fetch access tokens that live an hour at the portal's token endpoint; federation policies let tokens of the partner's own identity provider in."</p>
+        <h3 class="mt-4 font-medium">"OAuth clients"</h3>
+        {if clients.is_empty() {
+            view! { <p class="text-sm text-slate-600">"No OAuth clients yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="overflow-x-auto"><table class="mt-2 min-w-full text-left text-sm">
+                    <thead class="text-slate-600"><tr>
+                        <th scope="col" class="py-1 pr-4">"Pipeline"</th><th scope="col" class="py-1 pr-4">"Client id"</th><th scope="col" class="py-1 pr-4">"Status"</th>
+                        <th scope="col" class="py-1 pr-4">"Last token"</th><th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        {clients.into_iter().map(|c| {
+                            let active = c.status == "active";
+                            let (base, csrf) = (base.clone(), csrf.clone());
+                            view! {
+                                <tr class="border-t border-slate-100">
+                                    <td class="py-1 pr-4">{c.name.clone()}</td>
+                                    <td class="py-1 pr-4 font-mono text-xs">{c.client_id.clone()}</td>
+                                    <td class="py-1 pr-4">{c.status.clone()}</td>
+                                    <td class="py-1 pr-4">{c.last_used_at.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
+                                    <td class="py-1">{active.then(|| view! {
+                                        <form method="post" action=format!("{base}/oauth-clients/{}/revoke", encode(&c.id))>
+                                            <FormBase csrf=csrf.clone()/>
+                                            <button type="submit" class=DANGER aria-label=format!("Revoke OAuth client {}", c.client_id)>"Revoke"</button>
+                                        </form>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
+            }.into_any()
+        }}
+        <form method="post" action=format!("{base}/oauth-clients") class="mt-3 flex flex-wrap items-end gap-2">
+            <FormBase csrf=csrf.clone()/>
+            <div><label for="client-name" class=LABEL>"Pipeline name"</label><input id="client-name" name="name" required maxlength="60" placeholder="Nightly orders load" class=FIELD/><FieldError field="name"/></div>
+            <button type="submit" class=BUTTON>"Create OAuth client"</button>
+        </form>
+        <h3 class="mt-5 font-medium">"Federation policies"</h3>
+        {if policies.is_empty() {
+            view! { <p class="text-sm text-slate-600">"None: only the portal's own tokens and clients act as this recipient."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="mt-2 space-y-2 text-sm">
+                    {policies.into_iter().map(|p| {
+                        let (base, csrf) = (base.clone(), csrf.clone());
+                        view! {
+                            <li class="flex flex-wrap items-center gap-3 rounded-lg border border-slate-200 p-2">
+                                <span><strong>{p.name.clone()}</strong> " · " <code class="break-all">{p.issuer.clone()}</code>
+                                    {format!(" · audience {} · {} in {}", p.audiences.join(", "), p.subject_claim, p.subject_values.join(", "))}</span>
+                                <form method="post" action=format!("{base}/federation-policies/{}/remove", encode(&p.id))>
+                                    <FormBase csrf=csrf.clone()/>
+                                    <button type="submit" class=DANGER aria-label=format!("Remove federation policy {}", p.name)>"Remove"</button>
+                                </form>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <form method="post" action=format!("{base}/federation-policies") class="mt-3 grid gap-2 md:grid-cols-3">
+            <FormBase csrf=csrf.clone()/>
+            <div><label for="fed-name" class=LABEL>"Name"</label><input id="fed-name" name="name" required placeholder="Acme Entra ID pipelines" class=FIELD/><FieldError field="name"/></div>
+            <div class="md:col-span-2"><label for="fed-issuer" class=LABEL>"Issuer (exactly as in the tokens' iss)"</label><input id="fed-issuer" name="issuer" required placeholder="https://login.microsoftonline.com/<tenant>/v2.0" class=FIELD/><FieldError field="issuer"/></div>
+            <div><label for="fed-audiences" class=LABEL>"Audiences (comma-separated)"</label><input id="fed-audiences" name="audiences" required placeholder="api://partner-data-portal" class=FIELD/><FieldError field="audiences"/></div>
+            <div><label for="fed-claim" class=LABEL>"Subject claim"</label><input id="fed-claim" name="subject_claim" required value="sub" class=FIELD/><FieldError field="subjectClaim"/></div>
+            <div><label for="fed-values" class=LABEL>"Allowed values (comma-separated)"</label><input id="fed-values" name="subject_values" required class=FIELD/><FieldError field="subjectValues"/></div>
+            <div class="md:col-span-2"><label for="fed-scope" class=LABEL>"Scope the pipeline requests (optional)"</label><input id="fed-scope" name="scope" placeholder="api://partner-data-portal/.default" class=FIELD/><FieldError field="scope"/></div>
+            <div class="flex items-end"><button type="submit" class=BUTTON>"Add federation policy"</button></div>
+        </form>
+    })
 }
