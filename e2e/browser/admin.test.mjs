@@ -536,6 +536,13 @@ test("pipelines on a recipient's page: an OAuth client shown once, a federation 
   assert.match(profile.clientSecret, /^dcs_/);
   const row = pipelines.getByRole('row', { name: /Warehouse sync/ });
   await row.waitFor();
+  // A new secret: shown once like the first; the client id stays.
+  const first = page.url();
+  await row.getByRole('button', { name: /^New secret for OAuth client/ }).click();
+  await page.waitForURL((u) => u.searchParams.has('issued') && u.href !== first);
+  const rotated = JSON.parse(await page.locator('#new-client-profile').inputValue());
+  assert.equal(rotated.clientId, profile.clientId);
+  assert.notEqual(rotated.clientSecret, profile.clientSecret);
   // An issuer that is not https is refused beside its field; nothing is stored.
   await pipelines.getByLabel(/^Name/).fill('Bistro Keycloak');
   await pipelines.getByLabel(/^Issuer/).fill('http://idp.bistro.example/realms/main');

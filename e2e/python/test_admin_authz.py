@@ -133,6 +133,13 @@ ROUTES = [
     Route("POST", "/recipients/{recipient}/activation-links", {"ttlHours": 1}, status=201),
     Route("POST", "/recipients/{recipient}/rotate", {"overlapHours": 24}, fresh=True, status=201),
     Route("POST", "/recipients/{recipient}/tokens/{token_id}/revoke", {}, fresh=True),
+    Route("POST", "/recipients/{recipient}/oauth-clients", {"name": "pipe {uniq}"}, status=201),
+    Route(
+        "POST",
+        "/recipients/{recipient}/federation-policies",
+        {"name": "idp {uniq}", "issuer": "https://idp.example/{uniq}", "audiences": ["urn:portal"], "subjectClaim": "sub", "subjectValues": ["etl"]},
+        status=201,
+    ),
     Route("GET", "/shares", kind="list", shows=("share",)),
     Route("POST", "/shares", {"name": "new_{uniq}", "team": "north"}, kind="create", status=201, lists="/shares"),
     Route("GET", "/shares/{share}"),

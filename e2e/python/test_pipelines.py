@@ -270,6 +270,10 @@ def test_a_federated_token_never_reads_another_recipients_share(portal, idp, fed
     assert r.status_code == 404
     rows = requests.get(f"{portal.base}/api/v1/shares/wholesale/schemas/commerce/tables/sales/rows?_size=50&_col=partner_id", headers=bearer(token))
     assert rows.status_code == 200 and {r[0] for r in rows.json()["rows"]} == {"P001"}
+    # Downloads take it too.
+    csv = requests.get(f"{portal.base}/api/v1/shares/wholesale/schemas/commerce/tables/sales/export.csv?_col=partner_id", headers=bearer(token))
+    assert csv.status_code == 200, csv.text[:200]
+    assert set(csv.text.splitlines()[1:]) == {"P001"}
 
 
 def test_federation_policies_are_checked_and_removed_by_admins(portal, idp):

@@ -54,6 +54,9 @@ def test_every_kind_of_failure_counts_and_the_address_is_then_refused(guarded):
         lambda: sign_in_form(guarded, attacker, "dss_guess"),
         lambda: form_post(guarded, attacker, "/activate/not-a-code"),
         lambda: form_post(guarded, attacker, link_base.split(guarded.base, 1)[1] + "/not-a-code"),
+        # An OAuth client secret guessed at the token endpoint, with HTTP Basic and in the form.
+        lambda: requests.post(guarded.base + "/oauth/token", data={"grant_type": "client_credentials"}, auth=("dsc_guess", "dcs_guess"), headers=at(attacker)),
+        lambda: requests.post(guarded.base + "/oauth/token", data={"grant_type": "client_credentials", "client_id": "dsc_guess", "client_secret": "x"}, headers=at(attacker)),
     ]
     statuses = [failures[i % len(failures)]().status_code for i in range(LIMIT)]
     assert 429 not in statuses, statuses

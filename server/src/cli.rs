@@ -531,7 +531,14 @@ async fn client(s: &Services, command: ClientCommand) -> Result<()> {
             let detail = admin::recipients::detail(s, &Admin::cli(), &recipient).await.map_err(one_line)?;
             println!("{:<36}  {:<8}  {:<24}  {:<24}  NAME", "CLIENT ID", "STATUS", "CREATED", "LAST USED");
             for c in detail.oauth_clients {
-                println!("{:<36}  {:<8}  {:<24}  {:<24}  {}", c.client_id, c.status, c.created_at, c.last_used_at.as_deref().unwrap_or("-"), c.name);
+                println!(
+                    "{:<36}  {:<8}  {:<24}  {:<24}  {}",
+                    c.client_id,
+                    c.status,
+                    c.created_at,
+                    c.last_used_at.as_deref().unwrap_or("-"),
+                    c.name
+                );
             }
         }
         ClientCommand::Revoke { recipient, client } => {

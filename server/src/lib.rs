@@ -83,7 +83,8 @@ impl Services {
         std::fs::create_dir_all(&settings.data_dir)?;
         let catalog = Catalog::open(&settings.database_url).await?;
         let defaults = TokenPolicy { max_days: settings.token_max_days, max_active: settings.token_max_active };
-        let credentials = Credentials::new(catalog.clone(), settings.public_url.clone(), defaults).with_access_token_secs(settings.oauth_token_secs);
+        let credentials =
+            Credentials::new(catalog.clone(), settings.public_url.clone(), defaults).with_access_token_secs(settings.oauth_token_secs);
         let sessions = Sessions::new(catalog.clone(), settings.session_ttl_hours, settings.is_https());
         let keys = auth::keys::PortalKeys::load(&settings, &catalog).await?;
         let signer = UrlSigner::new(keys.ring.clone(), &settings.public_url, settings.url_ttl_secs);

@@ -5,7 +5,7 @@
 use app::contract::{FederationPolicyView, IssuedClientView, RecipientDetail};
 
 use super::recipients::detail_of;
-use super::{record, recipient_for, views, Admin, Change};
+use super::{recipient_for, record, views, Admin, Change};
 use crate::auth::oauth_clients::IssuedClient;
 use crate::catalog::{now_ms, FederationPolicy, Recipient};
 use crate::error::{PortalError, Result};
@@ -65,7 +65,14 @@ pub fn issued_view(s: &Services, issued: &IssuedClient) -> IssuedClientView {
 }
 
 /// Writes the action's audit line (naming what it touched, or the refusal's status).
-async fn audited<T>(s: &Services, admin: &Admin, r: &Recipient, action: &str, outcome: Result<T>, object: impl Fn(&T) -> String) -> Result<T> {
+async fn audited<T>(
+    s: &Services,
+    admin: &Admin,
+    r: &Recipient,
+    action: &str,
+    outcome: Result<T>,
+    object: impl Fn(&T) -> String,
+) -> Result<T> {
     let (what, status) = match &outcome {
         Ok(done) => (object(done), 200),
         Err(e) => (String::new(), e.status().as_u16()),
@@ -94,8 +101,14 @@ fn checked_policy(recipient_id: &str, view: FederationPolicyView) -> Result<Fede
     let audiences = list("audiences", view.audiences, "audiences (the `aud` the partner's tokens carry, e.g. api://partner-data-portal)")?;
     let subject_values = list("subjectValues", view.subject_values, "allowed values of the subject claim")?;
     let subject_claim = view.subject_claim.trim();
-    if subject_claim.is_empty() || subject_claim.len() > 100 || !subject_claim.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c)) {
-        return Err(PortalError::field("subjectClaim", "name the claim that identifies the partner's pipeline, such as sub, azp, appid or groups"));
+    if subject_claim.is_empty()
+        || subject_claim.len() > 100
+        || !subject_claim.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c))
+    {
+        return Err(PortalError::field(
+            "subjectClaim",
+            "name the claim that identifies the partner's pipeline, such as sub, azp, appid or groups",
+        ));
     }
     let scope = view.scope.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if scope.as_ref().is_some_and(|s| s.len() > MAX_TEXT || s.chars().any(char::is_control)) {
@@ -107,10 +120,19 @@ fn checked_policy(recipient_id: &str, view: FederationPolicyView) -> Result<Fede
 /// An issuer is an `https` URL (plain `http` only on this machine, for tests and local
 /// providers), written exactly as its tokens' `iss` (a trailing slash matters).
 fn checked_issuer(issuer: &str) -> Result<String> {
-    let bad = || PortalError::field("issuer", "the issuer is the https URL the partner's tokens name in `iss`, such as https://login.microsoftonline.com/<tenant>/v2.0");
+    let bad = || {
+        PortalError::field(
+            "issuer",
+            "the issuer is the https URL the partner's tokens name in `iss`, such as https://login.microsoftonline.com/<tenant>/v2.0",
+        )
+    };
     let url = url::Url::parse(issuer).map_err(|_| bad())?;
     let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if !(url.scheme() == "https" || (url.scheme() == "http" && local)) || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if !(url.scheme() == "https" || (url.scheme() == "http" && local))
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
         return Err(bad());
     }
     Ok(issuer.to_string())

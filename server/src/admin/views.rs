@@ -67,28 +67,6 @@ pub fn link(l: &LinkRecord, now: i64) -> LinkSummary {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token(expires_at: Option<i64>, revoked_at: Option<i64>) -> TokenRecord {
-        TokenRecord { id: "t".into(), recipient_id: "r".into(), name: None, created_at: 0, expires_at, last_used_at: None, revoked_at }
-    }
-
-    #[test]
-    fn statuses_follow_tokens_then_links() {
-        let now = 1_000_000_000_000;
-        let pending = LinkRecord { id: "l".into(), created_at: 0, expires_at: now + 1, used_at: None };
-        assert_eq!(status(&[], &[], now), "new");
-        assert_eq!(status(&[], std::slice::from_ref(&pending), now), "invited");
-        assert_eq!(status(&[token(None, None)], &[], now), "activated");
-        assert_eq!(status(&[token(Some(now + 3_600_000), None)], &[], now), "expiring");
-        assert_eq!(status(&[token(Some(now - 1), None)], &[], now), "expired");
-        assert_eq!(status(&[token(None, Some(now - 1))], &[], now), "revoked");
-        assert_eq!(status(&[token(None, Some(now - 1))], &[pending], now), "invited");
-    }
-}
-
 pub fn client(c: &crate::catalog::OAuthClient, now: i64) -> app::contract::ClientSummary {
     app::contract::ClientSummary {
         id: c.id.clone(),
@@ -112,5 +90,27 @@ pub fn policy(p: &crate::catalog::FederationPolicy) -> app::contract::Federation
         subject_values: p.subject_values.clone(),
         scope: p.scope.clone(),
         created_at: rfc3339_ms(p.created_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(expires_at: Option<i64>, revoked_at: Option<i64>) -> TokenRecord {
+        TokenRecord { id: "t".into(), recipient_id: "r".into(), name: None, created_at: 0, expires_at, last_used_at: None, revoked_at }
+    }
+
+    #[test]
+    fn statuses_follow_tokens_then_links() {
+        let now = 1_000_000_000_000;
+        let pending = LinkRecord { id: "l".into(), created_at: 0, expires_at: now + 1, used_at: None };
+        assert_eq!(status(&[], &[], now), "new");
+        assert_eq!(status(&[], std::slice::from_ref(&pending), now), "invited");
+        assert_eq!(status(&[token(None, None)], &[], now), "activated");
+        assert_eq!(status(&[token(Some(now + 3_600_000), None)], &[], now), "expiring");
+        assert_eq!(status(&[token(Some(now - 1), None)], &[], now), "expired");
+        assert_eq!(status(&[token(None, Some(now - 1))], &[], now), "revoked");
+        assert_eq!(status(&[token(None, Some(now - 1))], &[pending], now), "invited");
     }
 }

@@ -175,13 +175,11 @@ impl Credentials {
         }
         let access_token = secrets::generate(ACCESS_TOKEN_PREFIX);
         let lifetime = self.access_token_secs();
-        let mut expires_at = now_ms() + i64::from(lifetime) * 1000;
+        let now = now_ms();
         // Never beyond the client's own end.
-        if let Some(end) = found.client.expires_at {
-            expires_at = expires_at.min(end);
-        }
+        let expires_at = found.client.expires_at.unwrap_or(i64::MAX).min(now + i64::from(lifetime) * 1000);
         self.catalog().insert_oauth_token(&found.client, &secrets::hash(&access_token), expires_at).await?;
-        let expires_in = u32::try_from(((expires_at - now_ms()) / 1000).max(0)).unwrap_or(lifetime);
+        let expires_in = u32::try_from((expires_at - now) / 1000).unwrap_or(lifetime);
         Ok(Granted {
             token: AccessToken { access_token, token_type: "Bearer", expires_in },
             client: found.client,
@@ -273,7 +271,9 @@ mod tests {
         let token = creds.grant(&issued.client.client_id, &issued.secret).await.unwrap().token.access_token;
         creds.revoke_client(&r, &issued.client.client_id).await.unwrap();
         assert_eq!(creds.authenticate(Some(&bearer(&token))).await.unwrap_err().status(), 401);
-        assert!(matches!(creds.grant(&issued.client.client_id, &issued.secret).await, Err(GrantError::InvalidClient(m)) if m.contains("revoked")));
+        assert!(
+            matches!(creds.grant(&issued.client.client_id, &issued.secret).await, Err(GrantError::InvalidClient(m)) if m.contains("revoked"))
+        );
         assert!(matches!(creds.revoke_client(&r, &issued.client.id).await, Err(PortalError::Field { field: "revoked", .. })));
     }
 

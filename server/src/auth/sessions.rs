@@ -114,8 +114,7 @@ mod tests {
     async fn sessions_live_and_die_with_their_token() {
         let (catalog, _dir) = test_catalog().await;
         catalog.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
-        let creds =
-            Credentials::new(catalog.clone(), "http://h".into(), crate::auth::TokenPolicy { max_days: 365, max_active: 5 });
+        let creds = Credentials::new(catalog.clone(), "http://h".into(), crate::auth::TokenPolicy { max_days: 365, max_active: 5 });
         let issued = creds.create_token("acme", None, Some(1)).await.unwrap();
         let caller = creds.authenticate(Some(&format!("Bearer {}", issued.token))).await.unwrap();
         let sessions = Sessions::new(catalog.clone(), 1, false);

@@ -81,7 +81,15 @@ impl Catalog {
 
 impl FederationPolicy {
     /// A new policy's record, not yet stored.
-    pub fn new(recipient_id: &str, name: String, issuer: String, audiences: Vec<String>, subject_claim: String, subject_values: Vec<String>, scope: Option<String>) -> Self {
+    pub fn new(
+        recipient_id: &str,
+        name: String,
+        issuer: String,
+        audiences: Vec<String>,
+        subject_claim: String,
+        subject_values: Vec<String>,
+        scope: Option<String>,
+    ) -> Self {
         Self {
             id: super::tokens::short_id(),
             recipient_id: recipient_id.into(),

@@ -57,7 +57,12 @@ const CLIENT_COLUMNS: &str = "c.id AS c_id, c.recipient_id AS c_recipient_id, c.
 impl Catalog {
     /// Stores a new client unless the recipient already holds `max_active` active ones; refused,
     /// it returns how many it holds. Counted and inserted under the recipient's lock.
-    pub async fn store_client_within(&self, client: &OAuthClient, secret_hash: &str, max_active: i64) -> Result<std::result::Result<(), i64>> {
+    pub async fn store_client_within(
+        &self,
+        client: &OAuthClient,
+        secret_hash: &str,
+        max_active: i64,
+    ) -> Result<std::result::Result<(), i64>> {
         let mut tx = self.pool.begin().await?;
         Self::lock_recipient(&mut tx, &client.recipient_id).await?;
         let active: i64 = sqlx::query_scalar(
@@ -118,13 +123,20 @@ impl Catalog {
             return Ok(None);
         };
         let client = client_from_row(&row)?;
-        let previous_hash = row.try_get::<Option<String>, _>("previous_secret_hash")?.filter(|_| client.previous_until.is_some_and(|u| u > now_ms()));
+        let previous_hash =
+            row.try_get::<Option<String>, _>("previous_secret_hash")?.filter(|_| client.previous_until.is_some_and(|u| u > now_ms()));
         Ok(Some(ClientSecrets { secret_hash: row.try_get("secret_hash")?, previous_hash, recipient: recipient_from_row(&row)?, client }))
     }
 
     /// A new secret for an active client; the old one keeps working until `previous_until`
     /// (now or earlier: it stops at once). The client's lifetime starts again at `expires_at`.
-    pub async fn rotate_client_secret(&self, client: &OAuthClient, secret_hash: &str, previous_until: i64, expires_at: Option<i64>) -> Result<()> {
+    pub async fn rotate_client_secret(
+        &self,
+        client: &OAuthClient,
+        secret_hash: &str,
+        previous_until: i64,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_until = $1, secret_hash = $2, expires_at = $3 \
              WHERE id = $4 AND recipient_id = $5 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $6)",
@@ -164,7 +176,11 @@ impl Catalog {
     pub async fn insert_oauth_token(&self, client: &OAuthClient, token_hash: &str, expires_at: i64) -> Result<()> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1 AND expires_at <= $2").bind(&client.id).bind(now).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1 AND expires_at <= $2")
+            .bind(&client.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO oauth_tokens (id, client_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(super::tokens::short_id())
             .bind(&client.id)

@@ -114,7 +114,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             201,
             "IssuedClient",
         ),
-        ep(Method::POST, "/recipients/{name}/oauth-clients/{id}/revoke", revoke_client, "Revoke an OAuth client and its access tokens", None, 200, "RecipientDetail"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/oauth-clients/{id}/revoke",
+            revoke_client,
+            "Revoke an OAuth client and its access tokens",
+            None,
+            200,
+            "RecipientDetail",
+        ),
         ep(
             Method::POST,
             "/recipients/{name}/federation-policies",
@@ -124,7 +132,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             201,
             "RecipientDetail",
         ),
-        ep(Method::DELETE, "/recipients/{name}/federation-policies/{id}", remove_policy, "Remove a federation policy", None, 200, "RecipientDetail"),
+        ep(
+            Method::DELETE,
+            "/recipients/{name}/federation-policies/{id}",
+            remove_policy,
+            "Remove a federation policy",
+            None,
+            200,
+            "RecipientDetail",
+        ),
         ep(Method::GET, "/shares", list_shares, "List shares", None, 200, "ShareList"),
         ep(Method::POST, "/shares", create_share, "Create a share", Some("NewShare"), 201, "ShareDetail"),
         ep(Method::GET, "/shares/{name}", show_share, "A share with its tables (and their schemas) and grants", None, 200, "ShareDetail"),
@@ -321,7 +337,12 @@ struct NewClient {
     name: String,
 }
 
-async fn create_client(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn create_client(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     let request: NewClient = body(&bytes)?;
     Ok(created(machine_access::issued_view(&s, &machine_access::create_client(&s, &admin, &name, &request.name).await?)))
 }
@@ -344,7 +365,12 @@ async fn revoke_client(
     Ok(Json(machine_access::revoke_client(&s, &admin, &name, &id).await?).into_response())
 }
 
-async fn add_policy(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn add_policy(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     Ok(created(machine_access::add_policy(&s, &admin, &name, body(&bytes)?).await?))
 }
 

@@ -352,10 +352,33 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(name): Path<String>, he
     .await
 }
 
-pub async fn create_client(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn create_client(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let created = machine_access::create_client(s, &f.admin, &name, f.get("name")).await?;
         let id = s.issued_clients.put(&f.owner, &created).await?;
+        Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(&name), &[("issued", id)]))))
+    })
+    .await
+}
+
+pub async fn rotate_client(
+    State(s): State<Arc<Services>>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let hours = f
+            .get("overlap_hours")
+            .parse()
+            .map_err(|_| PortalError::field("overlapHours", "choose how long the old secret keeps working"))?;
+        let rotated = machine_access::rotate_client(s, &f.admin, &name, &id, hours).await?;
+        let id = s.issued_clients.put(&f.owner, &rotated).await?;
         Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(&name), &[("issued", id)]))))
     })
     .await

@@ -152,6 +152,7 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/recipients/{name}/rotate", post(f::rotate))
         .route("/admin/recipients/{name}/tokens/{id}/revoke", post(f::revoke_token))
         .route("/admin/recipients/{name}/oauth-clients", post(f::create_client))
+        .route("/admin/recipients/{name}/oauth-clients/{id}/rotate", post(f::rotate_client))
         .route("/admin/recipients/{name}/oauth-clients/{id}/revoke", post(f::revoke_client))
         .route("/admin/recipients/{name}/federation-policies", post(f::add_policy))
         .route("/admin/recipients/{name}/federation-policies/{id}/remove", post(f::remove_policy))

@@ -31,7 +31,8 @@ pub async fn token(State(s): State<Arc<Services>>, headers: HeaderMap, body: Byt
         Ok(granted) => {
             let mut line = event(&headers, partner_actor(&granted.recipient.name), "oauth.token", 200);
             line.object = Some(granted.client.client_id.clone());
-            line.detail = Some(format!("access token for {} seconds to OAuth client \"{}\"", granted.token.expires_in, granted.client.name));
+            line.detail =
+                Some(format!("access token for {} seconds to OAuth client \"{}\"", granted.token.expires_in, granted.client.name));
             s.catalog.audit(&line).await;
             return no_store((StatusCode::OK, Json(granted.token)).into_response());
         }
@@ -56,7 +57,9 @@ fn presented(headers: &HeaderMap, body: &[u8]) -> Result<Presented, GrantError> 
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
-        Some(other) => return Err(GrantError::UnsupportedGrantType(format!("grant type `{other}` is not supported; use client_credentials"))),
+        Some(other) => {
+            return Err(GrantError::UnsupportedGrantType(format!("grant type `{other}` is not supported; use client_credentials")))
+        }
         None => return Err(GrantError::InvalidRequest("grant_type=client_credentials is required (a form-encoded body)".into())),
     }
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(basic_credentials);

@@ -194,77 +194,91 @@ fn IssuedClient(issued: IssuedClientView) -> impl IntoView {
 fn Pipelines(r: RecipientDetail, base: String, csrf: String) -> impl IntoView {
     let clients = r.oauth_clients.clone();
     let policies = r.federation_policies.clone();
-    section("Pipelines", "pipelines", view! {
-        <p class="text-sm text-slate-600">"OAuth clients fetch access tokens that live an hour at the portal's token endpoint; federation policies let tokens of the partner's own identity provider in."</p>
-        <h3 class="mt-4 font-medium">"OAuth clients"</h3>
-        {if clients.is_empty() {
-            view! { <p class="text-sm text-slate-600">"No OAuth clients yet."</p> }.into_any()
-        } else {
-            view! {
-                <div class="overflow-x-auto"><table class="mt-2 min-w-full text-left text-sm">
-                    <thead class="text-slate-600"><tr>
-                        <th scope="col" class="py-1 pr-4">"Pipeline"</th><th scope="col" class="py-1 pr-4">"Client id"</th><th scope="col" class="py-1 pr-4">"Status"</th>
-                        <th scope="col" class="py-1 pr-4">"Last token"</th><th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
-                    </tr></thead>
-                    <tbody>
-                        {clients.into_iter().map(|c| {
-                            let active = c.status == "active";
+    section(
+        "Pipelines",
+        "pipelines",
+        view! {
+            <p class="text-sm text-slate-600">"OAuth clients fetch access tokens that live an hour at the portal's token endpoint; federation policies let tokens of the partner's own identity provider in."</p>
+            <h3 class="mt-4 font-medium">"OAuth clients"</h3>
+            {if clients.is_empty() {
+                view! { <p class="text-sm text-slate-600">"No OAuth clients yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="overflow-x-auto"><table class="mt-2 min-w-full text-left text-sm">
+                        <thead class="text-slate-600"><tr>
+                            <th scope="col" class="py-1 pr-4">"Pipeline"</th><th scope="col" class="py-1 pr-4">"Client id"</th><th scope="col" class="py-1 pr-4">"Status"</th>
+                            <th scope="col" class="py-1 pr-4">"Last token"</th><th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
+                        </tr></thead>
+                        <tbody>
+                            {clients.into_iter().map(|c| {
+                                let active = c.status == "active";
+                                let (base, csrf) = (base.clone(), csrf.clone());
+                                view! {
+                                    <tr class="border-t border-slate-100">
+                                        <td class="py-1 pr-4">{c.name.clone()}</td>
+                                        <td class="py-1 pr-4 font-mono text-xs">{c.client_id.clone()}</td>
+                                        <td class="py-1 pr-4">{c.status.clone()}</td>
+                                        <td class="py-1 pr-4">{c.last_used_at.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
+                                        <td class="py-1">{active.then(|| view! {
+                                            <div class="flex flex-wrap gap-2">
+                                                <form method="post" action=format!("{base}/oauth-clients/{}/rotate", encode(&c.id)) class="flex items-center gap-1">
+                                                    <FormBase csrf=csrf.clone()/>
+                                                    <label for=format!("overlap-{}", c.id) class="sr-only">"Old secret keeps working for"</label>
+                                                    <select id=format!("overlap-{}", c.id) name="overlap_hours" class="rounded-lg border border-slate-300 px-2 py-1 text-sm">
+                                                        <option value="0">"old secret stops now"</option><option value="24" selected=true>"old secret works 1 day"</option><option value="168">"old secret works 7 days"</option>
+                                                    </select>
+                                                    <button type="submit" class=BUTTON aria-label=format!("New secret for OAuth client {}", c.client_id)>"New secret"</button>
+                                                </form>
+                                                <form method="post" action=format!("{base}/oauth-clients/{}/revoke", encode(&c.id))>
+                                                    <FormBase csrf=csrf.clone()/>
+                                                    <button type="submit" class=DANGER aria-label=format!("Revoke OAuth client {}", c.client_id)>"Revoke"</button>
+                                                </form>
+                                            </div>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+            <form method="post" action=format!("{base}/oauth-clients") class="mt-3 flex flex-wrap items-end gap-2">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="client-name" class=LABEL>"Pipeline name"</label><input id="client-name" name="name" required maxlength="60" placeholder="Nightly orders load" class=FIELD/><FieldError field="name"/></div>
+                <button type="submit" class=BUTTON>"Create OAuth client"</button>
+            </form>
+            <h3 class="mt-5 font-medium">"Federation policies"</h3>
+            {if policies.is_empty() {
+                view! { <p class="text-sm text-slate-600">"None: only the portal's own tokens and clients act as this recipient."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 space-y-2 text-sm">
+                        {policies.into_iter().map(|p| {
                             let (base, csrf) = (base.clone(), csrf.clone());
                             view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="py-1 pr-4">{c.name.clone()}</td>
-                                    <td class="py-1 pr-4 font-mono text-xs">{c.client_id.clone()}</td>
-                                    <td class="py-1 pr-4">{c.status.clone()}</td>
-                                    <td class="py-1 pr-4">{c.last_used_at.as_deref().map(readable_time).unwrap_or_else(|| "never".into())}</td>
-                                    <td class="py-1">{active.then(|| view! {
-                                        <form method="post" action=format!("{base}/oauth-clients/{}/revoke", encode(&c.id))>
-                                            <FormBase csrf=csrf.clone()/>
-                                            <button type="submit" class=DANGER aria-label=format!("Revoke OAuth client {}", c.client_id)>"Revoke"</button>
-                                        </form>
-                                    })}</td>
-                                </tr>
+                                <li class="flex flex-wrap items-center gap-3 rounded-lg border border-slate-200 p-2">
+                                    <span><strong>{p.name.clone()}</strong> " · " <code class="break-all">{p.issuer.clone()}</code>
+                                        {format!(" · audience {} · {} in {}", p.audiences.join(", "), p.subject_claim, p.subject_values.join(", "))}</span>
+                                    <form method="post" action=format!("{base}/federation-policies/{}/remove", encode(&p.id))>
+                                        <FormBase csrf=csrf.clone()/>
+                                        <button type="submit" class=DANGER aria-label=format!("Remove federation policy {}", p.name)>"Remove"</button>
+                                    </form>
+                                </li>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table></div>
-            }.into_any()
-        }}
-        <form method="post" action=format!("{base}/oauth-clients") class="mt-3 flex flex-wrap items-end gap-2">
-            <FormBase csrf=csrf.clone()/>
-            <div><label for="client-name" class=LABEL>"Pipeline name"</label><input id="client-name" name="name" required maxlength="60" placeholder="Nightly orders load" class=FIELD/><FieldError field="name"/></div>
-            <button type="submit" class=BUTTON>"Create OAuth client"</button>
-        </form>
-        <h3 class="mt-5 font-medium">"Federation policies"</h3>
-        {if policies.is_empty() {
-            view! { <p class="text-sm text-slate-600">"None: only the portal's own tokens and clients act as this recipient."</p> }.into_any()
-        } else {
-            view! {
-                <ul class="mt-2 space-y-2 text-sm">
-                    {policies.into_iter().map(|p| {
-                        let (base, csrf) = (base.clone(), csrf.clone());
-                        view! {
-                            <li class="flex flex-wrap items-center gap-3 rounded-lg border border-slate-200 p-2">
-                                <span><strong>{p.name.clone()}</strong> " · " <code class="break-all">{p.issuer.clone()}</code>
-                                    {format!(" · audience {} · {} in {}", p.audiences.join(", "), p.subject_claim, p.subject_values.join(", "))}</span>
-                                <form method="post" action=format!("{base}/federation-policies/{}/remove", encode(&p.id))>
-                                    <FormBase csrf=csrf.clone()/>
-                                    <button type="submit" class=DANGER aria-label=format!("Remove federation policy {}", p.name)>"Remove"</button>
-                                </form>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            }.into_any()
-        }}
-        <form method="post" action=format!("{base}/federation-policies") class="mt-3 grid gap-2 md:grid-cols-3">
-            <FormBase csrf=csrf.clone()/>
-            <div><label for="fed-name" class=LABEL>"Name"</label><input id="fed-name" name="name" required placeholder="Acme Entra ID pipelines" class=FIELD/><FieldError field="name"/></div>
-            <div class="md:col-span-2"><label for="fed-issuer" class=LABEL>"Issuer (exactly as in the tokens' iss)"</label><input id="fed-issuer" name="issuer" required placeholder="https://login.microsoftonline.com/<tenant>/v2.0" class=FIELD/><FieldError field="issuer"/></div>
-            <div><label for="fed-audiences" class=LABEL>"Audiences (comma-separated)"</label><input id="fed-audiences" name="audiences" required placeholder="api://partner-data-portal" class=FIELD/><FieldError field="audiences"/></div>
-            <div><label for="fed-claim" class=LABEL>"Subject claim"</label><input id="fed-claim" name="subject_claim" required value="sub" class=FIELD/><FieldError field="subjectClaim"/></div>
-            <div><label for="fed-values" class=LABEL>"Allowed values (comma-separated)"</label><input id="fed-values" name="subject_values" required class=FIELD/><FieldError field="subjectValues"/></div>
-            <div class="md:col-span-2"><label for="fed-scope" class=LABEL>"Scope the pipeline requests (optional)"</label><input id="fed-scope" name="scope" placeholder="api://partner-data-portal/.default" class=FIELD/><FieldError field="scope"/></div>
-            <div class="flex items-end"><button type="submit" class=BUTTON>"Add federation policy"</button></div>
-        </form>
-    })
+                    </ul>
+                }.into_any()
+            }}
+            <form method="post" action=format!("{base}/federation-policies") class="mt-3 grid gap-2 md:grid-cols-3">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="fed-name" class=LABEL>"Name"</label><input id="fed-name" name="name" required placeholder="Acme Entra ID pipelines" class=FIELD/><FieldError field="name"/></div>
+                <div class="md:col-span-2"><label for="fed-issuer" class=LABEL>"Issuer (exactly as in the tokens' iss)"</label><input id="fed-issuer" name="issuer" required placeholder="https://login.microsoftonline.com/<tenant>/v2.0" class=FIELD/><FieldError field="issuer"/></div>
+                <div><label for="fed-audiences" class=LABEL>"Audiences (comma-separated)"</label><input id="fed-audiences" name="audiences" required placeholder="api://partner-data-portal" class=FIELD/><FieldError field="audiences"/></div>
+                <div><label for="fed-claim" class=LABEL>"Subject claim"</label><input id="fed-claim" name="subject_claim" required value="sub" class=FIELD/><FieldError field="subjectClaim"/></div>
+                <div><label for="fed-values" class=LABEL>"Allowed values (comma-separated)"</label><input id="fed-values" name="subject_values" required class=FIELD/><FieldError field="subjectValues"/></div>
+                <div class="md:col-span-2"><label for="fed-scope" class=LABEL>"Scope the pipeline requests (optional)"</label><input id="fed-scope" name="scope" placeholder="api://partner-data-portal/.default" class=FIELD/><FieldError field="scope"/></div>
+                <div class="flex items-end"><button type="submit" class=BUTTON>"Add federation policy"</button></div>
+            </form>
+        },
+    )
 }
