@@ -276,7 +276,7 @@ def test_a_federated_token_never_reads_another_recipients_share(portal, idp, fed
     assert set(csv.text.splitlines()[1:]) == {"P001"}
 
 
-def test_federation_policies_are_checked_and_removed_by_admins(portal, idp):
+def test_federation_policies_are_checked_and_removed_by_admins(portal, idp, federated):
     api = bearer(api_token(portal))
     bad = {"name": "x", "issuer": "http://idp.example", "audiences": [AUDIENCE], "subjectClaim": "sub", "subjectValues": ["a"]}
     r = requests.post(f"{portal.base}{API}/recipients/acme_foods/federation-policies", json=bad, headers=api)
@@ -285,6 +285,13 @@ def test_federation_policies_are_checked_and_removed_by_admins(portal, idp):
     assert r.status_code == 400 and r.json()["field"] == "audiences"
     r = requests.post(f"{portal.base}{API}/recipients/acme_foods/federation-policies", json={**bad, "issuer": idp.issuer, "extra": 1}, headers=api)
     assert r.status_code == 400
+    for private in ["https://169.254.169.254/latest", "https://10.1.2.3/realms/x"]:
+        r = requests.post(f"{portal.base}{API}/recipients/acme_foods/federation-policies", json={**bad, "issuer": private}, headers=api)
+        assert r.status_code == 400 and r.json()["field"] == "issuer", private
+    # Acme's pipeline cannot also be given to another recipient.
+    taken = {**bad, "name": uniq("taken"), "issuer": idp.issuer, "subjectValues": [PIPELINE[0]]}
+    r = requests.post(f"{portal.base}{API}/recipients/nordic_goods/federation-policies", json=taken, headers=api)
+    assert r.status_code == 409 and r.json()["errorCode"] == "RESOURCE_ALREADY_EXISTS", r.text
     # A policy for the other pipeline, then removed: its tokens stop being admitted.
     policy = {**bad, "name": uniq("other"), "issuer": idp.issuer, "subjectValues": [OTHER_PIPELINE[0]]}
     added = requests.post(f"{portal.base}{API}/recipients/nordic_goods/federation-policies", json=policy, headers=api)
@@ -297,3 +304,15 @@ def test_federation_policies_are_checked_and_removed_by_admins(portal, idp):
     assert removed.status_code == 200 and not any(p["id"] == policy_id for p in removed.json()["federationPolicies"])
     assert shares_of(portal, token).status_code == 401
     assert requests.delete(f"{portal.base}{API}/recipients/acme_foods/federation-policies/{policy_id}", headers=api).status_code == 404
+
+
+def test_the_recipients_networks_apply_at_the_token_endpoint(portal):
+    api = bearer(api_token(portal))
+    name = uniq("fenced")
+    made = requests.post(f"{portal.base}{API}/recipients", json={"name": name, "ipAllowList": ["192.0.2.0/24"]}, headers=api)
+    assert made.status_code == 201, made.text
+    _, client_id, secret = create_client(portal, name, "from elsewhere")
+    r = requests.post(f"{portal.base}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert r.status_code == 403 and r.json()["error"] == "unauthorized_client", r.text
+    requests.patch(f"{portal.base}{API}/recipients/{name}", json={"ipAllowList": []}, headers=api).raise_for_status()
+    assert shares_of(portal, token_from_portal(portal, client_id, secret)).status_code == 200

@@ -32,7 +32,7 @@ pub fn ConnectPage() -> impl IntoView {
 
 fn error_text(code: &str, v: &ConnectView) -> String {
     match code {
-        "name" => "Give the token a name of 1 to 60 characters, such as \"Power BI refresh\".".into(),
+        "name" => "Give it a name of 1 to 60 characters, such as \"Power BI refresh\" or \"Nightly orders load\".".into(),
         "days" => format!("A token can be valid for 1 to {} days.", v.max_days),
         "limit" => format!("You can have at most {} active tokens. Revoke one you no longer use first.", v.max_active),
         "client_limit" => format!("You can have at most {} active OAuth clients. Revoke one you no longer use first.", v.max_active),

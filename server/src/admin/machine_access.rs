@@ -39,6 +39,18 @@ pub async fn add_policy(s: &Services, admin: &Admin, recipient: &str, view: Fede
     let r = recipient_for(s, admin, recipient).await?;
     let added = async {
         let policy = checked_policy(&r.id, view)?;
+        // A token admitted for two recipients would be refused: the first policy keeps working.
+        let overlapping = s.catalog.federation_policies_of_issuer(&policy.issuer).await?.into_iter().any(|(other, _)| {
+            other.recipient_id != policy.recipient_id
+                && other.subject_claim == policy.subject_claim
+                && other.audiences.iter().any(|a| policy.audiences.contains(a))
+                && other.subject_values.iter().any(|v| policy.subject_values.contains(v))
+        });
+        if overlapping {
+            return Err(PortalError::Conflict(
+                "another recipient's federation policy already admits these tokens (same issuer, audience and subject); a token can act as one recipient only".into(),
+            ));
+        }
         s.catalog.insert_federation_policy(&policy).await?;
         Ok(policy)
     }
@@ -118,7 +130,10 @@ fn checked_policy(recipient_id: &str, view: FederationPolicyView) -> Result<Fede
 }
 
 /// An issuer is an `https` URL (plain `http` only on this machine, for tests and local
-/// providers), written exactly as its tokens' `iss` (a trailing slash matters).
+/// providers), written exactly as its tokens' `iss` (a trailing slash matters). Addresses of
+/// private, link-local or local networks are refused: the portal fetches from the issuer, and
+/// must not be pointed at its own network's services (a cloud's metadata endpoint). A host name
+/// is not resolved here.
 fn checked_issuer(issuer: &str) -> Result<String> {
     let bad = || {
         PortalError::field(
@@ -127,12 +142,29 @@ fn checked_issuer(issuer: &str) -> Result<String> {
         )
     };
     let url = url::Url::parse(issuer).map_err(|_| bad())?;
-    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if !(url.scheme() == "https" || (url.scheme() == "http" && local))
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-    {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => {
+            if ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
+                return Err(bad());
+            }
+            ip.is_loopback()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            let local = (ip.segments()[0] & 0xfe00) == 0xfc00 || (ip.segments()[0] & 0xffc0) == 0xfe80;
+            if local || ip.is_unspecified() || ip.is_multicast() {
+                return Err(bad());
+            }
+            ip.is_loopback()
+        }
+        None => return Err(bad()),
+    };
+    let scheme_ok = match url.scheme() {
+        "https" => !loopback,
+        "http" => loopback,
+        _ => false,
+    };
+    if !scheme_ok || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(bad());
     }
     Ok(issuer.to_string())
@@ -159,7 +191,17 @@ mod tests {
         let p = checked_policy(r, view("https://login.example/tenant/v2.0")).unwrap();
         assert_eq!(p.audiences, vec!["api://portal".to_string()]);
         checked_policy(r, view("http://127.0.0.1:9000")).unwrap();
-        for bad in ["http://login.example", "ftp://x", "not a url", "https://u:p@login.example", "https://login.example/?x=1"] {
+        for bad in [
+            "http://login.example",
+            "ftp://x",
+            "not a url",
+            "https://u:p@login.example",
+            "https://login.example/?x=1",
+            "https://169.254.169.254/latest",
+            "https://10.0.0.5/realms/x",
+            "https://[fd00::1]/",
+            "https://127.0.0.1/",
+        ] {
             assert!(matches!(checked_policy(r, view(bad)), Err(PortalError::Field { field: "issuer", .. })), "{bad}");
         }
         let mut no_audience = view("https://login.example");

@@ -5,12 +5,14 @@
 //! Only issuers named in some policy are ever contacted (a token cannot make the portal fetch
 //! from an address of its choosing). The issuer's discovery document and keys are fetched with
 //! `openidconnect` (which checks that the document names the same issuer) and kept for a few
-//! minutes; a key id the cached set does not know fetches them again, at most once a minute.
+//! minutes; a key id the cached set does not know fetches them again, at most once a minute,
+//! and a provider that could not be read is not asked again for a minute.
 //! Signatures are checked with an allow-listed asymmetric algorithm (never `none`, never HMAC,
 //! where the key would be public), `exp` is required and `nbf`/`iat` checked with a small leeway,
 //! and `aud` must name one of the policy's audiences.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -44,7 +46,16 @@ pub struct Federated {
 
 pub struct Federation {
     http: openidconnect::reqwest::Client,
-    issuers: Mutex<HashMap<String, Discovered>>,
+    /// Per issuer, what its discovery said; each behind a lock of its own, so a slow provider
+    /// holds up only its own tokens.
+    issuers: std::sync::Mutex<HashMap<String, Arc<Mutex<Issuer>>>>,
+}
+
+/// An issuer's last reading: what it said, or when it could not be read.
+#[derive(Default)]
+struct Issuer {
+    found: Option<Discovered>,
+    failed_at: Option<Instant>,
 }
 
 /// What an issuer's discovery document said, and when it was read.
@@ -63,7 +74,7 @@ impl Federation {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| PortalError::Config(format!("federation http client: {e}")))?;
-        Ok(Self { http, issuers: Mutex::new(HashMap::new()) })
+        Ok(Self { http, issuers: std::sync::Mutex::new(HashMap::new()) })
     }
 
     /// Whether a presented bearer token is a compact JWS (a federated token) rather than one of
@@ -127,24 +138,46 @@ impl Federation {
         self.discovered(issuer, KEYS_TTL).await.ok().and_then(|d| d.token_endpoint)
     }
 
-    /// The issuer's discovery document and keys, read again when older than `max_age`.
+    /// The issuer's discovery document and keys, read again when older than `max_age`. A
+    /// provider that could not be read is not asked again for a while: its tokens get 503 at once.
     async fn discovered(&self, issuer: &str, max_age: Duration) -> Result<Discovered> {
-        let mut cached = self.issuers.lock().await;
-        if let Some(found) = cached.get(issuer).filter(|d| d.at.elapsed() < max_age) {
+        let slot = {
+            let mut issuers = self.issuers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            issuers.entry(issuer.to_string()).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some(found) = slot.found.as_ref().filter(|d| d.at.elapsed() < max_age) {
             return Ok(found.clone());
         }
-        let url = IssuerUrl::new(issuer.to_string()).map_err(|_| refused("the token's issuer is not a URL"))?;
-        let meta = CoreProviderMetadata::discover_async(url, &self.http).await.map_err(|e| {
-            tracing::warn!(error = %e, %issuer, "federation: the issuer's discovery document or keys could not be read");
-            PortalError::Unavailable("the identity provider that issued this token cannot be reached".into())
-        })?;
-        let found = Discovered {
+        let unreachable = || PortalError::Unavailable("the identity provider that issued this token cannot be reached".into());
+        if slot.failed_at.is_some_and(|at| at.elapsed() < REFETCH_AFTER) {
+            return Err(unreachable());
+        }
+        match self.discover(issuer).await {
+            Ok(found) => {
+                *slot = Issuer { found: Some(found.clone()), failed_at: None };
+                Ok(found)
+            }
+            Err(why) => {
+                tracing::warn!(error = %why, %issuer, "federation: the issuer's discovery document or keys could not be read");
+                slot.failed_at = Some(Instant::now());
+                Err(unreachable())
+            }
+        }
+    }
+
+    async fn discover(&self, issuer: &str) -> std::result::Result<Discovered, String> {
+        let url = IssuerUrl::new(issuer.to_string()).map_err(|e| e.to_string())?;
+        let meta = CoreProviderMetadata::discover_async(url, &self.http).await.map_err(|e| e.to_string())?;
+        // Keys of an https issuer come over https too, or anyone on the way could swap them.
+        if issuer.starts_with("https://") && meta.jwks_uri().url().scheme() != "https" {
+            return Err(format!("its jwks_uri {} is not https", meta.jwks_uri().url()));
+        }
+        Ok(Discovered {
             keys: meta.jwks().keys().clone(),
             token_endpoint: meta.token_endpoint().map(|u| u.url().to_string()),
             at: Instant::now(),
-        };
-        cached.insert(issuer.to_string(), found.clone());
-        Ok(found)
+        })
     }
 }
 
@@ -206,13 +239,13 @@ fn verify_with(keys: &[CoreJsonWebKey], jwt: &Jwt<'_>) -> std::result::Result<()
 fn check_times(claims: &Value, now_secs: i64) -> Result<()> {
     let time = |name: &str| claims.get(name).and_then(Value::as_f64).map(|t| t as i64);
     let exp = time("exp").ok_or_else(|| refused("the token has no expiry (`exp`)"))?;
-    if exp + LEEWAY_SECS <= now_secs {
+    if exp.saturating_add(LEEWAY_SECS) <= now_secs {
         return Err(refused("the token has expired"));
     }
-    if time("nbf").is_some_and(|nbf| nbf - LEEWAY_SECS > now_secs) {
+    if time("nbf").is_some_and(|nbf| nbf.saturating_sub(LEEWAY_SECS) > now_secs) {
         return Err(refused("the token is not valid yet (`nbf`)"));
     }
-    if time("iat").is_some_and(|iat| iat - LEEWAY_SECS > now_secs) {
+    if time("iat").is_some_and(|iat| iat.saturating_sub(LEEWAY_SECS) > now_secs) {
         return Err(refused("the token was issued in the future (`iat`)"));
     }
     Ok(())
@@ -262,6 +295,10 @@ mod tests {
         assert!(check_times(&json!({"exp": now + 100, "nbf": now + 300}), now).is_err());
         assert!(check_times(&json!({"exp": now + 100, "iat": now + 300}), now).is_err());
         assert!(check_times(&json!({"exp": now + 100, "nbf": now + 30, "iat": now + 30}), now).is_ok());
+        // Absurd values are refused or accepted, never overflow.
+        assert!(check_times(&json!({"exp": 1e300, "nbf": -1e300, "iat": -1e300}), now).is_ok());
+        assert!(check_times(&json!({"exp": -1e300}), now).is_err());
+        assert!(check_times(&json!({"exp": now + 100, "nbf": 1e300}), now).is_err());
     }
 
     #[test]

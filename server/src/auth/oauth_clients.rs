@@ -7,6 +7,8 @@
 //! Partners create clients within the same limits as tokens (lifetime, number active); admins'
 //! clients have none. A rotation gives a new secret and keeps the old one working for an overlap.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use super::credentials::{Caller, Credentials, Via};
@@ -17,6 +19,9 @@ use crate::primitives::secrets;
 const CLIENT_ID_PREFIX: &str = "dsc_";
 const SECRET_PREFIX: &str = "dcs_";
 pub(super) const ACCESS_TOKEN_PREFIX: &str = "dso_";
+/// The most access tokens one client may hold alive at once: a pipeline reuses its token until
+/// it nearly expires, so more means a loop gone wrong, and the catalog must not grow with it.
+const MAX_LIVE_TOKENS: i64 = 1000;
 
 /// A client just created or rotated: the only moment its secret exists in plain text.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -79,7 +84,12 @@ pub enum GrantError {
 impl Credentials {
     /// A partner's new client, within the recipient's limits (`None` policy: an admin's, without).
     pub async fn create_client(&self, recipient: &Recipient, name: &str, by_partner: bool) -> Result<IssuedClient> {
-        let name = super::self_service::checked_name(name)?;
+        let name = super::self_service::checked_name(name).map_err(|e| match e {
+            PortalError::Field { field: "name", .. } => {
+                PortalError::field("name", "give the client the name of its pipeline, 1 to 60 characters, such as \"Nightly orders load\"")
+            }
+            e => e,
+        })?;
         let (expires_at, max_active) = if by_partner {
             let policy = self.policy(recipient).await?;
             (Some(now_ms() + i64::from(policy.max_days) * 86_400_000), i64::from(policy.max_active))
@@ -154,8 +164,9 @@ impl Credentials {
         Ok(client)
     }
 
-    /// The client credentials grant: the client's id and secret → a short-lived access token.
-    pub async fn grant(&self, client_id: &str, secret: &str) -> std::result::Result<Granted, GrantError> {
+    /// The client credentials grant: the client's id and secret → a short-lived access token,
+    /// asked for from `peer` (the recipient's IP allow-list applies here as on every read).
+    pub async fn grant(&self, client_id: &str, secret: &str, peer: Option<IpAddr>) -> std::result::Result<Granted, GrantError> {
         let invalid = |why: &str| GrantError::InvalidClient(why.to_string());
         let found = self.catalog().client_secrets(client_id).await?;
         // Hash the presented secret even for an unknown client: the answer takes as long.
@@ -173,12 +184,15 @@ impl Credentials {
             TokenStatus::Revoked => return Err(invalid("this client was revoked")),
             TokenStatus::Expired => return Err(invalid("this client has expired; create a new one on the Connect page")),
         }
+        super::network::admits(&found.recipient, peer)?;
         let access_token = secrets::generate(ACCESS_TOKEN_PREFIX);
         let lifetime = self.access_token_secs();
         let now = now_ms();
         // Never beyond the client's own end.
         let expires_at = found.client.expires_at.unwrap_or(i64::MAX).min(now + i64::from(lifetime) * 1000);
-        self.catalog().insert_oauth_token(&found.client, &secrets::hash(&access_token), expires_at).await?;
+        if !self.catalog().insert_oauth_token(&found.client, &secrets::hash(&access_token), expires_at, MAX_LIVE_TOKENS).await? {
+            return Err(GrantError::Portal(PortalError::Throttled { retry_after_secs: 60 }));
+        }
         let expires_in = u32::try_from((expires_at - now) / 1000).unwrap_or(lifetime);
         Ok(Granted {
             token: AccessToken { access_token, token_type: "Bearer", expires_in },
@@ -250,15 +264,15 @@ mod tests {
         let (creds, _catalog, r, _d) = setup(5).await;
         let issued = creds.create_client(&r, "nightly load", true).await.unwrap();
         assert!(issued.client.client_id.starts_with(CLIENT_ID_PREFIX));
-        let granted = creds.grant(&issued.client.client_id, &issued.secret).await.unwrap();
+        let granted = creds.grant(&issued.client.client_id, &issued.secret, None).await.unwrap();
         assert_eq!(granted.token.expires_in, DEFAULT_ACCESS_TOKEN_SECS);
         let caller = creds.authenticate(Some(&bearer(&granted.token.access_token))).await.unwrap();
         assert_eq!(caller.recipient.name, "acme");
         assert!(matches!(caller.via, Via::Client { ref name, .. } if name == "nightly load"));
         // The secret is not a bearer token, and a wrong secret gets nothing.
         assert_eq!(creds.authenticate(Some(&bearer(&issued.secret))).await.unwrap_err().status(), 401);
-        assert!(matches!(creds.grant(&issued.client.client_id, "dcs_wrong").await, Err(GrantError::InvalidClient(_))));
-        assert!(matches!(creds.grant("dsc_unknown", &issued.secret).await, Err(GrantError::InvalidClient(_))));
+        assert!(matches!(creds.grant(&issued.client.client_id, "dcs_wrong", None).await, Err(GrantError::InvalidClient(_))));
+        assert!(matches!(creds.grant("dsc_unknown", &issued.secret, None).await, Err(GrantError::InvalidClient(_))));
         let profile = creds.client_profile(&issued);
         assert_eq!((profile.share_credentials_version, profile.kind), (2, "oauth_client_credentials"));
         assert_eq!(profile.token_endpoint, "http://h/oauth/token");
@@ -268,11 +282,11 @@ mod tests {
     async fn revoking_a_client_stops_its_access_tokens_at_once() {
         let (creds, _catalog, r, _d) = setup(5).await;
         let issued = creds.create_client(&r, "load", true).await.unwrap();
-        let token = creds.grant(&issued.client.client_id, &issued.secret).await.unwrap().token.access_token;
+        let token = creds.grant(&issued.client.client_id, &issued.secret, None).await.unwrap().token.access_token;
         creds.revoke_client(&r, &issued.client.client_id).await.unwrap();
         assert_eq!(creds.authenticate(Some(&bearer(&token))).await.unwrap_err().status(), 401);
         assert!(
-            matches!(creds.grant(&issued.client.client_id, &issued.secret).await, Err(GrantError::InvalidClient(m)) if m.contains("revoked"))
+            matches!(creds.grant(&issued.client.client_id, &issued.secret, None).await, Err(GrantError::InvalidClient(m)) if m.contains("revoked"))
         );
         assert!(matches!(creds.revoke_client(&r, &issued.client.id).await, Err(PortalError::Field { field: "revoked", .. })));
     }
@@ -283,12 +297,12 @@ mod tests {
         let first = creds.create_client(&r, "load", true).await.unwrap();
         let second = creds.rotate_client(&r, &first.client.id, 1, true).await.unwrap();
         assert_eq!(second.client.client_id, first.client.client_id, "the client id stays");
-        creds.grant(&first.client.client_id, &first.secret).await.unwrap();
-        creds.grant(&first.client.client_id, &second.secret).await.unwrap();
+        creds.grant(&first.client.client_id, &first.secret, None).await.unwrap();
+        creds.grant(&first.client.client_id, &second.secret, None).await.unwrap();
         let third = creds.rotate_client(&r, &first.client.id, 0, true).await.unwrap();
-        assert!(creds.grant(&first.client.client_id, &second.secret).await.is_err());
-        assert!(creds.grant(&first.client.client_id, &first.secret).await.is_err());
-        creds.grant(&first.client.client_id, &third.secret).await.unwrap();
+        assert!(creds.grant(&first.client.client_id, &second.secret, None).await.is_err());
+        assert!(creds.grant(&first.client.client_id, &first.secret, None).await.is_err());
+        creds.grant(&first.client.client_id, &third.secret, None).await.unwrap();
     }
 
     #[tokio::test]

@@ -113,13 +113,7 @@ impl TokenRecord {
     }
 
     pub fn status(&self, now: i64) -> TokenStatus {
-        if self.revoked_at.is_some() {
-            TokenStatus::Revoked
-        } else if self.expires_at.is_some_and(|e| e <= now) {
-            TokenStatus::Expired
-        } else {
-            TokenStatus::Active
-        }
+        TokenStatus::of(self.revoked_at, self.expires_at, now)
     }
 }
 
@@ -132,6 +126,17 @@ pub enum TokenStatus {
 }
 
 impl TokenStatus {
+    /// Revoked, else expired by `now`, else active: the same for tokens and OAuth clients.
+    pub fn of(revoked_at: Option<i64>, expires_at: Option<i64>, now: i64) -> Self {
+        if revoked_at.is_some() {
+            Self::Revoked
+        } else if expires_at.is_some_and(|e| e <= now) {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
+
     /// As the API and the pages name it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -8,9 +8,6 @@ use super::recipients::{recipient_columns, recipient_from_row};
 use super::{now_ms, Catalog, Recipient, TokenStatus};
 use crate::error::{PortalError, Result};
 
-/// Recording "last used" at most this often keeps token requests from all being writes.
-const LAST_USED_GRANULARITY_MS: i64 = 60_000;
-
 /// A recipient's OAuth client, as listed (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OAuthClient {
@@ -30,13 +27,7 @@ pub struct OAuthClient {
 
 impl OAuthClient {
     pub fn status(&self, now: i64) -> TokenStatus {
-        if self.revoked_at.is_some() {
-            TokenStatus::Revoked
-        } else if self.expires_at.is_some_and(|e| e <= now) {
-            TokenStatus::Expired
-        } else {
-            TokenStatus::Active
-        }
+        TokenStatus::of(self.revoked_at, self.expires_at, now)
     }
 }
 
@@ -172,15 +163,23 @@ impl Catalog {
         Ok(())
     }
 
-    /// Stores an access token given to `client` and forgets the client's expired ones.
-    pub async fn insert_oauth_token(&self, client: &OAuthClient, token_hash: &str, expires_at: i64) -> Result<()> {
+    /// Stores an access token given to `client` and forgets the client's expired ones, unless
+    /// the client already holds `max_live` live ones (then `false`). The client's row is written
+    /// first, as a revocation does, so the two never wait on each other in opposite orders.
+    pub async fn insert_oauth_token(&self, client: &OAuthClient, token_hash: &str, expires_at: i64, max_live: i64) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE oauth_clients SET last_used_at = $1 WHERE id = $2").bind(now).bind(&client.id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1 AND expires_at <= $2")
             .bind(&client.id)
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        let live: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM oauth_tokens WHERE client_id = $1").bind(&client.id).fetch_one(&mut *tx).await?;
+        if live >= max_live {
+            return Ok(false);
+        }
         sqlx::query("INSERT INTO oauth_tokens (id, client_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(super::tokens::short_id())
             .bind(&client.id)
@@ -189,11 +188,8 @@ impl Catalog {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-        if client.last_used_at.is_none_or(|at| at < now - LAST_USED_GRANULARITY_MS) {
-            sqlx::query("UPDATE oauth_clients SET last_used_at = $1 WHERE id = $2").bind(now).bind(&client.id).execute(&mut *tx).await?;
-        }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// An access token's stored hash, expiry, client and recipient, whatever their status.

@@ -360,8 +360,7 @@ pub async fn create_client(
 ) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let created = machine_access::create_client(s, &f.admin, &name, f.get("name")).await?;
-        let id = s.issued_clients.put(&f.owner, &created).await?;
-        Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(&name), &[("issued", id)]))))
+        reveal_client(s, f, &name, &created).await
     })
     .await
 }
@@ -378,10 +377,15 @@ pub async fn rotate_client(
             .parse()
             .map_err(|_| PortalError::field("overlapHours", "choose how long the old secret keeps working"))?;
         let rotated = machine_access::rotate_client(s, &f.admin, &name, &id, hours).await?;
-        let id = s.issued_clients.put(&f.owner, &rotated).await?;
-        Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(&name), &[("issued", id)]))))
+        reveal_client(s, f, &name, &rotated).await
     })
     .await
+}
+
+/// Keeps a client's new secret for this browser to see once, on the recipient's page.
+async fn reveal_client(s: &Services, f: &Submitted, name: &str, issued: &crate::auth::oauth_clients::IssuedClient) -> Result<Done> {
+    let id = s.issued_clients.put(&f.owner, issued).await?;
+    Ok(Done::To(format!("{}#new-client", with_params(&recipient_page(name), &[("issued", id)]))))
 }
 
 pub async fn revoke_client(

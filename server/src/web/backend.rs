@@ -51,6 +51,7 @@ impl UiBackend {
                 event.rows = noted.rows.and_then(|n| i64::try_from(n).ok());
                 event.detail = noted.detail.clone();
             }
+            event.detail = caller.via.added_to(event.detail);
             s.catalog.audit(&event).await;
         }
         let action = action.unwrap_or("page");

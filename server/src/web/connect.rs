@@ -37,11 +37,7 @@ pub async fn rotate(State(s): State<Arc<Services>>, Path(id): Path<String>, audi
     audit.object(id.clone());
     let issued = async {
         let form = form?;
-        let hours = form
-            .field("overlap_hours")
-            .parse()
-            .map_err(|_| PortalError::field("overlap_hours", "choose how long the old token keeps working"))?;
-        s.credentials.rotate(&form.caller.recipient, &id, hours).await
+        s.credentials.rotate(&form.caller.recipient, &id, overlap_hours(&form, "token")?).await
     }
     .await;
     shown_once(&s, &audit, issued).await
@@ -80,11 +76,7 @@ pub async fn rotate_client(State(s): State<Arc<Services>>, Path(id): Path<String
     audit.object(id.clone());
     let issued = async {
         let form = form?;
-        let hours = form
-            .field("overlap_hours")
-            .parse()
-            .map_err(|_| PortalError::field("overlap_hours", "choose how long the old secret keeps working"))?;
-        s.credentials.rotate_client(&form.caller.recipient, &id, hours, true).await
+        s.credentials.rotate_client(&form.caller.recipient, &id, overlap_hours(&form, "secret")?, true).await
     }
     .await;
     client_shown_once(&s, &audit, issued).await
@@ -138,6 +130,13 @@ pub async fn federation_profiles(s: &Services, recipient: &Recipient) -> Result<
         });
     }
     Ok(profiles)
+}
+
+/// The rotation form's choice of how long the old `what` keeps working.
+fn overlap_hours(form: &PartnerForm, what: &str) -> Result<u32> {
+    form.field("overlap_hours")
+        .parse()
+        .map_err(|_| PortalError::field("overlap_hours", format!("choose how long the old {what} keeps working")))
 }
 
 /// Shows a newly issued token once, on `/connect`.

@@ -16,6 +16,7 @@ use axum::Json;
 use base64::Engine;
 
 use super::envelope::{event, partner_actor};
+use crate::auth::network::peer;
 use crate::auth::oauth_clients::GrantError;
 use crate::error::FailedAuthentication;
 use crate::Services;
@@ -24,7 +25,7 @@ pub async fn token(State(s): State<Arc<Services>>, headers: HeaderMap, body: Byt
     let presented = presented(&headers, &body);
     let client_id = presented.as_ref().map(|p| p.client_id.clone()).ok();
     let outcome = match presented {
-        Ok(p) => s.credentials.grant(&p.client_id, &p.secret).await,
+        Ok(p) => s.credentials.grant(&p.client_id, &p.secret, peer(&headers)).await,
         Err(e) => Err(e),
     };
     let (actor, status, mut response) = match outcome {
@@ -65,6 +66,8 @@ fn presented(headers: &HeaderMap, body: &[u8]) -> Result<Presented, GrantError> 
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(basic_credentials);
     let posted = (form.get("client_id"), form.get("client_secret"));
     match (basic, posted) {
+        // The form may repeat the client id that HTTP Basic carries (RFC 6749 §3.2.1), no more.
+        (Some(Some((client_id, secret))), (Some(posted_id), None)) if *posted_id == client_id => Ok(Presented { client_id, secret }),
         (Some(_), (Some(_), _) | (_, Some(_))) => {
             Err(GrantError::InvalidRequest("send the client's credentials either with HTTP Basic or in the form, not both".into()))
         }
@@ -108,12 +111,24 @@ fn refusal(e: GrantError, used_basic: bool) -> (String, StatusCode, Response) {
     ("anonymous".into(), status, response)
 }
 
+/// Any other refusal (a network the recipient does not allow, too many live tokens, bad text)
+/// or fault, in both shapes.
 fn portal(e: &crate::error::PortalError) -> Response {
-    let body = serde_json::json!({"error": "server_error", "errorCode": e.error_code(), "message": e.public_message()});
+    let code = match e.status() {
+        StatusCode::FORBIDDEN => "unauthorized_client",
+        StatusCode::TOO_MANY_REQUESTS => "slow_down",
+        status if status.is_client_error() => "invalid_request",
+        _ => "server_error",
+    };
     if e.status().is_server_error() {
         tracing::error!(error = %e, "token endpoint failed");
     }
-    (e.status(), Json(body)).into_response()
+    let body = serde_json::json!({"error": code, "error_description": e.public_message(), "errorCode": e.error_code(), "message": e.public_message()});
+    let mut response = (e.status(), Json(body)).into_response();
+    if let crate::error::PortalError::Throttled { retry_after_secs } = e {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
+    response
 }
 
 /// Token answers are never cached (RFC 6749 §5.1).
@@ -141,7 +156,8 @@ mod tests {
         assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("dsc_1", "dcs_2"));
         let p = presented(&HeaderMap::new(), b"grant_type=client_credentials&client_id=a&client_secret=b%2Bc").ok().unwrap();
         assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("a", "b+c"));
-        assert!(matches!(presented(&basic("a:b"), b"grant_type=client_credentials&client_id=a"), Err(GrantError::InvalidRequest(_))));
+        assert!(matches!(presented(&basic("a:b"), b"grant_type=client_credentials&client_id=b"), Err(GrantError::InvalidRequest(_))));
+        assert!(presented(&basic("a:b"), b"grant_type=client_credentials&client_id=a").is_ok(), "the same id may be repeated");
         assert!(matches!(presented(&HeaderMap::new(), grant), Err(GrantError::InvalidClient(_))));
         assert!(matches!(presented(&basic("a:b"), b"grant_type=password"), Err(GrantError::UnsupportedGrantType(_))));
         assert!(matches!(presented(&basic("a:b"), b""), Err(GrantError::InvalidRequest(_))));
