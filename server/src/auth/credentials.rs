@@ -11,6 +11,8 @@ use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
 
 pub(super) const TOKEN_PREFIX: &str = "dss_";
+/// The access tokens of the portal's token endpoint (`oauth_clients`).
+pub(super) const ACCESS_TOKEN_PREFIX: &str = "dso_";
 const ACTIVATION_PREFIX: &str = "act_";
 /// Tokens from activation links live a year unless an admin says otherwise (Databricks' maximum).
 pub const DEFAULT_TOKEN_TTL_DAYS: u32 = 365;
@@ -176,7 +178,7 @@ impl Credentials {
     /// endpoint, or a JWT of a partner's identity provider that a federation policy admits.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Caller> {
         let token = bearer(header)?;
-        if token.starts_with(super::oauth_clients::ACCESS_TOKEN_PREFIX) {
+        if token.starts_with(ACCESS_TOKEN_PREFIX) {
             return self.authenticate_access_token(token).await;
         }
         if Federation::looks_like_jwt(token) {

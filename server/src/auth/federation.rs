@@ -22,7 +22,7 @@ use openidconnect::{IssuerUrl, JsonWebKey};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::oidc::claim_values;
+use super::claims::claim_values;
 use crate::catalog::{now_ms, Catalog, FederationPolicy, Recipient};
 use crate::error::{PortalError, Result};
 

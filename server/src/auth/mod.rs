@@ -4,6 +4,7 @@
 //! JSON API all ask it for shares and tables (and their row scope) instead of asking the catalog.
 
 pub mod access;
+pub mod claims;
 pub mod credentials;
 pub mod federation;
 pub mod forms;

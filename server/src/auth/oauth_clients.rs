@@ -11,14 +11,13 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::credentials::{Caller, Credentials, Via};
+use super::credentials::{Caller, Credentials, Via, ACCESS_TOKEN_PREFIX};
 use crate::catalog::{now_ms, OAuthClient, Recipient, TokenStatus};
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
 
 const CLIENT_ID_PREFIX: &str = "dsc_";
 const SECRET_PREFIX: &str = "dcs_";
-pub(super) const ACCESS_TOKEN_PREFIX: &str = "dso_";
 /// The most access tokens one client may hold alive at once: a pipeline reuses its token until
 /// it nearly expires, so more means a loop gone wrong, and the catalog must not grow with it.
 const MAX_LIVE_TOKENS: i64 = 1000;

@@ -16,6 +16,7 @@ use openidconnect::{
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::claims::claim_values;
 use super::Reveals;
 use crate::catalog::Catalog;
 use crate::catalog::OidcBinding;
@@ -237,18 +238,6 @@ impl Oidc {
             .find_map(|v| v.strip_prefix(&self.settings.team_prefix).filter(|t| !t.is_empty()))
             .map(|t| Some(t.to_string()))
             .ok_or_else(|| PortalError::Forbidden("your account has no admin rights in the portal".into()))
-    }
-}
-
-/// The values of a token's claim that is a string or a list of strings (a boolean or a number
-/// as its text); none when it is missing.
-pub fn claim_values(claims: &Value, name: &str) -> Vec<String> {
-    match claims.get(name) {
-        Some(Value::String(v)) => vec![v.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-        Some(Value::Bool(b)) => vec![b.to_string()],
-        Some(Value::Number(n)) => vec![n.to_string()],
-        _ => Vec::new(),
     }
 }
 
