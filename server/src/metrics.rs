@@ -105,7 +105,7 @@ impl Metrics {
         let _ = writeln!(out, "portal_catalog_connections{{state=\"idle\"}} {}", gauges.pool_idle);
         let cache = &gauges.snapshots;
         header(&mut out, "portal_snapshot_cache_requests_total", "counter", "Table opens by how the snapshot was found.");
-        for (outcome, n) in [("hit", cache.hits), ("load", cache.loads)] {
+        for (outcome, n) in [("hit", cache.hits), ("load", cache.loads), ("stream", cache.streamed)] {
             let _ = writeln!(out, "portal_snapshot_cache_requests_total{{outcome=\"{outcome}\"}} {n}");
         }
         header(&mut out, "portal_snapshot_cache_updates_total", "counter", "Cached snapshots brought forward by newer commits.");

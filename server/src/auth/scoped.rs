@@ -20,7 +20,14 @@ pub struct ScopedTable {
 impl AuthorizedTable {
     /// The table at `at`, as this caller may read it.
     pub async fn open(&self, stores: &Stores, at: At) -> Result<ScopedTable> {
-        let state = TableState::open_shared(stores, &self.table, at).await?;
+        let state = TableState::open_shared(stores, &self.table, at, false).await?;
+        Ok(ScopedTable { state, scope: self.scope.clone(), table: self.table.clone() })
+    }
+
+    /// The table at `at` for listing its files (the sharing protocol): one too large to keep
+    /// loaded is read as a stream (see `TableState::open_for_listing`).
+    pub async fn open_for_listing(&self, stores: &Stores, at: At) -> Result<ScopedTable> {
+        let state = TableState::open_shared(stores, &self.table, at, true).await?;
         Ok(ScopedTable { state, scope: self.scope.clone(), table: self.table.clone() })
     }
 }
@@ -37,9 +44,9 @@ impl ScopedTable {
 
     /// The snapshot's files the caller may read, one at a time (see
     /// `TableState::candidates`); partition values are read whenever the scope needs them.
-    pub fn candidates(&self, mut reads: Reads) -> Result<impl Iterator<Item = Candidate> + '_> {
+    pub fn candidates(&self, mut reads: Reads) -> Result<impl Iterator<Item = Result<Candidate>> + '_> {
         reads.partition_values |= !matches!(self.scope, RowScope::All);
-        Ok(self.state.candidates(reads)?.filter(|f| self.scope.allows(&f.partition_values)))
+        Ok(self.state.candidates(reads)?.filter(|f| f.as_ref().map_or(true, |f| self.scope.allows(&f.partition_values))))
     }
 
     /// The data-changing files of `commit` the caller may read, with logical partition names.
@@ -59,6 +66,7 @@ impl ScopedTable {
     pub fn stats(&self) -> Result<Option<(u64, u64)>> {
         let (mut rows, mut bytes) = (0u64, 0u64);
         for file in self.candidates(Reads { rows: true, ..Reads::default() })? {
+            let file = file?;
             let Some(records) = file.rows else { return Ok(None) };
             rows += (records - file.deleted_rows).max(0) as u64;
             bytes += file.size.max(0) as u64;

@@ -94,7 +94,7 @@ impl Opened {
     }
 
     async fn of(t: AuthorizedTable, state: ScopedTable) -> Result<Self> {
-        let provider = state.delta().table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
+        let provider = state.delta()?.table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
         let columns = columns_of(&state, provider.as_ref())?;
         let meta = meta_of(&t, &state, &columns).await?;
         Ok(Self { t, state, provider, columns, meta })
@@ -338,7 +338,7 @@ impl Run<'_> {
         config.options_mut().execution.parquet.pushdown_filters = true;
         config.options_mut().execution.parquet.reorder_filters = true;
         let ctx = SessionContext::new_with_config_rt(config, runtime());
-        self.state.delta().update_datafusion_session(&ctx.state()).map_err(|e| PortalError::fault("query session", e))?;
+        self.state.delta()?.update_datafusion_session(&ctx.state()).map_err(|e| PortalError::fault("query session", e))?;
         // The caller's scope is the first filter of every frame, whatever the view asks.
         let scoped = ctx.read_table(self.provider.clone())?.filter(exprs::scope(self.state.scope(), self.columns))?;
         Ok(scoped.filter(predicate.clone())?)

@@ -32,6 +32,7 @@ pub fn frame(state: &ScopedTable, columns: &[Column]) -> Result<Option<DataFrame
     };
     let mut rows_by_partition: HashMap<Vec<Option<String>>, i64> = HashMap::new();
     for file in state.candidates(Reads { partition_values: true, rows: true, ..Reads::default() })? {
+        let file = file?;
         let Some(rows) = file.rows else { return Ok(None) };
         let key = names.iter().map(|n| file.partition_values.get(n).cloned().flatten()).collect();
         *rows_by_partition.entry(key).or_default() += (rows - file.deleted_rows).max(0);

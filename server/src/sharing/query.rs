@@ -162,7 +162,7 @@ pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, hea
     let id_hash = file_id_hash(headers)?;
     let historical_protocol = params.include_historical_protocol == Some(true);
 
-    let state = open(s, t, if params.starting_version.is_some() { At::Latest } else { at }).await?;
+    let state = Arc::new(open(s, t, if params.starting_version.is_some() { At::Latest } else { at }).await?);
     let format = caps.choose(&qualified, &state.advanced_features()?)?;
     let mut lines = Lines::new(format, id_hash.unwrap_or(FileIdHash::for_format(format)), FileUrls::of(&s.signer, &t.table.id, &state));
     lines.protocol_at(&state.protocol()?, historical_protocol.then(|| state.version()));
@@ -197,8 +197,14 @@ pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, hea
         let page_size = page.max_files.map_or(usize::MAX, |m| m as usize);
         // This page, and one file more to know whether another page follows.
         let enough = offset.saturating_add(page_size).saturating_add(1);
-        let candidates = state.candidates(reads(predicate.as_ref(), params.limit_hint, &state.partition_columns()?))?;
-        let picked = select(candidates, predicate.as_ref(), &column_types, params.limit_hint, enough);
+        let reads = reads(predicate.as_ref(), params.limit_hint, &state.partition_columns()?);
+        // On a thread of its own: a table too large to keep loaded is read from its log here.
+        let picked = {
+            let (state, limit) = (state.clone(), params.limit_hint);
+            tokio::task::spawn_blocking(move || select(state.candidates(reads)?, predicate.as_ref(), &column_types, limit, enough))
+                .await
+                .map_err(|e| PortalError::fault("choosing the files", e))??
+        };
         let offset = offset.min(picked.len());
         let page_end = offset.saturating_add(page_size).min(picked.len());
         let this_page = &picked[offset..page_end];
@@ -214,7 +220,7 @@ pub async fn answer(s: &Arc<Services>, caller: &Caller, t: &AuthorizedTable, hea
         let id_hash = lines.id_hash;
         let head = lines.finish();
         let positions = this_page.iter().map(|p| p.position).collect();
-        let files = SnapshotFiles { state: Arc::new(state), positions, format, id_hash, end_stream };
+        let files = SnapshotFiles { state, positions, format, id_hash, end_stream };
         stream::body(s.clone(), head, files).await?
     };
     let stream = Stream { version: header_version, format, end_stream: caps.include_end_stream, async_query: page.async_query, body };

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::predicates::{Expr, FileFacts};
+use crate::error::Result;
 use crate::storage::{Candidate, Reads};
 
 /// A file a query hands out: its position in the snapshot and its size.
@@ -29,18 +30,19 @@ pub fn reads(predicate: Option<&Expr>, limit: Option<i64>, partition_columns: &[
 /// Only positions are kept, so a table of a million files costs a few megabytes here; `enough`
 /// stops the reading once that many are picked (a page, and one more to know another follows).
 pub fn select(
-    files: impl Iterator<Item = Candidate>,
+    files: impl Iterator<Item = Result<Candidate>>,
     predicate: Option<&Expr>,
     column_types: &HashMap<String, String>,
     limit: Option<i64>,
     enough: usize,
-) -> Vec<Picked> {
+) -> Result<Vec<Picked>> {
     let mut rows_so_far: i64 = 0;
     let mut selected = Vec::new();
     for file in files {
         if selected.len() >= enough {
             break;
         }
+        let file = file?;
         let stats: Option<Json> = predicate.and(file.stats.as_deref()).and_then(|s| serde_json::from_str(s).ok());
         if let Some(p) = predicate {
             if !(FileFacts { partition_values: &file.partition_values, stats: stats.as_ref(), column_types }).may_match(p) {
@@ -58,7 +60,7 @@ pub fn select(
         }
         selected.push(Picked { position: file.position, size: file.size });
     }
-    selected
+    Ok(selected)
 }
 
 #[cfg(test)]
@@ -78,11 +80,12 @@ mod tests {
 
     #[test]
     fn the_limit_hint_stops_once_enough_rows_are_handed_out() {
-        let files = || (0..3).map(|i| file(i, "P1", 5));
+        let files = || (0..3).map(|i| Ok(file(i, "P1", 5)));
+        let select = |files, limit, enough| select(files, None, &HashMap::new(), limit, enough).unwrap();
         let first_two = [Picked { position: 0, size: 10 }, Picked { position: 1, size: 10 }];
-        assert_eq!(select(files(), None, &HashMap::new(), Some(6), usize::MAX), first_two);
-        assert_eq!(select(files(), None, &HashMap::new(), Some(0), usize::MAX).len(), 0);
-        assert_eq!(select(files(), None, &HashMap::new(), None, usize::MAX).len(), 3);
-        assert_eq!(select(files(), None, &HashMap::new(), None, 2), first_two, "enough for a page and one more");
+        assert_eq!(select(files(), Some(6), usize::MAX), first_two);
+        assert_eq!(select(files(), Some(0), usize::MAX).len(), 0);
+        assert_eq!(select(files(), None, usize::MAX).len(), 3);
+        assert_eq!(select(files(), None, 2), first_two, "enough for a page and one more");
     }
 }

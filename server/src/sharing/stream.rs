@@ -188,7 +188,7 @@ async fn write_from_snapshot(
         tokio::task::spawn_blocking(move || -> Result<()> {
             let mut batch = Vec::with_capacity(BATCH);
             for file in state.files_at(&positions, with_log_actions)? {
-                batch.push(file);
+                batch.push(file?);
                 if batch.len() == BATCH && file_tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
                     return Ok(()); // the writer stopped
                 }

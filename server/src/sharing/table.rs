@@ -24,7 +24,7 @@ use crate::Services;
 pub type TablePath = Path<(String, String, String)>;
 
 pub(super) async fn open(s: &Services, t: &AuthorizedTable, at: At) -> Result<ScopedTable> {
-    t.open(&s.stores, at).await
+    t.open_for_listing(&s.stores, at).await
 }
 
 pub(super) async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use deltalake::logstore::LogStore;
+use deltalake::kernel::{LogicalFileView, Metadata, Protocol};
+use deltalake::logstore::{LogStore, LogStoreRef};
 use deltalake::{DeltaTable, DeltaTableError};
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::file_texts::FileTexts;
+use super::lean::{checkpoint_over_budget, LeanSnapshot};
 use super::location::table_url;
 use super::partitions::{PartitionIndex, PartitionValues};
 use super::snapshots::Cached;
@@ -85,9 +87,20 @@ pub struct Commit {
     pub actions: Vec<Value>,
 }
 
-/// A loaded snapshot of a table.
+/// Where a snapshot's files are read from.
+enum Source {
+    /// Loaded with its files, kept by the cache while it fits.
+    Loaded(Arc<Cached>),
+    /// Too large to keep: its files are read from the log on each listing ([`super::lean`]).
+    Lean(LeanSnapshot),
+}
+
+/// A file listing, one file at a time.
+type Files<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
+
+/// A snapshot of a table.
 pub struct TableState {
-    snapshot: Arc<Cached>,
+    source: Source,
     /// The bucket and key prefix of an object-store table (`None` for a local one).
     root: Option<StoreRoot>,
     /// Physical → logical column names, for tables with column mapping (the log keys partition
@@ -96,15 +109,27 @@ pub struct TableState {
 }
 
 impl TableState {
+    /// The snapshot with its files loaded, as DataFusion scans need it.
     pub async fn open(stores: &Stores, location: &str, at: At) -> Result<Self> {
+        Self::open_as(stores, location, at, false).await
+    }
+
+    /// The snapshot for listing its files: a table too large to keep loaded is read as a stream
+    /// ([`super::lean`]), so [`delta`](Self::delta) is not available and listings block (call
+    /// [`candidates`](Self::candidates) and [`files_at`](Self::files_at) from a thread of their own).
+    pub async fn open_for_listing(stores: &Stores, location: &str, at: At) -> Result<Self> {
+        Self::open_as(stores, location, at, true).await
+    }
+
+    async fn open_as(stores: &Stores, location: &str, at: At, may_stream: bool) -> Result<Self> {
         let url = table_url(location)?;
         let root = match url.scheme() {
             "file" => None,
             _ => Some(stores.root(&url)?),
         };
-        let loaded = Self::load(stores, root.as_ref(), &url, location, at).await;
-        let snapshot = match (loaded, &root) {
-            (Ok(snapshot), _) => snapshot,
+        let loaded = Self::load(stores, root.as_ref(), &url, location, at, may_stream).await;
+        let source = match (loaded, &root) {
+            (Ok(source), _) => source,
             // A store's refusal reads better from one listing of the log than from deltalake's error.
             (
                 Err(e @ (PortalError::Delta(_) | PortalError::NotATable(_) | PortalError::Storage(_) | PortalError::Store { .. })),
@@ -115,9 +140,9 @@ impl TableState {
             }
             (Err(e), _) => return Err(e),
         };
-        let schema: Value = serde_json::from_str(snapshot.table.snapshot()?.metadata().schema_string())
-            .map_err(|e| PortalError::fault("schemaString", e))?;
-        let logical_names = schema["fields"]
+        let mut state = Self { source, root, logical_names: HashMap::new() };
+        let schema: Value = serde_json::from_str(state.meta()?.schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
+        state.logical_names = schema["fields"]
             .as_array()
             .into_iter()
             .flatten()
@@ -125,11 +150,12 @@ impl TableState {
                 Some((f["metadata"]["delta.columnMapping.physicalName"].as_str()?.to_string(), f["name"].as_str()?.to_string()))
             })
             .collect();
-        Ok(Self { snapshot, root, logical_names })
+        Ok(state)
     }
 
-    /// The snapshot from the cache (see [`super::snapshots`]), or read from the log.
-    async fn load(stores: &Stores, root: Option<&StoreRoot>, url: &Url, location: &str, at: At) -> Result<Arc<Cached>> {
+    /// The snapshot from the cache (see [`super::snapshots`]), or read from the log; read as a
+    /// stream when `may_stream` and the table is too large to keep.
+    async fn load(stores: &Stores, root: Option<&StoreRoot>, url: &Url, location: &str, at: At, may_stream: bool) -> Result<Source> {
         let builder = || -> Result<deltalake::DeltaTableBuilder> {
             let b = deltalake::DeltaTableBuilder::from_url(url.clone()).map_err(|e| table_error(e, location, None))?;
             Ok(match root {
@@ -138,7 +164,24 @@ impl TableState {
             })
         };
         let version = match at {
-            At::Latest => {
+            At::Latest => None,
+            At::Version(v) => Some(check_version(&log_times(builder()?, location).await?, v)?),
+            At::Timestamp(t) => {
+                Some(resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?)
+            }
+        };
+        let snapshots = stores.snapshots();
+        if may_stream && !snapshots.holds(location, version) {
+            let log_store = builder()?.build_storage()?;
+            if snapshots.was_over_budget(location) || checkpoint_over_budget(&log_store, snapshots.budget()).await {
+                let at = version.map(|v| u64::try_from(v).unwrap_or_default());
+                let lean = LeanSnapshot::open(log_store, at).await.map_err(|e| table_error(e, location, version))?;
+                snapshots.count_streamed();
+                return Ok(Source::Lean(lean));
+            }
+        }
+        let version = match version {
+            None => {
                 let load = || async { builder()?.load().await.map_err(|e| table_error(e, location, None)) };
                 let refresh = |mut table: DeltaTable| async move {
                     let cached = table.version().unwrap_or_default();
@@ -148,22 +191,22 @@ impl TableState {
                     table.update_incremental(None).await.map_err(|e| table_error(e, location, None))?;
                     Ok(table)
                 };
-                return stores.snapshots().latest(location, load, refresh).await;
+                return Ok(Source::Loaded(snapshots.latest(location, load, refresh).await?));
             }
-            At::Version(v) => check_version(&log_times(builder()?, location).await?, v)?,
-            At::Timestamp(t) => resolve_timestamp(&log_times(builder()?, location).await?, t.timestamp_millis(), Direction::AtOrBefore)?,
+            Some(version) => version,
         };
         let load = || async {
             let v = u64::try_from(version).map_err(|_| PortalError::InvalidParameter(format!("version {version} must not be negative")))?;
             builder()?.with_version(v).load().await.map_err(|e| table_error(e, location, Some(version)))
         };
-        stores.snapshots().at_version(location, version, load).await
+        Ok(Source::Loaded(snapshots.at_version(location, version, load).await?))
     }
 
     /// Opens a shared table for a partner. A broken location is the provider's problem: it is
     /// logged in full and reported without revealing where the data lives.
-    pub async fn open_shared(stores: &Stores, table: &SharedTable, at: At) -> Result<Self> {
-        Self::open(stores, &table.location, at).await.map_err(|e| match e {
+    /// `for_listing` as [`open_for_listing`](Self::open_for_listing).
+    pub async fn open_shared(stores: &Stores, table: &SharedTable, at: At, for_listing: bool) -> Result<Self> {
+        Self::open_as(stores, &table.location, at, for_listing).await.map_err(|e| match e {
             PortalError::NotATable(detail) => {
                 tracing::error!(table = %table.qualified_name(), %detail, "shared table cannot be read");
                 PortalError::TableUnavailable(format!(
@@ -180,9 +223,20 @@ impl TableState {
         self.root.as_ref()
     }
 
-    /// The loaded `deltalake` table, for building a DataFusion table provider.
-    pub fn delta(&self) -> &DeltaTable {
-        &self.snapshot.table
+    /// The loaded `deltalake` table, for building a DataFusion table provider; not there for a
+    /// table [opened for listing](Self::open_for_listing) and read as a stream.
+    pub fn delta(&self) -> Result<&DeltaTable> {
+        match &self.source {
+            Source::Loaded(cached) => Ok(&cached.table),
+            Source::Lean(_) => Err(PortalError::Internal("a table opened for listing has no loaded snapshot".into())),
+        }
+    }
+
+    fn loaded(&self) -> Option<&Arc<Cached>> {
+        match &self.source {
+            Source::Loaded(cached) => Some(cached),
+            Source::Lean(_) => None,
+        }
     }
 
     /// Partition values keyed by logical column name.
@@ -194,21 +248,46 @@ impl TableState {
     }
 
     pub fn version(&self) -> i64 {
-        self.delta().version().unwrap_or(0) as i64
+        match &self.source {
+            Source::Loaded(cached) => cached.table.version().unwrap_or(0) as i64,
+            Source::Lean(lean) => lean.version(),
+        }
     }
 
-    fn state(&self) -> Result<&deltalake::table::state::DeltaTableState> {
-        self.delta().snapshot().map_err(Into::into)
+    fn meta(&self) -> Result<&Metadata> {
+        match &self.source {
+            Source::Loaded(cached) => Ok(cached.table.snapshot()?.metadata()),
+            Source::Lean(lean) => Ok(lean.metadata()),
+        }
+    }
+
+    fn log_store(&self) -> LogStoreRef {
+        match &self.source {
+            Source::Loaded(cached) => cached.table.log_store(),
+            Source::Lean(lean) => lean.log_store().clone(),
+        }
+    }
+
+    /// The live files in the log's order.
+    fn views(&self) -> Result<Files<'_, LogicalFileView>> {
+        Ok(match &self.source {
+            Source::Loaded(cached) => Box::new(cached.table.snapshot()?.log_data().into_iter().map(Ok)),
+            Source::Lean(lean) => Box::new(lean.files()),
+        })
     }
 
     /// The Delta `metaData` action, camelCase, as in the log.
     pub fn metadata(&self) -> Result<Value> {
-        serde_json::to_value(self.state()?.metadata()).map_err(|e| PortalError::fault("table metadata as JSON", e))
+        serde_json::to_value(self.meta()?).map_err(|e| PortalError::fault("table metadata as JSON", e))
     }
 
     /// The Delta `protocol` action, camelCase, as in the log.
     pub fn protocol(&self) -> Result<Value> {
-        serde_json::to_value(self.state()?.protocol()).map_err(|e| PortalError::fault("table protocol as JSON", e))
+        let protocol: &Protocol = match &self.source {
+            Source::Loaded(cached) => cached.table.snapshot()?.protocol(),
+            Source::Lean(lean) => lean.protocol(),
+        };
+        serde_json::to_value(protocol).map_err(|e| PortalError::fault("table protocol as JSON", e))
     }
 
     /// Reader features the parquet response format cannot express.
@@ -234,13 +313,12 @@ impl TableState {
     }
 
     pub fn partition_columns(&self) -> Result<Vec<String>> {
-        Ok(self.state()?.metadata().partition_columns().to_vec())
+        Ok(self.meta()?.partition_columns().to_vec())
     }
 
     /// The top-level columns as the schema declares them.
     pub fn columns(&self) -> Result<Vec<DeltaColumn>> {
-        let schema: Value =
-            serde_json::from_str(self.state()?.metadata().schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
+        let schema: Value = serde_json::from_str(self.meta()?.schema_string()).map_err(|e| PortalError::fault("schemaString", e))?;
         Ok(schema["fields"]
             .as_array()
             .into_iter()
@@ -263,69 +341,76 @@ impl TableState {
 
     /// The live files one at a time as a query chooses among them, each with its position in
     /// the log's order (fixed for one snapshot: [`files_at`](Self::files_at) finds them again).
-    /// Only what `reads` names is built; a query of every file builds nothing per file.
-    pub fn candidates(&self, reads: Reads) -> Result<Box<dyn Iterator<Item = Candidate> + '_>> {
-        let partitions = if reads.partition_values { Some(self.partitions()?) } else { None };
+    /// Only what `reads` names is built; a query of every file of a loaded snapshot builds
+    /// nothing per file.
+    pub fn candidates(&self, reads: Reads) -> Result<Files<'_, Candidate>> {
         let none = Arc::new(PartitionValues::new());
+        let Some(cached) = self.loaded() else {
+            // Read as a stream: everything comes from the file's action as it passes.
+            return Ok(Box::new(self.views()?.zip(0u32..).map(move |(f, position)| {
+                let f = f?;
+                let values = if reads.partition_values { Arc::new(self.logical(f.partition_values_map())) } else { none.clone() };
+                Ok(candidate(&f, position, reads, values))
+            })));
+        };
+        let partitions = if reads.partition_values { Some(self.partitions(cached)?) } else { None };
         let values = move |position| partitions.as_ref().map_or_else(|| none.clone(), |p| p.of(position));
         if !reads.rows && !reads.stats {
             // Sizes and partition values only: both are kept with the snapshot, the log's
             // batches are not read at all.
-            let sizes = self.sizes()?;
-            return Ok(Box::new((0..sizes.len() as u32).map(move |position| Candidate {
-                position,
-                size: sizes[position as usize],
-                rows: None,
-                deleted_rows: 0,
-                partition_values: values(position),
-                stats: None,
+            let sizes = self.sizes(cached)?;
+            return Ok(Box::new((0..sizes.len() as u32).map(move |position| {
+                Ok(Candidate {
+                    position,
+                    size: sizes[position as usize],
+                    rows: None,
+                    deleted_rows: 0,
+                    partition_values: values(position),
+                    stats: None,
+                })
             })));
         }
-        Ok(Box::new(self.state()?.log_data().into_iter().zip(0u32..).map(move |(f, position)| Candidate {
-            position,
-            size: f.size(),
-            rows: if reads.rows { f.num_records().and_then(|n| i64::try_from(n).ok()) } else { None },
-            deleted_rows: if reads.rows { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
-            partition_values: values(position),
-            stats: if reads.stats { f.stats() } else { None },
-        })))
+        Ok(Box::new(self.views()?.zip(0u32..).map(move |(f, position)| Ok(candidate(&f?, position, reads, values(position))))))
     }
 
-    /// Every file's size, read once per snapshot.
-    fn sizes(&self) -> Result<Arc<[i64]>> {
-        self.snapshot.sizes(|| Ok(self.state()?.log_data().into_iter().map(|f| f.size()).collect()))
+    /// Every file's size, read once per loaded snapshot.
+    fn sizes(&self, cached: &Cached) -> Result<Arc<[i64]>> {
+        cached.sizes(|| self.views()?.map(|f| f.map(|f| f.size())).collect())
     }
 
-    /// Every file's partition values, read once per snapshot ([`super::partitions`]).
-    fn partitions(&self) -> Result<Arc<PartitionIndex>> {
-        self.snapshot
-            .partitions(|| Ok(PartitionIndex::build(self.state()?.log_data().into_iter().map(|f| self.logical(f.partition_values_map())))))
+    /// Every file's partition values, read once per loaded snapshot ([`super::partitions`]).
+    fn partitions(&self, cached: &Cached) -> Result<Arc<PartitionIndex>> {
+        cached.partitions(|| {
+            let values = self.views()?.map(|f| f.map(|f| self.logical(f.partition_values_map()))).collect::<Result<Vec<_>>>()?;
+            Ok(PartitionIndex::build(values.into_iter()))
+        })
     }
 
     /// The files at `positions` (ascending, from [`candidates`](Self::candidates)
     /// of this snapshot), built one at a time as the iterator is read.
-    pub fn files_at<'s>(&'s self, positions: &'s [u32], with_log_actions: bool) -> Result<impl Iterator<Item = FileAction> + 's> {
+    pub fn files_at<'s>(&'s self, positions: &'s [u32], with_log_actions: bool) -> Result<Files<'s, FileAction>> {
         let mut wanted = positions.iter().copied().peekable();
-        Ok(self
-            .state()?
-            .log_data()
-            .into_iter()
-            .zip(0u32..)
-            .map_while(move |(f, i)| {
-                let next = *wanted.peek()?;
-                if next == i {
-                    wanted.next();
-                    Some(Some(self.file_action(&f, with_log_actions)))
-                } else {
-                    Some(None)
-                }
-            })
-            .flatten())
+        Ok(Box::new(
+            self.views()?
+                .zip(0u32..)
+                .map_while(move |(f, i)| {
+                    let next = *wanted.peek()?;
+                    match f {
+                        Err(e) => Some(Some(Err(e))),
+                        Ok(f) if next == i => {
+                            wanted.next();
+                            Some(Some(Ok(self.file_action(&f, with_log_actions))))
+                        }
+                        Ok(_) => Some(None),
+                    }
+                })
+                .flatten(),
+        ))
     }
 
     /// Text rendered from every file of this snapshot as `kind` (see [`render`](Self::render)), once it is done.
     pub fn rendering(&self, kind: &'static str) -> Option<Arc<FileTexts>> {
-        self.snapshot.rendering(kind)
+        self.loaded()?.rendering(kind)
     }
 
     /// Renders every file of this snapshot (`render` appends a file's fragment) and keeps the
@@ -337,13 +422,14 @@ impl TableState {
         kind: &'static str,
         render: impl FnMut(&FileAction, &mut Vec<u8>),
     ) -> Result<Option<Arc<FileTexts>>> {
-        stores.snapshots().render(&self.snapshot, kind, || {
-            let files = self.state()?.log_data().into_iter().map(|f| self.file_action(&f, false));
+        let Some(cached) = self.loaded() else { return Ok(None) };
+        stores.snapshots().render(cached, kind, || {
+            let files = cached.table.snapshot()?.log_data().into_iter().map(|f| self.file_action(&f, false));
             Ok(FileTexts::render(files, render))
         })
     }
 
-    fn file_action(&self, f: &deltalake::kernel::LogicalFileView, with_log_action: bool) -> FileAction {
+    fn file_action(&self, f: &LogicalFileView, with_log_action: bool) -> FileAction {
         #[allow(deprecated)] // the Add action is exactly what the delta response format re-emits
         let raw = if with_log_action { serde_json::to_value(f.add_action()).unwrap_or(Value::Null) } else { Value::Null };
         FileAction {
@@ -359,7 +445,7 @@ impl TableState {
     /// The table's commits from `start` to `end` (inclusive), read from the log; `history` is
     /// what [`history`](Self::history) returned, passed in so the log is listed once.
     pub async fn commits(&self, history: &[(i64, i64)], start: i64, end: i64) -> Result<Vec<Commit>> {
-        let store = self.delta().log_store();
+        let store = self.log_store();
         let mut commits = Vec::new();
         for version in start..=end {
             let Some(bytes) = store.read_commit_entry(version as u64).await? else {
@@ -379,7 +465,19 @@ impl TableState {
 
     /// Every commit still in the log with its timestamp, oldest first.
     pub async fn history(&self) -> Result<Vec<(i64, i64)>> {
-        commit_times(self.delta().log_store().as_ref()).await
+        commit_times(self.log_store().as_ref()).await
+    }
+}
+
+/// A file as [`TableState::candidates`] hands it out, with what `reads` asks for.
+fn candidate(f: &LogicalFileView, position: u32, reads: Reads, partition_values: Arc<PartitionValues>) -> Candidate {
+    Candidate {
+        position,
+        size: f.size(),
+        rows: if reads.rows { f.num_records().and_then(|n| i64::try_from(n).ok()) } else { None },
+        deleted_rows: if reads.rows { f.deletion_vector_descriptor().map_or(0, |dv| dv.cardinality) } else { 0 },
+        partition_values,
+        stats: if reads.stats { f.stats() } else { None },
     }
 }
 

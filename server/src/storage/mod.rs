@@ -6,6 +6,7 @@ mod azure_sas;
 mod commits;
 pub mod delta;
 pub mod file_texts;
+mod lean;
 pub mod location;
 pub mod partitions;
 pub mod signing;

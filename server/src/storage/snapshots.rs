@@ -9,7 +9,7 @@
 //! they live is still read from the catalog on every request. A cached snapshot also keeps what
 //! was rendered from its files ([`super::file_texts`]), counted in the same budget.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -126,6 +126,8 @@ pub struct SnapshotStats {
     /// Cached snapshots brought forward by newer commits.
     pub updates: u64,
     pub evictions: u64,
+    /// Opens of a table too large to keep, read as a stream ([`super::lean`]).
+    pub streamed: u64,
     pub entries: u64,
     pub bytes: u64,
 }
@@ -136,7 +138,11 @@ pub struct Snapshots {
     /// One load per key at a time: concurrent cold requests for a table wait for the first one's
     /// load instead of each reading the whole log.
     loading: Mutex<HashMap<SnapshotKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Locations whose latest snapshot was loaded and found over the budget: read as a stream
+    /// from then on.
+    over_budget: Mutex<HashSet<String>>,
     hits: AtomicU64,
+    streamed: AtomicU64,
     loads: AtomicU64,
     updates: AtomicU64,
     evictions: AtomicU64,
@@ -155,7 +161,9 @@ impl Snapshots {
             budget: budget_bytes,
             lru: Mutex::default(),
             loading: Mutex::default(),
+            over_budget: Mutex::default(),
             hits: AtomicU64::new(0),
+            streamed: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             updates: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
@@ -243,6 +251,27 @@ impl Snapshots {
         Ok(Loaded::Fresh(cached))
     }
 
+    /// The estimated bytes the cache keeps at most.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Whether a snapshot of `location` was loaded and found over the budget.
+    pub fn was_over_budget(&self, location: &str) -> bool {
+        self.over_budget.lock().unwrap_or_else(|p| p.into_inner()).contains(location)
+    }
+
+    /// Whether the cache holds a snapshot of `location` (`version` as [`SnapshotKey`]).
+    pub fn holds(&self, location: &str, version: Option<i64>) -> bool {
+        let lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
+        lru.entries.contains_key(&SnapshotKey { location: location.to_string(), version })
+    }
+
+    /// Counts an open read as a stream.
+    pub fn count_streamed(&self) {
+        self.streamed.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn stats(&self) -> SnapshotStats {
         let lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
         SnapshotStats {
@@ -250,6 +279,7 @@ impl Snapshots {
             loads: self.loads.load(Ordering::Relaxed),
             updates: self.updates.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
+            streamed: self.streamed.load(Ordering::Relaxed),
             entries: lru.entries.len() as u64,
             bytes: lru.bytes as u64,
         }
@@ -318,6 +348,7 @@ impl Snapshots {
         }
         self.drop_entry(&mut lru, key);
         if bytes > self.budget {
+            self.over_budget.lock().unwrap_or_else(|p| p.into_inner()).insert(key.location.clone());
             tracing::debug!(location = %key.location, bytes, budget = self.budget, "snapshot larger than the cache budget; not kept");
             return;
         }
@@ -504,7 +535,7 @@ mod tests {
             append(t, 0).await;
         }
         let probe = Stores::new(vec![]).unwrap();
-        let one = estimated_bytes(TableState::open(&probe, &location(&tables[0]), At::Latest).await.unwrap().delta());
+        let one = estimated_bytes(TableState::open(&probe, &location(&tables[0]), At::Latest).await.unwrap().delta().unwrap());
         assert!(one >= SNAPSHOT_BASE_BYTES);
 
         // Room for two snapshots: opening a third drops the one used longest ago.
@@ -527,5 +558,60 @@ mod tests {
         }
         let stats = uncached.snapshots().stats();
         assert_eq!((stats.entries, stats.loads, stats.hits), (0, 2, 0));
+    }
+
+    /// Every file of a listing: path, size, stats, partition values (run on a thread of its own).
+    async fn listing(state: TableState) -> Vec<(String, i64, Option<String>, usize)> {
+        tokio::task::spawn_blocking(move || {
+            let reads = Reads { partition_values: true, stats: true, rows: true };
+            let positions: Vec<u32> = state.candidates(reads).unwrap().map(|c| c.unwrap().position).collect();
+            let files = state.files_at(&positions, false).unwrap().map(Result::unwrap);
+            files.map(|f| (f.path, f.size, f.stats, f.partition_values.len())).collect()
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_table_too_large_to_keep_is_listed_as_a_stream_with_the_same_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        for first in [0, 2, 4] {
+            append(&table, first).await;
+        }
+        let at = location(&table);
+        let loaded = TableState::open(&Stores::new(vec![]).unwrap(), &at, At::Latest).await.unwrap();
+        let expected = listing(loaded).await;
+        assert_eq!(expected.len(), 3);
+        assert!(expected.iter().all(|(_, size, stats, _)| *size > 0 && stats.as_deref().is_some_and(|s| s.contains("numRecords"))));
+
+        // No checkpoint yet: the first open loads the table, finds it over a tiny budget, and
+        // the opens after it read the log as a stream.
+        let small = Stores::new(vec![]).unwrap().with_snapshot_cache(1024);
+        let first = TableState::open_for_listing(&small, &at, At::Latest).await.unwrap();
+        assert!(first.delta().is_ok(), "loaded, then found over the budget");
+        let streamed = TableState::open_for_listing(&small, &at, At::Latest).await.unwrap();
+        assert!(streamed.delta().is_err(), "read as a stream, no loaded snapshot");
+        assert_eq!((streamed.version(), small.snapshots().stats().streamed, small.snapshots().stats().entries), (2, 1, 0));
+        assert_eq!(streamed.partition_columns().unwrap(), Vec::<String>::new());
+        assert_eq!(listing(streamed).await, expected);
+        let past = TableState::open_for_listing(&small, &at, At::Version(1)).await.unwrap();
+        assert_eq!((past.version(), listing(past).await.len()), (1, 2));
+
+        // A checkpoint of more actions than the budget keeps: streamed from the first open.
+        let loaded = TableState::open(&Stores::new(vec![]).unwrap(), &at, At::Latest).await.unwrap();
+        deltalake::checkpoints::create_checkpoint(loaded.delta().unwrap(), None).await.unwrap();
+        let fresh = Stores::new(vec![]).unwrap().with_snapshot_cache(1024);
+        let state = TableState::open_for_listing(&fresh, &at, At::Latest).await.unwrap();
+        assert!(state.delta().is_err());
+        assert_eq!((fresh.snapshots().stats().streamed, fresh.snapshots().stats().loads), (1, 0));
+        assert_eq!(listing(state).await, expected);
+
+        // Scans always load: DataFusion needs the snapshot's files in memory.
+        assert!(TableState::open(&fresh, &at, At::Latest).await.unwrap().delta().is_ok());
+        // With room in the budget, the same checkpoint is loaded and kept.
+        let roomy = Stores::new(vec![]).unwrap();
+        assert!(TableState::open_for_listing(&roomy, &at, At::Latest).await.unwrap().delta().is_ok());
+        assert_eq!((roomy.snapshots().stats().streamed, roomy.snapshots().stats().entries), (0, 1));
     }
 }
