@@ -332,7 +332,10 @@ impl Run<'_> {
 
     /// A DataFrame of the scoped, filtered table in a fresh session of `partitions` streams.
     fn filtered(&self, partitions: usize, predicate: &Expr) -> Result<DataFrame> {
-        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        self.filtered_in(SessionConfig::new().with_target_partitions(partitions), predicate)
+    }
+
+    fn filtered_in(&self, mut config: SessionConfig, predicate: &Expr) -> Result<DataFrame> {
         // Evaluate filters while decoding parquet (late materialization): a selective filter then
         // decodes the other columns only for the rows it keeps.
         config.options_mut().execution.parquet.pushdown_filters = true;
@@ -364,7 +367,11 @@ impl Run<'_> {
     /// aside).
     fn ordered(&self, predicate: &Expr, shown: &[&Column], cores: usize, unsorted: Order) -> Result<DataFrame> {
         let streams = if self.query.sort.is_some() || unsorted == Order::Any { cores } else { 1 };
-        let mut df = self.filtered(streams, predicate)?;
+        let mut config = SessionConfig::new().with_target_partitions(streams);
+        // A sort's running bound pushed into the scan would skip rows its count needs
+        // (`count::collect_counting_sorted`); on unclustered data it prunes little anyway.
+        config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
+        let mut df = self.filtered_in(config, predicate)?;
         if let Some(sort) = &self.query.sort {
             let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
             order.extend(
@@ -389,22 +396,28 @@ impl Run<'_> {
         let cores = self.streams();
 
         let size = self.query.page_size() as usize;
-        let rows = async {
-            let df = self.ordered(&predicate, &shown, cores, Order::Files)?.limit(offset as usize, Some(size + 1))?;
-            let mut rows = cells::rows(&df.collect().await?)?;
-            let more = rows.len() > size;
-            rows.truncate(size);
-            let owner = cursor::Owner { table_id: &self.t.table.id, recipient_id: &self.recipient.id };
-            let next = more.then(|| cursor::seal(&self.s.signer, &owner, self.state.version(), offset + size as u64, self.query));
-            Ok::<_, PortalError>((rows, next))
-        };
         // Filters on partition columns only: the count, and facets of partition columns, come
         // from the log.
         let partitions =
             self.query.filters.iter().all(|f| self.is_partition(&f.column)).then(|| self.partition_frame()).transpose()?.flatten();
+        // A filtered, sorted view reads every row its filters keep: its count comes with it.
+        let count_in_sort = self.query.sort.is_some() && partitions.is_none() && !self.query.filters.is_empty();
+        let rows = async {
+            let df = self.ordered(&predicate, &shown, cores, Order::Files)?.limit(offset as usize, Some(size + 1))?;
+            let (batches, sorted) = if count_in_sort { count::collect_counting_sorted(df).await? } else { (df.collect().await?, None) };
+            let mut rows = cells::rows(&batches)?;
+            let more = rows.len() > size;
+            rows.truncate(size);
+            let owner = cursor::Owner { table_id: &self.t.table.id, recipient_id: &self.recipient.id };
+            let next = more.then(|| cursor::seal(&self.s.signer, &owner, self.state.version(), offset + size as u64, self.query));
+            Ok::<_, PortalError>((rows, next, sorted))
+        };
         let counted = async {
             if let Some(frame) = &partitions {
                 return Ok((Some(partitions::count(frame.clone(), &predicate).await?), true));
+            }
+            if count_in_sort {
+                return Ok((None, false)); // from the rows' scan, below
             }
             let df = self.filtered(cores, &predicate)?;
             // Half the view's time: a count that cannot finish says so instead of failing the page.
@@ -418,7 +431,17 @@ impl Run<'_> {
                 _ => self.facet(c, self.filtered(cores, &predicate)?, count_of(lit(1))).await,
             }
         }));
-        let ((rows, next), (count, count_exact), facets) = tokio::try_join!(rows, counted, facets)?;
+        let ((rows, next, sorted), (mut count, mut count_exact), facets) = tokio::try_join!(rows, counted, facets)?;
+        if count_in_sort {
+            (count, count_exact) = match sorted {
+                Some(n) => (Some(n), true),
+                // The plan did not say how many rows its sort read: count them the usual way.
+                None => {
+                    let df = self.filtered(cores, &predicate)?;
+                    count::count(df, self.state, false, self.query.count_all, self.budget / 2).await?
+                }
+            };
+        }
         Ok(Grid { columns: shown.iter().map(|c| c.name.clone()).collect(), rows, count, count_exact, next, facets })
     }
 

@@ -175,3 +175,21 @@ async fn partition_filters_count_and_facet_from_the_log_as_a_scan_would() {
     let none = grid("partner_id=P999&_facet=partner_id".into()).await;
     assert_eq!((none.count, none.facets[0].values.len()), (Some(0), 0));
 }
+
+#[tokio::test]
+async fn a_sorted_view_counts_its_rows_in_the_sort_exactly_as_a_count_would() {
+    let (s, _dir) = services().await;
+    let alice = recipient(&s, "alice", Some("P001")).await;
+    for (filters, size) in [("units__gte=2", 10), ("units__lt=3", 7), ("units__gte=-1", 1), ("units__gt=1000000", 5)] {
+        let counted = view(&s, &alice, "s", "x", "sales", &format!("{filters}&_count=all&_size=1")).await.unwrap().grid.unwrap();
+        let sorted = view(&s, &alice, "s", "x", "sales", &format!("{filters}&_sort_desc=units&_size={size}")).await.unwrap().grid.unwrap();
+        assert!(counted.count_exact && sorted.count_exact, "{filters}");
+        assert_eq!(sorted.count, counted.count, "{filters}: the sort read every row the filters keep, no more");
+        assert_eq!(sorted.rows.len() as u64, counted.count.unwrap().min(size), "{filters}");
+        // The second page of the same view reads the same rows.
+        if let Some(next) = sorted.next {
+            let page = view(&s, &alice, "s", "x", "sales", &format!("{filters}&_sort_desc=units&_size={size}&_next={next}")).await;
+            assert_eq!(page.unwrap().grid.unwrap().count, counted.count, "{filters}");
+        }
+    }
+}
