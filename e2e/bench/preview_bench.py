@@ -245,7 +245,8 @@ def main():
         print(f"{LABELS[name]:<32}{p['p50_ms']:>11.1f}{p['p95_ms']:>9.1f}{d['p50_ms']:>12.1f}{d['p95_ms']:>9.1f}{r['p50']:>10.1f}x{r['p95']:>6.1f}x")
     b = portal["b_filter_sort_limit"]
     matched = "an uncounted number of" if b["matching_rows"] is None else f"{b['matching_rows']:,}{'' if b['matching_rows_exact'] else '+'}"
-    print(f"(b) matches {matched} rows (the portal also counts them, up to its cap); server peak RSS {peak_mb:.0f} MB")
+    how = "exactly, in its sort's scan" if b["matching_rows_exact"] else "up to its cap"
+    print(f"(b) matches {matched} rows (the portal counts them {how}); server peak RSS {peak_mb:.0f} MB")
     print(f"wrote {out}")
 
 

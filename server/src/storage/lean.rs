@@ -58,21 +58,32 @@ impl LeanSnapshot {
     /// The live files in the log's order, read as the iterator is. Blocking: call it from a
     /// thread of its own (`spawn_blocking`), never from a task.
     pub fn files(&self) -> Files<'_> {
-        Files { stream: self.snapshot.file_views(self.log_store.as_ref(), None), runtime: &self.runtime }
+        Files { stream: Some(self.snapshot.file_views(self.log_store.as_ref(), None)), runtime: &self.runtime }
     }
 }
 
 /// The files of a [`LeanSnapshot`], one at a time.
 pub struct Files<'a> {
-    stream: BoxStream<'a, deltalake::DeltaResult<LogicalFileView>>,
+    /// Taken when the listing is dropped, so its memory is freed before it is handed back.
+    stream: Option<BoxStream<'a, deltalake::DeltaResult<LogicalFileView>>>,
     runtime: &'a Handle,
+}
+
+/// A replay's batches and bookkeeping are freed when the listing ends; hand them back so the
+/// next one does not come on top of them (see `primitives::memory`).
+impl Drop for Files<'_> {
+    fn drop(&mut self) {
+        drop(self.stream.take());
+        crate::primitives::memory::hand_back_freed();
+    }
 }
 
 impl Iterator for Files<'_> {
     type Item = Result<LogicalFileView>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.runtime.block_on(self.stream.next()).map(|file| file.map_err(PortalError::Delta))
+        let stream = self.stream.as_mut()?;
+        self.runtime.block_on(stream.next()).map(|file| file.map_err(PortalError::Delta))
     }
 }
 
