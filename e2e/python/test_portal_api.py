@@ -122,6 +122,17 @@ def test_count_is_capped_unless_asked(portal, acme, sales_p001):
     assert body["count"] == len(sales_p001) and body["count_exact"] is True
 
 
+def test_a_sorted_view_counts_exactly_past_the_cap(portal, acme, sales_p001):
+    # Sorting reads every row the filters keep: the count comes from that scan, exact, without
+    # "Count all" (the same view unsorted stops at the cap, above).
+    expected = int((sales_p001["units"] >= 1).sum())
+    assert expected > 10_000
+    body = ok(rows(portal, acme, "units__gte=1&_sort_desc=revenue&_size=3"))
+    assert body["count"] == expected and body["count_exact"] is True
+    revenue = [r[[c["name"] for c in body["columns"]].index("revenue")] for r in body["rows"]]
+    assert revenue == pytest.approx(sorted(sales_p001[sales_p001["units"] >= 1]["revenue"], reverse=True)[:3])
+
+
 def test_scope_and_grants(portal, acme, nordic):
     body = ok(rows(portal, nordic, "_size=1000&_col=partner_id"))
     assert {r[0] for r in body["rows"]} == {"P002"}

@@ -420,3 +420,63 @@ def test_a_query_of_thousands_of_files_streams_and_pages(portal, tmp_path):
     assert len(file_ids(ndjson(r.post(url, json={"limitHint": 10})))) == 10
     delta = ndjson(r.post(url, json={"maxFiles": 2}, headers={"delta-sharing-capabilities": "responseformat=delta"}))
     assert [l["file"]["deltaSingleAction"]["add"]["size"] > 0 for l in delta if "file" in l] == [True, True]
+
+
+def test_a_table_too_large_to_keep_is_listed_as_a_stream_with_the_same_answers(portal, tmp_path):
+    """A table whose checkpoint holds more files than the snapshot cache keeps is read from its
+    log on each listing instead of loaded: the same files in the same order, pages, predicate
+    hints and the official client's rows as from a loaded snapshot."""
+    import delta_sharing
+
+    where = tmp_path / "big"
+    n = 300
+    days = [f"2026-01-{i % 28 + 1:02d}" for i in range(n)]
+    write_deltalake(str(where), pa.table({"day": days, "k": pa.array(range(n), pa.int64()), "v": [f"v{i}" for i in range(n)]}), partition_by=["day", "k"])
+    more = pa.table({"day": ["2026-02-01"], "k": pa.array([n], pa.int64()), "v": [f"v{n}"]})
+    write_deltalake(str(where), more, mode="append", partition_by=["day", "k"])
+    DeltaTable(str(where)).create_checkpoint()
+    (tmp_path / "data").mkdir()
+    # No cache budget: any table with a checkpoint is over it.
+    lean = Portal(tmp_path / "data", free_port(), {"PORTAL_SNAPSHOT_CACHE_MB": "0", "PORTAL_METRICS_TOKEN": "lean-metrics"})
+    lean.start()
+    try:
+        answers = {}
+        for name, p in (("loaded", portal), ("streamed", lean)):
+            share = share_of(p, "big", where)
+            who = uniq("big")
+            p.cli("recipient", "create", who)
+            p.cli("grant", share, who)
+            profile, _ = p.profile(who, tmp_path / f"{who}.share")
+            r = requests.Session()
+            r.headers["Authorization"] = f"Bearer {p.token_of(profile)}"
+            url = f"{p.endpoint}/shares/{share}/schemas/s/tables/t/query"
+            hint = {"op": "equal", "children": [{"op": "column", "name": "day", "valueType": "string"}, {"op": "literal", "value": "2026-01-03", "valueType": "string"}]}
+            pages, body = [], {"maxFiles": 120}
+            while True:
+                page = ndjson(r.post(url, json=body))
+                pages.append([l["file"]["id"] for l in page if "file" in l])
+                token = page[-1]["endStreamAction"].get("nextPageToken")
+                if not token:
+                    break
+                body = {"maxFiles": 120, "pageToken": token}
+            answers[name] = {
+                "all": [{k: v for k, v in l["file"].items() if k not in ("url", "expirationTimestamp")} for l in ndjson(r.post(url, json={}))[2:]],
+                "pages": pages,
+                "hinted": [l["file"]["partitionValues"]["day"] for l in ndjson(r.post(url, json={"jsonPredicateHints": json.dumps(hint)}))[2:]],
+                "limited": len(ndjson(r.post(url, json={"limitHint": 1}))[2:]),
+                "metadata": ndjson(r.get(url.rsplit("/", 1)[0] + "/metadata")),
+                "client": delta_sharing.load_as_pandas(f"{profile}#{share}.s.t").sort_values("k")["k"].tolist(),
+            }
+        loaded, streamed = answers["loaded"], answers["streamed"]
+        assert len(streamed["all"]) == n + 1 and streamed["all"] == loaded["all"], "the same files, in the same order"
+        assert streamed["pages"] == loaded["pages"] and [len(p) for p in streamed["pages"]] == [120, 120, 61]
+        assert sum(streamed["pages"], []) == [f["id"] for f in streamed["all"]], "pages cover the listing once, in order"
+        assert streamed["hinted"] == loaded["hinted"] and set(streamed["hinted"]) == {"2026-01-03"} and len(streamed["hinted"]) == 11
+        assert streamed["limited"] == loaded["limited"] == 1
+        assert streamed["metadata"] == loaded["metadata"]
+        assert streamed["client"] == loaded["client"] == list(range(n + 1)), "the official client reads every row"
+        text = requests.get(lean.base + "/metrics", headers={"Authorization": "Bearer lean-metrics"}).text
+        assert int(re.search(r'^portal_snapshot_cache_requests_total\{outcome="stream"\} (\d+)$', text, re.M).group(1)) >= 5
+        assert re.search(r'^portal_snapshot_cache_requests_total\{outcome="load"\} 0$', text, re.M), "never loaded"
+    finally:
+        lean.stop()
