@@ -24,13 +24,18 @@ def api(portal):
 
 def reader(portal, tmp_path, share):
     """A recipient granted `share`, as a requests session with its bearer token."""
+    return reader_and_profile(portal, tmp_path, share)[0]
+
+
+def reader_and_profile(portal, tmp_path, share):
+    """As `reader`, with the recipient's profile file for the official client."""
     name = uniq("r2026")
     portal.cli("recipient", "create", name)
     portal.cli("grant", share, name)
     profile, _ = portal.profile(name, tmp_path / f"{name}.share")
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {portal.token_of(profile)}"
-    return s
+    return s, profile
 
 
 def share_of(portal, prefix, location, table="t", history=False):
@@ -443,12 +448,7 @@ def test_a_table_too_large_to_keep_is_listed_as_a_stream_with_the_same_answers(p
         answers = {}
         for name, p in (("loaded", portal), ("streamed", lean)):
             share = share_of(p, "big", where)
-            who = uniq("big")
-            p.cli("recipient", "create", who)
-            p.cli("grant", share, who)
-            profile, _ = p.profile(who, tmp_path / f"{who}.share")
-            r = requests.Session()
-            r.headers["Authorization"] = f"Bearer {p.token_of(profile)}"
+            r, profile = reader_and_profile(p, tmp_path, share)
             url = f"{p.endpoint}/shares/{share}/schemas/s/tables/t/query"
             hint = {"op": "equal", "children": [{"op": "column", "name": "day", "valueType": "string"}, {"op": "literal", "value": "2026-01-03", "valueType": "string"}]}
             pages, body = [], {"maxFiles": 120}
