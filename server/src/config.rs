@@ -249,7 +249,7 @@ impl Settings {
             Some(v) => {
                 v.trim().parse().map_err(|_| PortalError::Config(format!("PORTAL_SNAPSHOT_CACHE_MB `{v}` is not a number of megabytes")))?
             }
-            None => file.snapshot_cache_mb.unwrap_or(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
+            None => file.snapshot_cache_mb.unwrap_or(crate::storage::snapshots::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
         };
         let async_query_ttl_secs = positive(&env, "PORTAL_ASYNC_QUERY_TTL_SECS", "seconds", file.async_query_ttl_secs, 3600)?;
         Ok(Self {

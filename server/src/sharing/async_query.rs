@@ -16,8 +16,8 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::query::{answer, resolve_version, Page, QueryParams, QueryRequest};
+use super::request::authorize;
 use super::respond::{query_status, AuditNote};
-use super::table::authorize;
 use crate::auth::{AuthorizedTable, Caller};
 use crate::catalog::{now_ms, AsyncQuery, NewAsyncQuery, QueryStatus};
 use crate::error::{PortalError, Result};

@@ -9,8 +9,8 @@ use axum::response::Response;
 use axum::Extension;
 
 use super::lines::{FileIdHash, Lines};
+use super::request::{capabilities, file_id_hash, open, TablePath};
 use super::respond::{ndjson, AuditNote, Stream};
-use super::table::{capabilities, file_id_hash, TablePath};
 use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
@@ -28,7 +28,7 @@ pub async fn changes(
     let t = Access::new(&s.catalog, &caller.recipient).table(&share, &schema, &table).await?;
     let qualified = t.table.qualified_name();
     require_history(&t)?;
-    let state = super::table::open(&s, &t, At::Latest).await?;
+    let state = open(&s, &t, At::Latest).await?;
     if !state.cdf_enabled()? {
         return Err(PortalError::InvalidParameter(format!("cdf is not enabled on table {qualified}")));
     }

@@ -11,6 +11,7 @@ mod lists;
 mod pagination;
 pub mod predicates;
 mod query;
+mod request;
 mod respond;
 mod selection;
 mod stream;

@@ -10,26 +10,17 @@ use axum::response::Response;
 use axum::Extension;
 
 use super::async_query;
-use super::capabilities::{Capabilities, Format, HEADER as CAPABILITIES};
+use super::capabilities::Format;
 use super::lines::{FileIdHash, Lines};
 use super::query::{answer, Page, QueryRequest};
+use super::request::{authorize, capabilities, open, TablePath};
 use super::respond::{ndjson, version_only, AuditNote, Stream};
 use crate::auth::time_travel::{self, parse_timestamp};
-use crate::auth::{Access, AuthorizedTable, Caller, ScopedTable};
+use crate::auth::Caller;
 use crate::error::{PortalError, Result};
 use crate::storage::delta::{resolve_timestamp, Direction};
 use crate::storage::{At, FileUrls};
 use crate::Services;
-
-pub type TablePath = Path<(String, String, String)>;
-
-pub(super) async fn open(s: &Services, t: &AuthorizedTable, at: At) -> Result<ScopedTable> {
-    t.open_for_listing(&s.stores, at).await
-}
-
-pub(super) async fn authorize(s: &Services, caller: &Caller, (share, schema, table): &(String, String, String)) -> Result<AuthorizedTable> {
-    Access::new(&s.catalog, &caller.recipient).table(share, schema, table).await
-}
 
 /// `GET …/version[?startingTimestamp=]`
 pub async fn version(
@@ -111,18 +102,4 @@ pub async fn temporary_credentials(
         "temporary table credentials are not offered for {}: this server shares tables by signed file URLs; read it with /query",
         t.table.qualified_name()
     )))
-}
-
-pub fn capabilities(headers: &HeaderMap) -> Capabilities {
-    Capabilities::parse(headers.get(CAPABILITIES).and_then(|v| v.to_str().ok()))
-}
-
-/// The `fileidhash` request header: `parquet` (md5) or `delta` (sha256); anything else is a 400.
-pub(super) fn file_id_hash(headers: &HeaderMap) -> Result<Option<FileIdHash>> {
-    let Some(value) = headers.get("fileidhash") else { return Ok(None) };
-    match value.to_str().unwrap_or_default().to_ascii_lowercase().as_str() {
-        "parquet" => Ok(Some(FileIdHash::Md5)),
-        "delta" => Ok(Some(FileIdHash::Sha256)),
-        other => Err(PortalError::InvalidParameter(format!("unknown fileidhash `{other}`; use parquet or delta"))),
-    }
 }

@@ -20,6 +20,9 @@ use super::file_texts::{FileTexts, Renderings};
 use super::partitions::PartitionIndex;
 use crate::error::Result;
 
+/// The cache's budget unless `snapshot_cache_mb` says otherwise.
+pub const DEFAULT_SNAPSHOT_CACHE_BYTES: usize = 256 << 20;
+
 /// A cached snapshot: the latest one of a location, or a location at a fixed version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnapshotKey {
@@ -150,7 +153,7 @@ pub struct Snapshots {
 
 impl Default for Snapshots {
     fn default() -> Self {
-        Self::new(crate::storage::stores::DEFAULT_SNAPSHOT_CACHE_BYTES)
+        Self::new(DEFAULT_SNAPSHOT_CACHE_BYTES)
     }
 }
 

@@ -121,9 +121,6 @@ pub struct Stores {
     snapshots: Snapshots,
 }
 
-/// The snapshot cache's budget unless `snapshot_cache_mb` says otherwise.
-pub const DEFAULT_SNAPSHOT_CACHE_BYTES: usize = 256 << 20;
-
 /// A built store: (the matching entry, or the env vars; family; bucket).
 type BucketKey = (Option<usize>, Family, String);
 
