@@ -20,14 +20,17 @@ pub struct ScopedTable {
 impl AuthorizedTable {
     /// The table at `at`, as this caller may read it.
     pub async fn open(&self, stores: &Stores, at: At) -> Result<ScopedTable> {
-        let state = TableState::open_shared(stores, &self.table, at, false).await?;
-        Ok(ScopedTable { state, scope: self.scope.clone(), table: self.table.clone() })
+        self.open_as(stores, at, false).await
     }
 
     /// The table at `at` for listing its files (the sharing protocol): one too large to keep
     /// loaded is read as a stream (see `TableState::open_for_listing`).
     pub async fn open_for_listing(&self, stores: &Stores, at: At) -> Result<ScopedTable> {
-        let state = TableState::open_shared(stores, &self.table, at, true).await?;
+        self.open_as(stores, at, true).await
+    }
+
+    async fn open_as(&self, stores: &Stores, at: At, for_listing: bool) -> Result<ScopedTable> {
+        let state = TableState::open_shared(stores, &self.table, at, for_listing).await?;
         Ok(ScopedTable { state, scope: self.scope.clone(), table: self.table.clone() })
     }
 }

@@ -14,7 +14,7 @@ use super::respond::{ndjson, AuditNote, Stream};
 use crate::auth::time_travel::{check_range, parse_timestamp, require_history};
 use crate::auth::{Access, Caller};
 use crate::error::{PortalError, Result};
-use crate::storage::delta::{resolve_timestamp, Direction};
+use crate::storage::versions::{resolve_timestamp, Direction};
 use crate::storage::{At, FileUrls};
 use crate::Services;
 

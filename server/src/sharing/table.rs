@@ -18,7 +18,7 @@ use super::respond::{ndjson, version_only, AuditNote, Stream};
 use crate::auth::time_travel::{self, parse_timestamp};
 use crate::auth::Caller;
 use crate::error::{PortalError, Result};
-use crate::storage::delta::{resolve_timestamp, Direction};
+use crate::storage::versions::{resolve_timestamp, Direction};
 use crate::storage::{At, FileUrls};
 use crate::Services;
 

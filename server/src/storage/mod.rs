@@ -12,6 +12,9 @@ pub mod partitions;
 pub mod signing;
 pub mod snapshots;
 pub mod stores;
+#[cfg(test)]
+mod tests;
+pub mod versions;
 
 pub use delta::{At, Candidate, Commit, DeltaColumn, FileAction, Reads, TableState};
 pub use file_texts::FileTexts;
