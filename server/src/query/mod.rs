@@ -8,9 +8,13 @@ pub mod cells;
 mod count;
 mod cursor;
 mod exprs;
+mod file_stats;
 #[cfg(test)]
 mod fuzz;
+mod parquet_table;
 mod partitions;
+#[cfg(test)]
+mod plain_tests;
 #[cfg(test)]
 mod tests;
 pub mod values;
@@ -28,6 +32,8 @@ use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
 use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
+
+use parquet_table::ParquetTable;
 
 use crate::auth::time_travel::snapshot_at;
 use crate::auth::{Access, AuthorizedTable, ScopedTable};
@@ -94,7 +100,12 @@ impl Opened {
     }
 
     async fn of(t: AuthorizedTable, state: ScopedTable) -> Result<Self> {
-        let provider = state.delta()?.table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
+        let delta: Arc<dyn TableProvider> = state.delta()?.table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
+        // Plain parquet when the files need no Delta decoding; deltalake's own scan otherwise.
+        let provider = match ParquetTable::of(&state, &delta.schema())? {
+            Some(plain) => Arc::new(plain),
+            None => delta,
+        };
         let columns = columns_of(&state, provider.as_ref())?;
         let meta = meta_of(&t, &state, &columns).await?;
         Ok(Self { t, state, provider, columns, meta })

@@ -262,7 +262,8 @@ impl TableState {
         }
     }
 
-    fn log_store(&self) -> LogStoreRef {
+    /// The table's log store: its object store reads the table's files by their log paths.
+    pub fn log_store(&self) -> LogStoreRef {
         match &self.source {
             Source::Loaded(cached) => cached.table.log_store(),
             Source::Lean(lean) => lean.log_store().clone(),
