@@ -34,6 +34,11 @@ use crate::auth::ScopedTable;
 use crate::error::Result;
 use crate::storage::{FileAction, Reads};
 
+/// Files held with their statistics text for one view; a table with more keeps deltalake's scan,
+/// which holds its file list as Arrow batches (a million files' statistics as strings would
+/// take gigabytes).
+const MAX_FILES: usize = 100_000;
+
 /// The caller's files of one snapshot as a DataFusion table.
 pub struct ParquetTable {
     /// The data columns, then the partition columns.
@@ -54,6 +59,9 @@ impl ParquetTable {
             return Ok(None);
         }
         let positions = state.candidates(Reads::default())?.map(|c| c.map(|c| c.position)).collect::<Result<Vec<u32>>>()?;
+        if positions.len() > MAX_FILES {
+            return Ok(None);
+        }
         let files = state.files_at(&positions, false)?.collect::<Result<Vec<FileAction>>>()?;
         // A file named by a full URL (a shallow clone's) lives outside the table's store.
         if files.iter().any(|f| f.path.contains("://") || f.deleted_rows > 0) {
