@@ -14,7 +14,7 @@ use deltalake::protocol::SaveMode;
 use deltalake::DeltaTable;
 
 use super::parquet_table::ParquetTable;
-use crate::auth::Access;
+use crate::auth::{Access, ScopedTable};
 use crate::catalog::shares::NewTable;
 use crate::config::Settings;
 use crate::storage::At;
@@ -85,22 +85,7 @@ async fn the_plain_parquet_scan_reads_what_deltalakes_scan_reads() {
         append(&location, rows(first, 300, false)).await;
     }
     append(&location, rows(600, 300, true)).await; // `extra` appears only in the last files
-    let s = Services::open(Settings::for_tests(dir.path())).await.unwrap();
-    s.catalog.create_share("s", None).await.unwrap();
-    let table = NewTable {
-        share: "s",
-        schema: "x",
-        name: "events",
-        location: &location.to_string_lossy(),
-        comment: None,
-        history_shared: false,
-        scope: None,
-    };
-    s.catalog.add_table(table).await.unwrap();
-    let r = s.catalog.create_recipient("r", None, BTreeMap::new()).await.unwrap();
-    s.catalog.grant("s", "r").await.unwrap();
-    let t = Access::new(&s.catalog, &r).table("s", "x", "events").await.unwrap();
-    let state = t.open(&s.stores, At::Latest).await.unwrap();
+    let (_s, state) = opened(dir.path(), &[("events", &location)]).await.remove(0);
     let delta: Arc<dyn TableProvider> = state.delta().unwrap().table_provider().await.unwrap();
     let plain: Arc<dyn TableProvider> = Arc::new(ParquetTable::of(&state, &delta.schema()).unwrap().expect("a plain table"));
 
@@ -149,27 +134,29 @@ async fn the_plain_parquet_scan_reads_what_deltalakes_scan_reads() {
 async fn tables_with_deletion_vectors_or_column_mapping_keep_deltalakes_scan() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e/testdata/delta");
     let dir = tempfile::tempdir().unwrap();
-    let s = Services::open(Settings::for_tests(dir.path())).await.unwrap();
+    let tables = ["table-with-dv-small", "table_with_column_mapping"].map(|name| (name, root.join(name)));
+    let tables: Vec<(&str, &std::path::Path)> = tables.iter().map(|(n, p)| (*n, p.as_path())).collect();
+    for ((name, _), (_s, state)) in tables.iter().zip(opened(dir.path(), &tables).await) {
+        let delta = state.delta().unwrap().table_provider().await.unwrap();
+        assert!(ParquetTable::of(&state, &delta.schema()).unwrap().is_none(), "{name}");
+    }
+}
+
+/// Each table shared with one unscoped recipient and opened at its latest version as they see it.
+async fn opened(data: &std::path::Path, tables: &[(&str, &std::path::Path)]) -> Vec<(Arc<Services>, ScopedTable)> {
+    let s = Arc::new(Services::open(Settings::for_tests(data)).await.unwrap());
     s.catalog.create_share("s", None).await.unwrap();
-    for name in ["table-with-dv-small", "table_with_column_mapping"] {
-        let location = root.join(name);
-        let table = NewTable {
-            share: "s",
-            schema: "x",
-            name,
-            location: &location.to_string_lossy(),
-            comment: None,
-            history_shared: false,
-            scope: None,
-        };
+    for (name, location) in tables {
+        let location = location.to_string_lossy();
+        let table = NewTable { share: "s", schema: "x", name, location: &location, comment: None, history_shared: false, scope: None };
         s.catalog.add_table(table).await.unwrap();
     }
     let r = s.catalog.create_recipient("r", None, BTreeMap::new()).await.unwrap();
     s.catalog.grant("s", "r").await.unwrap();
-    for name in ["table-with-dv-small", "table_with_column_mapping"] {
+    let mut out = Vec::new();
+    for (name, _) in tables {
         let t = Access::new(&s.catalog, &r).table("s", "x", name).await.unwrap();
-        let state = t.open(&s.stores, At::Latest).await.unwrap();
-        let delta = state.delta().unwrap().table_provider().await.unwrap();
-        assert!(ParquetTable::of(&state, &delta.schema()).unwrap().is_none(), "{name}");
+        out.push((s.clone(), t.open(&s.stores, At::Latest).await.unwrap()));
     }
+    out
 }
