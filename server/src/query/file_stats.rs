@@ -16,15 +16,15 @@ use deltalake::datafusion::common::pruning::PruningStatistics;
 use deltalake::datafusion::common::{Column, ScalarValue};
 use serde_json::Value;
 
-use crate::storage::FileAction;
+use crate::storage::partitions::PartitionValues;
 
 /// Strings the writer may have cut short: Spark's Delta writer keeps 32 characters of each.
 const TRUNCATED_AT: usize = 32;
 
 /// Statistics of the files of one scan, in its order.
 pub struct FileStats<'a> {
-    files: &'a [FileAction],
-    /// Each file's statistics, parsed.
+    partition_values: Vec<&'a PartitionValues>,
+    /// Each file's statistics, parsed (`Null` when unknown).
     stats: Vec<Value>,
     partition_columns: &'a [String],
     /// The table's columns and their types.
@@ -32,9 +32,15 @@ pub struct FileStats<'a> {
 }
 
 impl<'a> FileStats<'a> {
-    pub fn new(files: &'a [FileAction], partition_columns: &'a [String], types: &'a dyn Fn(&str) -> Option<DataType>) -> Self {
-        let stats = files.iter().map(|f| f.stats.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null)).collect();
-        Self { files, stats, partition_columns, types }
+    /// Each file's partition values and, when read, the log's statistics text.
+    pub fn new(
+        files: impl Iterator<Item = (&'a PartitionValues, Option<&'a str>)>,
+        partition_columns: &'a [String],
+        types: &'a dyn Fn(&str) -> Option<DataType>,
+    ) -> Self {
+        let (partition_values, stats) =
+            files.map(|(values, stats)| (values, stats.and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null))).unzip();
+        Self { partition_values, stats, partition_columns, types }
     }
 
     fn is_partition(&self, name: &str) -> bool {
@@ -48,7 +54,7 @@ impl<'a> FileStats<'a> {
             return None;
         }
         let texts: StringArray = if self.is_partition(&column.name) {
-            self.files.iter().map(|f| f.partition_values.get(&column.name).cloned().flatten()).collect()
+            self.partition_values.iter().map(|values| values.get(&column.name).cloned().flatten()).collect()
         } else {
             self.stats.iter().map(|s| text(&s[key][&column.name], max)).collect()
         };
@@ -96,16 +102,16 @@ impl PruningStatistics for FileStats<'_> {
     }
 
     fn num_containers(&self) -> usize {
-        self.files.len()
+        self.partition_values.len()
     }
 
     fn null_counts(&self, column: &Column) -> Option<ArrayRef> {
         (self.types)(&column.name)?;
         let counts: UInt64Array = if self.is_partition(&column.name) {
-            self.files
+            self.partition_values
                 .iter()
                 .zip(&self.stats)
-                .map(|(f, s)| match f.partition_values.get(&column.name).cloned().flatten() {
+                .map(|(values, s)| match values.get(&column.name).cloned().flatten() {
                     Some(_) => Some(0),
                     None => s["numRecords"].as_u64(),
                 })
@@ -128,6 +134,7 @@ impl PruningStatistics for FileStats<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::FileAction;
     use std::collections::HashMap;
 
     fn file(stats: &str, part: Option<&str>) -> FileAction {
@@ -144,7 +151,7 @@ mod tests {
     #[test]
     fn bounds_are_typed_and_only_safe_ones_are_given() {
         let long = "x".repeat(40);
-        let files = vec![
+        let files = [
             file(
                 r#"{"numRecords":3,"minValues":{"n":1,"s":"a","t":"2024-01-01T00:00:00.123Z"},"maxValues":{"n":9,"s":"b","t":"2024-01-01T00:00:00.123Z"},"nullCount":{"n":0}}"#,
                 Some("2024-01-01"),
@@ -159,7 +166,7 @@ mod tests {
             "day" => Some(DataType::Date32),
             _ => None,
         };
-        let stats = FileStats::new(&files, &parts, &types);
+        let stats = FileStats::new(files.iter().map(|f| (&f.partition_values, f.stats.as_deref())), &parts, &types);
         let col = |n: &str| Column::from_name(n);
         let max_n = stats.max_values(&col("n")).unwrap();
         assert_eq!(max_n.as_any().downcast_ref::<Int64Array>().unwrap().iter().collect::<Vec<_>>(), vec![Some(9), None]);

@@ -90,7 +90,7 @@ pub struct Outcome {
 /// A granted table opened at one snapshot: what every read of it starts from.
 struct Opened {
     t: AuthorizedTable,
-    state: ScopedTable,
+    state: Arc<ScopedTable>,
     provider: Arc<dyn TableProvider>,
     columns: Vec<Column>,
     meta: TableMeta,
@@ -103,6 +103,7 @@ impl Opened {
     }
 
     async fn of(t: AuthorizedTable, state: ScopedTable) -> Result<Self> {
+        let state = Arc::new(state);
         let delta: Arc<dyn TableProvider> = state.delta()?.table_provider().await.map_err(|e| PortalError::fault("table provider", e))?;
         // Plain parquet when the files need no Delta decoding; deltalake's own scan otherwise.
         let provider = match ParquetTable::of(&state, &delta.schema())? {

@@ -3,7 +3,10 @@
 //! file under the table root). deltalake's scan replays the snapshot through the Delta kernel on
 //! every query and rewrites each batch to add partition values; here the file list is the
 //! scoped snapshot's, partition values are the scan's partition columns, and files the log's
-//! statistics rule out are never opened. Other tables keep deltalake's scan.
+//! statistics rule out are never opened. Files are chosen when a scan is planned: first by
+//! partition values (kept with the cached snapshot), then by the statistics of those left, so a
+//! view of one partition of a 50,000-file table reads the log's actions of that partition only.
+//! Other tables keep deltalake's scan.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -13,7 +16,7 @@ use deltalake::arrow::array::StringArray;
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
 use deltalake::datafusion::catalog::{Session, TableProvider};
-use deltalake::datafusion::common::{DFSchema, Result as DfResult, ScalarValue};
+use deltalake::datafusion::common::{DFSchema, DataFusionError, Result as DfResult, ScalarValue};
 use deltalake::datafusion::datasource::listing::PartitionedFile;
 use deltalake::datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use deltalake::datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
@@ -31,12 +34,11 @@ use deltalake::{ObjectMeta, ObjectStore, Path};
 
 use super::file_stats::FileStats;
 use crate::auth::ScopedTable;
-use crate::error::Result;
+use crate::error::{PortalError, Result};
 use crate::storage::{FileAction, Reads};
 
-/// Files held with their statistics text for one view; a table with more keeps deltalake's scan,
-/// which holds its file list as Arrow batches (a million files' statistics as strings would
-/// take gigabytes).
+/// Views over more files keep deltalake's scan, which holds a file list as Arrow batches: the
+/// files a scan keeps are built one by one here, with their statistics as text.
 const MAX_FILES: usize = 100_000;
 
 /// The caller's files of one snapshot as a DataFusion table.
@@ -46,25 +48,14 @@ pub struct ParquetTable {
     file_schema: SchemaRef,
     partition_fields: Vec<FieldRef>,
     partition_columns: Vec<String>,
-    log_store: LogStoreRef,
-    /// In the log's order: one stream reads them in this order.
-    files: Vec<FileAction>,
+    state: Arc<ScopedTable>,
 }
 
 impl ParquetTable {
     /// The scoped snapshot as plain parquet with `schema`'s column types (deltalake's own, so
     /// every view sees the same types either way); `None` when the table needs deltalake's scan.
-    pub fn of(state: &ScopedTable, schema: &Schema) -> Result<Option<Self>> {
-        if !state.advanced_features()?.is_empty() {
-            return Ok(None);
-        }
-        let positions = state.candidates(Reads::default())?.map(|c| c.map(|c| c.position)).collect::<Result<Vec<u32>>>()?;
-        if positions.len() > MAX_FILES {
-            return Ok(None);
-        }
-        let files = state.files_at(&positions, false)?.collect::<Result<Vec<FileAction>>>()?;
-        // A file named by a full URL (a shallow clone's) lives outside the table's store.
-        if files.iter().any(|f| f.path.contains("://") || f.deleted_rows > 0) {
+    pub fn of(state: &Arc<ScopedTable>, schema: &Schema) -> Result<Option<Self>> {
+        if !state.advanced_features()?.is_empty() || state.candidates(Reads::default())?.nth(MAX_FILES).is_some() {
             return Ok(None);
         }
         let partition_columns = state.partition_columns()?;
@@ -77,14 +68,7 @@ impl ParquetTable {
             partition_columns.iter().filter_map(|p| parts.iter().find(|f| f.name() == p).map(|f| nullable(f))).collect();
         let mut all: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
         all.extend(partition_fields.iter().cloned());
-        Ok(Some(Self {
-            schema: Arc::new(Schema::new(all)),
-            file_schema,
-            partition_fields,
-            partition_columns,
-            log_store: state.log_store(),
-            files,
-        }))
+        Ok(Some(Self { schema: Arc::new(Schema::new(all)), file_schema, partition_fields, partition_columns, state: state.clone() }))
     }
 
     /// A file as the scan reads it: its path in the table's store and its typed partition values.
@@ -104,25 +88,35 @@ impl ParquetTable {
         Ok(file)
     }
 
-    /// The files `filters` may keep, judged by the log's statistics and partition values (all
-    /// of them when the filters say nothing about files).
-    pub(super) fn pruned(&self, state: &dyn Session, filters: &[Expr]) -> DfResult<Vec<&FileAction>> {
+    /// The files `filters` may keep, in the log's order: judged first by partition values, then
+    /// by the statistics of the files left.
+    pub(super) fn pruned(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<FileAction>> {
         let pruning = conjunction(filters.iter().cloned()).and_then(|predicate| {
             let physical = state.create_physical_expr(predicate, &DFSchema::try_from(self.schema.clone()).ok()?).ok()?;
             PruningPredicateBuilder::new().with_file_schema(self.schema.clone()).build(physical)
         });
-        let Some(pruning) = pruning else {
-            return Ok(self.files.iter().collect());
-        };
         let types = |name: &str| self.schema.field_with_name(name).ok().map(|f| f.data_type().clone());
-        let keep = pruning.prune(&FileStats::new(&self.files, &self.partition_columns, &types))?;
-        Ok(self.files.iter().zip(keep).filter_map(|(f, keep)| keep.then_some(f)).collect())
+        let listed = self.state.candidates(Reads { partition_values: true, ..Reads::default() })?.collect::<Result<Vec<_>>>()?;
+        let positions: Vec<u32> = match &pruning {
+            None => listed.iter().map(|c| c.position).collect(),
+            Some(pruning) => {
+                let by_partition =
+                    FileStats::new(listed.iter().map(|c| (c.partition_values.as_ref(), None)), &self.partition_columns, &types);
+                let keep = pruning.prune(&by_partition).map_err(PortalError::from)?;
+                listed.iter().zip(keep).filter_map(|(c, keep)| keep.then_some(c.position)).collect()
+            }
+        };
+        let files = self.state.files_at(&positions, false)?.collect::<Result<Vec<FileAction>>>()?;
+        let Some(pruning) = pruning else { return Ok(files) };
+        let by_stats = FileStats::new(files.iter().map(|f| (&f.partition_values, f.stats.as_deref())), &self.partition_columns, &types);
+        let keep = pruning.prune(&by_stats).map_err(PortalError::from)?;
+        Ok(files.into_iter().zip(keep).filter_map(|(f, keep)| keep.then_some(f)).collect())
     }
 }
 
 impl std::fmt::Debug for ParquetTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetTable").field("files", &self.files.len()).field("schema", &self.schema).finish()
+        f.debug_struct("ParquetTable").field("version", &self.state.version()).field("schema", &self.schema).finish()
     }
 }
 
@@ -177,7 +171,14 @@ impl TableProvider for ParquetTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let kept = self.pruned(state, filters)?;
+        let kept = self.pruned(state, filters).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        // Deletion vectors need the protocol's reader feature, which `of` sends to deltalake's
+        // scan; a file named by a full URL lives outside the table's store.
+        if kept.iter().any(|f| f.path.contains("://") || f.deleted_rows > 0) {
+            return Err(DataFusionError::Plan(
+                "a file of this table is outside its directory (a shallow clone?); the portal cannot read it".into(),
+            ));
+        }
         if kept.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
@@ -185,10 +186,10 @@ impl TableProvider for ParquetTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let files = kept.into_iter().map(|f| self.partitioned(f)).collect::<DfResult<Vec<_>>>()?;
+        let files = kept.iter().map(|f| self.partitioned(f)).collect::<DfResult<Vec<_>>>()?;
         let streams = state.config().target_partitions();
         let table_schema = TableSchema::builder(self.file_schema.clone()).with_table_partition_cols(self.partition_fields.clone()).build();
-        let (store_url, store) = registered(state, &self.log_store)?;
+        let (store_url, store) = registered(state, &self.state.log_store())?;
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
         let source = ParquetSource::new(table_schema)
             .with_table_parquet_options(state.table_options().parquet.clone())

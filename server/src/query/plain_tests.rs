@@ -86,6 +86,7 @@ async fn the_plain_parquet_scan_reads_what_deltalakes_scan_reads() {
     }
     append(&location, rows(600, 300, true)).await; // `extra` appears only in the last files
     let (_s, state) = opened(dir.path(), &[("events", &location)]).await.remove(0);
+    let state = Arc::new(state);
     let delta: Arc<dyn TableProvider> = state.delta().unwrap().table_provider().await.unwrap();
     let plain: Arc<dyn TableProvider> = Arc::new(ParquetTable::of(&state, &delta.schema()).unwrap().expect("a plain table"));
 
@@ -138,7 +139,7 @@ async fn tables_with_deletion_vectors_or_column_mapping_keep_deltalakes_scan() {
     let tables: Vec<(&str, &std::path::Path)> = tables.iter().map(|(n, p)| (*n, p.as_path())).collect();
     for ((name, _), (_s, state)) in tables.iter().zip(opened(dir.path(), &tables).await) {
         let delta = state.delta().unwrap().table_provider().await.unwrap();
-        assert!(ParquetTable::of(&state, &delta.schema()).unwrap().is_none(), "{name}");
+        assert!(ParquetTable::of(&Arc::new(state), &delta.schema()).unwrap().is_none(), "{name}");
     }
 }
 
