@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    server::primitives::memory::tune_allocator();
     // Like every Unix tool, the admin commands end quietly when their reader goes away
     // (`portal audit | head`) instead of panicking on a broken pipe. Not the server: a client
     // closing its connection early must never kill it.

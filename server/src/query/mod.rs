@@ -32,6 +32,7 @@ use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
 use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
+use futures::StreamExt;
 
 use parquet_table::ParquetTable;
 
@@ -39,6 +40,7 @@ use crate::auth::time_travel::snapshot_at;
 use crate::auth::{Access, AuthorizedTable, ScopedTable};
 use crate::catalog::Recipient;
 use crate::error::{PortalError, Result};
+use crate::primitives::memory::HandBackOnDrop;
 use crate::primitives::time::rfc3339_ms;
 use crate::storage::{At, TableState};
 use crate::Services;
@@ -217,7 +219,21 @@ pub async fn extract(
     // A whole unsorted view has no order to keep: its files are decoded in parallel.
     let batches = run.ordered(&predicate, &shown, cores, Order::Any)?.execute_stream().await?;
     let columns = shown.into_iter().cloned().collect();
-    Ok(Extract { meta: opened.meta, query, description, columns, batches, rows })
+    Ok(Extract { meta: opened.meta, query, description, columns, batches: handing_back(batches), rows })
+}
+
+/// `batches`, handing what the scan's heaps kept back to the system when the stream is dropped
+/// (the download ended, or its client left).
+fn handing_back(batches: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    let schema = batches.schema();
+    let guard = HandBackOnDrop;
+    Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        batches.map(move |batch| {
+            let _held = &guard;
+            batch
+        }),
+    ))
 }
 
 /// The snapshot and first row a view starts from.
