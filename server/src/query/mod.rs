@@ -30,6 +30,7 @@ use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::functions_aggregate::expr_fn::count as count_of;
+use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
 use futures::StreamExt;
