@@ -71,22 +71,6 @@ pub fn set_status(code: u16) {
     }
 }
 
-/// The page's Content-Security-Policy: scripts only from the site and the inline hydration
-/// scripts Leptos stamps with this response's nonce; WebAssembly compiled from the site's bundle;
-/// styles, images and requests only to the site; no plugins, no framing, forms post only here.
-pub fn content_security_policy() {
-    let (Some(nonce), Some(options)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-    }
-}
-
 /// Keeps the page being rendered out of every cache (it shows a secret once).
 pub fn no_store() {
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {

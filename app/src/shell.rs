@@ -30,8 +30,6 @@ use crate::pages::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::backend::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -2,6 +2,7 @@
 Referer, no caching of what is per caller), console banners that show only what the portal
 wrote, and signed-out page loads that are real redirects for every client."""
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -54,6 +55,24 @@ def test_pages_run_only_their_own_scripts_and_nothing_else_runs_any(portal):
     for answer in [first, requests.get(portal.base + "/delta-sharing/shares")]:
         assert "camera=()" in answer.headers["permissions-policy"] and answer.headers["x-content-type-options"] == "nosniff"
         assert "strict-transport-security" not in answer.headers, "plain http: no HSTS"
+
+
+def test_pages_rendered_at_once_each_carry_the_nonce_of_their_own_policy(portal):
+    """Under load (many pages rendered at the same time on every worker thread), every page still
+    comes with its policy, and every inline script it holds carries that policy's nonce: a page
+    without them does not hydrate, so its buttons do nothing."""
+    partner = partner_session(portal, "acme_foods")
+    pages = ["/", "/connect", "/exports", "/shares/wholesale/commerce/sales?country=DE", "/login"] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda url: (url, partner.get(portal.base + url)), pages))
+    problems = []
+    for url, answer in answers:
+        policy = answer.headers.get("content-security-policy", "")
+        nonce = re.search(r"'nonce-([^']+)'", policy)
+        carried = set(re.findall(r'nonce="([^"]*)"', answer.text))
+        if answer.status_code != 200 or nonce is None or carried != {nonce.group(1)}:
+            problems.append(f"{url}: {answer.status_code}, policy {policy!r}, scripts' nonces {sorted(carried)}")
+    assert not problems, "\n".join(problems)
 
 
 def test_authenticated_answers_are_never_cached(portal, acme):

@@ -50,7 +50,10 @@ pub fn router(services: Arc<Services>) -> Router {
         .site_addr(settings.addr)
         .build();
     let ui_backend = app::backend::Backend(Arc::new(backend::UiBackend(services.clone())));
-    let context = move || provide_context(ui_backend.clone());
+    let context = move || {
+        provide_context(ui_backend.clone());
+        headers::provide_page_nonce();
+    };
     let routes = generate_route_list(App);
 
     let named = || axum::middleware::from_fn(ops::name_route);
@@ -106,6 +109,7 @@ pub fn router(services: Arc<Services>) -> Router {
         })
         .route_layer(named())
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .layer(axum::middleware::from_fn(headers::stamp_pages))
         .with_state(leptos_options);
     let browser = forms.merge(ui).layer(axum::middleware::from_fn_with_state(services.clone(), forms::bind_forms));
 
