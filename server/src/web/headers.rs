@@ -7,18 +7,16 @@
 //! scripts ([`stamp_pages`]); everything else gets one that runs no script at all.
 
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 
-use crate::primitives::secrets::random_bytes;
+use crate::primitives::secrets;
 
 /// Where the site's static files (wasm, JS, CSS) are served from.
 const STATIC_PREFIX: &str = "/pkg/";
@@ -44,7 +42,7 @@ struct PageNonce(String);
 /// and the stamped inline ones; WebAssembly compiled from the site's bundle; styles, images and
 /// requests only to the site; no plugins, no framing; forms post only here.
 pub async fn stamp_pages(mut req: Request, next: Next) -> Response {
-    let nonce = URL_SAFE_NO_PAD.encode(&random_bytes()[..16]);
+    let nonce = secrets::generate("");
     req.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let is_page = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
