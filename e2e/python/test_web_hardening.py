@@ -1,7 +1,9 @@
 """The outside probe's smaller findings: what every answer's headers say (no framing, no
 Referer, no caching of what is per caller), console banners that show only what the portal
 wrote, and signed-out page loads that are real redirects for every client."""
+import http.client
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -73,6 +75,35 @@ def test_pages_rendered_at_once_each_carry_the_nonce_of_their_own_policy(portal)
         if answer.status_code != 200 or nonce is None or carried != {nonce.group(1)}:
             problems.append(f"{url}: {answer.status_code}, policy {policy!r}, scripts' nonces {sorted(carried)}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "path,content_type,status",
+    [
+        ("/login", "application/json", 303),  # a form endpoint sent JSON: back to the form
+        ("/delta-sharing/shares/wholesale/schemas/commerce/tables/sales/query", "application/json", 401),  # no token
+        ("/api/v1/shares/wholesale/schemas/commerce/tables/sales/exports", "text/plain", 401),
+    ],
+)
+def test_a_request_refused_before_its_body_arrives_leaves_the_connection_usable(portal, path, content_type, status):
+    """Clients keep connections alive and send the body after the headers. When the portal
+    refuses a request without needing its body, the next request on the same connection must
+    still get its answer, not a connection dropped without one."""
+    conn = http.client.HTTPConnection(urlsplit(portal.base).netloc, timeout=30)
+    body = b'{"predicateHints": []}'
+    conn.putrequest("POST", path)
+    conn.putheader("Content-Type", content_type)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders()
+    time.sleep(0.3)  # the handler has answered by now; the body is still on its way
+    conn.send(body)
+    first = conn.getresponse()
+    first.read()
+    assert first.status == status
+    conn.request("GET", "/login", headers={"Accept": "text/html"})
+    second = conn.getresponse()
+    assert second.status == 200 and "<form" in second.read().decode()
+    conn.close()
 
 
 def test_authenticated_answers_are_never_cached(portal, acme):

@@ -1,8 +1,10 @@
 //! Size limits on what a client sends, refused with their own errors before any handler reads
-//! the request: the address (path and query) and the body. Header sizes are hyper's (431).
+//! the request: the address (path and query) and the body, which is read whole here. Header
+//! sizes are hyper's (431).
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
@@ -31,15 +33,24 @@ pub async fn limit(State(s): State<Arc<Services>>, req: Request, next: Next) -> 
     if declared.is_some_and(|n| n > max as u64) {
         return refuse(req.uri(), too_large(max));
     }
-    // A body without a declared length is cut at the same limit while it is read
-    // (`DefaultBodyLimit`); the extractor's rejection becomes the portal's own error here. No
-    // handler answers 413 by itself.
-    let uri = req.uri().clone();
-    let response = next.run(req).await;
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return refuse(&uri, too_large(max));
-    }
-    response
+    // The whole body is read here, cut at the same limit when no length was declared. A handler
+    // that refuses a request before reading its body (a wrong content type, a stale form token,
+    // a throttle) would otherwise leave bytes unread: hyper then closes the keep-alive
+    // connection after the answer, and a client that reuses it meets a connection dropped
+    // without an answer. Bodies are small by design (forms, JSON), never streamed uploads.
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let e = if e.into_inner().is::<http_body_util::LengthLimitError>() {
+                too_large(max)
+            } else {
+                PortalError::Malformed("the request body could not be read to its end".into())
+            };
+            return refuse(&parts.uri, e);
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 pub fn too_large(max: usize) -> PortalError {
