@@ -16,6 +16,7 @@ pub mod export;
 pub mod metrics;
 pub mod primitives;
 pub mod query;
+pub mod saved_views;
 pub mod sharing;
 pub mod storage;
 pub mod web;

@@ -18,6 +18,7 @@ pub mod names;
 mod oauth_clients;
 pub mod recipients;
 mod reveals;
+mod saved_views;
 mod sessions;
 pub mod shares;
 mod teams;
@@ -42,6 +43,7 @@ pub use keys::SigningKey;
 pub use model::*;
 pub use oauth_clients::{ClientSecrets, OAuthClient};
 pub use recipients::RecipientFields;
+pub use saved_views::{NewSavedView, Saved, SavedView};
 pub use sessions::SessionRecord;
 pub use throttle::FailureWindow;
 
