@@ -25,6 +25,8 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// client's new secret.
     async fn connect(&self, request: &Parts, issued: Option<&str>, client: Option<&str>) -> Loaded<ConnectView>;
     async fn exports(&self, request: &Parts) -> Loaded<ExportsView>;
+    /// `/views/{id}`: a redirect to the saved view's table page.
+    async fn saved_view(&self, request: &Parts, id: &str) -> Loaded<()>;
 
     // The admin console: every method checks the caller's role and team on the server.
     async fn admin_login(&self, request: &Parts) -> AdminLoginView;

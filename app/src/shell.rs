@@ -26,6 +26,7 @@ use crate::pages::{
     home::HomePage,
     login::{LoginPage, LogoutPage},
     not_found::NotFound,
+    saved_views::SavedViewPage,
     table::TablePage,
 };
 
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activate/:code") view=ActivatePage ssr=SsrMode::Async/>
                     <Route path=path!("/connect") view=ConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/views/:id") view=SavedViewPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/recipients") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/shares") view=AdminHomePage ssr=SsrMode::Async/>

@@ -9,6 +9,7 @@ mod exports;
 pub mod grammar;
 mod portal;
 pub mod power_query;
+mod saved_views;
 mod views;
 
 pub use activation::*;
@@ -17,4 +18,5 @@ pub use admin_fns::*;
 pub use connect::*;
 pub use exports::*;
 pub use portal::*;
+pub use saved_views::*;
 pub use views::*;

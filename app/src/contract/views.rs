@@ -39,6 +39,8 @@ pub struct FormToken(pub String);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CatalogView {
     pub shares: Vec<ShareView>,
+    /// The partner's saved views of these tables.
+    pub saved: Vec<super::SavedViewRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -231,4 +233,6 @@ pub struct TableView {
     pub public_url: String,
     /// Views with more rows than this are exported as background jobs.
     pub job_rows: u64,
+    /// The partner's saved views of this table.
+    pub saved: Vec<super::SavedViewRow>,
 }

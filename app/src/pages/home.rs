@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{bytes, not_ready, readable_time, thousands, transport_error, Loading};
+use super::saved_views::{SavedNotice, SavedViewList};
 use crate::contract::{get_catalog, CatalogView, Loaded, TableSummary};
 
 #[component]
@@ -47,9 +48,19 @@ fn Catalog(catalog: CatalogView, search: RwSignal<String>) -> impl IntoView {
         }
         .into_any();
     }
+    let saved = (!catalog.saved.is_empty()).then(|| {
+        let views = catalog.saved.clone();
+        view! {
+            <section id="saved-views" class="rounded-xl border border-slate-200 bg-white px-5 py-4 shadow-sm" aria-labelledby="saved-views-title">
+                <h2 id="saved-views-title" class="text-lg font-semibold">"Your saved views"</h2>
+                <SavedViewList views back="/".to_string() with_table=true/>
+            </section>
+        }
+    });
     let catalog = StoredValue::new(catalog);
     view! {
         <div class="space-y-6">
+            <SavedNotice/>
             <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Your data"</h1>
@@ -63,6 +74,7 @@ fn Catalog(catalog: CatalogView, search: RwSignal<String>) -> impl IntoView {
                     <button type="submit" class="rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50">"Search"</button>
                 </form>
             </div>
+            {saved}
             {move || {
                 let needle = search.get();
                 let shares = catalog.with_value(|c| c.shares.clone());

@@ -5,4 +5,5 @@ pub mod exports;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod saved_views;
 pub mod table;

@@ -47,7 +47,7 @@ pub async fn catalog(s: &Services, recipient: &Recipient) -> Result<CatalogView>
         }
         views.push(ShareView { name: share.name, comment: share.comment, schemas });
     }
-    Ok(CatalogView { shares: views })
+    Ok(CatalogView { shares: views, saved: Vec::new() })
 }
 
 async fn all_tables(access: &Access<'_>, share: &str) -> Result<Vec<SharedTable>> {

@@ -4,10 +4,12 @@
 //! missing view.
 
 use app::contract::grammar::TableQuery;
+use app::contract::SavedViewRow;
 
 use crate::auth::access::Access;
-use crate::catalog::{Catalog, NewSavedView, Recipient, Saved, SavedView};
+use crate::catalog::{names, Catalog, NewSavedView, Recipient, Saved, SavedView};
 use crate::error::{PortalError, Result};
+use crate::primitives::time::rfc3339_ms;
 
 /// The most views one recipient may keep.
 pub const MAX_VIEWS: i64 = 200;
@@ -30,7 +32,7 @@ impl<'a> SavedViews<'a> {
     pub async fn save(&self, share: &str, schema: &str, table: &str, view: &TableQuery, name: &str) -> Result<(SavedView, Saved)> {
         let name = valid_name(name)?;
         let granted = Access::new(self.catalog, self.recipient).table(share, schema, table).await?.table;
-        let query = kept(view).to_query_string(false);
+        let query = view.saved().to_query_string(false);
         let new = NewSavedView {
             recipient_id: &self.recipient.id,
             share: &granted.share_name,
@@ -73,9 +75,15 @@ impl<'a> SavedViews<'a> {
     }
 }
 
-/// What a saved view keeps of a view: filters, sort, columns, facets and page size.
-pub fn kept(view: &TableQuery) -> TableQuery {
-    TableQuery { as_of: Default::default(), ..view.first_page() }
+/// Whether a view is of this table (names match as the catalog matches them).
+pub fn is_of(view: &SavedView, share: &str, schema: &str, table: &str) -> bool {
+    [(&view.share, share), (&view.schema, schema), (&view.table, table)].iter().all(|(a, b)| names::key(a) == names::key(b))
+}
+
+impl From<SavedView> for SavedViewRow {
+    fn from(v: SavedView) -> Self {
+        Self { updated: rfc3339_ms(v.updated_at), id: v.id, name: v.name, share: v.share, schema: v.schema, table: v.table, query: v.query }
+    }
 }
 
 fn valid_name(name: &str) -> Result<String> {

@@ -237,7 +237,7 @@ pub fn router() -> Router<Arc<Services>> {
         .fallback(|| async { PortalError::NotFound("no such admin API endpoint".into()) })
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
     // No name, comment or property holds a NUL; refused here the same on SQLite and Postgres.
     if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
         return Err(PortalError::InvalidParameter("text may not contain NUL characters".into()));

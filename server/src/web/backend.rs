@@ -7,7 +7,7 @@ use app::contract::grammar::TableQuery;
 use app::contract::{
     table_href, ActivationState, AdminAuditView, AdminHomeView, AdminLinkState, AdminLocationsView, AdminLoginView, AdminOnboardView,
     AdminPreviewView, AdminRecipientView, AdminShareView, AdminTeamsView, AuditQuery, CatalogView, ConnectView, ExampleTable, ExportsView,
-    FormToken, IssuedView, Loaded, Problem, SessionView, TableView, TokenRow,
+    FormToken, IssuedView, Loaded, Problem, SavedViewRow, SessionView, TableView, TokenRow,
 };
 use axum::http::request::Parts;
 
@@ -17,6 +17,7 @@ use crate::auth::{Access, Caller};
 use crate::catalog::{now_ms, Recipient};
 use crate::error::PortalError;
 use crate::primitives::time::rfc3339_ms;
+use crate::saved_views::{self, SavedViews};
 use crate::{query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
@@ -92,7 +93,8 @@ impl PortalBackend for UiBackend {
 
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
         self.partner_read(request, Some("portal.catalog"), None, async |caller: &Caller| {
-            let view = query::catalog::catalog(&self.0, &caller.recipient).await?;
+            let mut view = query::catalog::catalog(&self.0, &caller.recipient).await?;
+            view.saved = SavedViews::new(&self.0.catalog, &caller.recipient).list().await?.into_iter().map(Into::into).collect();
             let tables: usize = view.shares.iter().flat_map(|s| &s.schemas).map(|s| s.tables.len()).sum();
             Ok((view, Noted { detail: Some(format!("tables={tables}")), ..Noted::default() }))
         })
@@ -135,10 +137,33 @@ impl PortalBackend for UiBackend {
                 grid,
                 public_url: self.0.settings.public_url.clone(),
                 job_rows: self.0.settings.export_job_rows,
+                saved: SavedViews::new(&self.0.catalog, &caller.recipient)
+                    .list()
+                    .await?
+                    .into_iter()
+                    .filter(|v| saved_views::is_of(v, share, schema, table))
+                    .map(Into::into)
+                    .collect(),
             };
             Ok((view, noted))
         })
         .await
+    }
+
+    async fn saved_view(&self, request: &Parts, id: &str) -> Loaded<()> {
+        let opened = self
+            .partner_read(request, Some("view.open"), Some(id.to_string()), async |caller: &Caller| {
+                let view = SavedViews::new(&self.0.catalog, &caller.recipient).get(id).await?;
+                Ok((SavedViewRow::from(view).href(), Noted::default()))
+            })
+            .await;
+        match opened {
+            Loaded::Ready(href) => Loaded::Redirect(href),
+            Loaded::Redirect(to) => Loaded::Redirect(to),
+            Loaded::SignedOut => Loaded::SignedOut,
+            Loaded::NotFound(m) => Loaded::NotFound(m),
+            Loaded::Failed { status, message } => Loaded::Failed { status, message },
+        }
     }
 
     async fn connect(&self, request: &Parts, issued: Option<&str>, client: Option<&str>) -> Loaded<ConnectView> {

@@ -23,6 +23,7 @@ mod openapi;
 pub mod ops;
 mod outcome;
 mod refusal;
+mod saved_views;
 mod signin;
 mod throttling;
 mod views;
@@ -31,7 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{shell, App};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -75,6 +76,13 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/exports", audited(s, "export.jobList", get(exports::list)))
         .route("/exports/{id}", get(exports::show).merge(audited(s, "export.jobCancel", delete(exports::cancel))))
         .route("/exports/{id}/file", audited(s, "export.jobDownload", get(exports::file)))
+        .route("/views", audited(s, "view.list", get(saved_views::list)).merge(audited(s, "view.save", post(saved_views::create))))
+        .route(
+            "/views/{id}",
+            audited(s, "view.show", get(saved_views::show))
+                .merge(audited(s, "view.rename", patch(saved_views::rename)))
+                .merge(audited(s, "view.delete", delete(saved_views::delete))),
+        )
         .route("/openapi.json", get(openapi::document))
         .nest("/admin", admin_api::router())
         .route_layer(named())
@@ -94,6 +102,10 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/connect/clients/{id}/revoke", audited(s, "connect.revokeOAuthClient", post(connect::revoke_client)))
         .route("/exports", audited(s, "export.jobCreate", post(exports::create_form)))
         .route("/exports/{id}/cancel", audited(s, "export.jobCancel", post(exports::cancel_form)))
+        // The list of saved views is on the home page.
+        .route("/views", get(|| async { signin::see_other("/#saved-views") }).merge(audited(s, "view.save", post(saved_views::save_form))))
+        .route("/views/{id}/rename", audited(s, "view.rename", post(saved_views::rename_form)))
+        .route("/views/{id}/delete", audited(s, "view.delete", post(saved_views::delete_form)))
         .merge(admin_routes())
         .route_layer(named())
         .with_state(services.clone());

@@ -230,6 +230,12 @@ impl TableQuery {
         Self { next: None, from_form: false, count_all: false, ..self.clone() }
     }
 
+    /// What a saved view keeps: filters, sort, columns, facets and page size; not the page, the
+    /// version or a count request, so it always opens on the latest data.
+    pub fn saved(&self) -> Self {
+        Self { as_of: AsOf::Latest, ..self.first_page() }
+    }
+
     pub fn with_sort(&self, column: &str, descending: bool) -> Self {
         Self { sort: Some(Sort { column: column.into(), descending }), ..self.first_page() }
     }

@@ -11,6 +11,7 @@ mod history;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 
+use super::saved_views::{SavedNotice, TableSavedViews};
 use crate::components::{not_ready, thousands, transport_error, Loading, Notice};
 use crate::contract::grammar::{AsOf, TableQuery};
 use crate::contract::{get_table_view, Grid, Loaded, TableView};
@@ -40,7 +41,7 @@ pub fn TablePage() -> impl IntoView {
 
 #[component]
 fn TableScreen(v: TableView) -> impl IntoView {
-    let TableView { meta, query, description, grid, public_url, job_rows } = v;
+    let TableView { meta, query, description, grid, public_url, job_rows, saved } = v;
     let title = format!("{} · {}", meta.name, meta.share);
     let base = meta.href();
     let problem = grid.as_ref().err().cloned();
@@ -75,8 +76,10 @@ fn TableScreen(v: TableView) -> impl IntoView {
         </div>
         <div class="mt-4 space-y-4">
             {old_version}
+            <SavedNotice/>
             <dictionary::Dictionary meta=meta.clone()/>
             <filters::FilterBuilder meta=meta.clone() query=query.clone() problem=problem.clone()/>
+            <TableSavedViews meta=meta.clone() query=query.clone() views=saved/>
             {match grid {
                 Ok(grid) => view! { <Results meta base query description grid public_url job_rows/> }.into_any(),
                 Err(p) => match p.column {
