@@ -342,3 +342,40 @@ test('the table page hydrates under its Content-Security-Policy: a fresh nonce p
   assert.deepEqual(seen, [], describeCspViolations(seen));
   await context.close();
 });
+
+test('a partner saves a view, finds it on the home page, renames and deletes it', async () => {
+  const { context, page } = await signedIn('acme_foods', { viewport: { width: 1280, height: 900 } });
+  await page.goto(portal.base + '/shares/wholesale/commerce/sales?country=DE&_sort_desc=revenue&_nocol=sku');
+  await hydrated(page);
+  const rows = await rowCount(page);
+  const section = page.locator('#saved-views');
+  await section.getByText('Save this view (its filters, order and columns)').waitFor();
+  await page.locator('#saved-view-name').fill('Germany by revenue');
+  await section.getByRole('button', { name: 'Save this view' }).click();
+  await page.getByText('The view was saved.').waitFor();
+  const current = section.getByRole('link', { name: 'Germany by revenue' });
+  assert.equal(await current.getAttribute('aria-current'), 'true');
+  await section.getByText('You are looking at your saved view “Germany by revenue”.').waitFor();
+  await shot(page, 'portal-saved-view-table');
+
+  await page.goto(portal.base + '/');
+  await page.getByRole('heading', { name: 'Your saved views' }).waitFor();
+  await hydrated(page);
+  await shot(page, 'portal-home-saved-views');
+  await page.locator('#saved-views').getByRole('link', { name: 'Germany by revenue' }).click();
+  await page.waitForURL(/country__exact=DE/);
+  await until(async () => (await rowCount(page)) === rows, 'the saved view shows the rows of the view it saved');
+  assert.deepEqual([...new Set(column(await grid(page), 'country'))], ['DE']);
+
+  await page.goto(portal.base + '/');
+  const home = page.locator('#saved-views');
+  await home.locator('summary', { hasText: 'Rename' }).click();
+  await home.getByLabel('New name').fill('DE top revenue');
+  await home.locator('form[action$="/rename"]').getByRole('button', { name: 'Rename' }).click();
+  await page.getByText('The saved view was renamed.').waitFor();
+  await page.locator('#saved-views').getByRole('link', { name: 'DE top revenue' }).waitFor();
+  await page.locator('#saved-views').getByRole('button', { name: 'Delete DE top revenue' }).click();
+  await page.getByText('The saved view was deleted.').waitFor();
+  assert.equal(await page.getByRole('heading', { name: 'Your saved views' }).count(), 0);
+  await context.close();
+});

@@ -1,6 +1,6 @@
 //! The portal server: capabilities as sibling modules, composed once in [`Services`].
 //!
-//! Dependencies point one way: `web` → (`admin`, `sharing`, `query`, `export`, `auth`, `storage`, `demo`) → `catalog`.
+//! Dependencies point one way: `web` → (`admin`, `sharing`, `query`, `export`, `saved_views`, `auth`, `storage`, `demo`) → `catalog`.
 
 // The console's page views are deeply nested types; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{bytes, not_ready, readable_time, thousands, transport_error, Loading};
 use super::saved_views::{SavedNotice, SavedViewList};
+use crate::components::{bytes, not_ready, readable_time, thousands, transport_error, Loading};
 use crate::contract::{get_catalog, CatalogView, Loaded, TableSummary};
 
 #[component]

@@ -92,7 +92,12 @@ pub fn TableSavedViews(meta: TableMeta, query: TableQuery, views: Vec<SavedViewR
 /// Saved views, each a link to its table page with rename and delete forms. `current`: the view
 /// the page shows (the table page), to mark the saved view that shows the same.
 #[component]
-pub fn SavedViewList(views: Vec<SavedViewRow>, back: String, with_table: bool, #[prop(optional)] current: Option<TableQuery>) -> impl IntoView {
+pub fn SavedViewList(
+    views: Vec<SavedViewRow>,
+    back: String,
+    with_table: bool,
+    #[prop(optional)] current: Option<TableQuery>,
+) -> impl IntoView {
     view! {
         <ul class="divide-y divide-slate-100" data-testid="saved-views">
             {views.into_iter().map(|v| {

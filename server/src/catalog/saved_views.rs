@@ -154,8 +154,11 @@ impl Catalog {
 
     /// Deletes one of the recipient's views; `false` when it holds no such view.
     pub async fn delete_saved_view(&self, recipient_id: &str, id: &str) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM saved_views WHERE id = $1 AND recipient_id = $2").bind(id).bind(recipient_id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM saved_views WHERE id = $1 AND recipient_id = $2")
+            .bind(id)
+            .bind(recipient_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -10,7 +10,8 @@ async fn two_partners() -> (Catalog, tempfile::TempDir, Recipient, Recipient) {
     let (cat, dir) = test_catalog().await;
     cat.create_share("Retail", None).await.unwrap();
     for name in ["Sales", "returns"] {
-        let table = NewTable { share: "Retail", schema: "s", name, location: "/nowhere", comment: None, history_shared: false, scope: None };
+        let table =
+            NewTable { share: "Retail", schema: "s", name, location: "/nowhere", comment: None, history_shared: false, scope: None };
         cat.add_table(table).await.unwrap();
     }
     let alice = cat.create_recipient("alice", None, BTreeMap::new()).await.unwrap();

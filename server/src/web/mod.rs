@@ -68,26 +68,27 @@ pub fn router(services: Arc<Services>) -> Router {
         .with_state(services.clone());
     // Every partner route is audited under its action (see `envelope`); polling a job is not.
     let s = &services;
-    let api = Router::new()
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", audited(s, "api.rows", get(api::rows)))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", audited(s, "export.csv", get(export::csv)))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", audited(s, "export.xlsx", get(export::xlsx)))
-        .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", audited(s, "export.jobCreate", post(exports::create)))
-        .route("/exports", audited(s, "export.jobList", get(exports::list)))
-        .route("/exports/{id}", get(exports::show).merge(audited(s, "export.jobCancel", delete(exports::cancel))))
-        .route("/exports/{id}/file", audited(s, "export.jobDownload", get(exports::file)))
-        .route("/views", audited(s, "view.list", get(saved_views::list)).merge(audited(s, "view.save", post(saved_views::create))))
-        .route(
-            "/views/{id}",
-            audited(s, "view.show", get(saved_views::show))
-                .merge(audited(s, "view.rename", patch(saved_views::rename)))
-                .merge(audited(s, "view.delete", delete(saved_views::delete))),
-        )
-        .route("/openapi.json", get(openapi::document))
-        .nest("/admin", admin_api::router())
-        .route_layer(named())
-        .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
-        .with_state(services.clone());
+    let api =
+        Router::new()
+            .route("/shares/{share}/schemas/{schema}/tables/{table}/rows", audited(s, "api.rows", get(api::rows)))
+            .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", audited(s, "export.csv", get(export::csv)))
+            .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", audited(s, "export.xlsx", get(export::xlsx)))
+            .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", audited(s, "export.jobCreate", post(exports::create)))
+            .route("/exports", audited(s, "export.jobList", get(exports::list)))
+            .route("/exports/{id}", get(exports::show).merge(audited(s, "export.jobCancel", delete(exports::cancel))))
+            .route("/exports/{id}/file", audited(s, "export.jobDownload", get(exports::file)))
+            .route("/views", audited(s, "view.list", get(saved_views::list)).merge(audited(s, "view.save", post(saved_views::create))))
+            .route(
+                "/views/{id}",
+                audited(s, "view.show", get(saved_views::show))
+                    .merge(audited(s, "view.rename", patch(saved_views::rename)))
+                    .merge(audited(s, "view.delete", delete(saved_views::delete))),
+            )
+            .route("/openapi.json", get(openapi::document))
+            .nest("/admin", admin_api::router())
+            .route_layer(named())
+            .fallback(|| async { PortalError::NotFound("no such API endpoint".into()) })
+            .with_state(services.clone());
 
     // Browser pages and forms: every response carries what the forms need (see `forms`).
     let forms = Router::new()

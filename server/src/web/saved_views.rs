@@ -153,7 +153,11 @@ pub async fn create(State(s): State<Arc<Services>>, PartnerChange(caller): Partn
     Ok((status, Json(SavedViewRow::from(view))).into_response())
 }
 
-pub async fn show(State(s): State<Arc<Services>>, PartnerCaller(caller): PartnerCaller, Path(id): Path<String>) -> Result<Json<SavedViewRow>> {
+pub async fn show(
+    State(s): State<Arc<Services>>,
+    PartnerCaller(caller): PartnerCaller,
+    Path(id): Path<String>,
+) -> Result<Json<SavedViewRow>> {
     Ok(Json(views(&s, &caller).get(&id).await?.into()))
 }
 
