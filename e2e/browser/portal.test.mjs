@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startPortal, launchBrowser, screenshotDir, grid, column, hydrated, takeCspViolations, describeCspViolations } from './portal.mjs';
 
 let portal;
@@ -377,5 +378,57 @@ test('a partner saves a view, finds it on the home page, renames and deletes it'
   await page.locator('#saved-views').getByRole('button', { name: 'Delete DE top revenue' }).click();
   await page.getByText('The saved view was deleted.').waitFor();
   assert.equal(await page.getByRole('heading', { name: 'Your saved views' }).count(), 0);
+  await context.close();
+});
+
+/// Runs the project's Python (delta-rs) to write the test's own Delta table: `create` or `append`.
+function ordersTable(dir, step) {
+  const python = join(import.meta.dirname, '../../.venv/bin/python');
+  const script = `
+import sys, pyarrow as pa
+from deltalake import write_deltalake
+where, step = sys.argv[1], sys.argv[2]
+def rows(p, ids): return pa.table({"partner_id": pa.array([p] * len(ids)), "id": pa.array(ids, pa.int64())})
+if step == "create":
+    write_deltalake(where, pa.concat_tables([rows("P001", [1, 2, 3]), rows("P002", [1])]), partition_by=["partner_id"],
+                    configuration={"delta.enableChangeDataFeed": "true"})
+else:
+    write_deltalake(where, pa.concat_tables([rows("P001", [4]), rows("P002", [9])]), mode="append")
+`;
+  execFileSync(python, ['-c', script, dir, step]);
+}
+
+test('since my last download: a saved view offers exactly the rows added since', async () => {
+  const dir = join(portal.dataDir, 'orders_feed');
+  ordersTable(dir, 'create');
+  portal.cli('share', 'create', 'orders_feed');
+  portal.cli('table', 'add', 'orders_feed.s.orders', '--location', dir, '--history', '--scope', 'partner_id=partner_id');
+  portal.cli('recipient', 'create', 'feed_partner', '--property', 'partner_id=P001');
+  portal.cli('grant', 'orders_feed', 'feed_partner');
+  const { context, page } = await signedIn('feed_partner', { acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  await page.goto(portal.base + '/shares/orders_feed/s/orders?_sort=id');
+  await page.locator('#saved-view-name').fill('My orders');
+  await page.locator('#saved-views').getByRole('button', { name: 'Save this view' }).click();
+  await page.getByText('The view was saved.').waitFor();
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV', exact: true }).click()]);
+  assert.equal(readFileSync(await file.path(), 'utf8').trim().split('\n').length, 4, 'the three rows of P001 and a header');
+
+  await page.reload();
+  await page.getByTestId('since-download').getByText('You downloaded this view at the latest version (0)').waitFor();
+  ordersTable(dir, 'append');
+  await page.reload();
+  const offer = page.getByTestId('since-download');
+  await offer.getByText('New since your last download (version 0').waitFor();
+  await shot(page, 'portal-since-last-download');
+  await offer.getByRole('link', { name: 'Show the changes since version 0' }).click();
+  await page.waitForURL(/_since=0/);
+  await page.getByText('You are looking at the rows changed after version 0').waitFor();
+  assert.equal(await rowCount(page), '1 row');
+  const g = await grid(page);
+  assert.deepEqual(column(g, 'id'), ['4']);
+  assert.deepEqual(column(g, '_change_type'), ['insert']);
+  await shot(page, 'portal-changes-since');
+  const [changes] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Excel (.xlsx)' }).click()]);
+  assert.match(changes.suggestedFilename(), /^orders_\d{4}-\d\d-\d\d_changes_v1-v1\.xlsx$/);
   await context.close();
 });

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::grammar::TableQuery;
+use super::grammar::{Since, TableQuery};
 use super::views::{table_href, Loaded};
 
 /// A saved view as the pages list it.
@@ -19,6 +19,16 @@ pub struct SavedViewRow {
     pub query: String,
     /// When it was last saved or renamed (RFC 3339).
     pub updated: String,
+    /// The partner's last complete download of this view.
+    pub last_download: Option<LastDownload>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastDownload {
+    /// The table version the file held.
+    pub version: i64,
+    /// When the download ended (RFC 3339).
+    pub at: String,
 }
 
 impl SavedViewRow {
@@ -30,6 +40,14 @@ impl SavedViewRow {
         } else {
             format!("{base}?{}", self.query)
         }
+    }
+
+    /// The table page showing the rows changed since the last download, if there was one.
+    pub fn changes_href(&self) -> Option<String> {
+        let last = self.last_download.as_ref()?;
+        let base = table_href(&self.share, &self.schema, &self.table);
+        let view = TableQuery::parse_query_string(&self.query).ok()?.changed_since(Some(Since::Version(last.version)));
+        Some(format!("{base}{}", view.href_suffix()))
     }
 
     /// Whether `query` shows what this view shows (whatever its page, version or count).

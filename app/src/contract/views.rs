@@ -118,6 +118,10 @@ pub struct TableMeta {
     pub latest_version: i64,
     /// Versions the partner may travel to, newest first; empty unless shared with history.
     pub history: Vec<VersionView>,
+    /// The partner may read the rows changed since a version (`_since`): history shared and
+    /// the table's change data feed on.
+    #[serde(default)]
+    pub change_feed: bool,
 }
 
 impl TableMeta {

@@ -60,7 +60,9 @@ pub fn SavedNotice() -> impl IntoView {
 #[component]
 pub fn TableSavedViews(meta: TableMeta, query: TableQuery, views: Vec<SavedViewRow>) -> impl IntoView {
     let back = format!("{}{}", meta.href(), query.first_page().href_suffix());
-    let current = views.iter().find(|v| v.shows(&query)).map(|v| v.name.clone());
+    let showing = views.iter().find(|v| v.shows(&query)).cloned();
+    let since_download = showing.as_ref().filter(|_| query.since.is_none()).and_then(|v| since_last_download(&meta, v));
+    let current = showing.map(|v| v.name);
     let intro = match &current {
         Some(name) => format!("You are looking at your saved view “{name}”."),
         None if views.is_empty() => "Save this view (its filters, order and columns) to come back to it in one click.".to_string(),
@@ -70,6 +72,7 @@ pub fn TableSavedViews(meta: TableMeta, query: TableQuery, views: Vec<SavedViewR
         <section id="saved-views" class="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="saved-views-title">
             <h2 id="saved-views-title" class="text-sm font-semibold text-slate-700">"Saved views"</h2>
             <p class="text-sm text-slate-600">{intro}</p>
+            {since_download}
             {(!views.is_empty()).then(|| view! { <SavedViewList views=views.clone() back=back.clone() with_table=false current=query.clone()/> })}
             <form method="post" action="/views" class="flex flex-col gap-2 sm:flex-row sm:items-end">
                 <FormToken/>
@@ -87,6 +90,31 @@ pub fn TableSavedViews(meta: TableMeta, query: TableQuery, views: Vec<SavedViewR
             </form>
         </section>
     }
+}
+
+/// What changed since the partner last downloaded the saved view being shown.
+fn since_last_download(meta: &TableMeta, v: &SavedViewRow) -> Option<AnyView> {
+    let last = v.last_download.as_ref()?;
+    let when = readable_time(&last.at);
+    if last.version >= meta.latest_version {
+        let text = format!("You downloaded this view at the latest version ({}) on {when}: nothing new since.", last.version);
+        return Some(view! { <p class="text-sm text-slate-600" data-testid="since-download">{text}</p> }.into_any());
+    }
+    let text = format!("New since your last download (version {}, {when}): versions {} to {}.", last.version, last.version + 1, meta.latest_version);
+    if !meta.change_feed {
+        let text = format!("{text} This table does not offer its changes: download the view again for the latest rows.");
+        return Some(view! { <p class="text-sm text-slate-600" data-testid="since-download">{text}</p> }.into_any());
+    }
+    let href = v.changes_href()?;
+    Some(
+        view! {
+            <p class="text-sm text-slate-700" data-testid="since-download">
+                {text}" "
+                <a href=href class="font-medium text-indigo-700 underline">{format!("Show the changes since version {}", last.version)}</a>
+            </p>
+        }
+        .into_any(),
+    )
 }
 
 /// Saved views, each a link to its table page with rename and delete forms. `current`: the view
@@ -123,6 +151,7 @@ fn SavedViewLine(v: SavedViewRow, back: String, with_table: bool, showing: bool)
                 <p class="text-xs text-slate-500">
                     {table.map(|t| view! { <span>{t}</span><span aria-hidden="true">" · "</span> })}
                     {format!("saved {}", readable_time(&v.updated))}
+                    {v.last_download.as_ref().map(|d| format!(" · last downloaded at version {}, {}", d.version, readable_time(&d.at)))}
                 </p>
             </div>
             <div class="flex flex-wrap items-start gap-2">

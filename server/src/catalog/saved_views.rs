@@ -19,6 +19,8 @@ pub struct SavedView {
     pub query: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The table version of the last complete download of this view, and when it ended.
+    pub last_download: Option<(i64, i64)>,
 }
 
 /// A view to save: the table as granted, a name and the canonical query.
@@ -38,7 +40,8 @@ pub enum Saved {
     Replaced,
 }
 
-const COLUMNS: &str = "v.id, v.recipient_id, v.share_name, v.schema_name, v.table_name, v.name, v.query, v.created_at, v.updated_at";
+const COLUMNS: &str = "v.id, v.recipient_id, v.share_name, v.schema_name, v.table_name, v.name, v.query, v.created_at, v.updated_at, \
+     v.last_download_version, v.last_download_at";
 
 /// The recipient's grant still reaches the view's table.
 const STILL_GRANTED: &str = "EXISTS (SELECT 1 FROM shared_tables t JOIN shares s ON s.id = t.share_id \
@@ -56,6 +59,10 @@ fn from_row(row: &AnyRow) -> Result<SavedView> {
         query: row.try_get("query")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        last_download: match (row.try_get("last_download_version")?, row.try_get("last_download_at")?) {
+            (Some(version), Some(at)) => Some((version, at)),
+            _ => None,
+        },
     })
 }
 
@@ -150,6 +157,25 @@ impl Catalog {
             .await
             .map_err(|e| conflict_or(e, || format!("you already have a view named “{name}” of this table")))?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Notes a complete download of `query` of a table at `version` on the recipient's views
+    /// that show exactly that.
+    pub async fn mark_views_downloaded(&self, recipient_id: &str, share: &str, schema: &str, table: &str, query: &str, version: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE saved_views SET last_download_version = $1, last_download_at = $2 WHERE recipient_id = $3 \
+             AND share_key = $4 AND schema_key = $5 AND table_key = $6 AND query = $7",
+        )
+        .bind(version)
+        .bind(now_ms())
+        .bind(recipient_id)
+        .bind(names::key(share))
+        .bind(names::key(schema))
+        .bind(names::key(table))
+        .bind(query)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Deletes one of the recipient's views; `false` when it holds no such view.

@@ -341,7 +341,8 @@ async fn write(
     // The count may have been given up on (too slow): the limit then holds while writing.
     let limit = (format == FileFormat::Xlsx).then_some(s.settings.xlsx_max_rows);
     extract.batches = watched(extract.batches, written.clone(), cancel.clone(), limit);
-    let name = super::file_name(&extract.meta, !extract.query.filters.is_empty(), format.extension());
+    let name = super::file_name(&extract, format.extension());
+    let (meta, query) = (extract.meta.clone(), extract.query.clone());
     let result = match format {
         FileFormat::Csv(dialect) => write_csv(extract, dialect, part).await,
         FileFormat::Xlsx => write_xlsx(extract, part).await,
@@ -353,6 +354,7 @@ async fn write(
         )));
     }
     result?;
+    crate::saved_views::note_download(&s.catalog, recipient, &meta, &query).await;
     Ok((written, name))
 }
 

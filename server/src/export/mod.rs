@@ -9,16 +9,17 @@ pub mod jobs;
 pub mod outputs;
 pub mod xlsx;
 
-use app::contract::TableMeta;
-
 use crate::query::Extract;
 use xlsx::About;
 
-/// `<table>_<yyyy-mm-dd>[_filtered].<ext>`, the date being today's (UTC).
-pub fn file_name(meta: &TableMeta, filtered: bool, extension: &str) -> String {
-    let safe: String = meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+/// `<table>_<yyyy-mm-dd>[_changes_v<first>-v<last>][_filtered].<ext>`, the date being today's (UTC).
+pub fn file_name(extract: &Extract, extension: &str) -> String {
+    let safe: String =
+        extract.meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     let day = chrono::Utc::now().format("%Y-%m-%d");
-    format!("{safe}_{day}{}.{extension}", if filtered { "_filtered" } else { "" })
+    let changes = extract.changes.map(|r| format!("_changes_v{}-v{}", r.first, r.last)).unwrap_or_default();
+    let filtered = if extract.query.filters.is_empty() { "" } else { "_filtered" };
+    format!("{safe}_{day}{changes}{filtered}.{extension}")
 }
 
 /// What an Excel file's About sheet says of the view it holds.
@@ -30,6 +31,7 @@ pub fn about(extract: &Extract) -> About {
         table: meta.name.clone(),
         version: meta.version,
         filters: extract.description.clone(),
+        changes: extract.changes,
         exported_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
         dictionary: extract
             .columns

@@ -40,6 +40,8 @@ pub struct About {
     pub table: String,
     pub version: i64,
     pub filters: String,
+    /// The commits a file of changes holds.
+    pub changes: Option<crate::query::changes::ChangeRange>,
     pub exported_at: String,
     /// Column, type, comment.
     pub dictionary: Vec<(String, String, String)>,
@@ -55,10 +57,21 @@ enum Kind {
     Date,
     Timestamp,
     Text,
+    /// `_change_type`, written in words.
+    ChangeType,
     Json,
 }
 
-fn kind_of(data_type: &DataType) -> Kind {
+fn kind_of(name: &str, data_type: &DataType) -> Kind {
+    let kind = kind_of_type(data_type);
+    if name == CHANGE_TYPE && matches!(kind, Kind::Text) {
+        Kind::ChangeType
+    } else {
+        kind
+    }
+}
+
+fn kind_of_type(data_type: &DataType) -> Kind {
     match data_type {
         DataType::Int8
         | DataType::Int16
@@ -98,7 +111,7 @@ fn values(array: &ArrayRef, kind: Kind) -> Result<Values> {
         Kind::Boolean => Values::Boolean(array.clone()),
         Kind::Date => Values::Date(to(DataType::Date32)?),
         Kind::Timestamp => Values::Timestamp(to(DataType::Timestamp(TimeUnit::Microsecond, None))?),
-        Kind::Text => Values::Text(to(DataType::Utf8)?),
+        Kind::Text | Kind::ChangeType => Values::Text(to(DataType::Utf8)?),
         Kind::Json => Values::Cells(cells::column(array)?),
     })
 }
@@ -148,7 +161,7 @@ pub fn check_rows(rows: Option<u64>, max: u64) -> Result<()> {
 /// Writes the rows of `extract` into a workbook and the workbook into `out`; returns the data
 /// rows written. Runs on a blocking thread; batches are pulled from the async stream.
 pub fn write(handle: &tokio::runtime::Handle, extract: Extract, about: &About, out: impl Write + Send) -> Result<u64> {
-    let kinds: Vec<Kind> = extract.columns.iter().map(|c| kind_of(&c.data_type)).collect();
+    let kinds: Vec<Kind> = extract.columns.iter().map(|c| kind_of(&c.name, &c.data_type)).collect();
     let headers: Vec<String> = extract
         .columns
         .iter()
@@ -231,6 +244,20 @@ fn finish_sheet(sheet: &mut Worksheet, last_row: u32, columns: usize) -> Result<
     Ok(())
 }
 
+/// The change data feed's column of change kinds.
+const CHANGE_TYPE: &str = "_change_type";
+
+/// A change kind as a spreadsheet reader names it.
+fn change_in_words(kind: &str) -> &str {
+    match kind {
+        "insert" => "Added",
+        "update_preimage" => "Changed (before)",
+        "update_postimage" => "Changed (after)",
+        "delete" => "Removed",
+        other => other,
+    }
+}
+
 /// Writes one cell; returns 1 when its text had to be cut to Excel's limit.
 fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, values: &Values, kind: Kind, i: usize, f: &Formats) -> Result<u64> {
     let text = |sheet: &mut Worksheet, s: &str| -> Result<u64> {
@@ -283,7 +310,10 @@ fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, values: &Values, kind: 
                 return text(sheet, &micros.to_string());
             }
         }
-        Values::Text(a) if !a.is_null(i) => return text(sheet, a.as_string::<i32>().value(i)),
+        Values::Text(a) if !a.is_null(i) => {
+            let value = a.as_string::<i32>().value(i);
+            return text(sheet, if matches!(kind, Kind::ChangeType) { change_in_words(value) } else { value });
+        }
         Values::Cells(cells) => {
             if let Some(s) = cells[i].filter_text() {
                 return text(sheet, &s);
@@ -324,6 +354,15 @@ fn write_about(sheet: &mut Worksheet, about: &About, rows: u64, sheets: usize, t
         ("Filters", if about.filters.is_empty() { "none: every row shared with you".into() } else { about.filters.clone() }),
         ("Rows", rows.to_string()),
     ];
+    if let Some(range) = about.changes {
+        let versions = match (range.first, range.last) {
+            (first, last) if first > last => format!("none: no version after {last} yet"),
+            (first, last) if first == last => format!("version {first}"),
+            (first, last) => format!("versions {first} to {last}"),
+        };
+        lines.insert(2, ("Changes in", versions));
+        lines.insert(3, ("Change", "one row per change: Added, Removed, Changed (before) and Changed (after) of an updated row".into()));
+    }
     if sheets > 1 {
         lines.push(("Sheets", format!("the rows continue over {sheets} sheets: Data, Data (2)…, {ROWS_PER_SHEET} rows each")));
     }

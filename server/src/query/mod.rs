@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cells;
+pub mod changes;
 mod count;
 mod cursor;
 mod exprs;
@@ -22,7 +23,7 @@ pub mod values;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::contract::grammar::{AsOf, GrammarError, TableQuery, TypeClass};
+use app::contract::grammar::{AsOf, GrammarError, Since, Sort, TableQuery, TypeClass};
 use app::contract::{ColumnView, Facet, FacetValue, Grid, TableMeta, VersionView};
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::catalog::TableProvider;
@@ -35,6 +36,7 @@ use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
 use futures::StreamExt;
 
+use changes::ChangeRange;
 use parquet_table::ParquetTable;
 
 use crate::auth::time_travel::snapshot_at;
@@ -85,21 +87,31 @@ pub struct Outcome {
     pub query: TableQuery,
     pub description: String,
     pub grid: Result<Grid>,
+    /// The commits a view of changes read.
+    pub changes: Option<ChangeRange>,
 }
 
-/// A granted table opened at one snapshot: what every read of it starts from.
+/// A granted table opened at one snapshot: what every read of it starts from. With `changes`,
+/// the rows are the commits' changes in that range, not the snapshot's.
 struct Opened {
     t: AuthorizedTable,
     state: Arc<ScopedTable>,
     provider: Arc<dyn TableProvider>,
     columns: Vec<Column>,
     meta: TableMeta,
+    changes: Option<ChangeRange>,
 }
 
 impl Opened {
-    async fn at(s: &Services, t: AuthorizedTable, at: At) -> Result<Self> {
+    async fn at(s: &Services, t: AuthorizedTable, at: At, since: Option<&Since>) -> Result<Self> {
         let state = t.open(&s.stores, at).await?;
-        Self::of(t, state).await
+        match since {
+            Some(since) => {
+                let range = changes::range(&t, &state, since).await?;
+                Self::changes_of(t, state, range).await
+            }
+            None => Self::of(t, state).await,
+        }
     }
 
     async fn of(t: AuthorizedTable, state: ScopedTable) -> Result<Self> {
@@ -112,12 +124,32 @@ impl Opened {
         };
         let columns = columns_of(&state, provider.as_ref())?;
         let meta = meta_of(&t, &state, &columns).await?;
-        Ok(Self { t, state, provider, columns, meta })
+        Ok(Self { t, state, provider, columns, meta, changes: None })
+    }
+
+    /// The changes of the commits in `range` (up to the snapshot's version).
+    async fn changes_of(t: AuthorizedTable, state: ScopedTable, range: ChangeRange) -> Result<Self> {
+        let state = Arc::new(state);
+        let provider = changes::provider(&state, range)?;
+        let mut columns = columns_of(&state, provider.as_ref())?;
+        columns.extend(changes::columns(provider.as_ref()));
+        let meta = meta_of(&t, &state, &columns).await?;
+        Ok(Self { t, state, provider, columns, meta, changes: Some(range) })
     }
 
     fn run<'a>(&'a self, s: &'a Services, recipient: &'a Recipient, query: &'a TableQuery) -> Run<'a> {
         let budget = Duration::from_secs(s.settings.query_timeout_secs);
-        Run { s, t: &self.t, recipient, state: &self.state, provider: self.provider.clone(), columns: &self.columns, query, budget }
+        Run {
+            s,
+            t: &self.t,
+            recipient,
+            state: &self.state,
+            provider: self.provider.clone(),
+            columns: &self.columns,
+            query,
+            budget,
+            changes: self.changes.is_some(),
+        }
     }
 }
 
@@ -153,7 +185,18 @@ pub async fn view(
         }
         Err(e) => return Err(e),
     };
-    let opened = Opened::of(t, state).await?;
+    let opened = match query.since.as_ref().filter(|_| problem.is_none()) {
+        Some(since) => match changes::range(&t, &state, since).await {
+            Ok(range) => Opened::changes_of(t, state, range).await?,
+            // Changes the table cannot give: show the table, and say why not its changes.
+            Err(e) if e.status().is_client_error() => {
+                problem = Some(e);
+                Opened::of(t, state).await?
+            }
+            Err(e) => return Err(e),
+        },
+        None => Opened::of(t, state).await?,
+    };
     let description = query.describe(|c| opened.meta.class_of(c));
     let grid = match problem {
         Some(e) => Err(e),
@@ -169,13 +212,14 @@ pub async fn view(
             }
         }
     };
-    Ok(Outcome { meta: opened.meta, query, description, grid })
+    let changes = opened.changes;
+    Ok(Outcome { meta: opened.meta, query, description, grid, changes })
 }
 
 /// A table's description and columns at its latest version, without reading rows.
 pub async fn table_meta(s: &Services, recipient: &Recipient, share: &str, schema: &str, table: &str) -> Result<TableMeta> {
     let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
-    Ok(Opened::at(s, t, At::Latest).await?.meta)
+    Ok(Opened::at(s, t, At::Latest, None).await?.meta)
 }
 
 /// A whole view as a stream of record batches, for downloads: the same grammar, scope and
@@ -189,6 +233,8 @@ pub struct Extract {
     pub batches: SendableRecordBatchStream,
     /// Rows the stream will yield, when asked for and countable in time.
     pub rows: Option<u64>,
+    /// The commits an extract of changes read.
+    pub changes: Option<ChangeRange>,
 }
 
 pub async fn extract(
@@ -204,7 +250,7 @@ pub async fn extract(
     // An extract is the whole view: a page token means nothing here.
     let query = TableQuery { next: None, ..query.clone() };
     let (at, _) = position(s, &t, recipient, &query)?;
-    let opened = Opened::at(s, t, at).await?;
+    let opened = Opened::at(s, t, at, query.since.as_ref()).await?;
     let description = query.describe(|c| opened.meta.class_of(c));
     let run = opened.run(s, recipient, &query);
     let predicate = run.predicate()?;
@@ -213,14 +259,15 @@ pub async fn extract(
     let cores = run.streams();
     let rows = if counted {
         let df = run.filtered(cores, &predicate)?;
-        count::count(df, &opened.state, query.filters.is_empty(), true, run.budget).await?.0
+        count::count(df, &opened.state, run.whole_table(), true, run.budget).await?.0
     } else {
         None
     };
     // A whole unsorted view has no order to keep: its files are decoded in parallel.
     let batches = run.ordered(&predicate, &shown, cores, Order::Any)?.execute_stream().await?;
     let columns = shown.into_iter().cloned().collect();
-    Ok(Extract { meta: opened.meta, query, description, columns, batches: handing_back(batches), rows })
+    let changes = opened.changes;
+    Ok(Extract { meta: opened.meta, query, description, columns, batches: handing_back(batches), rows, changes })
 }
 
 /// `batches`, handing what the scan's heaps kept back to the system when the stream is dropped
@@ -292,6 +339,7 @@ async fn meta_of(t: &AuthorizedTable, state: &TableState, columns: &[Column]) ->
         version: state.version(),
         latest_version,
         history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: rfc3339_ms(*at) }).collect(),
+        change_feed: t.table.history_shared && state.cdf_enabled()? && state.advanced_features()?.is_empty(),
     })
 }
 
@@ -314,9 +362,22 @@ struct Run<'a> {
     columns: &'a [Column],
     query: &'a TableQuery,
     budget: Duration,
+    /// The rows are changes (`_since`): the log's statistics describe none of them.
+    changes: bool,
 }
 
 impl Run<'_> {
+    /// The view is the whole scoped table, so the log's statistics count it.
+    fn whole_table(&self) -> bool {
+        self.query.filters.is_empty() && !self.changes
+    }
+
+    /// The view's order: its sort, or for changes the order they were committed in.
+    fn sort(&self) -> Option<Sort> {
+        let commits = self.changes.then(|| Sort { column: "_commit_version".into(), descending: false });
+        self.query.sort.clone().or(commits)
+    }
+
     fn column(&self, name: &str) -> Result<&Column> {
         self.columns
             .iter()
@@ -378,7 +439,7 @@ impl Run<'_> {
 
     /// Checks what the whole view needs beyond its filters (sortable order column).
     fn check_order(&self) -> Result<()> {
-        if let Some(sort) = &self.query.sort {
+        if let Some(sort) = &self.sort() {
             let c = self.column(&sort.column)?;
             if !c.class.is_orderable() {
                 return Err(PortalError::bad_query(&c.name, format!("`{}` ({}) cannot be sorted", c.name, c.type_name)));
@@ -395,13 +456,14 @@ impl Run<'_> {
     /// orderable column; rows equal on all of them are interchangeable (nested-only differences
     /// aside).
     fn ordered(&self, predicate: &Expr, shown: &[&Column], cores: usize, unsorted: Order) -> Result<DataFrame> {
-        let streams = if self.query.sort.is_some() || unsorted == Order::Any { cores } else { 1 };
+        let sort = self.sort();
+        let streams = if sort.is_some() || unsorted == Order::Any { cores } else { 1 };
         let mut config = SessionConfig::new().with_target_partitions(streams);
         // A sort's running bound pushed into the scan would skip rows its count needs
         // (`count::collect_counting_sorted`); on unclustered data it prunes little anyway.
         config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
         let mut df = self.filtered_in(config, predicate)?;
-        if let Some(sort) = &self.query.sort {
+        if let Some(sort) = &sort {
             let mut order = vec![exprs::column(&sort.column).sort(!sort.descending, false)];
             order.extend(
                 self.columns
@@ -427,10 +489,12 @@ impl Run<'_> {
         let size = self.query.page_size() as usize;
         // Filters on partition columns only: the count, and facets of partition columns, come
         // from the log.
-        let partitions =
-            self.query.filters.iter().all(|f| self.is_partition(&f.column)).then(|| self.partition_frame()).transpose()?.flatten();
+        let partitions = (!self.changes && self.query.filters.iter().all(|f| self.is_partition(&f.column)))
+            .then(|| self.partition_frame())
+            .transpose()?
+            .flatten();
         // A filtered, sorted view reads every row its filters keep: its count comes with it.
-        let count_in_sort = self.query.sort.is_some() && partitions.is_none() && !self.query.filters.is_empty();
+        let count_in_sort = self.sort().is_some() && partitions.is_none() && !self.query.filters.is_empty();
         let rows = async {
             let df = self.ordered(&predicate, &shown, cores, Order::Files)?.limit(offset as usize, Some(size + 1))?;
             let (batches, sorted) = if count_in_sort { count::collect_counting_sorted(df).await? } else { (df.collect().await?, None) };
@@ -450,7 +514,7 @@ impl Run<'_> {
             }
             let df = self.filtered(cores, &predicate)?;
             // Half the view's time: a count that cannot finish says so instead of failing the page.
-            count::count(df, self.state, self.query.filters.is_empty(), self.query.count_all, self.budget / 2).await
+            count::count(df, self.state, self.whole_table(), self.query.count_all, self.budget / 2).await
         };
         let facets = try_join_all(facet_columns.iter().map(|c| async {
             match &partitions {

@@ -170,7 +170,7 @@ async fn partition_filters_count_and_facet_from_the_log_as_a_scan_would() {
     // The log can answer this table (every file states its rows), so the views above were
     // answered from it.
     let t = crate::auth::Access::new(&s.catalog, &everyone).table("s", "x", "all_sales").await.unwrap();
-    let opened = super::Opened::at(&s, t, crate::storage::At::Latest).await.unwrap();
+    let opened = super::Opened::at(&s, t, crate::storage::At::Latest, None).await.unwrap();
     assert!(super::partitions::frame(&opened.state, &opened.columns).unwrap().is_some());
     let none = grid("partner_id=P999&_facet=partner_id".into()).await;
     assert_eq!((none.count, none.facets[0].values.len()), (Some(0), 0));

@@ -4,7 +4,7 @@
 //! missing view.
 
 use app::contract::grammar::TableQuery;
-use app::contract::SavedViewRow;
+use app::contract::{LastDownload, SavedViewRow, TableMeta};
 
 use crate::auth::access::Access;
 use crate::catalog::{names, Catalog, NewSavedView, Recipient, Saved, SavedView};
@@ -66,12 +66,28 @@ impl<'a> SavedViews<'a> {
         self.get(id).await
     }
 
+    /// Notes that the recipient downloaded `view` of a table, complete, at `version`: the saved
+    /// views showing that view then offer the changes since.
+    pub async fn downloaded(&self, share: &str, schema: &str, table: &str, view: &TableQuery, version: i64) -> Result<()> {
+        let query = view.saved().to_query_string(false);
+        self.catalog.mark_views_downloaded(&self.recipient.id, share, schema, table, &query, version).await
+    }
+
     pub async fn delete(&self, id: &str) -> Result<SavedView> {
         let view = self.get(id).await?;
         if !self.catalog.delete_saved_view(&self.recipient.id, id).await? {
             return Err(not_found(id));
         }
         Ok(view)
+    }
+}
+
+/// Notes a complete download of `view` of the table `meta` describes on the recipient's saved
+/// views. Logged, never failing the download it follows.
+pub async fn note_download(catalog: &Catalog, recipient: &Recipient, meta: &TableMeta, view: &TableQuery) {
+    let noted = SavedViews::new(catalog, recipient).downloaded(&meta.share, &meta.schema, &meta.name, view, meta.version).await;
+    if let Err(e) = noted {
+        tracing::warn!(error = %e, "could not note a download on the saved views");
     }
 }
 
@@ -82,7 +98,16 @@ pub fn is_of(view: &SavedView, share: &str, schema: &str, table: &str) -> bool {
 
 impl From<SavedView> for SavedViewRow {
     fn from(v: SavedView) -> Self {
-        Self { updated: rfc3339_ms(v.updated_at), id: v.id, name: v.name, share: v.share, schema: v.schema, table: v.table, query: v.query }
+        Self {
+            updated: rfc3339_ms(v.updated_at),
+            last_download: v.last_download.map(|(version, at)| LastDownload { version, at: rfc3339_ms(at) }),
+            id: v.id,
+            name: v.name,
+            share: v.share,
+            schema: v.schema,
+            table: v.table,
+            query: v.query,
+        }
     }
 }
 

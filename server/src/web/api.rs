@@ -76,6 +76,8 @@ pub async fn rows_json(
         "next_url": next_url,
         "filters_description": outcome.description,
         "version": outcome.meta.version,
+        // A view of changes (`_since`): the commits its rows come from.
+        "changes": outcome.changes.map(|r| json!({ "first_version": r.first, "last_version": r.last })),
         "facets": facets,
     });
     Ok((body, n))

@@ -2,12 +2,14 @@
 //! the view as a file. CSV streams from the first row; an Excel workbook is assembled in
 //! constant memory (rows in a temp file) and streamed as it is zipped.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use super::callers::PartnerCaller;
 use super::envelope::Audit;
@@ -17,6 +19,7 @@ use crate::export;
 use crate::export::format::FileFormat;
 use crate::export::xlsx::{self, ChunkSender};
 use crate::query::{self, Extract};
+use crate::saved_views;
 use crate::Services;
 
 pub async fn csv(
@@ -30,8 +33,22 @@ pub async fn csv(
     let dialect = view.dialect()?;
     let extract = read(&s, &caller, &path, &view, false).await?;
     let format = FileFormat::Csv(dialect);
-    let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), format.extension());
-    Ok(attachment(format, &name, Body::from_stream(export::csv::body(extract, dialect))))
+    let name = export::file_name(&extract, format.extension());
+    let (meta, query) = (extract.meta.clone(), extract.query.clone());
+    let body = export::csv::body(extract, dialect);
+    // Once the last byte is out, the saved views showing this view remember the download.
+    let failed = Arc::new(AtomicBool::new(false));
+    let body = body.inspect({
+        let failed = failed.clone();
+        move |chunk| failed.fetch_or(chunk.is_err(), Ordering::Relaxed)
+    });
+    let noted = futures::stream::once(async move {
+        if !failed.load(Ordering::Relaxed) {
+            saved_views::note_download(&s.catalog, &caller.recipient, &meta, &query).await;
+        }
+    })
+    .filter_map(|()| async { None });
+    Ok(attachment(format, &name, Body::from_stream(body.chain(noted))))
 }
 
 pub async fn xlsx(
@@ -46,12 +63,14 @@ pub async fn xlsx(
     // The usage figures count the rows a workbook holds (counted up front; CSV streams uncounted).
     audit.rows(extract.rows);
     xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
-    let name = export::file_name(&extract.meta, !extract.query.filters.is_empty(), FileFormat::Xlsx.extension());
+    let name = export::file_name(&extract, FileFormat::Xlsx.extension());
     let about = export::about(&extract);
+    let (meta, query) = (extract.meta.clone(), extract.query.clone());
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = xlsx::write(&handle, extract, &about, ChunkSender::new(tx.clone())) {
+    tokio::task::spawn_blocking(move || match xlsx::write(&handle, extract, &about, ChunkSender::new(tx.clone())) {
+        Ok(_) => handle.block_on(saved_views::note_download(&s.catalog, &caller.recipient, &meta, &query)),
+        Err(e) => {
             tracing::error!(error = %e, "xlsx export failed");
             // Ends the body with an error: the download fails visibly instead of looking complete.
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

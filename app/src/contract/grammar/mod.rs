@@ -63,6 +63,18 @@ pub enum AsOf {
     Timestamp(String),
 }
 
+/// `_since` / `_since_timestamp`: only the rows changed after a version, or at and after a time
+/// (the table's change data feed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Since {
+    Version(i64),
+    /// RFC 3339, as typed.
+    Timestamp(String),
+}
+
+/// The columns a view of changes adds to the table's own (as the protocol's `/changes` names them).
+pub const CHANGE_COLUMNS: [&str; 3] = ["_change_type", "_commit_version", "_commit_timestamp"];
+
 /// A parsed table view: everything the URL says.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableQuery {
@@ -76,6 +88,8 @@ pub struct TableQuery {
     pub next: Option<String>,
     pub facets: Vec<String>,
     pub as_of: AsOf,
+    /// Only the rows changed since then, with the change columns.
+    pub since: Option<Since>,
     /// `_count=all`: count every row even when that means a scan.
     pub count_all: bool,
     /// The query came from the filter builder's form (`_filter_*`), not the canonical grammar.
@@ -95,6 +109,7 @@ impl TableQuery {
         let mut q = Self::default();
         let (mut form_columns, mut form_ops, mut form_values) = (Vec::new(), Vec::new(), Vec::new());
         let mut as_of = Vec::new();
+        let mut since = Vec::new();
         for (k, v) in pairs {
             let (key, value) = (k.as_ref(), v.as_ref());
             match key {
@@ -122,6 +137,17 @@ impl TableQuery {
                 }
                 "_timestamp" if !value.trim().is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
                 "_version" | "_timestamp" => {}
+                "_since" if !value.trim().is_empty() => {
+                    let v = value
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|v| *v >= 0)
+                        .ok_or_else(|| GrammarError(format!("`_since` must be a table version number (0 or more); got `{value}`")))?;
+                    since.push(Since::Version(v));
+                }
+                "_since_timestamp" if !value.trim().is_empty() => since.push(Since::Timestamp(value.trim().to_string())),
+                "_since" | "_since_timestamp" => {}
                 "_count" => q.count_all = value == "all",
                 "_filter_column" => form_columns.push(value.to_string()),
                 "_filter_op" => form_ops.push(value.to_string()),
@@ -136,6 +162,10 @@ impl TableQuery {
             return Err(GrammarError("give one of `_version` or `_timestamp`, not both".into()));
         }
         q.as_of = as_of.pop().unwrap_or_default();
+        if since.len() > 1 {
+            return Err(GrammarError("give one of `_since` or `_since_timestamp`, once".into()));
+        }
+        q.since = since.pop();
         if !form_columns.is_empty() {
             q.from_form = true;
             for (i, column) in form_columns.into_iter().enumerate() {
@@ -189,6 +219,11 @@ impl TableQuery {
             AsOf::Version(v) => pairs.push(("_version".into(), v.to_string())),
             AsOf::Timestamp(t) => pairs.push(("_timestamp".into(), t.clone())),
         }
+        match &self.since {
+            None => {}
+            Some(Since::Version(v)) => pairs.push(("_since".into(), v.to_string())),
+            Some(Since::Timestamp(t)) => pairs.push(("_since_timestamp".into(), t.clone())),
+        }
         if self.count_all {
             pairs.push(("_count".into(), "all".into()));
         }
@@ -233,7 +268,12 @@ impl TableQuery {
     /// What a saved view keeps: filters, sort, columns, facets and page size; not the page, the
     /// version or a count request, so it always opens on the latest data.
     pub fn saved(&self) -> Self {
-        Self { as_of: AsOf::Latest, ..self.first_page() }
+        Self { as_of: AsOf::Latest, since: None, ..self.first_page() }
+    }
+
+    /// The same view, only the rows changed since `since` (`None`: the whole table again).
+    pub fn changed_since(&self, since: Option<Since>) -> Self {
+        Self { since, ..self.first_page() }
     }
 
     pub fn with_sort(&self, column: &str, descending: bool) -> Self {
@@ -320,10 +360,16 @@ impl TableQuery {
                 }
             })
             .collect();
-        if parts.is_empty() {
-            String::new()
+        let filters = if parts.is_empty() { String::new() } else { format!("where {}", parts.join(" and ")) };
+        let since = match &self.since {
+            None => return filters,
+            Some(Since::Version(v)) => format!("changed after version {v}"),
+            Some(Since::Timestamp(t)) => format!("changed since {t}"),
+        };
+        if filters.is_empty() {
+            since
         } else {
-            format!("where {}", parts.join(" and "))
+            format!("{since}, {filters}")
         }
     }
 }
@@ -368,6 +414,23 @@ mod tests {
             assert_eq!(q.filters, vec![Filter { column: "my__col".into(), op: info.op, value: "v,w".into() }]);
             assert_eq!(TableQuery::parse_query_string(&q.to_query_string(true)).unwrap(), q);
         }
+    }
+
+    #[test]
+    fn changes_since_round_trip_and_are_not_part_of_a_saved_view() {
+        let q = TableQuery::parse_query_string("country=DE&_since=3&_next=abc").unwrap();
+        assert_eq!(q.since, Some(Since::Version(3)));
+        assert_eq!(TableQuery::parse_query_string(&q.to_query_string(true)).unwrap(), q);
+        assert_eq!(q.saved().to_query_string(false), "country__exact=DE");
+        assert_eq!(q.changed_since(None).to_query_string(true), "country__exact=DE");
+        assert_eq!(q.describe(|_| None), "changed after version 3, where country = \"DE\"");
+        let t = TableQuery::parse_query_string("_since_timestamp=2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(t.since, Some(Since::Timestamp("2026-01-01T00:00:00Z".into())));
+        assert_eq!(t.describe(|_| None), "changed since 2026-01-01T00:00:00Z");
+        for bad in ["_since=-1", "_since=x", "_since=1&_since_timestamp=2026-01-01T00:00:00Z", "_since=1&_since=2"] {
+            assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
+        }
+        assert_eq!(TableQuery::parse_query_string("_since=").unwrap().since, None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::saved_views::{SavedNotice, TableSavedViews};
 use crate::components::{not_ready, thousands, transport_error, Loading, Notice};
-use crate::contract::grammar::{AsOf, TableQuery};
+use crate::contract::grammar::{AsOf, Since, TableQuery};
 use crate::contract::{get_table_view, Grid, Loaded, TableView};
 
 #[component]
@@ -54,6 +54,19 @@ fn TableScreen(v: TableView) -> impl IntoView {
             </Notice>
         }
     });
+    let changes = query.since.as_ref().map(|since| {
+        let whole = format!("{base}{}", query.changed_since(None).href_suffix());
+        let what = match since {
+            Since::Version(v) => format!("You are looking at the rows changed after version {v}"),
+            Since::Timestamp(t) => format!("You are looking at the rows changed since {t}"),
+        };
+        view! {
+            <Notice tone="info">
+                {format!("{what}, up to version {}: one row per change, its kind in _change_type (insert, update_preimage, update_postimage, delete) and its version and time in _commit_version and _commit_timestamp. ", meta.version)}
+                <a class="font-medium underline" href=whole>"Back to the whole table"</a>
+            </Notice>
+        }
+    });
     view! {
         <leptos_meta::Title text=title/>
         <nav aria-label="Breadcrumb" class="text-sm text-slate-500">
@@ -76,6 +89,7 @@ fn TableScreen(v: TableView) -> impl IntoView {
         </div>
         <div class="mt-4 space-y-4">
             {old_version}
+            {changes}
             <SavedNotice/>
             <dictionary::Dictionary meta=meta.clone()/>
             <filters::FilterBuilder meta=meta.clone() query=query.clone() problem=problem.clone()/>
