@@ -100,7 +100,11 @@ fn since_last_download(meta: &TableMeta, v: &SavedViewRow) -> Option<AnyView> {
         let text = format!("You downloaded this view at the latest version ({}) on {when}: nothing new since.", last.version);
         return Some(view! { <p class="text-sm text-slate-600" data-testid="since-download">{text}</p> }.into_any());
     }
-    let text = format!("New since your last download (version {}, {when}): versions {} to {}.", last.version, last.version + 1, meta.latest_version);
+    let newer = match last.version + 1 {
+        first if first == meta.latest_version => format!("version {first}"),
+        first => format!("versions {first} to {}", meta.latest_version),
+    };
+    let text = format!("New since your last download (version {}, {when}): {newer}.", last.version);
     if !meta.change_feed {
         let text = format!("{text} This table does not offer its changes: download the view again for the latest rows.");
         return Some(view! { <p class="text-sm text-slate-600" data-testid="since-download">{text}</p> }.into_any());

@@ -161,7 +161,15 @@ impl Catalog {
 
     /// Notes a complete download of `query` of a table at `version` on the recipient's views
     /// that show exactly that.
-    pub async fn mark_views_downloaded(&self, recipient_id: &str, share: &str, schema: &str, table: &str, query: &str, version: i64) -> Result<()> {
+    pub async fn mark_views_downloaded(
+        &self,
+        recipient_id: &str,
+        share: &str,
+        schema: &str,
+        table: &str,
+        query: &str,
+        version: i64,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE saved_views SET last_download_version = $1, last_download_at = $2 WHERE recipient_id = $3 \
              AND share_key = $4 AND schema_key = $5 AND table_key = $6 AND query = $7",

@@ -14,8 +14,7 @@ use xlsx::About;
 
 /// `<table>_<yyyy-mm-dd>[_changes_v<first>-v<last>][_filtered].<ext>`, the date being today's (UTC).
 pub fn file_name(extract: &Extract, extension: &str) -> String {
-    let safe: String =
-        extract.meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let safe: String = extract.meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     let day = chrono::Utc::now().format("%Y-%m-%d");
     let changes = extract.changes.map(|r| format!("_changes_v{}-v{}", r.first, r.last)).unwrap_or_default();
     let filtered = if extract.query.filters.is_empty() { "" } else { "_filtered" };

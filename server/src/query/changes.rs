@@ -7,9 +7,17 @@
 use std::sync::Arc;
 
 use app::contract::grammar::{Since, TypeClass, CHANGE_COLUMNS};
-use deltalake::datafusion::catalog::TableProvider;
+use async_trait::async_trait;
+use deltalake::arrow::datatypes::SchemaRef;
+use deltalake::datafusion::catalog::{Session, TableProvider};
+use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
+use deltalake::datafusion::common::Result as DfResult;
+use deltalake::datafusion::logical_expr::{TableProviderFilterPushDown, TableType};
+use deltalake::datafusion::physical_plan::empty::EmptyExec;
+use deltalake::datafusion::physical_plan::union::UnionExec;
+use deltalake::datafusion::physical_plan::ExecutionPlan;
+use deltalake::datafusion::prelude::Expr;
 use deltalake::delta_datafusion::DeltaCdfTableProvider;
-use deltalake::DeltaOps;
 
 use super::Column;
 use crate::auth::time_travel::{parse_timestamp, require_history};
@@ -35,9 +43,7 @@ impl ChangeRange {
 pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> Result<ChangeRange> {
     let qualified = t.table.qualified_name();
     require_history(t).map_err(|_| {
-        PortalError::InvalidParameter(format!(
-            "changes cannot be read from {qualified}: its data provider shares it without its history"
-        ))
+        PortalError::InvalidParameter(format!("changes cannot be read from {qualified}: its data provider shares it without its history"))
     })?;
     if !state.cdf_enabled()? {
         return Err(PortalError::InvalidParameter(format!(
@@ -71,12 +77,68 @@ pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> R
 
 /// deltalake's change data feed scan of `range`.
 pub fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn TableProvider>> {
-    let cdf = DeltaOps::from(state.delta()?.clone())
-        .load_cdf()
-        .with_starting_version(range.first)
-        .with_ending_version(range.last)
+    let cdf = state
+        .delta()?
+        .clone()
+        .scan_cdf()
+        .with_starting_version(range.first.max(0) as u64)
+        .with_ending_version(range.last.max(0) as u64)
         .with_allow_out_of_range();
-    Ok(Arc::new(DeltaCdfTableProvider::try_new(cdf).map_err(|e| PortalError::fault("change data feed scan", e))?))
+    Ok(Arc::new(ChangeScan(DeltaCdfTableProvider::try_new(cdf).map_err(|e| PortalError::fault("change data feed scan", e))?)))
+}
+
+fn partitions(plan: &dyn ExecutionPlan) -> usize {
+    plan.properties().output_partitioning().partition_count()
+}
+
+/// deltalake's change scan (a union of the commits' change, add and remove files), without the
+/// inputs that plan no partition at all: the scope or the filters pruned every file of theirs
+/// away, and the engine's plan checks refuse them under a sort.
+#[derive(Debug)]
+struct ChangeScan(DeltaCdfTableProvider);
+
+#[async_trait]
+impl TableProvider for ChangeScan {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.0.table_type()
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        self.0.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        session: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let plan = self.0.scan(session, projection, filters, limit).await?;
+        // The engine moves a sort below a union, onto each input: an input without partitions
+        // (every file pruned) leaves a sort with nothing to read, which its plan checks refuse.
+        let plan = plan
+            .transform_up(|node| {
+                let Some(union) = node.downcast_ref::<UnionExec>() else {
+                    return Ok(Transformed::no(node));
+                };
+                let kept: Vec<_> = union.inputs().iter().filter(|input| partitions(input.as_ref()) > 0).cloned().collect();
+                Ok(match kept.len() {
+                    n if n == union.inputs().len() => Transformed::no(node),
+                    0 => Transformed::yes(Arc::new(EmptyExec::new(node.schema())) as Arc<dyn ExecutionPlan>),
+                    _ => Transformed::yes(UnionExec::try_new(kept)?),
+                })
+            })?
+            .data;
+        if partitions(plan.as_ref()) == 0 {
+            return Ok(Arc::new(EmptyExec::new(plan.schema())));
+        }
+        Ok(plan)
+    }
 }
 
 /// The change columns as the engine sees them, typed from the scan's schema.

@@ -40,7 +40,9 @@ pub async fn csv(
     let failed = Arc::new(AtomicBool::new(false));
     let body = body.inspect({
         let failed = failed.clone();
-        move |chunk| failed.fetch_or(chunk.is_err(), Ordering::Relaxed)
+        move |chunk| {
+            failed.fetch_or(chunk.is_err(), Ordering::Relaxed);
+        }
     });
     let noted = futures::stream::once(async move {
         if !failed.load(Ordering::Relaxed) {
