@@ -62,6 +62,7 @@ const SCHEMAS: &[(&str, &[&str])] = &[
             "next_url",
             "filters_description",
             "version:integer",
+            "changes:object",
             "facets:array",
         ],
     ),

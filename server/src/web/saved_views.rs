@@ -63,34 +63,30 @@ pub async fn save_form(State(s): State<Arc<Services>>, audit: Audit, form: Resul
 }
 
 pub async fn rename_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    audit.object(id.clone());
-    let form = match form {
-        Ok(form) => form,
-        Err(e) => return refused(&audit, "/", e),
-    };
-    let back = local_path(Some(form.field("back")));
-    match views(&s, &form.caller).rename(&id, form.field("name")).await {
-        Ok(view) => {
-            noted(&audit, &view);
-            see_other(&with_note(&back, "_saved", "renamed"))
-        }
-        Err(e) => refused(&audit, &back, e),
-    }
+    changed_by_form(&s, &id, &audit, form, "renamed", async |views, form| views.rename(&id, form.field("name")).await).await
 }
 
 pub async fn delete_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    audit.object(id.clone());
+    changed_by_form(&s, &id, &audit, form, "deleted", async |views, _| views.delete(&id).await).await
+}
+
+/// A form that changes the view `id`, answered with a redirect back and `_saved=<done>`.
+async fn changed_by_form<F>(s: &Services, id: &str, audit: &Audit, form: Result<PartnerForm>, done: &str, change: F) -> Response
+where
+    F: AsyncFnOnce(SavedViews<'_>, &PartnerForm) -> Result<SavedView>,
+{
+    audit.object(id.to_string());
     let form = match form {
         Ok(form) => form,
-        Err(e) => return refused(&audit, "/", e),
+        Err(e) => return refused(audit, "/", e),
     };
     let back = local_path(Some(form.field("back")));
-    match views(&s, &form.caller).delete(&id).await {
+    match change(views(s, &form.caller), &form).await {
         Ok(view) => {
-            noted(&audit, &view);
-            see_other(&with_note(&back, "_saved", "deleted"))
+            noted(audit, &view);
+            see_other(&with_note(&back, "_saved", done))
         }
-        Err(e) => refused(&audit, &back, e),
+        Err(e) => refused(audit, &back, e),
     }
 }
 

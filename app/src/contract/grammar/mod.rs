@@ -126,26 +126,10 @@ impl TableQuery {
                 "_size" => q.size = Some(parse_size(value)?),
                 "_next" => q.next = Some(value.to_string()).filter(|v| !v.is_empty()),
                 "_facet" => push_once(&mut q.facets, value),
-                "_version" if !value.is_empty() => {
-                    let v = value
-                        .trim()
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|v| *v >= 0)
-                        .ok_or_else(|| GrammarError(format!("`_version` must be a table version number (0 or more); got `{value}`")))?;
-                    as_of.push(AsOf::Version(v));
-                }
+                "_version" if !value.is_empty() => as_of.push(AsOf::Version(version_number(key, value)?)),
                 "_timestamp" if !value.trim().is_empty() => as_of.push(AsOf::Timestamp(value.trim().to_string())),
                 "_version" | "_timestamp" => {}
-                "_since" if !value.trim().is_empty() => {
-                    let v = value
-                        .trim()
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|v| *v >= 0)
-                        .ok_or_else(|| GrammarError(format!("`_since` must be a table version number (0 or more); got `{value}`")))?;
-                    since.push(Since::Version(v));
-                }
+                "_since" if !value.trim().is_empty() => since.push(Since::Version(version_number(key, value)?)),
                 "_since_timestamp" if !value.trim().is_empty() => since.push(Since::Timestamp(value.trim().to_string())),
                 "_since" | "_since_timestamp" => {}
                 "_count" => q.count_all = value == "all",
@@ -401,6 +385,16 @@ fn parse_size(value: &str) -> Result<u32, GrammarError> {
         .ok()
         .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
         .ok_or_else(|| GrammarError(format!("`_size` must be a number from 1 to {MAX_PAGE_SIZE}, or `max`; got `{value}`")))
+}
+
+/// A table version number (0 or more), as `_version` and `_since` take it.
+fn version_number(key: &str, value: &str) -> Result<i64, GrammarError> {
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| GrammarError(format!("`{key}` must be a table version number (0 or more); got `{value}`")))
 }
 
 #[cfg(test)]
