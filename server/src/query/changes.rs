@@ -4,6 +4,7 @@
 //! `/changes` describes. The frame filters them like the table itself: scope first, then the
 //! view's filters.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::contract::grammar::{Since, TypeClass, CHANGE_COLUMNS};
@@ -12,12 +13,15 @@ use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::datafusion::catalog::{Session, TableProvider};
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::Result as DfResult;
+use deltalake::datafusion::datasource::physical_plan::{FileGroup, FileScanConfig};
+use deltalake::datafusion::datasource::source::DataSourceExec;
 use deltalake::datafusion::logical_expr::{TableProviderFilterPushDown, TableType};
 use deltalake::datafusion::physical_plan::empty::EmptyExec;
 use deltalake::datafusion::physical_plan::union::UnionExec;
 use deltalake::datafusion::physical_plan::ExecutionPlan;
 use deltalake::datafusion::prelude::Expr;
 use deltalake::delta_datafusion::DeltaCdfTableProvider;
+use deltalake::Path;
 
 use super::Column;
 use crate::auth::time_travel::{parse_timestamp, require_history};
@@ -55,6 +59,15 @@ pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> R
             "changes of {qualified} (a table with {feature}) can be read with a Delta Sharing client's change feed, not in the portal yet"
         )));
     }
+    // deltalake's change scan finds no file at all in Azure Blob Storage (and is not tested on
+    // GCS here): refused rather than answered empty.
+    let location = t.table.location.to_ascii_lowercase();
+    if !(location.starts_with("s3://") || location.starts_with("s3a://") || !location.contains("://")) {
+        return Err(PortalError::InvalidParameter(format!(
+            "changes of {qualified} (stored in {}) can be read with a Delta Sharing client's change feed, not in the portal yet",
+            location.split("://").next().unwrap_or("an object store")
+        )));
+    }
     let last = state.version();
     let history = state.history().await?;
     let first = match since {
@@ -76,7 +89,7 @@ pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> R
 }
 
 /// deltalake's change data feed scan of `range`.
-pub fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn TableProvider>> {
+pub async fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn TableProvider>> {
     let cdf = state
         .delta()?
         .clone()
@@ -84,7 +97,59 @@ pub fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn Table
         .with_starting_version(range.first.max(0) as u64)
         .with_ending_version(range.last.max(0) as u64)
         .with_allow_out_of_range();
-    Ok(Arc::new(ChangeScan(DeltaCdfTableProvider::try_new(cdf).map_err(|e| PortalError::fault("change data feed scan", e))?)))
+    let scan = DeltaCdfTableProvider::try_new(cdf).map_err(|e| PortalError::fault("change data feed scan", e))?;
+    Ok(Arc::new(ChangeScan { scan, keys: Arc::new(file_keys(state, range).await?) }))
+}
+
+/// Each file of the range's changes by its name: the key it has in the store, relative to the
+/// table (the log's path, decoded).
+async fn file_keys(state: &ScopedTable, range: ChangeRange) -> Result<HashMap<String, String>> {
+    let mut keys = HashMap::new();
+    if range.is_empty() {
+        return Ok(keys);
+    }
+    let history = state.history().await?;
+    for commit in state.commits(&history, range.first, range.last).await? {
+        for (_, file) in state.changes(&commit, true) {
+            if let Some(name) = file.path.rsplit('/').next() {
+                keys.insert(name.to_string(), file.path.clone());
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// The scan with its files at their keys in the store. deltalake's change scan turns each log
+/// path into an object path its own way, which for a partition value with a space, `=`, `%` or
+/// `ü` names an object that does not exist (a 500 on S3, no rows at all on Azure). Each file is
+/// put back at its key, found by its name, under whatever prefix the scan gave it.
+fn store_keys(files: &DataSourceExec, keys: &HashMap<String, String>) -> Option<Arc<dyn ExecutionPlan>> {
+    let config = files.data_source().downcast_ref::<FileScanConfig>()?;
+    let mut config = config.clone();
+    config.file_groups = config
+        .file_groups
+        .iter()
+        .map(|group| {
+            let files = group.iter().cloned().map(|mut file| {
+                if let Some(location) = store_key(file.object_meta.location.as_ref(), keys) {
+                    file.object_meta.location = location;
+                }
+                file
+            });
+            FileGroup::new(files.collect())
+        })
+        .collect();
+    Some(DataSourceExec::from_data_source(config))
+}
+
+/// `location` (a prefix, then the file's path as the scan encoded it) with that path replaced
+/// by the file's key.
+fn store_key(location: &str, keys: &HashMap<String, String>) -> Option<Path> {
+    let key = keys.get(location.rsplit('/').next()?)?;
+    let segments: Vec<&str> = location.split('/').collect();
+    let prefix = &segments[..segments.len().saturating_sub(key.split('/').count())];
+    let full = if prefix.is_empty() { key.clone() } else { format!("{}/{key}", prefix.join("/")) };
+    Path::parse(full).ok()
 }
 
 fn partitions(plan: &dyn ExecutionPlan) -> usize {
@@ -95,20 +160,23 @@ fn partitions(plan: &dyn ExecutionPlan) -> usize {
 /// inputs that plan no partition at all: the scope or the filters pruned every file of theirs
 /// away, and the engine's plan checks refuse them under a sort.
 #[derive(Debug)]
-struct ChangeScan(DeltaCdfTableProvider);
+struct ChangeScan {
+    scan: DeltaCdfTableProvider,
+    keys: Arc<HashMap<String, String>>,
+}
 
 #[async_trait]
 impl TableProvider for ChangeScan {
     fn schema(&self) -> SchemaRef {
-        self.0.schema()
+        self.scan.schema()
     }
 
     fn table_type(&self) -> TableType {
-        self.0.table_type()
+        self.scan.table_type()
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        self.0.supports_filters_pushdown(filters)
+        self.scan.supports_filters_pushdown(filters)
     }
 
     async fn scan(
@@ -118,11 +186,17 @@ impl TableProvider for ChangeScan {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let plan = self.0.scan(session, projection, filters, limit).await?;
+        let plan = self.scan.scan(session, projection, filters, limit).await?;
         // The engine moves a sort below a union, onto each input: an input without partitions
         // (every file pruned) leaves a sort with nothing to read, which its plan checks refuse.
         let plan = plan
             .transform_up(|node| {
+                if let Some(files) = node.downcast_ref::<DataSourceExec>() {
+                    return Ok(match store_keys(files, &self.keys) {
+                        Some(fixed) => Transformed::yes(fixed),
+                        None => Transformed::no(node),
+                    });
+                }
                 let Some(union) = node.downcast_ref::<UnionExec>() else {
                     return Ok(Transformed::no(node));
                 };

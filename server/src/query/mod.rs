@@ -130,7 +130,7 @@ impl Opened {
     /// The changes of the commits in `range` (up to the snapshot's version).
     async fn changes_of(t: AuthorizedTable, state: ScopedTable, range: ChangeRange) -> Result<Self> {
         let state = Arc::new(state);
-        let provider = changes::provider(&state, range)?;
+        let provider = changes::provider(&state, range).await?;
         let mut columns = columns_of(&state, provider.as_ref())?;
         columns.extend(changes::columns(provider.as_ref()));
         let meta = meta_of(&t, &state, &columns).await?;
