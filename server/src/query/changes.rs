@@ -42,9 +42,9 @@ impl ChangeRange {
     }
 }
 
-/// The commits `since` names, up to the version `state` is at; a 400 saying why when the table
-/// cannot give its changes.
-pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> Result<ChangeRange> {
+/// The commits `since` names, up to the version `state` is at, with the log's commit times it
+/// read them from; a 400 saying why when the table cannot give its changes.
+pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> Result<(ChangeRange, Vec<(i64, i64)>)> {
     let qualified = t.table.qualified_name();
     require_history(t).map_err(|_| {
         PortalError::InvalidParameter(format!("changes cannot be read from {qualified}: its data provider shares it without its history"))
@@ -85,11 +85,11 @@ pub async fn range(t: &AuthorizedTable, state: &ScopedTable, since: &Since) -> R
             )));
         }
     }
-    Ok(ChangeRange { first, last })
+    Ok((ChangeRange { first, last }, history))
 }
 
-/// deltalake's change data feed scan of `range`.
-pub async fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn TableProvider>> {
+/// deltalake's change data feed scan of `range` (`history`: the log's commit times).
+pub async fn provider(state: &ScopedTable, range: ChangeRange, history: &[(i64, i64)]) -> Result<Arc<dyn TableProvider>> {
     let cdf = state
         .delta()?
         .clone()
@@ -98,18 +98,17 @@ pub async fn provider(state: &ScopedTable, range: ChangeRange) -> Result<Arc<dyn
         .with_ending_version(range.last.max(0) as u64)
         .with_allow_out_of_range();
     let scan = DeltaCdfTableProvider::try_new(cdf).map_err(|e| PortalError::fault("change data feed scan", e))?;
-    Ok(Arc::new(ChangeScan { scan, keys: Arc::new(file_keys(state, range).await?) }))
+    Ok(Arc::new(ChangeScan { scan, keys: Arc::new(file_keys(state, range, history).await?) }))
 }
 
 /// Each file of the range's changes by its name: the key it has in the store, relative to the
 /// table (the log's path, decoded).
-async fn file_keys(state: &ScopedTable, range: ChangeRange) -> Result<HashMap<String, String>> {
+async fn file_keys(state: &ScopedTable, range: ChangeRange, history: &[(i64, i64)]) -> Result<HashMap<String, String>> {
     let mut keys = HashMap::new();
     if range.is_empty() {
         return Ok(keys);
     }
-    let history = state.history().await?;
-    for commit in state.commits(&history, range.first, range.last).await? {
+    for commit in state.commits(history, range.first, range.last).await? {
         for (_, file) in state.changes(&commit, true) {
             if let Some(name) = file.path.rsplit('/').next() {
                 keys.insert(name.to_string(), file.path.clone());

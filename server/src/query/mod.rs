@@ -107,8 +107,8 @@ impl Opened {
         let state = t.open(&s.stores, at).await?;
         match since {
             Some(since) => {
-                let range = changes::range(&t, &state, since).await?;
-                Self::changes_of(t, state, range).await
+                let (range, history) = changes::range(&t, &state, since).await?;
+                Self::changes_of(t, state, range, &history).await
             }
             None => Self::of(t, state).await,
         }
@@ -128,9 +128,9 @@ impl Opened {
     }
 
     /// The changes of the commits in `range` (up to the snapshot's version).
-    async fn changes_of(t: AuthorizedTable, state: ScopedTable, range: ChangeRange) -> Result<Self> {
+    async fn changes_of(t: AuthorizedTable, state: ScopedTable, range: ChangeRange, history: &[(i64, i64)]) -> Result<Self> {
         let state = Arc::new(state);
-        let provider = changes::provider(&state, range).await?;
+        let provider = changes::provider(&state, range, history).await?;
         let mut columns = columns_of(&state, provider.as_ref())?;
         columns.extend(changes::columns(provider.as_ref()));
         let meta = meta_of(&t, &state, &columns).await?;
@@ -187,7 +187,7 @@ pub async fn view(
     };
     let opened = match query.since.as_ref().filter(|_| problem.is_none()) {
         Some(since) => match changes::range(&t, &state, since).await {
-            Ok(range) => Opened::changes_of(t, state, range).await?,
+            Ok((range, history)) => Opened::changes_of(t, state, range, &history).await?,
             // Changes the table cannot give: show the table, and say why not its changes.
             Err(e) if e.status().is_client_error() => {
                 problem = Some(e);
