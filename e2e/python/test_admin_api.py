@@ -428,6 +428,7 @@ ADMIN_PATHS = {
     "/recipients/{}": {"get", "patch", "delete"},
     "/recipients/{}/activation-links": {"post"},
     "/recipients/{}/rotate": {"post"},
+    "/recipients/{}/limits": {"put"},
     "/recipients/{}/tokens/{}/revoke": {"post"},
     "/recipients/{}/oauth-clients": {"post"},
     "/recipients/{}/oauth-clients/{}/rotate": {"post"},

@@ -191,6 +191,15 @@ enum TableCommand {
         /// `COLUMN=PROPERTY`: recipients see only rows whose partition COLUMN equals their PROPERTY.
         #[arg(long)]
         scope: Option<String>,
+        /// A column that identifies a row, repeatable: partners may then ask for net changes.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+    },
+    /// Declare the columns that identify a row of `<share>.<schema>.<table>` (none: clear them).
+    Keys {
+        qualified_name: String,
+        #[arg(long = "key")]
+        keys: Vec<String>,
     },
 }
 
@@ -209,6 +218,20 @@ enum RecipientCommand {
         /// A network the recipient may call from (CIDR), repeatable; none = anywhere.
         #[arg(long = "ip")]
         ip_allow: Vec<String>,
+    },
+    /// Show or set what the recipient may download from the portal (CSV, Excel, export jobs,
+    /// Power Query); flags left out keep their value.
+    Limits {
+        name: String,
+        /// `on` or `off`.
+        #[arg(long, value_parser = ["on", "off"])]
+        downloads: Option<String>,
+        /// The most rows one download may hold, or `none`.
+        #[arg(long)]
+        max_rows: Option<String>,
+        /// The most export jobs the recipient may start in 24 hours, or `none`.
+        #[arg(long)]
+        max_jobs_per_day: Option<String>,
     },
     /// Set the recipient's own token limits for self-service tokens on /connect (the portal's
     /// token_max_days and token_max_active apply otherwise).
@@ -328,15 +351,45 @@ async fn run(command: Command) -> Result<()> {
                 .map_err(one_line)?;
             println!("created share {}", created.name);
         }
-        Command::Table { command: TableCommand::Add { qualified_name, location, comment, history, scope } } => {
+        Command::Table { command: TableCommand::Add { qualified_name, location, comment, history, scope, keys } } => {
             let table = add_table(s, &qualified_name, &location, comment.as_deref(), history, scope.as_deref()).await?;
+            if !keys.is_empty() {
+                set_keys(s, &table, keys).await?;
+            }
             println!("added table {table}");
+        }
+        Command::Table { command: TableCommand::Keys { qualified_name, keys } } => {
+            let keys = set_keys(s, &qualified_name, keys).await?;
+            println!("{qualified_name} key columns: {}", if keys.is_empty() { "none".into() } else { keys.join(", ") });
         }
         Command::Recipient { command: RecipientCommand::Create { name, comment, properties, team, ip_allow } } => {
             let properties = properties.iter().map(|p| key_value(p, "--property", "KEY=VALUE")).collect::<Result<BTreeMap<_, _>>>()?;
             let new = NewRecipient { name, comment, team, properties, ip_allow_list: ip_allow, oidc: None };
             let r = admin::recipients::create(s, &Admin::cli(), new).await.map_err(one_line)?;
             println!("created recipient {}", r.summary.name);
+        }
+        Command::Recipient { command: RecipientCommand::Limits { name, downloads, max_rows, max_jobs_per_day } } => {
+            let r = admin::recipient_for(s, &Admin::cli(), &name).await?;
+            let mut limits = crate::export::limits::view(&r.limits);
+            if downloads.is_some() || max_rows.is_some() || max_jobs_per_day.is_some() {
+                if let Some(d) = downloads {
+                    limits.downloads_allowed = d == "on";
+                }
+                if let Some(n) = max_rows {
+                    limits.max_rows_per_download = limit(&n, "--max-rows")?;
+                }
+                if let Some(n) = max_jobs_per_day {
+                    limits.max_export_jobs_per_day = limit(&n, "--max-jobs-per-day")?;
+                }
+                limits = admin::recipients::set_limits(s, &Admin::cli(), &name, limits).await.map_err(one_line)?.summary.limits;
+            }
+            let shown = |n: Option<String>| n.unwrap_or_else(|| "none".into());
+            println!(
+                "downloads={} max_rows={} max_jobs_per_day={}",
+                if limits.downloads_allowed { "on" } else { "off" },
+                shown(limits.max_rows_per_download.map(|n| n.to_string())),
+                shown(limits.max_export_jobs_per_day.map(|n| n.to_string()))
+            );
         }
         Command::Recipient { command: RecipientCommand::Policy { name, max_token_days, max_active_tokens } } => {
             if max_token_days == Some(0) || max_active_tokens == Some(0) {
@@ -577,12 +630,28 @@ async fn add_table(
     Ok(format!("{share}.{}.{}", t.schema, t.name))
 }
 
+/// Declares the table's key columns; returns them as stored.
+async fn set_keys(s: &Services, qualified: &str, keys: Vec<String>) -> Result<Vec<String>> {
+    let (share, schema, name) = split_qualified(qualified)?;
+    let patch = admin::shares::TablePatch { key_columns: Some(keys), ..Default::default() };
+    let t = admin::shares::update_table(s, &Admin::cli(), share, &format!("{schema}.{name}"), patch).await.map_err(one_line)?;
+    Ok(t.key_columns)
+}
+
 /// A field error, as one CLI line (the message already names what is wrong).
 fn one_line(e: PortalError) -> PortalError {
     match e {
         PortalError::Field { message, .. } => PortalError::InvalidParameter(message),
         e => e,
     }
+}
+
+/// A limit on the command line: a whole number, or `none`.
+fn limit<T: std::str::FromStr>(text: &str, flag: &str) -> Result<Option<T>> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| PortalError::InvalidParameter(format!("{flag} `{text}` is not a whole number or `none`")))
 }
 
 fn key_value(text: &str, flag: &str, shape: &str) -> Result<(String, String)> {

@@ -23,6 +23,9 @@ pub enum PortalError {
     /// The client's address failed to authenticate too often; it may try again after this long.
     #[error("too many failed sign-in attempts from your address; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// A limit of so many per day, reached; room again after this long.
+    #[error("{message}")]
+    QuotaReached { message: String, retry_after_secs: u64 },
     /// A request body over the portal's limit.
     #[error("{0}")]
     TooLarge(String),
@@ -101,7 +104,7 @@ impl PortalError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthenticated(_) | Self::BadCredentials(_) => StatusCode::UNAUTHORIZED,
-            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Throttled { .. } | Self::QuotaReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -136,7 +139,7 @@ impl PortalError {
     pub fn error_code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) | Self::BadCredentials(_) => "UNAUTHENTICATED",
-            Self::Throttled { .. } => "RESOURCE_EXHAUSTED",
+            Self::Throttled { .. } | Self::QuotaReached { .. } => "RESOURCE_EXHAUSTED",
             Self::TooLarge(_) | Self::UriTooLong(_) => "REQUEST_TOO_LARGE",
             // As the reference server answers for missing table files.
             Self::NotFound(_) | Self::TableUnavailable(_) => "RESOURCE_DOES_NOT_EXIST",
@@ -223,7 +226,7 @@ impl IntoResponse for PortalError {
         let mut response = (status, Json(body)).into_response();
         match self {
             Self::BadCredentials(_) => FailedAuthentication::mark(&mut response),
-            Self::Throttled { retry_after_secs } => {
+            Self::Throttled { retry_after_secs } | Self::QuotaReached { retry_after_secs, .. } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}

@@ -53,6 +53,7 @@ pub struct RecipientSummary {
     pub rows_read: i64,
     pub bytes_read: i64,
     pub created_at: String,
+    pub limits: super::DownloadLimits,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +164,9 @@ pub struct TableDetail {
     pub history: bool,
     /// `COLUMN=PROPERTY`.
     pub scope: Option<String>,
+    /// The columns that identify a row (partners' net changes); empty: none declared.
+    #[serde(default)]
+    pub key_columns: Vec<String>,
     /// Empty when the table cannot be read right now (`problem` says why).
     pub columns: Vec<SchemaColumn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

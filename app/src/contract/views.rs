@@ -122,6 +122,10 @@ pub struct TableMeta {
     /// the table's change data feed on.
     #[serde(default)]
     pub change_feed: bool,
+    /// The columns that identify a row, where the data provider declared them: the partner may
+    /// then ask for net changes (`_net`).
+    #[serde(default)]
+    pub key_columns: Vec<String>,
 }
 
 impl TableMeta {
@@ -239,4 +243,6 @@ pub struct TableView {
     pub job_rows: u64,
     /// The partner's saved views of this table.
     pub saved: Vec<super::SavedViewRow>,
+    /// What the partner may download.
+    pub limits: super::PartnerLimits,
 }

@@ -48,6 +48,8 @@ fn error_text(code: &str) -> &'static str {
         "form" => "The form had expired. Please try again.",
         "notfound" => "There is no such table or export, or it is not shared with you.",
         "view" => "This view could not be exported: check its filters on the table page.",
+        "downloads_off" => "Downloads are turned off for your organisation. You can still browse and filter the data; ask your contact at the data provider to turn them on.",
+        "daily_limit" => "Your organisation has started as many export jobs as it may in 24 hours. Download a smaller view directly from the table page, or try again later.",
         _ => "The export could not be started just now. Please try again in a minute.",
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use app::contract::{IssuedLink, OidcView, RecipientDetail, RecipientSummary};
+use app::contract::{DownloadLimits, IssuedLink, OidcView, RecipientDetail, RecipientSummary};
 use serde::Deserialize;
 
 use super::{name_field, recipient_for, record, team_for_new, text, views, Admin, Change};
@@ -11,7 +11,7 @@ use crate::auth::network::parse_allow_list;
 use crate::catalog::{now_ms, OidcBinding, Recipient, RecipientFields};
 use crate::error::{PortalError, Result};
 use crate::primitives::time::rfc3339_ms;
-use crate::Services;
+use crate::{export, Services};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -122,6 +122,29 @@ pub async fn delete(s: &Services, admin: &Admin, name: &str) -> Result<()> {
     change.before = serde_json::to_value(&before.summary).ok();
     record(s, admin, change, 200).await;
     Ok(())
+}
+
+/// Sets what the recipient may download (`admin.setRecipientLimits`, with before and after).
+pub async fn set_limits(s: &Services, admin: &Admin, name: &str, limits: DownloadLimits) -> Result<RecipientDetail> {
+    let r = recipient_for(s, admin, name).await?;
+    let before = export::limits::view(&r.limits);
+    let mut change = Change::new("setRecipientLimits", r.name.clone());
+    change.recipient = Some(r.name.clone());
+    change.team_id = Some(r.team_id.clone());
+    change.before = serde_json::to_value(before).ok();
+    let result = async {
+        s.catalog.set_recipient_limits(&r.id, &export::limits::from_view(&limits)?).await?;
+        detail_of(s, &s.catalog.recipient(&r.name).await?).await
+    }
+    .await;
+    match &result {
+        Ok(detail) => {
+            change.after = serde_json::to_value(detail.summary.limits).ok();
+            record(s, admin, change, 200).await;
+        }
+        Err(e) => record(s, admin, change, e.status().as_u16()).await,
+    }
+    result
 }
 
 /// A new one-time activation link for the recipient.

@@ -95,6 +95,8 @@ pub struct TablePatch {
     pub scope: Option<String>,
     /// Points the table at another Delta table (under a location of the team, for team admins).
     pub location: Option<String>,
+    /// The columns that identify a row, for partners' net changes; `[]` removes them.
+    pub key_columns: Option<Vec<String>>,
 }
 
 pub async fn list(s: &Services, admin: &Admin) -> Result<Vec<ShareSummary>> {
@@ -157,6 +159,7 @@ async fn table_detail(s: &Services, t: &SharedTable, locations: &[Location]) -> 
         comment: t.comment.clone(),
         history: t.history_shared,
         scope: t.scope.as_ref().map(|s| format!("{}={}", s.column, s.property)),
+        key_columns: t.key_columns.clone(),
         problem: columns.as_ref().err().cloned(),
         columns: columns.unwrap_or_default(),
         external_location: locations::containing(locations, &t.location).map(String::from),
@@ -267,6 +270,9 @@ pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &
         if let Some(scope) = next.scope.as_ref().filter(|new| table.scope.as_ref() != Some(*new)) {
             scope_fits_grantees(s, &share, scope, &table.qualified_name()).await?;
         }
+    }
+    if let Some(keys) = patch.key_columns {
+        next.key_columns = key_columns(s, &next.location, &keys).await?;
     }
     let updated = s.catalog.update_table(&next).await.map_err(|e| name_field(e, "alias"))?;
     let locations = s.catalog.locations(None).await?;
@@ -401,6 +407,30 @@ pub async fn validate_location(s: &Services, location: &str, scope: Option<&str>
         }
     };
     Ok((crate::storage::location::stored_text(location), scope))
+}
+
+/// Key columns as an admin typed them: top-level columns of the table, each once, in the
+/// schema's spelling; none of a nested type (a key is compared as a value).
+async fn key_columns(s: &Services, location: &str, typed: &[String]) -> Result<Vec<String>> {
+    let typed: Vec<&str> = typed.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
+    if typed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns = TableState::open(&s.stores, location, At::Latest).await?.columns()?;
+    let mut keys: Vec<String> = Vec::new();
+    for name in typed {
+        let Some(c) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
+            let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(PortalError::field("keyColumns", format!("there is no column `{name}` in this table (its columns: {})", names.join(", "))));
+        };
+        if matches!(c.type_name.as_str(), "struct" | "array" | "map" | "binary") {
+            return Err(PortalError::field("keyColumns", format!("`{}` ({}) cannot be a key column", c.name, c.type_name)));
+        }
+        if !keys.contains(&c.name) {
+            keys.push(c.name.clone());
+        }
+    }
+    Ok(keys)
 }
 
 fn share_change<'a>(action: &'a str, share: &Share, object: String) -> Change<'a> {

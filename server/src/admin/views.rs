@@ -40,6 +40,7 @@ pub fn summary(r: &Recipient, team: &str, status: &str, usage: Option<&Usage>) -
         rows_read: usage.map_or(0, |u| u.rows),
         bytes_read: usage.map_or(0, |u| u.bytes),
         created_at: rfc3339_ms(r.created_at),
+        limits: crate::export::limits::view(&r.limits),
     }
 }
 

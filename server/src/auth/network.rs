@@ -159,6 +159,7 @@ mod tests {
             team_id: "default".into(),
             ip_allow: parse_allow_list(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap(),
             oidc: None,
+            limits: Default::default(),
         }
     }
 

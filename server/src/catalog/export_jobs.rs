@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{new_id, now_ms, Catalog, ExportJob, JobStatus};
+use crate::primitives::time::{minutes_utc, DAY_MS};
 use crate::error::{PortalError, Result};
 
 const COLUMNS: &str = "id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, \
@@ -24,13 +25,30 @@ pub struct NewExportJob<'a> {
 }
 
 impl Catalog {
-    /// Queues a job unless the recipient already has `max_unfinished` queued or running: the
-    /// count and the insert happen under the recipient's lock, so concurrent requests on any
-    /// replicas cannot pass the limit together.
-    pub async fn insert_export_job(&self, job: &NewExportJob<'_>, max_unfinished: i64) -> Result<ExportJob> {
+    /// Queues a job unless the recipient already has `max_unfinished` queued or running, or
+    /// started `per_day` in the last 24 hours: the counts and the insert happen under the
+    /// recipient's lock, so concurrent requests on any replicas cannot pass a limit together.
+    pub async fn insert_export_job(&self, job: &NewExportJob<'_>, max_unfinished: i64, per_day: Option<u32>) -> Result<ExportJob> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         Self::lock_recipient(&mut tx, job.recipient_id).await?;
+        if let Some(max) = per_day {
+            let (started, oldest) = Self::jobs_started_in_a_day(&mut tx, job.recipient_id).await?;
+            if started >= i64::from(max) {
+                let free_at = oldest.unwrap_or_else(now_ms) + DAY_MS;
+                let message = if max == 0 {
+                    "your organisation may not start export jobs; download smaller views directly from the table page".to_string()
+                } else {
+                    format!(
+                        "your organisation may start {max} export job{} in 24 hours, and has; the next can start at {}",
+                        if max == 1 { "" } else { "s" },
+                        minutes_utc(free_at)
+                    )
+                };
+                let retry_after_secs = ((free_at - now_ms()).max(1000) / 1000) as u64;
+                return Err(PortalError::QuotaReached { message, retry_after_secs });
+            }
+        }
         let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM export_jobs WHERE recipient_id = $1 AND status IN ($2, $3)")
             .bind(job.recipient_id)
             .bind(JobStatus::Queued.as_str())
@@ -61,6 +79,23 @@ impl Catalog {
         .await?;
         tx.commit().await?;
         self.export_job(job.recipient_id, &id).await
+    }
+
+    /// Export jobs the recipient started in the last 24 hours.
+    pub async fn export_jobs_started_today(&self, recipient_id: &str) -> Result<u32> {
+        let mut conn = self.pool.acquire().await?;
+        let (started, _) = Self::jobs_started_in_a_day(&mut conn, recipient_id).await?;
+        Ok(started.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    /// How many jobs the recipient started in the last 24 hours, and when the first of them.
+    async fn jobs_started_in_a_day(conn: &mut sqlx::AnyConnection, recipient_id: &str) -> Result<(i64, Option<i64>)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM export_jobs WHERE recipient_id = $1 AND created_at > $2")
+            .bind(recipient_id)
+            .bind(now_ms() - DAY_MS)
+            .fetch_one(conn)
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
     }
 
     pub async fn export_job(&self, recipient_id: &str, id: &str) -> Result<ExportJob> {

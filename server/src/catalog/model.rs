@@ -48,6 +48,8 @@ pub struct SharedTable {
     pub history_shared: bool,
     pub scope: Option<Scope>,
     pub created_at: i64,
+    /// The columns that identify a row (for net changes); empty: none declared.
+    pub key_columns: Vec<String>,
 }
 
 impl SharedTable {
@@ -69,6 +71,24 @@ pub struct Recipient {
     pub ip_allow: Vec<String>,
     /// Employees of the partner may sign in with this identity provider.
     pub oidc: Option<OidcBinding>,
+    pub limits: RecipientLimits,
+}
+
+/// What an admin lets a recipient download from the portal (files, not protocol reads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RecipientLimits {
+    /// CSV, Excel, export jobs and Power Query; browsing and the rows API stay open.
+    pub downloads: bool,
+    /// The most rows one download or export may hold.
+    pub max_rows: Option<u64>,
+    /// The most export jobs the recipient may start in 24 hours.
+    pub jobs_per_day: Option<u32>,
+}
+
+impl Default for RecipientLimits {
+    fn default() -> Self {
+        Self { downloads: true, max_rows: None, jobs_per_day: None }
+    }
 }
 
 /// Which people of an identity provider act as a recipient in the portal: the issuer, and a

@@ -7,13 +7,13 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::names::{self, NameKind};
-use super::{conflict_or, new_id, now_ms, Catalog, OidcBinding, Recipient, DEFAULT_TEAM};
+use super::{conflict_or, new_id, now_ms, Catalog, OidcBinding, Recipient, RecipientLimits, DEFAULT_TEAM};
 use crate::error::{PortalError, Result};
 
 /// The columns [`recipient_from_row`] reads, from `recipients r` (a macro so queries can `concat!` it).
 macro_rules! recipient_columns {
     () => {
-        "r.id, r.name, r.comment, r.properties, r.created_at, r.team_id, r.ip_allow, r.oidc_issuer, r.oidc_email_domain, r.oidc_claim"
+        "r.id, r.name, r.comment, r.properties, r.created_at, r.team_id, r.ip_allow, r.oidc_issuer, r.oidc_email_domain, r.oidc_claim, r.downloads_allowed, r.max_download_rows, r.max_export_jobs_per_day"
     };
 }
 pub(super) use recipient_columns;
@@ -45,6 +45,7 @@ impl Catalog {
             team_id: team_id.into(),
             ip_allow: fields.ip_allow,
             oidc: fields.oidc,
+            limits: RecipientLimits::default(),
         };
         let (issuer, domain, claim) = oidc_columns(&recipient.oidc);
         sqlx::query(
@@ -83,6 +84,17 @@ impl Catalog {
         .bind(claim)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    pub async fn set_recipient_limits(&self, id: &str, limits: &RecipientLimits) -> Result<()> {
+        sqlx::query("UPDATE recipients SET downloads_allowed = $2, max_download_rows = $3, max_export_jobs_per_day = $4 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(limits.downloads))
+            .bind(limits.max_rows.map(|n| n as i64))
+            .bind(limits.jobs_per_day.map(i64::from))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -150,6 +162,11 @@ pub(super) fn recipient_from_row(r: &AnyRow) -> Result<Recipient> {
         oidc: match issuer {
             Some(issuer) => Some(OidcBinding { issuer, email_domain: r.try_get("oidc_email_domain")?, claim: r.try_get("oidc_claim")? }),
             None => None,
+        },
+        limits: RecipientLimits {
+            downloads: r.try_get::<i64, _>("downloads_allowed")? != 0,
+            max_rows: r.try_get::<Option<i64>, _>("max_download_rows")?.map(|n| n.max(0) as u64),
+            jobs_per_day: r.try_get::<Option<i64>, _>("max_export_jobs_per_day")?.map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
         },
     })
 }

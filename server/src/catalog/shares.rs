@@ -9,7 +9,7 @@ use super::{conflict_or, new_id, now_ms, Catalog, Page, Scope, Share, SharedTabl
 use crate::error::{PortalError, Result};
 
 const TABLE_COLUMNS: &str = "t.id, t.share_id, s.name AS share_name, t.schema_name, t.name, t.location, t.comment, \
-     t.history_shared, t.scope_column, t.scope_property, t.created_at";
+     t.history_shared, t.scope_column, t.scope_property, t.created_at, t.key_columns";
 
 /// What recipients read about a share besides its name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -144,13 +144,14 @@ impl Catalog {
         rows.iter().map(table_from_row).collect()
     }
 
-    /// Changes a table's name (its alias for recipients), location, comment, history and scope.
+    /// Changes a table's name (its alias for recipients), location, comment, history, scope and
+    /// key columns.
     pub async fn update_table(&self, t: &SharedTable) -> Result<SharedTable> {
         names::validate(NameKind::Table, &t.name)?;
         let (scope_column, scope_property) = t.scope.as_ref().map(|s| (s.column.clone(), s.property.clone())).unzip();
         sqlx::query(
             "UPDATE shared_tables SET name = $2, name_key = $3, comment = $4, history_shared = $5, scope_column = $6, scope_property = $7, \
-             location = $8 WHERE id = $1",
+             location = $8, key_columns = $9 WHERE id = $1",
         )
         .bind(&t.id)
         .bind(&t.name)
@@ -160,6 +161,7 @@ impl Catalog {
         .bind(scope_column)
         .bind(scope_property)
         .bind(&t.location)
+        .bind((!t.key_columns.is_empty()).then(|| serde_json::Value::from(t.key_columns.clone()).to_string()))
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, || format!("table `{}.{}.{}` already exists", t.share_name, t.schema_name, t.name)))?;
@@ -315,5 +317,9 @@ fn table_from_row(r: &AnyRow) -> Result<SharedTable> {
         history_shared: r.try_get::<i64, _>("history_shared")? != 0,
         scope: column.zip(property).map(|(column, property)| Scope { column, property }),
         created_at: r.try_get("created_at")?,
+        key_columns: match r.try_get::<Option<String>, _>("key_columns")? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| PortalError::fault("table key columns", e))?,
+            None => Vec::new(),
+        },
     })
 }

@@ -83,7 +83,7 @@ async fn concurrent_exports_cannot_pass_the_unfinished_limit() {
     let tries: Vec<_> = (0..10)
         .map(|_| {
             let (cat, id) = (cat.clone(), r.id.clone());
-            tokio::spawn(async move { cat.insert_export_job(&job(&id), 4).await })
+            tokio::spawn(async move { cat.insert_export_job(&job(&id), 4, None).await })
         })
         .collect();
     let mut queued = 0;
@@ -97,11 +97,43 @@ async fn concurrent_exports_cannot_pass_the_unfinished_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_exports_cannot_pass_the_daily_limit_and_finished_jobs_still_count() {
+    let (cat, _d) = test_catalog().await;
+    let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let (cat, id) = (cat.clone(), r.id.clone());
+            tokio::spawn(async move { cat.insert_export_job(&job(&id), 100, Some(3)).await })
+        })
+        .collect();
+    let mut refused = Vec::new();
+    for t in tries {
+        if let Err(e) = t.await.unwrap() {
+            refused.push(e);
+        }
+    }
+    assert_eq!(refused.len(), 5);
+    for e in &refused {
+        assert_eq!(e.status(), 429, "{e}");
+        assert!(e.to_string().contains("may start 3 export jobs in 24 hours"), "{e}");
+        assert!(matches!(e, PortalError::QuotaReached { retry_after_secs, .. } if *retry_after_secs > 86_000));
+    }
+    assert_eq!(cat.export_jobs_started_today(&r.id).await.unwrap(), 3);
+    // Cancelling a job does not give its start back.
+    let first = cat.export_jobs(&r.id, 10).await.unwrap().remove(0);
+    cat.move_export_job(&first.id, &[super::JobStatus::Queued], super::JobStatus::Cancelled, Some("cancelled")).await.unwrap();
+    assert_eq!(cat.insert_export_job(&job(&r.id), 100, Some(3)).await.unwrap_err().status(), 429);
+    // Another recipient has its own day.
+    let other = cat.create_recipient("r2", None, BTreeMap::new()).await.unwrap();
+    cat.insert_export_job(&job(&other.id), 100, Some(3)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_never_claim_the_same_job_and_lapsed_leases_are_taken_over() {
     let (cat, _d) = test_catalog().await;
     let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
     for _ in 0..6 {
-        cat.insert_export_job(&job(&r.id), 10).await.unwrap();
+        cat.insert_export_job(&job(&r.id), 10, None).await.unwrap();
     }
     let far = super::now_ms() + 60_000;
     let claims: Vec<_> = (0..10)
@@ -119,7 +151,7 @@ async fn workers_never_claim_the_same_job_and_lapsed_leases_are_taken_over() {
     assert_eq!(ids.len(), 6, "each job claimed once: {ids:?}");
     // A worker whose lease lapsed loses the job to another; its heartbeat then fails, so it stops.
     let r2 = cat.create_recipient("r2", None, BTreeMap::new()).await.unwrap();
-    let queued = cat.insert_export_job(&job(&r2.id), 10).await.unwrap();
+    let queued = cat.insert_export_job(&job(&r2.id), 10, None).await.unwrap();
     let first = cat.claim_export_job("dead", super::now_ms() - 1, 2).await.unwrap().unwrap();
     assert_eq!(first.id, queued.id);
     let taken = cat.claim_export_job("alive", far, 2).await.unwrap().unwrap();
@@ -137,7 +169,7 @@ async fn workers_never_claim_the_same_job_and_lapsed_leases_are_taken_over() {
 async fn a_stopping_worker_hands_its_jobs_back_and_chores_have_one_holder() {
     let (cat, _d) = test_catalog().await;
     let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
-    let queued = cat.insert_export_job(&job(&r.id), 10).await.unwrap();
+    let queued = cat.insert_export_job(&job(&r.id), 10, None).await.unwrap();
     let far = super::now_ms() + 60_000;
     cat.claim_export_job("w1", far, 2).await.unwrap().unwrap();
     assert_eq!(cat.release_export_jobs("w1").await.unwrap(), 1);

@@ -24,6 +24,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
 use super::format::{Dialect, FileFormat};
+use super::limits::RowCap;
 use super::outputs::{Download, ExportFiles};
 use crate::catalog::{Catalog, ExportJob, JobStatus, NewExportJob, Recipient};
 use crate::config::Settings;
@@ -153,6 +154,7 @@ impl ExportJobs {
         view: &TableQuery,
         format: FileFormat,
     ) -> Result<ExportJob> {
+        super::limits::allow_download(recipient)?;
         let checked = query::extract(s, recipient, share, schema, table, view, false).await?;
         let meta = &checked.meta;
         let new = NewExportJob {
@@ -165,7 +167,7 @@ impl ExportJobs {
             view: &checked.query.to_query_string(false),
             description: &checked.description,
         };
-        let job = s.catalog.insert_export_job(&new, UNFINISHED_PER_RECIPIENT).await?;
+        let job = s.catalog.insert_export_job(&new, UNFINISHED_PER_RECIPIENT, recipient.limits.jobs_per_day).await?;
         s.jobs.wake.notify_one();
         Ok(job)
     }
@@ -330,17 +332,22 @@ async fn write(
 ) -> Result<(u64, String)> {
     // The view was stored in its canonical form when the job was queued.
     let view = TableQuery::parse_query_string(&job.view)?;
+    // The limits as they are now: an admin may have tightened them since the job was queued.
+    super::limits::allow_download(recipient)?;
+    let cap = RowCap::of(recipient, format, s.settings.xlsx_max_rows);
     let mut extract = query::extract(s, recipient, &job.share, &job.schema, &job.table, &view, true).await?;
-    if format == FileFormat::Xlsx {
-        super::xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
+    if let Some(cap) = cap {
+        cap.check(extract.rows)?;
     }
     let total = extract.rows.map(|n| n as i64);
     if !s.catalog.renew_export_job(&job.id, &s.jobs.worker, 0, total, lease_until()).await? {
         cancel.store(true, Ordering::Relaxed);
     }
-    // The count may have been given up on (too slow): the limit then holds while writing.
-    let limit = (format == FileFormat::Xlsx).then_some(s.settings.xlsx_max_rows);
-    extract.batches = watched(extract.batches, written.clone(), cancel.clone(), limit);
+    // The count may have been given up on (too slow): the cap then holds while writing.
+    extract.batches = watched(extract.batches, written.clone(), cancel.clone());
+    if let Some(cap) = cap {
+        extract.batches = cap.hold(extract.batches);
+    }
     let name = super::file_name(&extract, format.extension());
     let (meta, query) = (extract.meta.clone(), extract.query.clone());
     let result = match format {
@@ -348,10 +355,8 @@ async fn write(
         FileFormat::Xlsx => write_xlsx(extract, part).await,
     };
     let written = written.load(Ordering::Relaxed);
-    if let (Err(_), Some(max)) = (&result, limit.filter(|max| written > *max)) {
-        return Err(PortalError::InvalidParameter(format!(
-            "this view has more than {max} rows, the most an Excel file may hold. Add filters, or export CSV, which has no limit"
-        )));
+    if let (Err(_), Some(cap)) = (&result, cap.filter(|cap| written > cap.max)) {
+        return Err(cap.refusal(None));
     }
     result?;
     crate::saved_views::note_download(&s.catalog, recipient, &meta, &query).await;
@@ -385,13 +390,8 @@ async fn write_xlsx(extract: Extract, part: &Path) -> Result<()> {
     .map_err(|e| PortalError::fault("export thread", e))?
 }
 
-/// The batches as they are, counting rows, stopping at a cancel or past `limit` rows.
-fn watched(
-    stream: SendableRecordBatchStream,
-    written: Arc<AtomicU64>,
-    cancel: Arc<AtomicBool>,
-    limit: Option<u64>,
-) -> SendableRecordBatchStream {
+/// The batches as they are, counting rows, stopping at a cancel.
+fn watched(stream: SendableRecordBatchStream, written: Arc<AtomicU64>, cancel: Arc<AtomicBool>) -> SendableRecordBatchStream {
     let schema = stream.schema();
     Box::pin(RecordBatchStreamAdapter::new(
         schema,
@@ -400,10 +400,7 @@ fn watched(
                 return Err(DataFusionError::Execution("export cancelled".into()));
             }
             if let Ok(b) = &batch {
-                let total = written.fetch_add(b.num_rows() as u64, Ordering::Relaxed) + b.num_rows() as u64;
-                if limit.is_some_and(|max| total > max) {
-                    return Err(DataFusionError::Execution("too many rows for Excel".into()));
-                }
+                written.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
             }
             batch
         }),

@@ -6,17 +6,19 @@ pub mod format;
 
 pub(crate) use csv_fields::neutralise_into;
 pub mod jobs;
+pub mod limits;
 pub mod outputs;
 pub mod xlsx;
 
 use crate::query::Extract;
 use xlsx::About;
 
-/// `<table>_<yyyy-mm-dd>[_changes_v<first>-v<last>][_filtered].<ext>`, the date being today's (UTC).
+/// `<table>_<yyyy-mm-dd>[[_net]_changes_v<first>-v<last>][_filtered].<ext>`, the date being today's (UTC).
 pub fn file_name(extract: &Extract, extension: &str) -> String {
     let safe: String = extract.meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     let day = chrono::Utc::now().format("%Y-%m-%d");
-    let changes = extract.changes.map(|r| format!("_changes_v{}-v{}", r.first, r.last)).unwrap_or_default();
+    let net = if extract.query.net { "_net" } else { "" };
+    let changes = extract.changes.map(|r| format!("{net}_changes_v{}-v{}", r.first, r.last)).unwrap_or_default();
     let filtered = if extract.query.filters.is_empty() { "" } else { "_filtered" };
     format!("{safe}_{day}{changes}{filtered}.{extension}")
 }

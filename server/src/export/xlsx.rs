@@ -148,16 +148,6 @@ impl Formats {
     }
 }
 
-/// Refuses, before anything is written, a view with more rows than an Excel download may hold.
-pub fn check_rows(rows: Option<u64>, max: u64) -> Result<()> {
-    match rows {
-        Some(rows) if rows > max => Err(PortalError::InvalidParameter(format!(
-            "this view has {rows} rows; an Excel download holds at most {max}. Add filters, or download CSV, which has no limit"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Writes the rows of `extract` into a workbook and the workbook into `out`; returns the data
 /// rows written. Runs on a blocking thread; batches are pulled from the async stream.
 pub fn write(handle: &tokio::runtime::Handle, extract: Extract, about: &About, out: impl Write + Send) -> Result<u64> {

@@ -10,6 +10,7 @@ mod count;
 mod cursor;
 mod exprs;
 mod file_stats;
+mod net;
 #[cfg(test)]
 mod fuzz;
 mod parquet_table;
@@ -340,6 +341,7 @@ async fn meta_of(t: &AuthorizedTable, state: &TableState, columns: &[Column]) ->
         latest_version,
         history: history.iter().rev().take(200).map(|(v, at)| VersionView { version: *v, at: rfc3339_ms(*at) }).collect(),
         change_feed: t.table.history_shared && state.cdf_enabled()? && state.advanced_features()?.is_empty(),
+        key_columns: t.table.key_columns.clone(),
     })
 }
 
@@ -434,7 +436,16 @@ impl Run<'_> {
         self.state.delta()?.update_datafusion_session(&ctx.state()).map_err(|e| PortalError::fault("query session", e))?;
         // The caller's scope is the first filter of every frame, whatever the view asks.
         let scoped = ctx.read_table(self.provider.clone())?.filter(exprs::scope(self.state.scope(), self.columns))?;
-        Ok(scoped.filter(predicate.clone())?)
+        let filtered = scoped.filter(predicate.clone())?;
+        if self.changes && self.query.net {
+            return net::latest_per_key(filtered, self.net_keys()?);
+        }
+        Ok(filtered)
+    }
+
+    /// The key columns net changes go by (a clear 400 when the table declares none).
+    fn net_keys(&self) -> Result<&[String]> {
+        net::keys(&self.t.table.key_columns, self.columns, &self.t.table.qualified_name())
     }
 
     /// Checks what the whole view needs beyond its filters (sortable order column).

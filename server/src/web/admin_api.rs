@@ -78,6 +78,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         ep(Method::DELETE, "/recipients/{name}", delete_recipient, "Delete a recipient", None, 200, "Deleted"),
         ep(
+            Method::PUT,
+            "/recipients/{name}/limits",
+            set_limits,
+            "Set what the recipient may download: files at all, rows per download, export jobs per day",
+            Some("DownloadLimits"),
+            200,
+            "RecipientDetail",
+        ),
+        ep(
             Method::POST,
             "/recipients/{name}/activation-links",
             activation_link,
@@ -289,6 +298,15 @@ async fn update_recipient(
 async fn delete_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>) -> Result<Response> {
     recipients::delete(&s, &admin, &name).await?;
     Ok(deleted())
+}
+
+async fn set_limits(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
+    Ok(Json(recipients::set_limits(&s, &admin, &name, body(&bytes)?).await?).into_response())
 }
 
 #[derive(Default, Deserialize)]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use app::contract::{grammar::encode, FormOutcome, OidcView};
+use app::contract::{grammar::encode, DownloadLimits, FormOutcome, OidcView};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -209,6 +209,7 @@ pub async fn edit_table(
             history: Some(f.checked("history")),
             scope: Some(f.get("scope").into()),
             location: f.opt("location"),
+            key_columns: Some(f.get("key_columns").split(',').map(|k| k.trim().to_string()).collect()),
         };
         let t = shares::update_table(s, &f.admin, &name, &table, patch).await?;
         Ok(Done::Notice(format!("Saved {}.{}.", t.schema, t.name)))
@@ -307,6 +308,28 @@ pub async fn edit_recipient(
         Ok(Done::Notice("Recipient saved.".into()))
     })
     .await
+}
+
+pub async fn set_limits(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let limits = DownloadLimits {
+            downloads_allowed: f.checked("downloads_allowed"),
+            max_rows_per_download: number(f, "max_rows", "maxRowsPerDownload")?,
+            max_export_jobs_per_day: number(f, "max_jobs", "maxExportJobsPerDay")?,
+        };
+        recipients::set_limits(s, &f.admin, &name, limits).await?;
+        Ok(Done::Notice("Download limits saved.".into()))
+    })
+    .await
+}
+
+/// A whole number typed in a form (`1,000,000` too); empty is none.
+fn number<T: std::str::FromStr>(f: &Submitted, name: &str, field: &'static str) -> Result<Option<T>> {
+    let typed: String = f.get(name).chars().filter(|c| !matches!(c, ',' | '_' | ' ' | '\'')).collect();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    typed.parse().map(Some).map_err(|_| PortalError::field(field, format!("`{}` is not a whole number; leave it empty for no limit", f.get(name))))
 }
 
 pub async fn delete_recipient(

@@ -18,7 +18,7 @@ use crate::catalog::{now_ms, Recipient};
 use crate::error::PortalError;
 use crate::primitives::time::rfc3339_ms;
 use crate::saved_views::{self, SavedViews};
-use crate::{query, Services};
+use crate::{export, query, Services};
 
 pub struct UiBackend(pub Arc<Services>);
 
@@ -144,6 +144,7 @@ impl PortalBackend for UiBackend {
                     .filter(|v| saved_views::is_of(v, share, schema, table))
                     .map(Into::into)
                     .collect(),
+                limits: export::limits::partner(&caller.recipient, self.0.catalog.export_jobs_started_today(&caller.recipient.id).await?),
             };
             Ok((view, noted))
         })

@@ -17,6 +17,7 @@ use super::views::{TablePath, View};
 use crate::error::Result;
 use crate::export;
 use crate::export::format::FileFormat;
+use crate::export::limits::{self, RowCap};
 use crate::export::xlsx::{self, ChunkSender};
 use crate::query::{self, Extract};
 use crate::saved_views;
@@ -31,8 +32,8 @@ pub async fn csv(
 ) -> Result<Response> {
     audit.detail(view.raw.clone());
     let dialect = view.dialect()?;
-    let extract = read(&s, &caller, &path, &view, false).await?;
     let format = FileFormat::Csv(dialect);
+    let extract = read(&s, &caller, &path, &view, format).await?;
     let name = export::file_name(&extract, format.extension());
     let (meta, query) = (extract.meta.clone(), extract.query.clone());
     let body = export::csv::body(extract, dialect);
@@ -61,10 +62,9 @@ pub async fn xlsx(
     audit: Audit,
 ) -> Result<Response> {
     audit.detail(view.raw.clone());
-    let extract = read(&s, &caller, &path, &view, true).await?;
+    let extract = read(&s, &caller, &path, &view, FileFormat::Xlsx).await?;
     // The usage figures count the rows a workbook holds (counted up front; CSV streams uncounted).
     audit.rows(extract.rows);
-    xlsx::check_rows(extract.rows, s.settings.xlsx_max_rows)?;
     let name = export::file_name(&extract, FileFormat::Xlsx.extension());
     let about = export::about(&extract);
     let (meta, query) = (extract.meta.clone(), extract.query.clone());
@@ -82,9 +82,19 @@ pub async fn xlsx(
     Ok(attachment(FileFormat::Xlsx, &name, Body::from_stream(body)))
 }
 
-/// The whole view, as the caller may see it (`counted`: with its rows counted first).
-async fn read(s: &Services, caller: &crate::auth::Caller, path: &TablePath, view: &View, counted: bool) -> Result<Extract> {
-    query::extract(s, &caller.recipient, &path.share, &path.schema, &path.table, &view.valid()?, counted).await
+/// The whole view, as the caller may see it and download in `format`: counted first when the
+/// file has a row cap (Excel's, or the recipient's own), and held to that cap while it streams.
+async fn read(s: &Services, caller: &crate::auth::Caller, path: &TablePath, view: &View, format: FileFormat) -> Result<Extract> {
+    let recipient = &caller.recipient;
+    limits::allow_download(recipient)?;
+    let cap = RowCap::of(recipient, format, s.settings.xlsx_max_rows);
+    let counted = format == FileFormat::Xlsx || cap.is_some();
+    let mut extract = query::extract(s, recipient, &path.share, &path.schema, &path.table, &view.valid()?, counted).await?;
+    if let Some(cap) = cap {
+        cap.check(extract.rows)?;
+        extract.batches = cap.hold(extract.batches);
+    }
+    Ok(extract)
 }
 
 /// A file download, never cached.

@@ -113,8 +113,11 @@ pub async fn file(
 
 /// `POST /exports`: the table page's "Prepare …" buttons.
 pub async fn create_form(State(s): State<Arc<Services>>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    let form = match form {
+        Ok(form) => form,
+        Err(e) => return form_refused(&audit, e),
+    };
     let result = async {
-        let form = form?;
         let (share, schema, table) = (form.field("share"), form.field("schema"), form.field("table"));
         audit.object(format!("{share}.{schema}.{table}"));
         let format = FileFormat::parse(Some(form.field("format")), Some(form.field("dialect")).filter(|d| !d.is_empty()))?;
@@ -124,6 +127,11 @@ pub async fn create_form(State(s): State<Arc<Services>>, audit: Audit, form: Res
     .await;
     match result {
         Ok(job) => see_other(&format!("/exports#job-{}", job.id)),
+        // The form was good: a refusal here is the recipient's own download limit.
+        Err(PortalError::Forbidden(why)) => {
+            audit.refused(&PortalError::Forbidden(why));
+            see_other("/exports?error=downloads_off")
+        }
         Err(e) => form_refused(&audit, e),
     }
 }
@@ -142,6 +150,7 @@ fn form_refused(audit: &Audit, e: PortalError) -> Response {
     audit.refused(&e);
     match e {
         PortalError::Forbidden(_) => see_other("/exports?error=form"),
+        PortalError::QuotaReached { .. } => see_other("/exports?error=daily_limit"),
         PortalError::Unauthenticated(_) => see_other("/login?next=/exports"),
         PortalError::NotFound(_) => see_other("/exports?error=notfound"),
         e if e.status().is_client_error() => see_other("/exports?error=view"),

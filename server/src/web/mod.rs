@@ -163,6 +163,7 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/shares/{name}/grants/{recipient}/revoke", post(f::revoke_grant))
         .route("/admin/recipients", post(f::create_recipient))
         .route("/admin/recipients/{name}/edit", post(f::edit_recipient))
+        .route("/admin/recipients/{name}/limits", post(f::set_limits))
         .route("/admin/recipients/{name}/grants", post(f::grant_share))
         .route("/admin/recipients/{name}/delete", post(f::delete_recipient))
         .route("/admin/recipients/{name}/activation-link", post(f::activation_link))

@@ -90,6 +90,9 @@ pub struct TableQuery {
     pub as_of: AsOf,
     /// Only the rows changed since then, with the change columns.
     pub since: Option<Since>,
+    /// `_net=1`: of the changes, each changed key once, in its latest state (needs `since` and
+    /// the table's key columns).
+    pub net: bool,
     /// `_count=all`: count every row even when that means a scan.
     pub count_all: bool,
     /// The query came from the filter builder's form (`_filter_*`), not the canonical grammar.
@@ -132,6 +135,7 @@ impl TableQuery {
                 "_since" if !value.trim().is_empty() => since.push(Since::Version(version_number(key, value)?)),
                 "_since_timestamp" if !value.trim().is_empty() => since.push(Since::Timestamp(value.trim().to_string())),
                 "_since" | "_since_timestamp" => {}
+                "_net" => q.net = flag(key, value)?,
                 "_count" => q.count_all = value == "all",
                 "_filter_column" => form_columns.push(value.to_string()),
                 "_filter_op" => form_ops.push(value.to_string()),
@@ -150,6 +154,9 @@ impl TableQuery {
             return Err(GrammarError("give one of `_since` or `_since_timestamp`, once".into()));
         }
         q.since = since.pop();
+        if q.net && q.since.is_none() {
+            return Err(GrammarError("`_net` gives the net changes since a version: add `_since` or `_since_timestamp`".into()));
+        }
         if !form_columns.is_empty() {
             q.from_form = true;
             for (i, column) in form_columns.into_iter().enumerate() {
@@ -208,6 +215,9 @@ impl TableQuery {
             Some(Since::Version(v)) => pairs.push(("_since".into(), v.to_string())),
             Some(Since::Timestamp(t)) => pairs.push(("_since_timestamp".into(), t.clone())),
         }
+        if self.net {
+            pairs.push(("_net".into(), "1".into()));
+        }
         if self.count_all {
             pairs.push(("_count".into(), "all".into()));
         }
@@ -252,12 +262,17 @@ impl TableQuery {
     /// What a saved view keeps: filters, sort, columns, facets and page size; not the page, the
     /// version or a count request, so it always opens on the latest data.
     pub fn saved(&self) -> Self {
-        Self { as_of: AsOf::Latest, since: None, ..self.first_page() }
+        Self { as_of: AsOf::Latest, since: None, net: false, ..self.first_page() }
     }
 
     /// The same view, only the rows changed since `since` (`None`: the whole table again).
     pub fn changed_since(&self, since: Option<Since>) -> Self {
-        Self { since, ..self.first_page() }
+        Self { net: self.net && since.is_some(), since, ..self.first_page() }
+    }
+
+    /// The same changes, each changed key once (`net`) or every change.
+    pub fn netted(&self, net: bool) -> Self {
+        Self { net: net && self.since.is_some(), ..self.first_page() }
     }
 
     pub fn with_sort(&self, column: &str, descending: bool) -> Self {
@@ -350,6 +365,7 @@ impl TableQuery {
             Some(Since::Version(v)) => format!("changed after version {v}"),
             Some(Since::Timestamp(t)) => format!("changed since {t}"),
         };
+        let since = if self.net { format!("{since} (net: each key once, latest state)") } else { since };
         if filters.is_empty() {
             since
         } else {
@@ -385,6 +401,15 @@ fn parse_size(value: &str) -> Result<u32, GrammarError> {
         .ok()
         .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
         .ok_or_else(|| GrammarError(format!("`_size` must be a number from 1 to {MAX_PAGE_SIZE}, or `max`; got `{value}`")))
+}
+
+/// A yes/no parameter: `1`, `true` or `on`; `0`, `false`, `off` or empty.
+fn flag(key: &str, value: &str) -> Result<bool, GrammarError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "" | "0" | "false" | "off" | "no" => Ok(false),
+        other => Err(GrammarError(format!("`{key}` is 1 or 0; got `{other}`"))),
+    }
 }
 
 /// A table version number (0 or more), as `_version` and `_since` take it.
@@ -425,6 +450,15 @@ mod tests {
             assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
         }
         assert_eq!(TableQuery::parse_query_string("_since=").unwrap().since, None);
+        let net = TableQuery::parse_query_string("_since=3&_net=1&country=DE").unwrap();
+        assert!(net.net);
+        assert_eq!(net.to_query_string(false), "country__exact=DE&_since=3&_net=1");
+        assert_eq!(net.describe(|_| None), "changed after version 3 (net: each key once, latest state), where country = \"DE\"");
+        assert!(!net.saved().net && !net.changed_since(None).net && !net.netted(false).net);
+        assert!(!TableQuery::parse_query_string("_since=3&_net=0").unwrap().net);
+        for bad in ["_net=1", "_since=3&_net=maybe"] {
+            assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge}
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
-use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, IssuedClientView, IssuedLink, RecipientDetail};
+use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, DownloadLimits, IssuedClientView, IssuedLink, RecipientDetail};
 
 #[component]
 pub fn AdminRecipientPage() -> impl IntoView {
@@ -159,6 +159,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
                 <button type="submit" class=PRIMARY>"Save recipient"</button>
             </form>
         })}
+        <Limits limits=r.summary.limits base=base.clone() csrf=csrf.clone()/>
         {section("Shares", "grants", view! {
             {grant_list(
                 r.grants.iter().map(|share| Granted::new(share, format!("/admin/shares/{}", encode(share)), share, &name)).collect(),
@@ -171,6 +172,33 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
         <PartnerSees sees=v.sees.clone() name=name.clone()/>
         {section("Delete recipient", "delete", delete_form(format!("{base}/delete"), &name, "its tokens stop working and its grants go", "Delete recipient", &csrf))}
     }
+}
+
+/// What the partner may download: files at all, rows per file, export jobs a day.
+#[component]
+fn Limits(limits: DownloadLimits, base: String, csrf: String) -> impl IntoView {
+    let text = |n: Option<String>| n.unwrap_or_default();
+    section(
+        "Downloads",
+        "limits",
+        view! {
+            <p class="text-sm text-slate-600">"Limits on the files this partner takes from the portal (CSV, Excel, export jobs, Power Query). Browsing the data and Delta Sharing clients are not affected; revoke a share to stop those."</p>
+            <form method="post" action=format!("{base}/limits") class="mt-3 grid gap-3 md:grid-cols-3">
+                <FormBase csrf=csrf.clone()/>
+                <div class="flex items-center gap-2 md:col-span-3">
+                    <input id="downloads-allowed" type="checkbox" name="downloads_allowed" checked=limits.downloads_allowed class="h-4 w-4"/>
+                    <label for="downloads-allowed" class="text-sm">"Downloads allowed"</label>
+                </div>
+                <div><label for="max-rows" class=LABEL>"Most rows per download (empty = no limit)"</label>
+                    <input id="max-rows" name="max_rows" inputmode="numeric" value=text(limits.max_rows_per_download.map(|n| n.to_string())) class=FIELD/>
+                    <FieldError field="maxRowsPerDownload"/></div>
+                <div><label for="max-jobs" class=LABEL>"Most export jobs per 24 hours (empty = no limit)"</label>
+                    <input id="max-jobs" name="max_jobs" inputmode="numeric" value=text(limits.max_export_jobs_per_day.map(|n| n.to_string())) class=FIELD/>
+                    <FieldError field="maxExportJobsPerDay"/></div>
+                <div class="flex items-end"><button type="submit" class=PRIMARY>"Save download limits"</button></div>
+            </form>
+        },
+    )
 }
 
 /// A client created just now: its id and secret, shown once, and its profile.

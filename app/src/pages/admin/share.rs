@@ -66,9 +66,10 @@ pub fn TableCard(t: TableDetail) -> impl IntoView {
             }}
             {t.storage.clone().map(|s| view! { <p class="text-xs text-slate-500">{format!("Read with the credentials of {s}")}</p> })}
             <p class="text-sm text-slate-600">{format!(
-                "{} · {}",
+                "{} · {}{}",
                 if t.history { "history shared" } else { "latest version only" },
-                t.scope.clone().map(|s| format!("rows where {s}")).unwrap_or_else(|| "every row".into())
+                t.scope.clone().map(|s| format!("rows where {s}")).unwrap_or_else(|| "every row".into()),
+                if t.key_columns.is_empty() { String::new() } else { format!(" · key {}", t.key_columns.join(", ")) }
             )}</p>
             {match t.problem.clone() {
                 Some(p) => view! { <p class="text-sm text-red-700">{format!("Cannot be read now: {p}")}</p> }.into_any(),
@@ -131,6 +132,7 @@ fn Share(v: AdminShareView) -> impl IntoView {
                                             <div><label for=format!("scope-{i}") class=LABEL>"Row scope (COLUMN=PROPERTY, empty = every row)"</label><input id=format!("scope-{i}") name="scope" value=t.scope.clone().unwrap_or_default() class=FIELD/></div>
                                             <div class="md:col-span-2"><label for=format!("location-{i}") class=LABEL>"Table location"</label><input id=format!("location-{i}") name="location" value=t.location.clone() class=FIELD spellcheck="false"/></div>
                                             <div><label for=format!("comment-{i}") class=LABEL>"Comment"</label><input id=format!("comment-{i}") name="comment" value=t.comment.clone().unwrap_or_default() class=FIELD/></div>
+                                            <div><label for=format!("keys-{i}") class=LABEL>"Key columns (comma-separated; partners get net changes by them)"</label><input id=format!("keys-{i}") name="key_columns" value=t.key_columns.join(", ") placeholder="order_id" class=FIELD spellcheck="false"/><FieldError field="keyColumns"/></div>
                                             <div class="flex items-center gap-2"><input id=format!("history-{i}") type="checkbox" name="history" checked=t.history class="h-4 w-4"/><label for=format!("history-{i}") class="text-sm">"Share history"</label></div>
                                             <div><button type="submit" class=BUTTON>"Save table"</button></div>
                                         </form>

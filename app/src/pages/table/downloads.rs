@@ -8,7 +8,7 @@ use crate::components::form_token::FormToken;
 use crate::components::thousands;
 use crate::contract::grammar::TableQuery;
 use crate::contract::power_query::m_query;
-use crate::contract::TableMeta;
+use crate::contract::{PartnerLimits, TableMeta};
 
 const BUTTON: &str = "rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
 const PRIMARY: &str = "rounded-lg bg-emerald-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-400";
@@ -24,6 +24,7 @@ pub fn Downloads(
     shown: Vec<String>,
     public_url: String,
     job_rows: u64,
+    limits: PartnerLimits,
 ) -> impl IntoView {
     // The file is the whole view: no page, no facets.
     let view = TableQuery { facets: Vec::new(), size: None, count_all: false, ..query.first_page() }.to_query_string(false);
@@ -39,11 +40,30 @@ pub fn Downloads(
     };
     let what = if description.is_empty() { format!("All {rows}") } else { format!("{rows} {description}") };
     let in_background = !(exact && count.is_some_and(|n| n <= job_rows));
-    let buttons = if in_background {
-        view! { <JobForms meta=meta.clone() view=view.clone()/> }.into_any()
-    } else {
-        view! { <DirectLinks meta=meta.clone() view=view.clone()/> }.into_any()
+    // What the partner's organisation may download, said before a download is refused.
+    let refusal = limits.refusal(count, exact);
+    let jobs_left = limits.jobs_left.filter(|_| in_background);
+    let buttons = match (&refusal, jobs_left) {
+        (Some(why), _) => view! { <p class="max-w-md text-sm text-amber-800" role="note" data-testid="download-refused">{why.clone()}</p> }.into_any(),
+        (None, Some(0)) => {
+            let why = match limits.limits.max_export_jobs_per_day.unwrap_or_default() {
+                0 => "Your organisation may not start export jobs.".to_string(),
+                max => format!("Your organisation may start {max} export job{} in 24 hours, and has started {}.", if max == 1 { "" } else { "s" }, if max == 1 { "it" } else { "them all" }),
+            };
+            view! {
+                <p class="max-w-md text-sm text-amber-800" role="note" data-testid="download-refused">
+                    {format!("{why} Narrow the view to at most {} rows to download it directly, or come back later.", thousands(job_rows))}
+                </p>
+            }.into_any()
+        }
+        (None, _) if in_background => view! { <JobForms meta=meta.clone() view=view.clone()/> }.into_any(),
+        (None, _) => view! { <DirectLinks meta=meta.clone() view=view.clone()/> }.into_any(),
     };
+    let jobs_note = jobs_left.filter(|n| *n > 0 && refusal.is_none()).map(|n| view! {
+        <p class="text-sm text-slate-600" data-testid="jobs-left">{format!("Your organisation may start {n} more export job{} in the next 24 hours.", if n == 1 { "" } else { "s" })}</p>
+    });
+    let in_background = in_background && refusal.is_none() && jobs_left != Some(0);
+    let downloads_off = !limits.limits.downloads_allowed;
     let columns: Vec<_> = shown.iter().filter_map(|name| meta.column(name).cloned()).collect();
     let m = m_query(&format!("{public_url}{}/export.csv", meta.api_href()), &view, &columns, None);
     view! {
@@ -52,13 +72,15 @@ pub fn Downloads(
                 <div>
                     <h2 id="downloads-title" class="text-sm font-semibold text-slate-700">"Download this view"</h2>
                     <p class="text-sm text-slate-600" data-testid="download-scope">{what}</p>
-                    {warning}
+                    {refusal.is_none().then_some(warning)}
+                    {jobs_note}
                     {in_background.then(|| view! {
                         <p class="text-sm text-slate-600">"Large views are prepared in the background: follow the progress on " <a class="font-medium text-indigo-700 underline" href="/exports">"Your exports"</a> "."</p>
                     })}
                 </div>
                 {buttons}
             </div>
+            {(!downloads_off).then(|| view! {
             <details data-testid="power-query" class="group rounded-lg border border-slate-200 px-3 py-2">
                 <summary class="cursor-pointer text-sm font-medium text-slate-700">"Refresh in Excel (Power Query)"</summary>
                 <div class="mt-2 space-y-2 text-sm text-slate-600">
@@ -70,9 +92,10 @@ pub fn Downloads(
                     // A <pre>, not a <textarea>: its text is escaped like any other (filter values
                     // come from the URL), and it can be selected and copied.
                     <pre id="power-query-m" tabindex="0" aria-labelledby="power-query-title"
-                        class="max-h-72 overflow-auto whitespace-pre rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs text-slate-800"><code>{m}</code></pre>
+                        class="max-h-72 overflow-auto whitespace-pre rounded-lg border border-slate-300 bg-slate-50 p-2 font-mono text-xs text-slate-800"><code>{m.clone()}</code></pre>
                 </div>
             </details>
+            })}
         </section>
     }
 }

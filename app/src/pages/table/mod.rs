@@ -14,7 +14,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use super::saved_views::{SavedNotice, TableSavedViews};
 use crate::components::{not_ready, thousands, transport_error, Loading, Notice};
 use crate::contract::grammar::{AsOf, Since, TableQuery};
-use crate::contract::{get_table_view, Grid, Loaded, TableView};
+use crate::contract::{get_table_view, Grid, Loaded, PartnerLimits, TableView};
 
 #[component]
 pub fn TablePage() -> impl IntoView {
@@ -41,7 +41,7 @@ pub fn TablePage() -> impl IntoView {
 
 #[component]
 fn TableScreen(v: TableView) -> impl IntoView {
-    let TableView { meta, query, description, grid, public_url, job_rows, saved } = v;
+    let TableView { meta, query, description, grid, public_url, job_rows, saved, limits } = v;
     let title = format!("{} · {}", meta.name, meta.share);
     let base = meta.href();
     let problem = grid.as_ref().err().cloned();
@@ -60,10 +60,23 @@ fn TableScreen(v: TableView) -> impl IntoView {
             Since::Version(v) => format!("You are looking at the rows changed after version {v}"),
             Since::Timestamp(t) => format!("You are looking at the rows changed since {t}"),
         };
+        let keys = meta.key_columns.join(", ");
+        // Net changes: each key once, in its latest state (where the provider declared the key).
+        let net = if query.net {
+            let every = format!("{base}{}", query.netted(false).href_suffix());
+            Some(view! { <p class="mt-1">{format!("Net changes: each {keys} once, in its latest state (a delete means it is gone). ")}
+                <a class="font-medium underline" href=every>"Show every change"</a></p> }.into_any())
+        } else if !meta.key_columns.is_empty() {
+            let netted = format!("{base}{}", query.netted(true).href_suffix());
+            Some(view! { <p class="mt-1"><a class="font-medium underline" href=netted>{format!("Show net changes: each {keys} once, in its latest state")}</a></p> }.into_any())
+        } else {
+            None
+        };
         view! {
             <Notice tone="info">
                 {format!("{what}, up to version {}: one row per change, its kind in _change_type (insert, update_preimage, update_postimage, delete) and its version and time in _commit_version and _commit_timestamp. ", meta.version)}
                 <a class="font-medium underline" href=whole>"Back to the whole table"</a>
+                {net}
             </Notice>
         }
     });
@@ -95,7 +108,7 @@ fn TableScreen(v: TableView) -> impl IntoView {
             <filters::FilterBuilder meta=meta.clone() query=query.clone() problem=problem.clone()/>
             <TableSavedViews meta=meta.clone() query=query.clone() views=saved/>
             {match grid {
-                Ok(grid) => view! { <Results meta base query description grid public_url job_rows/> }.into_any(),
+                Ok(grid) => view! { <Results meta base query description grid public_url job_rows limits/> }.into_any(),
                 Err(p) => match p.column {
                     // Shown beside its filter row already.
                     Some(_) => ().into_any(),
@@ -115,6 +128,7 @@ fn Results(
     grid: Grid,
     public_url: String,
     job_rows: u64,
+    limits: PartnerLimits,
 ) -> impl IntoView {
     let count = match (grid.count, grid.count_exact) {
         (Some(n), true) => format!("{} row{}", thousands(n), if n == 1 { "" } else { "s" }),
@@ -141,7 +155,7 @@ fn Results(
             {show_all.map(|href| view! { <a href=href class="text-sm text-indigo-700 hover:underline">"Show all columns"</a> })}
         </div>
         <downloads::Downloads meta=meta.clone() query=query.clone() count=grid.count exact=grid.count_exact description=description.clone()
-            shown=grid.columns.clone() public_url job_rows/>
+            shown=grid.columns.clone() public_url job_rows limits/>
         <facets::Facets base=base.clone() query=query.clone() facets=grid.facets.clone()/>
         {if empty {
             view! {
