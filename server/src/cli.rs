@@ -92,10 +92,40 @@ enum Command {
     Backup { file: PathBuf },
     /// Replace the SQLite catalog with the backup FILE, after checking it. Stop every replica first.
     Restore { file: PathBuf },
+    /// E-mail reminders (the server queues them by itself every minute).
+    Reminders {
+        #[command(subcommand)]
+        command: RemindersCommand,
+    },
+    /// Scheduled deliveries of saved views (the server runs them by itself).
+    Deliveries {
+        #[command(subcommand)]
+        command: DeliveriesCommand,
+    },
     /// The portal's signing keys (file URLs, cursors, form tokens), when not set by PORTAL_SECRET_KEY.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RemindersCommand {
+    /// Queue the expiry reminders due at --at (default: now); each goes once.
+    Run {
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveriesCommand {
+    /// Start the deliveries due at --at (default: now), e.g. to catch up after an outage; the
+    /// server's export workers write the files and its sender e-mails them.
+    Run {
+        /// RFC 3339, e.g. 2026-12-07T06:00:00Z.
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -232,6 +262,14 @@ enum RecipientCommand {
         /// The most export jobs the recipient may start in 24 hours, or `none`.
         #[arg(long)]
         max_jobs_per_day: Option<String>,
+    },
+    /// Add a contact the portal e-mails about the recipient's data.
+    Contact {
+        name: String,
+        email: String,
+        /// The person's name.
+        #[arg(long = "name")]
+        person: Option<String>,
     },
     /// Set the recipient's own token limits for self-service tokens on /connect (the portal's
     /// token_max_days and token_max_active apply otherwise).
@@ -390,6 +428,22 @@ async fn run(command: Command) -> Result<()> {
                 shown(limits.max_rows_per_download.map(|n| n.to_string())),
                 shown(limits.max_export_jobs_per_day.map(|n| n.to_string()))
             );
+        }
+        Command::Recipient { command: RecipientCommand::Contact { name, email, person } } => {
+            let new = admin::recipients::NewContact { email: email.clone(), name: person };
+            admin::recipients::add_contact(s, &Admin::cli(), &name, new).await.map_err(one_line)?;
+            println!("{email} is a contact of {name}");
+        }
+        Command::Reminders { command: RemindersCommand::Run { at } } => {
+            let at = instant(at.as_deref())?;
+            let queued = crate::notify::reminders::remind(s, at).await?;
+            println!("queued {queued} reminders due at {}", rfc3339_ms(at));
+        }
+        Command::Deliveries { command: DeliveriesCommand::Run { at } } => {
+            let at = instant(at.as_deref())?;
+            let started = crate::deliveries::run_due(s, at).await?;
+            let told = crate::deliveries::notify_finished(s).await?;
+            println!("started {started} deliveries due at {}; {told} e-mails about finished ones queued", rfc3339_ms(at));
         }
         Command::Recipient { command: RecipientCommand::Policy { name, max_token_days, max_active_tokens } } => {
             if max_token_days == Some(0) || max_active_tokens == Some(0) {
@@ -643,6 +697,16 @@ fn one_line(e: PortalError) -> PortalError {
     match e {
         PortalError::Field { message, .. } => PortalError::InvalidParameter(message),
         e => e,
+    }
+}
+
+/// `--at`: an RFC 3339 instant, or now.
+fn instant(text: Option<&str>) -> Result<i64> {
+    match text {
+        Some(text) => Ok(chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map_err(|_| PortalError::InvalidParameter(format!("--at `{text}` is not an RFC 3339 time like 2026-12-07T06:00:00Z")))?
+            .timestamp_millis()),
+        None => Ok(now_ms()),
     }
 }
 

@@ -81,6 +81,28 @@ pub struct Settings {
     pub snapshot_cache_mb: usize,
     /// How long an async query and its answer can be polled after it was submitted.
     pub async_query_ttl_secs: u64,
+    /// The mail server notifications go out through; unset, no e-mail is queued or sent.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// How the portal sends e-mail (`PORTAL_SMTP_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `Partner Data Portal <data@retailer.example>`.
+    pub from: String,
+    pub tls: SmtpTls,
+}
+
+/// `starttls` (port 587), `tls` (implicit, port 465) or `none` (a relay on a trusted network).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Tls,
+    None,
 }
 
 /// A configured secret; `Debug` never prints it.
@@ -168,6 +190,12 @@ struct FileSettings {
     audit_retention_days: Option<u32>,
     snapshot_cache_mb: Option<usize>,
     async_query_ttl_secs: Option<u64>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    smtp_from: Option<String>,
+    smtp_tls: Option<String>,
 }
 
 impl Settings {
@@ -252,6 +280,7 @@ impl Settings {
             None => file.snapshot_cache_mb.unwrap_or(crate::storage::snapshots::DEFAULT_SNAPSHOT_CACHE_BYTES >> 20),
         };
         let async_query_ttl_secs = positive(&env, "PORTAL_ASYNC_QUERY_TTL_SECS", "seconds", file.async_query_ttl_secs, 3600)?;
+        let smtp = smtp(&env, &sso_file)?;
         Ok(Self {
             data_dir,
             addr,
@@ -284,6 +313,7 @@ impl Settings {
             audit_retention_days,
             snapshot_cache_mb,
             async_query_ttl_secs,
+            smtp,
         })
     }
 
@@ -340,6 +370,43 @@ fn oidc(env: &impl Fn(&str) -> Option<String>, file: &FileSettings, public_url: 
         admin_claim: get("PORTAL_OIDC_ADMIN_CLAIM", &file.oidc_admin_claim).unwrap_or_else(|| "groups".into()),
         platform_admins: get("PORTAL_OIDC_PLATFORM_ADMINS", &file.oidc_platform_admins).unwrap_or_else(|| "portal-admins".into()),
         team_prefix: get("PORTAL_OIDC_TEAM_PREFIX", &file.oidc_team_prefix).unwrap_or_else(|| "portal-team-".into()),
+    }))
+}
+
+/// E-mail is on when a host is set; it then needs a sender address.
+fn smtp(env: &impl Fn(&str) -> Option<String>, file: &FileSettings) -> Result<Option<SmtpSettings>, PortalError> {
+    let get = |name: &str, from_file: &Option<String>| {
+        env(name).or_else(|| from_file.clone()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    };
+    let Some(host) = get("PORTAL_SMTP_HOST", &file.smtp_host) else {
+        return Ok(None);
+    };
+    let tls = match get("PORTAL_SMTP_TLS", &file.smtp_tls).as_deref().unwrap_or("starttls") {
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        other => return Err(PortalError::Config(format!("PORTAL_SMTP_TLS `{other}` must be starttls, tls or none"))),
+    };
+    let port = match env("PORTAL_SMTP_PORT") {
+        Some(p) => p.trim().parse().map_err(|_| PortalError::Config(format!("PORTAL_SMTP_PORT `{p}` is not a port number")))?,
+        None => file.smtp_port.unwrap_or(match tls {
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        }),
+    };
+    let from = get("PORTAL_SMTP_FROM", &file.smtp_from)
+        .ok_or_else(|| PortalError::Config("PORTAL_SMTP_FROM is required when PORTAL_SMTP_HOST is set".into()))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(PortalError::Config(format!("PORTAL_SMTP_FROM `{from}` is not an address like Data Portal <data@example.com>")));
+    }
+    Ok(Some(SmtpSettings {
+        host,
+        port,
+        username: get("PORTAL_SMTP_USERNAME", &file.smtp_username),
+        password: get("PORTAL_SMTP_PASSWORD", &file.smtp_password).map(Secret),
+        from,
+        tls,
     }))
 }
 
@@ -443,6 +510,21 @@ mod tests {
         let s = Settings::resolve(file, env_of(&[])).unwrap();
         assert_eq!(s.previous_secret_keys.len(), 1);
         assert!(!format!("{s:?}").contains(&key));
+    }
+
+    #[test]
+    fn email_is_off_until_a_host_is_set_and_then_needs_a_sender() {
+        assert_eq!(Settings::resolve(FileSettings::default(), env_of(&[])).unwrap().smtp, None);
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SMTP_HOST", "mail.example")])).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_SMTP_FROM"), "{err}");
+        let env = env_of(&[("PORTAL_SMTP_HOST", "mail.example"), ("PORTAL_SMTP_FROM", "Data <data@example.com>"), ("PORTAL_SMTP_PASSWORD", "pw")]);
+        let smtp = Settings::resolve(FileSettings::default(), env).unwrap().smtp.unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
+        assert!(!format!("{smtp:?}").contains("pw"));
+        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SMTP_HOST", "m"), ("PORTAL_SMTP_FROM", "nobody")])).unwrap_err();
+        assert!(err.to_string().contains("not an address"), "{err}");
+        let file: FileSettings = toml::from_str("smtp_host = \"m\"\nsmtp_from = \"a@b.example\"\nsmtp_tls = \"none\"").unwrap();
+        assert_eq!(Settings::resolve(file, env_of(&[])).unwrap().smtp.unwrap().port, 25);
     }
 
     #[test]

@@ -90,6 +90,36 @@ pub struct RecipientDetail {
     pub oauth_clients: Vec<ClientSummary>,
     #[serde(default)]
     pub federation_policies: Vec<FederationPolicyView>,
+    /// The people the portal e-mails about this recipient's data.
+    #[serde(default)]
+    pub contacts: Vec<ContactView>,
+    /// The latest e-mails to them, newest first.
+    #[serde(default)]
+    pub notifications: Vec<NotificationView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactView {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    /// Kinds of e-mail the contact declined: `expiry`, `new-table`, `delivery`.
+    pub opted_out: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
+    pub to: String,
+    pub kind: String,
+    pub subject: String,
+    /// `queued`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
 }
 
 /// An OAuth client of a recipient's pipeline (never its secret).

@@ -21,6 +21,71 @@ pub struct SavedViewRow {
     pub updated: String,
     /// The partner's last complete download of this view.
     pub last_download: Option<LastDownload>,
+    /// Its scheduled delivery, if it has one.
+    #[serde(default)]
+    pub delivery: Option<DeliveryView>,
+}
+
+/// A saved view's scheduled delivery: the JSON API's body and answer, and the form's fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryView {
+    /// `daily`, `weekly` or `version` (on every new table version).
+    pub schedule: String,
+    /// For weekly deliveries: `monday` … `sunday`.
+    #[serde(default)]
+    pub weekday: Option<String>,
+    /// The hour (UTC, 0–23) timed deliveries start at.
+    #[serde(default = "six")]
+    pub hour: u32,
+    /// `full` (the whole view) or `changes` (the rows changed since the last delivery).
+    #[serde(default = "full")]
+    pub content: String,
+    /// `xlsx` or `csv`.
+    #[serde(default = "xlsx")]
+    pub format: String,
+    /// The CSV dialect (`excel`, `excel-eu`, `plain`).
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// When it runs next (RFC 3339), as the portal answers.
+    #[serde(default, skip_deserializing)]
+    pub next_at: Option<String>,
+    /// When it ran last (RFC 3339), as the portal answers.
+    #[serde(default, skip_deserializing)]
+    pub last_run_at: Option<String>,
+}
+
+fn six() -> u32 {
+    6
+}
+
+fn full() -> String {
+    "full".into()
+}
+
+fn xlsx() -> String {
+    "xlsx".into()
+}
+
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+impl DeliveryView {
+    /// "Every Monday at 06:00 UTC: the changes since the last delivery, as Excel".
+    pub fn describe(&self) -> String {
+        let when = match self.schedule.as_str() {
+            "daily" => format!("Every day at {:02}:00 UTC", self.hour),
+            "weekly" => {
+                let day = self.weekday.as_deref().unwrap_or("monday");
+                let mut chars = day.chars();
+                let day: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+                format!("Every {day} at {:02}:00 UTC", self.hour)
+            }
+            _ => "On every new version of the table".into(),
+        };
+        let what = if self.content == "changes" { "the changes since the last delivery" } else { "the whole view" };
+        let format = if self.format == "csv" { "CSV" } else { "Excel" };
+        format!("{when}: {what}, as {format}")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,8 @@ pub fn SavedNotice() -> impl IntoView {
         "replaced" => Some("The saved view of that name now shows this view."),
         "renamed" => Some("The saved view was renamed."),
         "deleted" => Some("The saved view was deleted."),
+        "delivery" => Some("The delivery is scheduled. Each file is e-mailed to your organisation's contacts and listed under Your exports."),
+        "delivery_stopped" => Some("The delivery was stopped."),
         _ => None,
     });
     let failed = query.read_untracked().get("_saved_error").map(|code| match code.as_str() {
@@ -47,6 +49,7 @@ pub fn SavedNotice() -> impl IntoView {
         "limit" => "You have as many saved views as you can keep. Delete one you no longer use first.".to_string(),
         "form" => "The form had expired. Please try again.".to_string(),
         "gone" => "That saved view no longer exists.".to_string(),
+        "schedule" | "weekday" | "hour" | "content" | "format" => "That delivery schedule could not be read. Choose again from the lists.".to_string(),
         _ => "That did not work just now. Please try again in a minute.".to_string(),
     });
     view! {
@@ -157,6 +160,10 @@ fn SavedViewLine(v: SavedViewRow, back: String, with_table: bool, showing: bool)
                     {format!("saved {}", readable_time(&v.updated))}
                     {v.last_download.as_ref().map(|d| format!(" · last downloaded at version {}, {}", d.version, readable_time(&d.at)))}
                 </p>
+                {v.delivery.as_ref().map(|d| view! {
+                    <p class="text-xs text-emerald-800" data-testid="delivery">{format!("Delivered: {}", d.describe())}
+                        {d.next_at.as_deref().map(|at| format!(" · next {}", readable_time(at)))}</p>
+                })}
             </div>
             <div class="flex flex-wrap items-start gap-2">
                 <details class="group">
@@ -171,6 +178,7 @@ fn SavedViewLine(v: SavedViewRow, back: String, with_table: bool, showing: bool)
                         <button type="submit" class=BUTTON>"Rename"</button>
                     </form>
                 </details>
+                <DeliveryForm v=v.clone() back=back.clone()/>
                 <form method="post" action=format!("/views/{}/delete", v.id)>
                     <FormToken/>
                     <input type="hidden" name="back" value=back/>
@@ -178,5 +186,72 @@ fn SavedViewLine(v: SavedViewRow, back: String, with_table: bool, showing: bool)
                 </form>
             </div>
         </li>
+    }
+}
+
+/// Schedules (or stops) the delivery of a saved view: a plain form inside a `<details>`.
+#[component]
+fn DeliveryForm(v: SavedViewRow, back: String) -> impl IntoView {
+    let id = |what: &str| format!("delivery-{what}-{}", v.id);
+    let current = v.delivery.clone();
+    let is = move |field: &str, value: &str| {
+        current.as_ref().is_some_and(|d| match field {
+            "schedule" => d.schedule == value,
+            "weekday" => d.weekday.as_deref() == Some(value),
+            "content" => d.content == value,
+            "format" => match value {
+                "xlsx" => d.format == "xlsx",
+                dialect => d.format == "csv" && d.dialect.as_deref() == Some(dialect),
+            },
+            _ => false,
+        })
+    };
+    let hour = v.delivery.as_ref().map_or(6, |d| d.hour);
+    let scheduled = v.delivery.is_some();
+    view! {
+        <details class="group">
+            <summary class=format!("{BUTTON} cursor-pointer list-none")>{if scheduled { "Delivery" } else { "Deliver" }}<span class="sr-only">{format!(" {}", v.name)}</span></summary>
+            <form method="post" action=format!("/views/{}/delivery", v.id) class="mt-2 grid gap-2 sm:grid-cols-2">
+                <FormToken/>
+                <input type="hidden" name="back" value=back.clone()/>
+                <div><label for=id("schedule") class=LABEL>"When"</label>
+                    <select id=id("schedule") name="schedule" class=FIELD>
+                        <option value="daily" selected=is("schedule", "daily")>"Every day"</option>
+                        <option value="weekly" selected=is("schedule", "weekly")>"Every week"</option>
+                        <option value="version" selected=is("schedule", "version")>"On every new version of the table"</option>
+                    </select></div>
+                <div><label for=id("weekday") class=LABEL>"Day (weekly)"</label>
+                    <select id=id("weekday") name="weekday" class=FIELD>
+                        {crate::contract::WEEKDAYS.iter().map(|d| {
+                            let label: String = d[..1].to_uppercase() + &d[1..];
+                            view! { <option value=*d selected=is("weekday", d)>{label}</option> }
+                        }).collect_view()}
+                    </select></div>
+                <div><label for=id("hour") class=LABEL>"Hour (UTC)"</label>
+                    <select id=id("hour") name="hour" class=FIELD>
+                        {(0..24u32).map(|h| view! { <option value=h.to_string() selected={h == hour}>{format!("{h:02}:00")}</option> }).collect_view()}
+                    </select></div>
+                <div><label for=id("content") class=LABEL>"What"</label>
+                    <select id=id("content") name="content" class=FIELD>
+                        <option value="full" selected=is("content", "full")>"The whole view"</option>
+                        <option value="changes" selected=is("content", "changes")>"Changes since the last delivery"</option>
+                    </select></div>
+                <div><label for=id("format") class=LABEL>"As"</label>
+                    <select id=id("format") name="format" class=FIELD>
+                        <option value="xlsx" selected=is("format", "xlsx")>"Excel (.xlsx)"</option>
+                        <option value="csv" selected=is("format", "excel")>"CSV for Excel"</option>
+                    </select></div>
+                <div class="flex items-end gap-2">
+                    <button type="submit" class=BUTTON>{if scheduled { "Change delivery" } else { "Schedule delivery" }}</button>
+                </div>
+            </form>
+            {scheduled.then(|| view! {
+                <form method="post" action=format!("/views/{}/delivery/delete", v.id) class="mt-2">
+                    <FormToken/>
+                    <input type="hidden" name="back" value=back.clone()/>
+                    <button type="submit" class=DANGER>"Stop delivery"<span class="sr-only">{format!(" of {}", v.name)}</span></button>
+                </form>
+            })}
+        </details>
     }
 }

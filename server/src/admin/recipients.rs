@@ -73,6 +73,8 @@ pub async fn detail_of(s: &Services, r: &Recipient) -> Result<RecipientDetail> {
         grants: s.catalog.grants_of(&r.id).await?,
         oauth_clients: s.catalog.clients_of(&r.id).await?.iter().rev().map(|c| views::client(c, now)).collect(),
         federation_policies: s.catalog.federation_policies_of(&r.id).await?.iter().map(views::policy).collect(),
+        contacts: s.catalog.contacts_of(&r.id).await?.iter().map(views::contact).collect(),
+        notifications: s.catalog.messages_of(&r.id, 20).await?.iter().map(views::notification).collect(),
     })
 }
 
@@ -145,6 +147,48 @@ pub async fn set_limits(s: &Services, admin: &Admin, name: &str, limits: Downloa
         Err(e) => record(s, admin, change, e.status().as_u16()).await,
     }
     result
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewContact {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// Adds a person the portal e-mails about the recipient's data (`admin.addContact`).
+pub async fn add_contact(s: &Services, admin: &Admin, name: &str, new: NewContact) -> Result<RecipientDetail> {
+    let r = recipient_for(s, admin, name).await?;
+    let email = new.email.trim();
+    let mut change = Change::new("addContact", format!("{}/{email}", r.name));
+    change.recipient = Some(r.name.clone());
+    change.team_id = Some(r.team_id.clone());
+    let result = async {
+        if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+            return Err(PortalError::field("email", format!("`{email}` is not an e-mail address")));
+        }
+        s.catalog.add_contact(&r.id, email, text(new.name.as_deref()).as_deref()).await?;
+        detail_of(s, &r).await
+    }
+    .await;
+    let status = result.as_ref().map_or_else(|e| e.status().as_u16(), |_| 200);
+    record(s, admin, change, status).await;
+    result
+}
+
+/// Removes a contact (`admin.removeContact`); another recipient's contact is "missing".
+pub async fn remove_contact(s: &Services, admin: &Admin, name: &str, contact_id: &str) -> Result<RecipientDetail> {
+    let r = recipient_for(s, admin, name).await?;
+    let contact = s.catalog.contact(contact_id).await?.filter(|c| c.recipient_id == r.id);
+    let Some(contact) = contact else {
+        return Err(PortalError::NotFound(format!("recipient `{}` has no contact {contact_id}", r.name)));
+    };
+    s.catalog.remove_contact(&r.id, &contact.id).await?;
+    let mut change = Change::new("removeContact", format!("{}/{}", r.name, contact.email));
+    change.recipient = Some(r.name.clone());
+    change.team_id = Some(r.team_id.clone());
+    record(s, admin, change, 200).await;
+    detail_of(s, &r).await
 }
 
 /// A new one-time activation link for the recipient.

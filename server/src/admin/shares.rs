@@ -12,7 +12,8 @@ use crate::catalog::names::{self, NameKind};
 use crate::catalog::shares::{NewTable, ShareDescription};
 use crate::catalog::{Location, Scope, Share, SharedTable};
 use crate::error::{PortalError, Result};
-use crate::primitives::time::rfc3339_ms;
+use crate::notify;
+use crate::primitives::time::{now_ms, rfc3339_ms};
 use crate::storage::{At, TableState};
 use crate::Services;
 
@@ -240,7 +241,34 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
     let status = result.as_ref().map_or_else(|e: &PortalError| e.status().as_u16(), |_| 200);
     change.after = result.as_ref().ok().and_then(|t| serde_json::to_value(without_columns(t)).ok());
     record(s, admin, change, status).await;
+    if let Ok(t) = &result {
+        for grantee in s.catalog.grantees_of(&share.id).await.unwrap_or_default() {
+            let table = format!("{}.{}.{}", share.name, t.schema, t.name);
+            announce(s, &grantee, &format!("new-table:{table}:{}", now_ms()), &share.name, &[table]).await;
+        }
+    }
     result
+}
+
+/// Tells a recipient's contacts about tables newly shared with it; a failure is logged, never
+/// the admin's problem.
+async fn announce(s: &Services, recipient: &str, cause: &str, share: &str, tables: &[String]) {
+    let outcome = async {
+        let r = s.catalog.recipient(recipient).await?;
+        let subject = if tables.len() == 1 { format!("New data shared with you: {}", tables[0]) } else { format!("New data shared with you: {share}") };
+        let body = format!(
+            "Your data provider shared {} with {}:\n\n{}\n\nBrowse and download it at {}/, or read it with your Delta Sharing tools.",
+            if tables.len() == 1 { "a table" } else { "tables" },
+            r.name,
+            tables.iter().map(|t| format!("  {t}")).collect::<Vec<_>>().join("\n"),
+            s.settings.public_url
+        );
+        notify::to_contacts(s, &r, &notify::Note { kind: notify::Kind::NewTable, cause, subject: &subject, body: &body }).await
+    }
+    .await;
+    if let Err(e) = outcome {
+        tracing::warn!(recipient, error = %e, "could not queue the e-mail about newly shared tables");
+    }
 }
 
 pub async fn update_table(s: &Services, admin: &Admin, share: &str, qualified: &str, patch: TablePatch) -> Result<TableDetail> {
@@ -317,6 +345,12 @@ pub async fn set_grant(s: &Services, admin: &Admin, share: &str, recipient: &str
         }
     }
     let changed = if granted { s.catalog.grant(&share.name, &r.name).await? } else { s.catalog.revoke(&share.name, &r.name).await? };
+    if granted && changed {
+        let tables: Vec<String> = s.catalog.all_tables_of(&share.id).await?.iter().map(|t| t.qualified_name()).collect();
+        if !tables.is_empty() {
+            announce(s, &r.name, &format!("grant:{}:{}:{}", share.id, r.id, now_ms()), &share.name, &tables).await;
+        }
+    }
     let mut change = share_change(if granted { "grant" } else { "revokeGrant" }, &share, format!("{} → {}", share.name, r.name));
     change.recipient = Some(r.name.clone());
     change.before = Some(serde_json::json!({ "granted": granted != changed }));

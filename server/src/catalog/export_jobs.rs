@@ -10,7 +10,7 @@ use crate::primitives::time::{minutes_utc, DAY_MS};
 use crate::error::{PortalError, Result};
 
 const COLUMNS: &str = "id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, \
-     rows_written, rows_total, bytes, file_name, error, created_at, finished_at, expires_at";
+     rows_written, rows_total, bytes, file_name, error, created_at, finished_at, expires_at, delivery_id";
 
 /// What a new job exports.
 pub struct NewExportJob<'a> {
@@ -22,6 +22,8 @@ pub struct NewExportJob<'a> {
     pub dialect: &'a str,
     pub view: &'a str,
     pub description: &'a str,
+    /// The scheduled delivery starting it.
+    pub delivery_id: Option<&'a str>,
 }
 
 impl Catalog {
@@ -61,8 +63,8 @@ impl Catalog {
             )));
         }
         sqlx::query(
-            "INSERT INTO export_jobs (id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO export_jobs (id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, created_at, delivery_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
         .bind(job.recipient_id)
@@ -75,6 +77,7 @@ impl Catalog {
         .bind(job.description)
         .bind(JobStatus::Queued.as_str())
         .bind(now_ms())
+        .bind(job.delivery_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -221,6 +224,26 @@ impl Catalog {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Finished jobs of deliveries whose partner was not told yet.
+    pub async fn unnotified_delivery_jobs(&self) -> Result<Vec<ExportJob>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM export_jobs WHERE delivery_id IS NOT NULL AND notified_at IS NULL AND status IN ($1, $2, $3) ORDER BY created_at"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(JobStatus::Done.as_str())
+            .bind(JobStatus::Failed.as_str())
+            .bind(JobStatus::Cancelled.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// Marks a delivery's job as told; false when another replica did first.
+    pub async fn mark_job_notified(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE export_jobs SET notified_at = $2 WHERE id = $1 AND notified_at IS NULL").bind(id).bind(now_ms()).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A running job's file is complete: it can be downloaded until `expires_at`.
     pub async fn finish_export_job(&self, id: &str, worker: &str, rows: i64, bytes: i64, file_name: &str, expires_at: i64) -> Result<bool> {
         let done = sqlx::query(
@@ -290,5 +313,6 @@ fn job_from_row(r: &AnyRow) -> Result<ExportJob> {
         created_at: r.try_get("created_at")?,
         finished_at: r.try_get("finished_at")?,
         expires_at: r.try_get("expires_at")?,
+        delivery_id: r.try_get("delivery_id")?,
     })
 }

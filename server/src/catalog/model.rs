@@ -311,6 +311,8 @@ pub struct ExportJob {
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The scheduled delivery that started it, if one did.
+    pub delivery_id: Option<String>,
 }
 
 /// An external location: a URL prefix (local directory or object-store prefix) that platform

@@ -73,6 +73,7 @@ fn job<'a>(recipient_id: &'a str) -> super::NewExportJob<'a> {
         dialect: "excel",
         view: "",
         description: "all rows",
+        delivery_id: None,
     }
 }
 
@@ -194,4 +195,63 @@ async fn failed_authentications_count_per_address_in_windows_every_replica_share
     let fresh = cat.record_auth_failure("192.0.2.1", 2_000 + window, window).await.unwrap();
     assert_eq!((fresh.started_at, fresh.failures), (2_000 + window, 1));
     assert_eq!(cat.auth_failures("192.0.2.2").await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_is_queued_once_per_key_and_sent_by_one_sender() {
+    let (cat, _d) = test_catalog().await;
+    let r = cat.create_recipient("r1", None, BTreeMap::new()).await.unwrap();
+    let message = |key: &'static str| super::NewMessage {
+        dedupe_key: key,
+        recipient_id: "",
+        contact_id: None,
+        kind: "expiry",
+        target: "ops@acme.example",
+        subject: "s",
+        body: "b",
+    };
+    let mut first = message("token-expiry:t1:14:c1");
+    first.recipient_id = &r.id;
+    let tries: Vec<_> = (0..6)
+        .map(|_| {
+            let cat = cat.clone();
+            let id = r.id.clone();
+            tokio::spawn(async move {
+                let mut m = message("token-expiry:t1:14:c1");
+                m.recipient_id = &id;
+                cat.enqueue(&m).await.unwrap()
+            })
+        })
+        .collect();
+    let mut queued = 0;
+    for t in tries {
+        queued += usize::from(t.await.unwrap());
+    }
+    assert_eq!(queued, 1, "six replicas noticing one cause queue one message");
+    assert!(!cat.enqueue(&first).await.unwrap());
+
+    let far = super::now_ms() + 60_000;
+    let claims: Vec<_> = (0..4)
+        .map(|i| {
+            let cat = cat.clone();
+            tokio::spawn(async move {
+                let worker = format!("w{i}");
+                cat.claim_message(&worker, far).await.unwrap().map(|m| (worker, m.id))
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for c in claims {
+        claimed.extend(c.await.unwrap());
+    }
+    let [(holder, id)] = claimed.try_into().expect("one sender holds the message");
+    cat.message_sent(&id, "w-other").await.unwrap();
+    assert_eq!(cat.messages_of(&r.id, 10).await.unwrap()[0].status, "sending", "only the holder records the outcome");
+    // A failed send is tried again once due; a sent one never is.
+    cat.message_not_sent(&id, &holder, "421 busy", Some(super::now_ms() - 1)).await.unwrap();
+    let again = cat.claim_message("w9", far).await.unwrap().expect("due again");
+    assert_eq!((again.attempts, again.last_error.as_deref()), (2, Some("421 busy")));
+    cat.message_sent(&again.id, "w9").await.unwrap();
+    assert!(cat.claim_message("w9", far).await.unwrap().is_none());
+    assert_eq!(cat.messages_of(&r.id, 10).await.unwrap()[0].status, "sent");
 }

@@ -273,6 +273,33 @@ pub(super) fn token_and_recipient(row: &AnyRow) -> Result<(TokenRecord, Recipien
     Ok((record, recipient))
 }
 
+impl Catalog {
+    /// Tokens that still work and end between `from` and `to` (reminders of their expiry).
+    pub async fn tokens_ending_between(&self, from: i64, to: i64) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, recipient_id, name, created_at, expires_at, last_used_at, revoked_at FROM tokens \
+             WHERE revoked_at IS NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// Activation links not opened yet that end between `from` and `to`: (id, recipient id, end).
+    pub async fn links_ending_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT id, recipient_id, expires_at FROM activation_links WHERE used_at IS NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("recipient_id")?, r.try_get("expires_at")?))).collect()
+    }
+}
+
 fn token_from_row(r: &AnyRow) -> Result<TokenRecord> {
     Ok(TokenRecord {
         id: r.try_get("id")?,

@@ -144,15 +144,15 @@ impl ExportJobs {
     }
 
     /// Checks the view (access, grammar, types) now, so a bad request fails at once, then queues
-    /// the job for the first free worker of any replica.
+    /// the job for the first free worker of any replica (`delivery`: the scheduled delivery
+    /// starting it).
     pub async fn submit(
-        s: &Arc<Services>,
+        s: &Services,
         recipient: &Recipient,
-        share: &str,
-        schema: &str,
-        table: &str,
+        (share, schema, table): (&str, &str, &str),
         view: &TableQuery,
         format: FileFormat,
+        delivery: Option<&str>,
     ) -> Result<ExportJob> {
         super::limits::allow_download(recipient)?;
         let checked = query::extract(s, recipient, share, schema, table, view, false).await?;
@@ -166,6 +166,7 @@ impl ExportJobs {
             dialect: format.dialect_name(),
             view: &checked.query.to_query_string(false),
             description: &checked.description,
+            delivery_id: delivery,
         };
         let job = s.catalog.insert_export_job(&new, UNFINISHED_PER_RECIPIENT, recipient.limits.jobs_per_day).await?;
         s.jobs.wake.notify_one();

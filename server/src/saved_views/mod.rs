@@ -107,6 +107,7 @@ impl From<SavedView> for SavedViewRow {
             schema: v.schema,
             table: v.table,
             query: v.query,
+            delivery: None,
         }
     }
 }

@@ -77,6 +77,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "RecipientDetail",
         ),
         ep(Method::DELETE, "/recipients/{name}", delete_recipient, "Delete a recipient", None, 200, "Deleted"),
+        ep(Method::POST, "/recipients/{name}/contacts", add_contact, "Add a contact the portal e-mails", Some("NewContact"), 201, "RecipientDetail"),
+        ep(Method::DELETE, "/recipients/{name}/contacts/{id}", remove_contact, "Remove a contact", None, 200, "RecipientDetail"),
         ep(
             Method::PUT,
             "/recipients/{name}/limits",
@@ -298,6 +300,18 @@ async fn update_recipient(
 async fn delete_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>) -> Result<Response> {
     recipients::delete(&s, &admin, &name).await?;
     Ok(deleted())
+}
+
+async fn add_contact(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+    Ok(created(recipients::add_contact(&s, &admin, &name, body(&bytes)?).await?))
+}
+
+async fn remove_contact(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response> {
+    Ok(Json(recipients::remove_contact(&s, &admin, &name, &id).await?).into_response())
 }
 
 async fn set_limits(

@@ -323,6 +323,28 @@ pub async fn set_limits(State(s): State<Arc<Services>>, Path(name): Path<String>
     .await
 }
 
+pub async fn add_contact(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        let new = recipients::NewContact { email: f.get("email").into(), name: f.opt("contact_name") };
+        recipients::add_contact(s, &f.admin, &name, new).await?;
+        Ok(Done::Notice(format!("{} will get the portal's e-mails.", f.get("email"))))
+    })
+    .await
+}
+
+pub async fn remove_contact(
+    State(s): State<Arc<Services>>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
+    run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
+        recipients::remove_contact(s, &f.admin, &name, &id).await?;
+        Ok(Done::Notice("Contact removed.".into()))
+    })
+    .await
+}
+
 /// A whole number typed in a form (`1,000,000` too); empty is none.
 fn number<T: std::str::FromStr>(f: &Submitted, name: &str, field: &'static str) -> Result<Option<T>> {
     let typed: String = f.get(name).chars().filter(|c| !matches!(c, ',' | '_' | ' ' | '\'')).collect();

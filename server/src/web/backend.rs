@@ -94,7 +94,8 @@ impl PortalBackend for UiBackend {
     async fn catalog(&self, request: &Parts) -> Loaded<CatalogView> {
         self.partner_read(request, Some("portal.catalog"), None, async |caller: &Caller| {
             let mut view = query::catalog::catalog(&self.0, &caller.recipient).await?;
-            view.saved = SavedViews::new(&self.0.catalog, &caller.recipient).list().await?.into_iter().map(Into::into).collect();
+            let saved = SavedViews::new(&self.0.catalog, &caller.recipient).list().await?;
+            view.saved = crate::deliveries::rows(&self.0, &caller.recipient, saved).await?;
             let tables: usize = view.shares.iter().flat_map(|s| &s.schemas).map(|s| s.tables.len()).sum();
             Ok((view, Noted { detail: Some(format!("tables={tables}")), ..Noted::default() }))
         })
@@ -137,13 +138,11 @@ impl PortalBackend for UiBackend {
                 grid,
                 public_url: self.0.settings.public_url.clone(),
                 job_rows: self.0.settings.export_job_rows,
-                saved: SavedViews::new(&self.0.catalog, &caller.recipient)
-                    .list()
-                    .await?
-                    .into_iter()
-                    .filter(|v| saved_views::is_of(v, share, schema, table))
-                    .map(Into::into)
-                    .collect(),
+                saved: {
+                    let all = SavedViews::new(&self.0.catalog, &caller.recipient).list().await?;
+                    let these = all.into_iter().filter(|v| saved_views::is_of(v, share, schema, table)).collect();
+                    crate::deliveries::rows(&self.0, &caller.recipient, these).await?
+                },
                 limits: export::limits::partner(&caller.recipient, self.0.catalog.export_jobs_started_today(&caller.recipient.id).await?),
             };
             Ok((view, noted))

@@ -56,7 +56,7 @@ pub fn job_view(s: &Services, job: &ExportJob) -> ExportJobView {
 
 pub async fn create(State(s): State<Arc<Services>>, path: TablePath, PartnerChange(caller): PartnerChange, view: View) -> Result<Response> {
     let format = view.file_format()?;
-    let job = ExportJobs::submit(&s, &caller.recipient, &path.share, &path.schema, &path.table, &view.valid()?, format).await?;
+    let job = ExportJobs::submit(&s, &caller.recipient, (&path.share, &path.schema, &path.table), &view.valid()?, format, None).await?;
     Ok((StatusCode::ACCEPTED, Json(job_view(&s, &job))).into_response())
 }
 
@@ -122,7 +122,7 @@ pub async fn create_form(State(s): State<Arc<Services>>, audit: Audit, form: Res
         audit.object(format!("{share}.{schema}.{table}"));
         let format = FileFormat::parse(Some(form.field("format")), Some(form.field("dialect")).filter(|d| !d.is_empty()))?;
         let view = View::parse(form.field("view")).valid()?;
-        ExportJobs::submit(&s, &form.caller.recipient, share, schema, table, &view, format).await
+        ExportJobs::submit(&s, &form.caller.recipient, (share, schema, table), &view, format, None).await
     }
     .await;
     match result {

@@ -18,6 +18,7 @@ mod forms;
 mod fuzz;
 mod headers;
 mod limits;
+mod notifications;
 mod oauth;
 mod openapi;
 pub mod ops;
@@ -32,7 +33,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{shell, App};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -63,6 +64,9 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(|| async { PortalError::NotFound("no such Delta Sharing endpoint".into()) });
     let files = Router::new()
         .route("/files/{table_id}/{*path}", get(files::download).head(files::download))
+        // Links in e-mails: signed, so they need no form token.
+        .route("/deliveries/{id}", get(notifications::delivered_file))
+        .route("/notifications/opt-out", get(notifications::opt_out).post(notifications::opt_out))
         .route("/oauth/token", post(oauth::token))
         .route_layer(named())
         .with_state(services.clone());
@@ -83,6 +87,11 @@ pub fn router(services: Arc<Services>) -> Router {
                 audited(s, "view.show", get(saved_views::show))
                     .merge(audited(s, "view.rename", patch(saved_views::rename)))
                     .merge(audited(s, "view.delete", delete(saved_views::delete))),
+            )
+            .route(
+                "/views/{id}/delivery",
+                audited(s, "view.setDelivery", put(saved_views::set_delivery))
+                    .merge(audited(s, "view.removeDelivery", delete(saved_views::remove_delivery))),
             )
             .route("/openapi.json", get(openapi::document))
             .nest("/admin", admin_api::router())
@@ -107,6 +116,8 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/views", get(|| async { signin::see_other("/#saved-views") }).merge(audited(s, "view.save", post(saved_views::save_form))))
         .route("/views/{id}/rename", audited(s, "view.rename", post(saved_views::rename_form)))
         .route("/views/{id}/delete", audited(s, "view.delete", post(saved_views::delete_form)))
+        .route("/views/{id}/delivery", audited(s, "view.setDelivery", post(saved_views::delivery_form)))
+        .route("/views/{id}/delivery/delete", audited(s, "view.removeDelivery", post(saved_views::delivery_delete_form)))
         .merge(admin_routes())
         .route_layer(named())
         .with_state(services.clone());
@@ -164,6 +175,8 @@ fn admin_routes() -> Router<Arc<Services>> {
         .route("/admin/recipients", post(f::create_recipient))
         .route("/admin/recipients/{name}/edit", post(f::edit_recipient))
         .route("/admin/recipients/{name}/limits", post(f::set_limits))
+        .route("/admin/recipients/{name}/contacts", post(f::add_contact))
+        .route("/admin/recipients/{name}/contacts/{id}/remove", post(f::remove_contact))
         .route("/admin/recipients/{name}/grants", post(f::grant_share))
         .route("/admin/recipients/{name}/delete", post(f::delete_recipient))
         .route("/admin/recipients/{name}/activation-link", post(f::activation_link))
@@ -201,6 +214,10 @@ pub async fn serve(services: Arc<Services>) -> Result<()> {
     crate::export::jobs::ExportJobs::start(&services).await?;
     tokio::spawn(crate::admin::audit_log::sweep_forever(services.clone()));
     tokio::spawn(services.keys.clone().reload_forever());
+    let replica = services.jobs.replica().to_string();
+    tokio::spawn(crate::notify::sender::send_forever(services.clone(), replica.clone()));
+    tokio::spawn(crate::notify::reminders::remind_forever(services.clone(), replica.clone()));
+    tokio::spawn(crate::deliveries::run_forever(services.clone(), replica));
     tracing::info!(%addr, public_url = %settings.public_url, "portal listening");
     let app = router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (drain, draining) = tokio::sync::watch::channel(());

@@ -3,12 +3,15 @@
 //!
 //! - `POST /views` (share, schema, table, view, name), `POST /views/{id}/rename` (name),
 //!   `POST /views/{id}/delete`: forms answering with a redirect to `back` and a `_saved` note
-//! - `GET|POST /api/v1/views`, `GET|PATCH|DELETE /api/v1/views/{id}`
+//! - `POST /views/{id}/delivery` (schedule, weekday, hour, content, format),
+//!   `POST /views/{id}/delivery/delete`: a view's scheduled delivery, by form
+//! - `GET|POST /api/v1/views`, `GET|PATCH|DELETE /api/v1/views/{id}`,
+//!   `PUT|DELETE /api/v1/views/{id}/delivery`
 
 use std::sync::Arc;
 
 use app::contract::grammar::TableQuery;
-use app::contract::SavedViewRow;
+use app::contract::{DeliveryView, SavedViewRow};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,6 +25,7 @@ use super::envelope::Audit;
 use super::signin::{local_path, see_other};
 use crate::auth::Caller;
 use crate::catalog::{Saved, SavedView};
+use crate::deliveries;
 use crate::error::{PortalError, Result};
 use crate::saved_views::SavedViews;
 use crate::Services;
@@ -64,6 +68,32 @@ pub async fn save_form(State(s): State<Arc<Services>>, audit: Audit, form: Resul
 
 pub async fn rename_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
     changed_by_form(&s, &id, &audit, form, "renamed", async |views, form| views.rename(&id, form.field("name")).await).await
+}
+
+pub async fn delivery_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    changed_by_form(&s, &id, &audit, form, "delivery", async |_, form| {
+        let wanted = DeliveryView {
+            schedule: form.field("schedule").into(),
+            weekday: Some(form.field("weekday").to_string()).filter(|w| !w.is_empty()),
+            hour: form.field("hour").parse().map_err(|_| PortalError::field("hour", "the hour is 0 to 23 (UTC)"))?,
+            content: form.field("content").into(),
+            format: form.field("format").into(),
+            dialect: Some(form.field("dialect").to_string()).filter(|d| !d.is_empty()),
+            next_at: None,
+            last_run_at: None,
+        };
+        deliveries::set(&s, &form.caller.recipient, &id, &wanted).await?;
+        SavedViews::new(&s.catalog, &form.caller.recipient).get(&id).await
+    })
+    .await
+}
+
+pub async fn delivery_delete_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+    changed_by_form(&s, &id, &audit, form, "delivery_stopped", async |views, form| {
+        deliveries::remove(&s, &form.caller.recipient, &id).await?;
+        views.get(&id).await
+    })
+    .await
 }
 
 pub async fn delete_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
@@ -137,7 +167,7 @@ pub struct ViewPatch {
 }
 
 pub async fn list(State(s): State<Arc<Services>>, PartnerCaller(caller): PartnerCaller) -> Result<Json<serde_json::Value>> {
-    let items: Vec<SavedViewRow> = views(&s, &caller).list().await?.into_iter().map(Into::into).collect();
+    let items: Vec<SavedViewRow> = deliveries::rows(&s, &caller.recipient, views(&s, &caller).list().await?).await?;
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
@@ -154,7 +184,31 @@ pub async fn show(
     PartnerCaller(caller): PartnerCaller,
     Path(id): Path<String>,
 ) -> Result<Json<SavedViewRow>> {
-    Ok(Json(views(&s, &caller).get(&id).await?.into()))
+    let view = views(&s, &caller).get(&id).await?;
+    Ok(Json(deliveries::rows(&s, &caller.recipient, vec![view]).await?.remove(0)))
+}
+
+pub async fn set_delivery(
+    State(s): State<Arc<Services>>,
+    PartnerChange(caller): PartnerChange,
+    Path(id): Path<String>,
+    audit: Audit,
+    bytes: Bytes,
+) -> Result<Json<SavedViewRow>> {
+    audit.object(id.clone());
+    let wanted: DeliveryView = body(&bytes)?;
+    audit.detail(wanted.describe());
+    Ok(Json(deliveries::set(&s, &caller.recipient, &id, &wanted).await?))
+}
+
+pub async fn remove_delivery(
+    State(s): State<Arc<Services>>,
+    PartnerChange(caller): PartnerChange,
+    Path(id): Path<String>,
+    audit: Audit,
+) -> Result<Json<SavedViewRow>> {
+    audit.object(id.clone());
+    Ok(Json(deliveries::remove(&s, &caller.recipient, &id).await?))
 }
 
 pub async fn rename(

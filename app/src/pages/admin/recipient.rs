@@ -160,6 +160,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             </form>
         })}
         <Limits limits=r.summary.limits base=base.clone() csrf=csrf.clone()/>
+        <Contacts r=r.clone() base=base.clone() csrf=csrf.clone()/>
         {section("Shares", "grants", view! {
             {grant_list(
                 r.grants.iter().map(|share| Granted::new(share, format!("/admin/shares/{}", encode(share)), share, &name)).collect(),
@@ -197,6 +198,59 @@ fn Limits(limits: DownloadLimits, base: String, csrf: String) -> impl IntoView {
                     <FieldError field="maxExportJobsPerDay"/></div>
                 <div class="flex items-end"><button type="submit" class=PRIMARY>"Save download limits"</button></div>
             </form>
+        },
+    )
+}
+
+/// The people the portal e-mails about this recipient's data, and what it sent them lately.
+#[component]
+fn Contacts(r: RecipientDetail, base: String, csrf: String) -> impl IntoView {
+    let contacts = r.contacts.clone();
+    let sent = r.notifications.clone();
+    section(
+        "Contacts and e-mails",
+        "contacts",
+        view! {
+            <p class="text-sm text-slate-600">"Contacts get e-mails when a token or activation link is about to expire, when a table is shared with the partner, and when a scheduled delivery is ready or failed. Each e-mail has a link to stop that kind."</p>
+            {if contacts.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"No contacts yet: the portal e-mails nobody about this partner."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 space-y-1 text-sm">
+                        {contacts.into_iter().map(|c| {
+                            let declined = if c.opted_out.is_empty() { String::new() } else { format!(" · declined: {}", c.opted_out.join(", ")) };
+                            view! {
+                                <li class="flex flex-wrap items-center gap-3">
+                                    <span>{c.name.clone().map(|n| format!("{n} <{}>", c.email)).unwrap_or_else(|| c.email.clone())}{declined}</span>
+                                    <form method="post" action=format!("{base}/contacts/{}/remove", encode(&c.id))>
+                                        <FormBase csrf=csrf.clone()/>
+                                        <button type="submit" class=DANGER aria-label=format!("Remove contact {}", c.email)>"Remove"</button>
+                                    </form>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <form method="post" action=format!("{base}/contacts") class="mt-3 flex flex-wrap items-end gap-2">
+                <FormBase csrf=csrf.clone()/>
+                <div><label for="contact-email" class=LABEL>"E-mail"</label><input id="contact-email" name="email" type="email" required class=FIELD/><FieldError field="email"/></div>
+                <div><label for="contact-name" class=LABEL>"Name (optional)"</label><input id="contact-name" name="contact_name" class=FIELD/></div>
+                <button type="submit" class=BUTTON>"Add contact"</button>
+            </form>
+            <h3 class="mt-5 font-medium">"Latest e-mails"</h3>
+            {if sent.is_empty() {
+                view! { <p class="text-sm text-slate-600">"None sent yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 space-y-1 text-sm" data-testid="notifications">
+                        {sent.into_iter().map(|m| view! {
+                            <li>{format!("{} · {} · {} · {}{}", readable_time(&m.created_at), m.to, m.subject, m.status,
+                                m.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         },
     )
 }
