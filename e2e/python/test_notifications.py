@@ -6,13 +6,17 @@ sign-in page first when needed. Each contact can decline a kind by the link in t
 The clock is moved by running the scheduler at a given instant (`portal deliveries run --at`)."""
 import csv
 import email
+import hashlib
+import hmac
 import io
+import json
 import re
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -76,6 +80,8 @@ def mailing(inbox, tmp_path_factory):
         "PORTAL_SMTP_PORT": str(inbox.port),
         "PORTAL_SMTP_TLS": "none",
         "PORTAL_SMTP_FROM": "Partner Data Portal <data@retailer.example>",
+        # The tests' webhook receiver listens on 127.0.0.1 over plain http.
+        "PORTAL_WEBHOOK_ALLOW_PRIVATE": "1",
     })
     p.cli("demo")
     p.start()
@@ -291,3 +297,135 @@ def test_bad_delivery_settings_are_clear_400s(mailing, orders):
     other = new_recipient(mailing)
     mailing.cli("grant", share, other)
     assert requests.put(url, headers=bearer(partner_token(mailing, other)[0]), json={"schedule": "daily"}).status_code == 404
+
+
+class Receiver:
+    """A real HTTP server that records what the portal POSTs; `fail` answers 500 instead."""
+
+    def __init__(self):
+        self.requests = []
+        self.fail = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's hook name)
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(500 if receiver.fail else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, path, event, deadline=60):
+        end = time.monotonic() + deadline
+        while True:
+            found = [(h, b) for p, h, b in self.requests if p == path and json.loads(b)["event"] == event]
+            if found:
+                return found[0]
+            assert time.monotonic() < end, f"no {event} at {path}; got {[(p, b[:80]) for p, _, b in self.requests]}"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def verified(headers, body, secret):
+    """Checks X-Portal-Signature as a partner's receiver would."""
+    stamp, given = dict(part.split("=", 1) for part in headers["x-portal-signature"].split(",")).values()
+    expected = hmac.new(secret.encode(), f"{stamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, given), "the signature checks out with the webhook's secret"
+    assert abs(int(stamp) - time.time()) < 300
+    return json.loads(body)
+
+
+def test_a_webhook_added_on_the_connect_page_gets_signed_events_and_logs_failures(mailing, receiver):
+    name = new_recipient(mailing)
+    web = partner_session(mailing, name)
+    page = web.get(mailing.base + "/connect").text
+    [form] = [f for f in forms_of(page) if f["action"] == "/connect/webhooks"]
+    path = f"/hooks/{uuid.uuid4().hex[:6]}"
+    resp = web.post(mailing.base + "/connect/webhooks", data={**form["fields"], "name": "Orders pipeline", "url": receiver.url + path}, allow_redirects=False)
+    assert resp.status_code == 303 and "webhook=added" in resp.headers["location"], resp.headers["location"]
+    page = web.get(mailing.base + "/connect").text
+    secret = re.search(r'id="webhook-secret-[^"]+"[^>]*value="(whsec_[0-9a-f]{64})"', page) or re.search(r'value="(whsec_[0-9a-f]{64})"[^>]*id="webhook-secret-', page)
+    assert secret, "the page shows the webhook's signing secret"
+    secret = secret.group(1)
+
+    [test] = [f for f in forms_of(page) if f["action"].endswith("/test")]
+    web.post(mailing.base + test["action"], data=test["fields"], allow_redirects=False)
+    headers, body = receiver.wait(path, "ping")
+    event = verified(headers, body, secret)
+    assert event["recipient"] == name and headers["x-portal-event"] == "ping" and headers["x-portal-delivery"]
+
+    # A receiver that fails: the delivery is kept for another try, with the reason in the log.
+    receiver.fail = True
+    try:
+        web.post(mailing.base + test["action"], data=test["fields"], allow_redirects=False)
+        end = time.monotonic() + 30
+        while True:
+            hooks = requests.get(mailing.base + "/api/v1/webhooks", headers=bearer(partner_token(mailing, name)[0])).json()["items"]
+            log = hooks[0]["deliveries"]
+            if log[0]["error"]:
+                break
+            assert time.monotonic() < end, log
+            time.sleep(0.3)
+        assert (log[0]["status"], log[0]["attempts"], log[0]["error"]) == ("queued", 1, "the receiver answered 500 Internal Server Error")
+        assert log[1]["status"] == "sent"
+        assert "secret" not in hooks[0], "lists never carry secrets"
+    finally:
+        receiver.fail = False
+    shown = web.get(mailing.base + "/connect").text
+    assert "the receiver answered 500" in shown
+
+
+def test_webhook_urls_are_checked_and_private_to_their_recipient(portal, mailing, receiver):
+    name = f"hooks_{uuid.uuid4().hex[:6]}"
+    portal.cli("recipient", "create", name)
+    headers = bearer(partner_token(portal, name)[0])
+    for url in ["http://example.com/hook", "https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://10.0.0.7/x", "ftp://example.com", "https://user:pw@example.com/x"]:
+        body = error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "x", "url": url}), 400, field="url")
+        assert body["message"], url
+    error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "", "url": "https://example.com/x"}), 400, field="name")
+    error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "x", "url": "https://example.com", "events": []}), 400)
+
+    owner = new_recipient(mailing)
+    mine = bearer(partner_token(mailing, owner)[0])
+    hook = requests.post(mailing.base + "/api/v1/webhooks", headers=mine, json={"name": "x", "url": receiver.url + "/private"})
+    assert hook.status_code == 201 and hook.json()["secret"].startswith("whsec_"), hook.text
+    theirs = bearer(partner_token(mailing, new_recipient(mailing))[0])
+    hook_id = hook.json()["id"]
+    assert requests.get(f"{mailing.base}/api/v1/webhooks/{hook_id}", headers=theirs).status_code == 404
+    assert requests.delete(f"{mailing.base}/api/v1/webhooks/{hook_id}", headers=theirs).status_code == 404
+    assert requests.get(f"{mailing.base}/api/v1/webhooks/{hook_id}", headers=mine).json()["secret"] == hook.json()["secret"]
+    assert requests.delete(f"{mailing.base}/api/v1/webhooks/{hook_id}", headers=mine).status_code == 200
+    assert requests.get(f"{mailing.base}/api/v1/webhooks", headers=mine).json()["items"] == []
+
+
+def test_a_pipeline_hears_of_a_delivery_by_webhook_and_fetches_the_file_with_its_token(mailing, receiver, orders):
+    share, _, _ = orders
+    name = new_recipient(mailing)
+    mailing.cli("grant", share, name)
+    headers = bearer(partner_token(mailing, name)[0])
+    path = f"/pipeline/{uuid.uuid4().hex[:6]}"
+    secret = requests.post(mailing.base + "/api/v1/webhooks", headers=headers, json={"name": "loader", "url": receiver.url + path}).json()["secret"]
+    view_id = requests.post(f"{mailing.base}/api/v1/views", headers=headers,
+                            json={"share": share, "schema": "s", "table": "orders", "view": "", "name": "Daily"}).json()["id"]
+    delivery = requests.put(f"{mailing.base}/api/v1/views/{view_id}/delivery", headers=headers, json={"schedule": "daily", "hour": 3, "format": "csv"})
+    assert delivery.status_code == 200, delivery.text
+    at = delivery.json()["delivery"]["next_at"]
+    assert mailing.cli("deliveries", "run", "--at", at).stdout.startswith("started 1 deliveries")
+    hook_headers, body = receiver.wait(path, "delivery.ready")
+    event = verified(hook_headers, body, secret)
+    assert event["data"]["savedView"]["name"] == "Daily" and event["data"]["export"]["rows"] >= 1
+    got = requests.get(event["data"]["export"]["fileUrl"], headers=headers)
+    assert got.status_code == 200 and got.text.lstrip("\ufeff").splitlines()[0].startswith("partner_id")
+    assert got.text.count("\n") == event["data"]["export"]["rows"] + 1

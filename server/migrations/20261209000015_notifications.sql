@@ -10,6 +10,23 @@ CREATE TABLE contacts (
 );
 CREATE UNIQUE INDEX contacts_by_recipient_email ON contacts (recipient_id, email_key);
 
+-- Partners' webhooks: a URL the portal POSTs events to, signed with a secret derived from the
+-- portal's webhook key (`portal_secrets`) and the webhook's id: nothing secret is stored per hook.
+CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    recipient_id TEXT NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX webhooks_by_recipient ON webhooks (recipient_id);
+
+-- Keys the portal generates once and every replica shares (`webhook-root`).
+CREATE TABLE portal_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 -- Messages waiting to go out, and what became of them. `dedupe_key` makes a notification once
 -- only, whichever replica notices its cause first; a sender holds a message by a lease.
 CREATE TABLE outbox (
@@ -17,6 +34,9 @@ CREATE TABLE outbox (
     dedupe_key TEXT NOT NULL,
     recipient_id TEXT NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
     contact_id TEXT REFERENCES contacts(id) ON DELETE CASCADE,
+    webhook_id TEXT REFERENCES webhooks(id) ON DELETE CASCADE,
+    -- `email` (to a contact) or `webhook` (a signed POST).
+    channel TEXT NOT NULL DEFAULT 'email',
     kind TEXT NOT NULL,
     target TEXT NOT NULL,
     subject TEXT NOT NULL,
@@ -32,6 +52,7 @@ CREATE TABLE outbox (
 );
 CREATE UNIQUE INDEX outbox_once ON outbox (dedupe_key);
 CREATE INDEX outbox_due ON outbox (status, next_at);
+CREATE INDEX outbox_by_webhook ON outbox (webhook_id, created_at);
 
 -- Scheduled deliveries of a saved view: daily or weekly at an hour (UTC), or on every new
 -- table version; the whole view or its changes since the last delivery; as CSV or Excel.

@@ -83,6 +83,9 @@ pub struct Settings {
     pub async_query_ttl_secs: u64,
     /// The mail server notifications go out through; unset, no e-mail is queued or sent.
     pub smtp: Option<SmtpSettings>,
+    /// Lets partners' webhooks point at private, loopback and link-local addresses, over plain
+    /// http too (in-house receivers, tests); off, only https to public addresses.
+    pub webhook_allow_private: bool,
 }
 
 /// How the portal sends e-mail (`PORTAL_SMTP_*`).
@@ -196,6 +199,7 @@ struct FileSettings {
     smtp_password: Option<String>,
     smtp_from: Option<String>,
     smtp_tls: Option<String>,
+    webhook_allow_private: Option<bool>,
 }
 
 impl Settings {
@@ -281,6 +285,10 @@ impl Settings {
         };
         let async_query_ttl_secs = positive(&env, "PORTAL_ASYNC_QUERY_TTL_SECS", "seconds", file.async_query_ttl_secs, 3600)?;
         let smtp = smtp(&env, &sso_file)?;
+        let webhook_allow_private = match env("PORTAL_WEBHOOK_ALLOW_PRIVATE") {
+            Some(v) => matches!(v.trim(), "1" | "true" | "yes" | "on"),
+            None => file.webhook_allow_private.unwrap_or(false),
+        };
         Ok(Self {
             data_dir,
             addr,
@@ -314,6 +322,7 @@ impl Settings {
             snapshot_cache_mb,
             async_query_ttl_secs,
             smtp,
+            webhook_allow_private,
         })
     }
 
@@ -517,11 +526,16 @@ mod tests {
         assert_eq!(Settings::resolve(FileSettings::default(), env_of(&[])).unwrap().smtp, None);
         let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SMTP_HOST", "mail.example")])).unwrap_err();
         assert!(err.to_string().contains("PORTAL_SMTP_FROM"), "{err}");
-        let env = env_of(&[("PORTAL_SMTP_HOST", "mail.example"), ("PORTAL_SMTP_FROM", "Data <data@example.com>"), ("PORTAL_SMTP_PASSWORD", "pw")]);
+        let env = env_of(&[
+            ("PORTAL_SMTP_HOST", "mail.example"),
+            ("PORTAL_SMTP_FROM", "Data <data@example.com>"),
+            ("PORTAL_SMTP_PASSWORD", "pw"),
+        ]);
         let smtp = Settings::resolve(FileSettings::default(), env).unwrap().smtp.unwrap();
         assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
         assert!(!format!("{smtp:?}").contains("pw"));
-        let err = Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SMTP_HOST", "m"), ("PORTAL_SMTP_FROM", "nobody")])).unwrap_err();
+        let err =
+            Settings::resolve(FileSettings::default(), env_of(&[("PORTAL_SMTP_HOST", "m"), ("PORTAL_SMTP_FROM", "nobody")])).unwrap_err();
         assert!(err.to_string().contains("not an address"), "{err}");
         let file: FileSettings = toml::from_str("smtp_host = \"m\"\nsmtp_from = \"a@b.example\"\nsmtp_tls = \"none\"").unwrap();
         assert_eq!(Settings::resolve(file, env_of(&[])).unwrap().smtp.unwrap().port, 25);

@@ -13,6 +13,6 @@ pub const LABEL: &str = "block text-sm font-medium text-slate-700";
 /// `/copy.js` (a file of the site's own, which the pages' Content-Security-Policy allows, and
 /// which works before the page hydrates); without JavaScript the field itself can be selected.
 #[component]
-pub fn CopyButton(target: &'static str) -> impl IntoView {
-    view! { <button type="button" class=BUTTON data-copy=target aria-controls=target>"Copy"</button> }
+pub fn CopyButton(#[prop(into)] target: String) -> impl IntoView {
+    view! { <button type="button" class=BUTTON data-copy=target.clone() aria-controls=target>"Copy"</button> }
 }

@@ -27,6 +27,37 @@ pub struct ConnectView {
     pub issued_client: Option<super::IssuedClientView>,
     /// One version-2 profile per federation policy: the partner's own identity provider.
     pub federation: Vec<FederationProfile>,
+    /// The partner's webhooks, with their latest deliveries.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookView>,
+}
+
+/// A partner's webhook: where the portal POSTs events, and the secret that signs them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub created_at: String,
+    /// `whsec_…`: the receiver checks `X-Portal-Signature` with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Newest first.
+    #[serde(default)]
+    pub deliveries: Vec<WebhookDeliveryView>,
+}
+
+/// One event sent (or being sent) to a webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDeliveryView {
+    pub id: String,
+    pub event: String,
+    /// `queued`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
 }
 
 /// What a pipeline needs to read with tokens of the partner's own identity provider.

@@ -39,6 +39,9 @@ fn error_text(code: &str, v: &ConnectView) -> String {
         "form" => "The form had expired. Please try again.".into(),
         "revoked" => "That token is no longer active. Create a new one instead.".into(),
         "overlap_hours" => "Choose how long the old token or secret keeps working.".into(),
+        "webhook_name" => "Give the webhook a name of 1 to 60 characters, such as \"Orders pipeline\".".into(),
+        "webhook_url" => "The webhook URL must be an https:// address of a public receiver, and you can have at most 10 webhooks.".into(),
+        "webhook_gone" => "That webhook no longer exists.".into(),
         _ => "That did not work just now. Please try again in a minute.".into(),
     }
 }
@@ -66,6 +69,12 @@ fn Connect(v: ConnectView) -> impl IntoView {
             {error.map(|e| view! { <Notice tone="error">{e}</Notice> })}
             {revoked.then(|| view! { <Notice tone="success">"The token was revoked. Tools using it can no longer read your data."</Notice> })}
             {client_revoked.then(|| view! { <Notice tone="success">"The OAuth client was revoked. Its secret and its access tokens no longer work."</Notice> })}
+            {query.read_untracked().get("webhook").and_then(|w| match w.as_str() {
+                "added" => Some("The webhook was added. Copy its signing secret to your receiver, then send a test event."),
+                "pinged" => Some("A test event is on its way; its delivery shows below in a few seconds (reload)."),
+                "removed" => Some("The webhook was removed."),
+                _ => None,
+            }).map(|m| view! { <Notice tone="success">{m}</Notice> })}
             {v.issued_client.clone().map(|issued| view! { <NewClient issued/> })}
             {v.issued.clone().map(|issued| view! { <NewToken issued endpoint=v.endpoint.clone()/> })}
             <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="endpoint-title">
@@ -83,6 +92,7 @@ fn Connect(v: ConnectView) -> impl IntoView {
                 <CreateForm max_days=v.max_days/>
             </section>
             <Pipelines v=v.clone()/>
+            <Webhooks hooks=v.webhooks.clone()/>
             <Guides v=v.clone() token=token_for_guides/>
         </div>
     }
@@ -417,4 +427,99 @@ fn Guides(v: ConnectView, token: Option<String>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Webhooks: the portal POSTs events (a delivery ready or failed) to the partner's receiver,
+/// signed with the webhook's secret; each webhook's latest deliveries are its log.
+#[component]
+fn Webhooks(hooks: Vec<crate::contract::WebhookView>) -> impl IntoView {
+    view! {
+        <section id="webhooks" class="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="webhooks-title">
+            <h2 id="webhooks-title" class="font-semibold">"Webhooks"</h2>
+            <p class="max-w-3xl text-sm text-slate-600">
+                "When a scheduled delivery of one of your saved views is ready (or failed), the portal POSTs JSON to each webhook: "
+                <code>"delivery.ready"</code>" with the file's API address, or "<code>"delivery.failed"</code>" with the reason. "
+                "Check "<code>"X-Portal-Signature: t=…,v1=…"</code>": the HMAC-SHA256, with the webhook's secret, of the time, a dot and the body. "
+                "Failed deliveries are tried again after 30 seconds, 2, 8 and 32 minutes."
+            </p>
+            {if hooks.is_empty() {
+                view! { <p class="text-sm text-slate-600">"No webhooks yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y divide-slate-100" data-testid="webhooks">
+                        {hooks.into_iter().map(|h| view! { <WebhookLine h/> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <form method="post" action="/connect/webhooks" class="grid gap-3 border-t border-slate-100 pt-3 sm:grid-cols-[1fr_2fr_auto] sm:items-end">
+                <FormToken/>
+                <div>
+                    <label for="webhook-name" class="block text-sm font-medium text-slate-700">"Name"</label>
+                    <input id="webhook-name" name="name" required maxlength="60" placeholder="Orders pipeline" class=FIELD/>
+                </div>
+                <div>
+                    <label for="webhook-url" class="block text-sm font-medium text-slate-700">"Receiver URL"</label>
+                    <input id="webhook-url" name="url" type="url" required placeholder="https://pipelines.partner.example/portal-events" class=FIELD spellcheck="false"/>
+                </div>
+                <button type="submit" class="rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50">"Add webhook"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn WebhookLine(h: crate::contract::WebhookView) -> impl IntoView {
+    let secret_id = format!("webhook-secret-{}", h.id);
+    view! {
+        <li id=format!("webhook-{}", h.id) class="space-y-2 py-3">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <div class="min-w-0">
+                    <p class="font-medium">{h.name.clone()}</p>
+                    <p class="break-all font-mono text-xs text-slate-600">{h.url.clone()}</p>
+                </div>
+                <div class="flex gap-2">
+                    <form method="post" action=format!("/connect/webhooks/{}/test", h.id)>
+                        <FormToken/>
+                        <button type="submit" class="rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">"Send a test event"<span class="sr-only">{format!(" to {}", h.name)}</span></button>
+                    </form>
+                    <form method="post" action=format!("/connect/webhooks/{}/remove", h.id)>
+                        <FormToken/>
+                        <button type="submit" class="rounded-lg border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50">"Remove"<span class="sr-only">{format!(" {}", h.name)}</span></button>
+                    </form>
+                </div>
+            </div>
+            <details>
+                <summary class="cursor-pointer text-sm font-medium text-indigo-700">"Signing secret"</summary>
+                <div class="mt-1 flex gap-2">
+                    <label for=secret_id.clone() class="sr-only">{format!("Signing secret of {}", h.name)}</label>
+                    <input id=secret_id.clone() readonly value=h.secret.clone().unwrap_or_default() class=FIELD spellcheck="false"/>
+                    <CopyButton target=secret_id.clone()/>
+                </div>
+            </details>
+            {if h.deliveries.is_empty() {
+                view! { <p class="text-sm text-slate-600">"Nothing sent yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="min-w-full text-left text-sm" data-testid="webhook-log">
+                        <caption class="sr-only">{format!("Latest deliveries to {}", h.name)}</caption>
+                        <thead class="text-slate-600"><tr>
+                            <th scope="col" class="py-1 pr-4">"Event"</th><th scope="col" class="py-1 pr-4">"Status"</th>
+                            <th scope="col" class="py-1 pr-4">"Tries"</th><th scope="col" class="py-1 pr-4">"Queued"</th><th scope="col" class="py-1">"Last error"</th>
+                        </tr></thead>
+                        <tbody>
+                            {h.deliveries.into_iter().map(|d| view! {
+                                <tr class="border-t border-slate-100">
+                                    <td class="py-1 pr-4 font-mono text-xs">{d.event}</td>
+                                    <td class="py-1 pr-4">{d.status}</td>
+                                    <td class="py-1 pr-4">{d.attempts}</td>
+                                    <td class="py-1 pr-4">{crate::components::readable_time(&d.created_at)}</td>
+                                    <td class="py-1 text-xs text-slate-600">{d.error.unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </li>
+    }
 }

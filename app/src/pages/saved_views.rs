@@ -39,7 +39,9 @@ pub fn SavedNotice() -> impl IntoView {
         "replaced" => Some("The saved view of that name now shows this view."),
         "renamed" => Some("The saved view was renamed."),
         "deleted" => Some("The saved view was deleted."),
-        "delivery" => Some("The delivery is scheduled. Each file is e-mailed to your organisation's contacts and listed under Your exports."),
+        "delivery" => {
+            Some("The delivery is scheduled. Each file is e-mailed to your organisation's contacts and listed under Your exports.")
+        }
         "delivery_stopped" => Some("The delivery was stopped."),
         _ => None,
     });
@@ -49,7 +51,9 @@ pub fn SavedNotice() -> impl IntoView {
         "limit" => "You have as many saved views as you can keep. Delete one you no longer use first.".to_string(),
         "form" => "The form had expired. Please try again.".to_string(),
         "gone" => "That saved view no longer exists.".to_string(),
-        "schedule" | "weekday" | "hour" | "content" | "format" => "That delivery schedule could not be read. Choose again from the lists.".to_string(),
+        "schedule" | "weekday" | "hour" | "content" | "format" => {
+            "That delivery schedule could not be read. Choose again from the lists.".to_string()
+        }
         _ => "That did not work just now. Please try again in a minute.".to_string(),
     });
     view! {

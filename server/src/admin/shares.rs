@@ -255,7 +255,11 @@ pub async fn add_table(s: &Services, admin: &Admin, share: &str, input: NewTable
 async fn announce(s: &Services, recipient: &str, cause: &str, share: &str, tables: &[String]) {
     let outcome = async {
         let r = s.catalog.recipient(recipient).await?;
-        let subject = if tables.len() == 1 { format!("New data shared with you: {}", tables[0]) } else { format!("New data shared with you: {share}") };
+        let subject = if tables.len() == 1 {
+            format!("New data shared with you: {}", tables[0])
+        } else {
+            format!("New data shared with you: {share}")
+        };
         let body = format!(
             "Your data provider shared {} with {}:\n\n{}\n\nBrowse and download it at {}/, or read it with your Delta Sharing tools.",
             if tables.len() == 1 { "a table" } else { "tables" },
@@ -455,7 +459,10 @@ async fn key_columns(s: &Services, location: &str, typed: &[String]) -> Result<V
     for name in typed {
         let Some(c) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-            return Err(PortalError::field("keyColumns", format!("there is no column `{name}` in this table (its columns: {})", names.join(", "))));
+            return Err(PortalError::field(
+                "keyColumns",
+                format!("there is no column `{name}` in this table (its columns: {})", names.join(", ")),
+            ));
         };
         if matches!(c.type_name.as_str(), "struct" | "array" | "map" | "binary") {
             return Err(PortalError::field("keyColumns", format!("`{}` ({}) cannot be a key column", c.name, c.type_name)));

@@ -94,6 +94,23 @@ pub fn policy(p: &crate::catalog::FederationPolicy) -> app::contract::Federation
     }
 }
 
+pub fn contact(c: &crate::catalog::Contact) -> app::contract::ContactView {
+    app::contract::ContactView { id: c.id.clone(), email: c.email.clone(), name: c.name.clone(), opted_out: c.opted_out.clone() }
+}
+
+pub fn notification(m: &crate::catalog::Message) -> app::contract::NotificationView {
+    app::contract::NotificationView {
+        to: m.target.clone(),
+        kind: m.kind.clone(),
+        subject: m.subject.clone(),
+        status: m.status.clone(),
+        attempts: m.attempts,
+        error: m.last_error.clone(),
+        created_at: rfc3339_ms(m.created_at),
+        sent_at: m.sent_at.map(rfc3339_ms),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,22 +130,5 @@ mod tests {
         assert_eq!(status(&[token(Some(now - 1), None)], &[], now), "expired");
         assert_eq!(status(&[token(None, Some(now - 1))], &[], now), "revoked");
         assert_eq!(status(&[token(None, Some(now - 1))], &[pending], now), "invited");
-    }
-}
-
-pub fn contact(c: &crate::catalog::Contact) -> app::contract::ContactView {
-    app::contract::ContactView { id: c.id.clone(), email: c.email.clone(), name: c.name.clone(), opted_out: c.opted_out.clone() }
-}
-
-pub fn notification(m: &crate::catalog::Message) -> app::contract::NotificationView {
-    app::contract::NotificationView {
-        to: m.target.clone(),
-        kind: m.kind.clone(),
-        subject: m.subject.clone(),
-        status: m.status.clone(),
-        attempts: m.attempts,
-        error: m.last_error.clone(),
-        created_at: rfc3339_ms(m.created_at),
-        sent_at: m.sent_at.map(rfc3339_ms),
     }
 }

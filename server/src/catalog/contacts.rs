@@ -24,16 +24,18 @@ impl Catalog {
     /// `email` is checked by the caller; the same address twice on one recipient is a 409.
     pub async fn add_contact(&self, recipient_id: &str, email: &str, name: Option<&str>) -> Result<Contact> {
         let id = new_id();
-        sqlx::query("INSERT INTO contacts (id, recipient_id, email, email_key, name, opted_out, created_at) VALUES ($1, $2, $3, $4, $5, '[]', $6)")
-            .bind(&id)
-            .bind(recipient_id)
-            .bind(email)
-            .bind(email.to_lowercase())
-            .bind(name)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| conflict_or(e, || format!("{email} is already a contact of this recipient")))?;
+        sqlx::query(
+            "INSERT INTO contacts (id, recipient_id, email, email_key, name, opted_out, created_at) VALUES ($1, $2, $3, $4, $5, '[]', $6)",
+        )
+        .bind(&id)
+        .bind(recipient_id)
+        .bind(email)
+        .bind(email.to_lowercase())
+        .bind(name)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict_or(e, || format!("{email} is already a contact of this recipient")))?;
         self.contact(&id).await?.ok_or_else(|| PortalError::Internal("a contact just added is missing".into()))
     }
 
@@ -49,7 +51,8 @@ impl Catalog {
 
     /// Whether the recipient had that contact.
     pub async fn remove_contact(&self, recipient_id: &str, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND recipient_id = $2").bind(id).bind(recipient_id).execute(&self.pool).await?;
+        let done =
+            sqlx::query("DELETE FROM contacts WHERE id = $1 AND recipient_id = $2").bind(id).bind(recipient_id).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 

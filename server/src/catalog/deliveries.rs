@@ -37,7 +37,8 @@ pub struct Delivery {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, last_version, last_run_at, created_at";
+const COLUMNS: &str =
+    "id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, last_version, last_run_at, created_at";
 
 impl Catalog {
     /// Sets the delivery of a saved view (replacing the one it had); keeps where the last one was.
@@ -48,12 +49,13 @@ impl Catalog {
             Schedule::OnNewVersion => ("version", None, 0),
         };
         let mut tx = self.pool.begin().await?;
-        let kept: Option<(Option<i64>, Option<i64>)> = sqlx::query("SELECT last_version, last_run_at FROM deliveries WHERE saved_view_id = $1")
-            .bind(&d.saved_view_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get("last_version")?, r.try_get("last_run_at")?)))
-            .transpose()?;
+        let kept: Option<(Option<i64>, Option<i64>)> =
+            sqlx::query("SELECT last_version, last_run_at FROM deliveries WHERE saved_view_id = $1")
+                .bind(&d.saved_view_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get("last_version")?, r.try_get("last_run_at")?)))
+                .transpose()?;
         sqlx::query("DELETE FROM deliveries WHERE saved_view_id = $1").bind(&d.saved_view_id).execute(&mut *tx).await?;
         let id = new_id();
         let (last_version, last_run_at) = kept.unwrap_or((d.last_version, d.last_run_at));

@@ -6,8 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{new_id, now_ms, Catalog, ExportJob, JobStatus};
-use crate::primitives::time::{minutes_utc, DAY_MS};
 use crate::error::{PortalError, Result};
+use crate::primitives::time::{minutes_utc, DAY_MS};
 
 const COLUMNS: &str = "id, recipient_id, share_name, schema_name, table_name, format, dialect, view_query, description, status, \
      rows_written, rows_total, bytes, file_name, error, created_at, finished_at, expires_at, delivery_id";
@@ -93,11 +93,12 @@ impl Catalog {
 
     /// How many jobs the recipient started in the last 24 hours, and when the first of them.
     async fn jobs_started_in_a_day(conn: &mut sqlx::AnyConnection, recipient_id: &str) -> Result<(i64, Option<i64>)> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM export_jobs WHERE recipient_id = $1 AND created_at > $2")
-            .bind(recipient_id)
-            .bind(now_ms() - DAY_MS)
-            .fetch_one(conn)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM export_jobs WHERE recipient_id = $1 AND created_at > $2")
+                .bind(recipient_id)
+                .bind(now_ms() - DAY_MS)
+                .fetch_one(conn)
+                .await?;
         Ok((row.try_get("n")?, row.try_get("oldest")?))
     }
 
@@ -240,7 +241,11 @@ impl Catalog {
 
     /// Marks a delivery's job as told; false when another replica did first.
     pub async fn mark_job_notified(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE export_jobs SET notified_at = $2 WHERE id = $1 AND notified_at IS NULL").bind(id).bind(now_ms()).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE export_jobs SET notified_at = $2 WHERE id = $1 AND notified_at IS NULL")
+            .bind(id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

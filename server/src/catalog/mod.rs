@@ -27,6 +27,7 @@ pub mod shares;
 mod teams;
 mod throttle;
 mod tokens;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub use recipients::RecipientFields;
 pub use saved_views::{NewSavedView, Saved, SavedView};
 pub use sessions::SessionRecord;
 pub use throttle::FailureWindow;
+pub use webhooks::{Webhook, MAX_WEBHOOKS};
 
 /// A handle on the catalog database; cheap to clone.
 #[derive(Clone)]

@@ -14,8 +14,10 @@ pub struct NewMessage<'a> {
     pub dedupe_key: &'a str,
     pub recipient_id: &'a str,
     pub contact_id: Option<&'a str>,
+    /// A webhook's message (a JSON body POSTed to `target`), else an e-mail.
+    pub webhook_id: Option<&'a str>,
     pub kind: &'a str,
-    /// The e-mail address.
+    /// The e-mail address, or the webhook's URL.
     pub target: &'a str,
     pub subject: &'a str,
     pub body: &'a str,
@@ -26,6 +28,7 @@ pub struct Message {
     pub id: String,
     pub recipient_id: String,
     pub contact_id: Option<String>,
+    pub webhook_id: Option<String>,
     pub kind: String,
     pub target: String,
     pub subject: String,
@@ -38,20 +41,23 @@ pub struct Message {
     pub sent_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, recipient_id, contact_id, kind, target, subject, body, status, attempts, last_error, created_at, sent_at";
+const COLUMNS: &str =
+    "id, recipient_id, contact_id, webhook_id, kind, target, subject, body, status, attempts, last_error, created_at, sent_at";
 
 impl Catalog {
     /// Queues `m` unless a message with its key was queued before; whether it is new.
     pub async fn enqueue(&self, m: &NewMessage<'_>) -> Result<bool> {
         let now = now_ms();
         let done = sqlx::query(
-            "INSERT INTO outbox (id, dedupe_key, recipient_id, contact_id, kind, target, subject, body, status, attempts, next_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+            "INSERT INTO outbox (id, dedupe_key, recipient_id, contact_id, webhook_id, channel, kind, target, subject, body, status, attempts, next_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $11) ON CONFLICT (dedupe_key) DO NOTHING",
         )
         .bind(new_id())
         .bind(m.dedupe_key)
         .bind(m.recipient_id)
         .bind(m.contact_id)
+        .bind(m.webhook_id)
+        .bind(if m.webhook_id.is_some() { "webhook" } else { "email" })
         .bind(m.kind)
         .bind(m.target)
         .bind(m.subject)
@@ -63,11 +69,12 @@ impl Catalog {
     }
 
     /// The next due message for `worker` to send: queued and due, or held by a sender whose
-    /// lease lapsed.
-    pub async fn claim_message(&self, worker: &str, lease_until: i64) -> Result<Option<Message>> {
+    /// lease lapsed; e-mails only when `email` (a portal without SMTP sends webhooks only).
+    pub async fn claim_message(&self, worker: &str, lease_until: i64, email: bool) -> Result<Option<Message>> {
         let now = now_ms();
         let skip_locked = if self.postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-        let due = "((status = 'queued' AND next_at <= $3) OR (status = 'sending' AND lease_until < $3))";
+        let channels = if email { "" } else { "channel = 'webhook' AND " };
+        let due = format!("({channels}((status = 'queued' AND next_at <= $3) OR (status = 'sending' AND lease_until < $3)))");
         let sql = format!(
             "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM outbox WHERE {due} ORDER BY next_at, id LIMIT 1 {skip_locked}) AND {due} RETURNING {COLUMNS}"
@@ -108,6 +115,12 @@ impl Catalog {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE recipient_id = $1 ORDER BY created_at DESC, id LIMIT $2");
         sqlx::query(&sql).bind(recipient_id).bind(limit).fetch_all(&self.pool).await?.iter().map(message_from_row).collect()
     }
+
+    /// A webhook's delivery log, newest first.
+    pub async fn messages_of_webhook(&self, webhook_id: &str, limit: i64) -> Result<Vec<Message>> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT $2");
+        sqlx::query(&sql).bind(webhook_id).bind(limit).fetch_all(&self.pool).await?.iter().map(message_from_row).collect()
+    }
 }
 
 fn message_from_row(r: &AnyRow) -> Result<Message> {
@@ -115,6 +128,7 @@ fn message_from_row(r: &AnyRow) -> Result<Message> {
         id: r.try_get("id")?,
         recipient_id: r.try_get("recipient_id")?,
         contact_id: r.try_get("contact_id")?,
+        webhook_id: r.try_get("webhook_id")?,
         kind: r.try_get("kind")?,
         target: r.try_get("target")?,
         subject: r.try_get("subject")?,

@@ -205,6 +205,7 @@ async fn a_message_is_queued_once_per_key_and_sent_by_one_sender() {
         dedupe_key: key,
         recipient_id: "",
         contact_id: None,
+        webhook_id: None,
         kind: "expiry",
         target: "ops@acme.example",
         subject: "s",
@@ -236,7 +237,7 @@ async fn a_message_is_queued_once_per_key_and_sent_by_one_sender() {
             let cat = cat.clone();
             tokio::spawn(async move {
                 let worker = format!("w{i}");
-                cat.claim_message(&worker, far).await.unwrap().map(|m| (worker, m.id))
+                cat.claim_message(&worker, far, true).await.unwrap().map(|m| (worker, m.id))
             })
         })
         .collect();
@@ -249,9 +250,9 @@ async fn a_message_is_queued_once_per_key_and_sent_by_one_sender() {
     assert_eq!(cat.messages_of(&r.id, 10).await.unwrap()[0].status, "sending", "only the holder records the outcome");
     // A failed send is tried again once due; a sent one never is.
     cat.message_not_sent(&id, &holder, "421 busy", Some(super::now_ms() - 1)).await.unwrap();
-    let again = cat.claim_message("w9", far).await.unwrap().expect("due again");
+    let again = cat.claim_message("w9", far, true).await.unwrap().expect("due again");
     assert_eq!((again.attempts, again.last_error.as_deref()), (2, Some("421 busy")));
     cat.message_sent(&again.id, "w9").await.unwrap();
-    assert!(cat.claim_message("w9", far).await.unwrap().is_none());
+    assert!(cat.claim_message("w9", far, true).await.unwrap().is_none());
     assert_eq!(cat.messages_of(&r.id, 10).await.unwrap()[0].status, "sent");
 }

@@ -188,7 +188,11 @@ async fn run_one(s: &Services, d: &Delivery, now: i64) -> Result<bool> {
     s.catalog.delivery_ran(&d.id, now, next_at, version).await?;
     let table = (saved.share.as_str(), saved.schema.as_str(), saved.table.as_str());
     if let Err(e) = ExportJobs::submit(s, &recipient, table, &query, format, Some(&d.id)).await {
-        let reason = if e.status().is_client_error() { e.to_string() } else { "the portal could not start it; it tries again at the next run".into() };
+        let reason = if e.status().is_client_error() {
+            e.to_string()
+        } else {
+            "the portal could not start it; it tries again at the next run".into()
+        };
         failed(s, &recipient, &saved, &format!("delivery-refused:{}:{now}", d.id), &reason).await?;
         return Ok(false);
     }
@@ -213,7 +217,10 @@ pub async fn notify_finished(s: &Services) -> Result<usize> {
         let Some(saved) = saved else { continue };
         told += match job.status {
             JobStatus::Done => ready(s, &recipient, &saved, &job).await?,
-            _ => failed(s, &recipient, &saved, &format!("delivery-failed:{}", job.id), job.error.as_deref().unwrap_or("it was cancelled")).await?,
+            _ => {
+                failed(s, &recipient, &saved, &format!("delivery-failed:{}", job.id), job.error.as_deref().unwrap_or("it was cancelled"))
+                    .await?
+            }
         };
     }
     Ok(told)
@@ -234,8 +241,22 @@ async fn ready(s: &Services, recipient: &Recipient, saved: &SavedView, job: &Exp
         minutes_utc(expires),
         file_link(s, &job.id, expires),
     );
-    let note = Note { kind: Kind::Delivery, cause: &format!("delivery-ready:{}", job.id), subject: &subject, body: &body };
-    notify::to_contacts(s, recipient, &note).await
+    let cause = format!("delivery-ready:{}", job.id);
+    let note = Note { kind: Kind::Delivery, cause: &cause, subject: &subject, body: &body };
+    let mailed = notify::to_contacts(s, recipient, &note).await?;
+    // Pipelines fetch the file with their own token from the export API.
+    let payload = serde_json::json!({
+        "savedView": { "id": saved.id, "name": saved.name, "share": saved.share, "schema": saved.schema, "table": saved.table },
+        "export": {
+            "id": job.id,
+            "rows": job.rows_written,
+            "format": job.format,
+            "fileName": job.file_name,
+            "fileUrl": format!("{}/api/v1/exports/{}/file", s.settings.public_url, job.id),
+            "expiresAt": rfc3339_ms(expires),
+        },
+    });
+    Ok(mailed + notify::webhooks::to_webhooks(s, recipient, "delivery.ready", &cause, &payload).await?)
 }
 
 async fn failed(s: &Services, recipient: &Recipient, saved: &SavedView, cause: &str, reason: &str) -> Result<usize> {
@@ -244,7 +265,12 @@ async fn failed(s: &Services, recipient: &Recipient, saved: &SavedView, cause: &
         "Your scheduled delivery \"{}\" of {}.{}.{} could not be prepared: {reason}.\n\nThe view: {}/views/{}",
         saved.name, saved.share, saved.schema, saved.table, s.settings.public_url, saved.id
     );
-    notify::to_contacts(s, recipient, &Note { kind: Kind::Delivery, cause, subject: &subject, body: &body }).await
+    let mailed = notify::to_contacts(s, recipient, &Note { kind: Kind::Delivery, cause, subject: &subject, body: &body }).await?;
+    let payload = serde_json::json!({
+        "savedView": { "id": saved.id, "name": saved.name, "share": saved.share, "schema": saved.schema, "table": saved.table },
+        "error": reason,
+    });
+    Ok(mailed + notify::webhooks::to_webhooks(s, recipient, "delivery.failed", cause, &payload).await?)
 }
 
 /// A link to a delivered file that works until the file expires; it proves nothing alone (the

@@ -1,10 +1,12 @@
-//! Notifications: e-mail to a recipient's contacts, queued in the catalog's outbox and sent by
-//! every replica's sender (`sender`), once each (a cause's dedupe key). Each contact may decline
-//! a kind with the signed link at the foot of every message. Without SMTP settings nothing is
-//! queued: a portal that cannot send keeps no backlog to flood a mail server with later.
+//! Notifications: e-mail to a recipient's contacts and events to its webhooks (`webhooks`),
+//! queued in the catalog's outbox and sent by every replica's sender (`sender`), once each (a
+//! cause's dedupe key). Each contact may decline a kind with the signed link at the foot of
+//! every message. Without SMTP settings no e-mail is queued: a portal that cannot send keeps no
+//! backlog to flood a mail server with later.
 
 pub mod reminders;
 pub mod sender;
+pub mod webhooks;
 
 use crate::catalog::{Contact, NewMessage, Recipient};
 use crate::error::Result;
@@ -64,12 +66,19 @@ pub async fn to_contacts(s: &Services, recipient: &Recipient, note: &Note<'_>) -
         if contact.opted_out.iter().any(|k| k == note.kind.as_str()) {
             continue;
         }
-        let body = format!("{}\n\n-- \nYou get this as a contact of {} at {}.\n{}\n", note.body, recipient.name, s.settings.public_url, footer(s, &contact, note.kind));
+        let body = format!(
+            "{}\n\n-- \nYou get this as a contact of {} at {}.\n{}\n",
+            note.body,
+            recipient.name,
+            s.settings.public_url,
+            footer(s, &contact, note.kind)
+        );
         let key = format!("{}:{}", note.cause, contact.id);
         let message = NewMessage {
             dedupe_key: &key,
             recipient_id: &recipient.id,
             contact_id: Some(&contact.id),
+            webhook_id: None,
             kind: note.kind.as_str(),
             target: &contact.email,
             subject: note.subject,

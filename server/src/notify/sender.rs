@@ -1,5 +1,6 @@
 //! Sends the outbox: each replica claims due messages by a lease and hands them to the SMTP
-//! server; a failure is tried again later (30 s, 2, 8, 32 minutes), then recorded as failed.
+//! server, or POSTs them to a webhook; a failure is tried again later (30 s, 2, 8, 32 minutes),
+//! then recorded as failed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,19 +54,26 @@ impl Mailer {
     }
 }
 
-/// Sends due messages for as long as the server runs (nothing without SMTP settings).
+/// Sends due messages for as long as the server runs (webhooks only, without SMTP settings).
 pub async fn send_forever(s: Arc<Services>, worker: String) {
-    let Some(settings) = &s.settings.smtp else { return };
-    let mailer = match Mailer::new(settings) {
+    let mailer = match s.settings.smtp.as_ref().map(Mailer::new).transpose() {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error = %e, "e-mail is off: the SMTP settings do not work");
+            None
+        }
+    };
+    let client = match super::webhooks::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "notifications are off");
             return;
         }
     };
+    let senders = Senders { mailer, client };
     loop {
-        match s.catalog.claim_message(&worker, now_ms() + LEASE.as_millis() as i64).await {
-            Ok(Some(m)) => deliver(&s, &mailer, &worker, m).await,
+        match s.catalog.claim_message(&worker, now_ms() + LEASE.as_millis() as i64, senders.mailer.is_some()).await {
+            Ok(Some(m)) => deliver(&s, &senders, &worker, m).await,
             Ok(None) => tokio::time::sleep(POLL).await,
             Err(e) => {
                 tracing::warn!(error = %e, "could not look at the outbox");
@@ -75,12 +83,22 @@ pub async fn send_forever(s: Arc<Services>, worker: String) {
     }
 }
 
-async fn deliver(s: &Services, mailer: &Mailer, worker: &str, m: Message) {
-    let outcome = match mailer.send(&m).await {
+struct Senders {
+    mailer: Option<Mailer>,
+    client: reqwest::Client,
+}
+
+async fn deliver(s: &Services, senders: &Senders, worker: &str, m: Message) {
+    let sent = match (&m.webhook_id, &senders.mailer) {
+        (Some(_), _) => super::webhooks::post(s, &senders.client, &m).await,
+        (None, Some(mailer)) => mailer.send(&m).await,
+        (None, None) => Err("e-mail is not configured".into()),
+    };
+    let outcome = match sent {
         Ok(()) => s.catalog.message_sent(&m.id, worker).await,
         Err(e) => {
             let retry = (m.attempts < MAX_ATTEMPTS).then(|| now_ms() + 30_000 * 4_i64.pow((m.attempts - 1).clamp(0, 4) as u32));
-            tracing::warn!(message = %m.id, to = %m.target, error = %e, retry = retry.is_some(), "an e-mail could not be sent");
+            tracing::warn!(message = %m.id, to = %m.target, error = %e, retry = retry.is_some(), "a notification could not be sent");
             s.catalog.message_not_sent(&m.id, worker, &e, retry).await
         }
     };

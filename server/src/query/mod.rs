@@ -10,9 +10,9 @@ mod count;
 mod cursor;
 mod exprs;
 mod file_stats;
-mod net;
 #[cfg(test)]
 mod fuzz;
+mod net;
 mod parquet_table;
 mod partitions;
 #[cfg(test)]

@@ -42,8 +42,5 @@ pub fn latest_per_key(changes: DataFrame, keys: &[String]) -> Result<DataFrame> 
         ])
         .build()?
         .alias(RANK);
-    Ok(changes
-        .filter(change_type.not_eq(lit("update_preimage")))?
-        .window(vec![latest])?
-        .filter(column(RANK).eq(lit(1u64)))?)
+    Ok(changes.filter(change_type.not_eq(lit("update_preimage")))?.window(vec![latest])?.filter(column(RANK).eq(lit(1u64)))?)
 }

@@ -77,7 +77,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             "RecipientDetail",
         ),
         ep(Method::DELETE, "/recipients/{name}", delete_recipient, "Delete a recipient", None, 200, "Deleted"),
-        ep(Method::POST, "/recipients/{name}/contacts", add_contact, "Add a contact the portal e-mails", Some("NewContact"), 201, "RecipientDetail"),
+        ep(
+            Method::POST,
+            "/recipients/{name}/contacts",
+            add_contact,
+            "Add a contact the portal e-mails",
+            Some("NewContact"),
+            201,
+            "RecipientDetail",
+        ),
         ep(Method::DELETE, "/recipients/{name}/contacts/{id}", remove_contact, "Remove a contact", None, 200, "RecipientDetail"),
         ep(
             Method::PUT,
@@ -302,7 +310,12 @@ async fn delete_recipient(State(s): State<Arc<Services>>, AdminChanger(admin): A
     Ok(deleted())
 }
 
-async fn add_contact(State(s): State<Arc<Services>>, AdminChanger(admin): AdminChanger, Path(name): Path<String>, bytes: Bytes) -> Result<Response> {
+async fn add_contact(
+    State(s): State<Arc<Services>>,
+    AdminChanger(admin): AdminChanger,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Result<Response> {
     Ok(created(recipients::add_contact(&s, &admin, &name, body(&bytes)?).await?))
 }
 

@@ -323,7 +323,12 @@ pub async fn set_limits(State(s): State<Arc<Services>>, Path(name): Path<String>
     .await
 }
 
-pub async fn add_contact(State(s): State<Arc<Services>>, Path(name): Path<String>, headers: HeaderMap, form: Result<AdminForm>) -> Response {
+pub async fn add_contact(
+    State(s): State<Arc<Services>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    form: Result<AdminForm>,
+) -> Response {
     run(&s, &headers, form, recipient_page(&name), async |s: &Services, f: &Submitted| {
         let new = recipients::NewContact { email: f.get("email").into(), name: f.opt("contact_name") };
         recipients::add_contact(s, &f.admin, &name, new).await?;
@@ -351,7 +356,10 @@ fn number<T: std::str::FromStr>(f: &Submitted, name: &str, field: &'static str) 
     if typed.is_empty() {
         return Ok(None);
     }
-    typed.parse().map(Some).map_err(|_| PortalError::field(field, format!("`{}` is not a whole number; leave it empty for no limit", f.get(name))))
+    typed
+        .parse()
+        .map(Some)
+        .map_err(|_| PortalError::field(field, format!("`{}` is not a whole number; leave it empty for no limit", f.get(name))))
 }
 
 pub async fn delete_recipient(

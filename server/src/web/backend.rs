@@ -213,6 +213,7 @@ impl PortalBackend for UiBackend {
                 clients: s.credentials.clients(recipient).await?.iter().map(|c| crate::admin::views::client(c, now)).collect(),
                 issued_client: issued_client.map(|i| crate::admin::machine_access::issued_view(s, &i)),
                 federation: super::connect::federation_profiles(s, recipient).await?,
+                webhooks: super::webhooks::views_of(s, recipient).await?,
             };
             Ok((view, Noted::default()))
         })

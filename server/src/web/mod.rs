@@ -28,6 +28,7 @@ mod saved_views;
 mod signin;
 mod throttling;
 mod views;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,9 +91,18 @@ pub fn router(services: Arc<Services>) -> Router {
             )
             .route(
                 "/views/{id}/delivery",
-                audited(s, "view.setDelivery", put(saved_views::set_delivery))
-                    .merge(audited(s, "view.removeDelivery", delete(saved_views::remove_delivery))),
+                audited(s, "view.setDelivery", put(saved_views::set_delivery)).merge(audited(
+                    s,
+                    "view.removeDelivery",
+                    delete(saved_views::remove_delivery),
+                )),
             )
+            .route("/webhooks", audited(s, "webhook.list", get(webhooks::list)).merge(audited(s, "webhook.create", post(webhooks::create))))
+            .route(
+                "/webhooks/{id}",
+                audited(s, "webhook.show", get(webhooks::show)).merge(audited(s, "webhook.delete", delete(webhooks::delete))),
+            )
+            .route("/webhooks/{id}/test", audited(s, "webhook.test", post(webhooks::test)))
             .route("/openapi.json", get(openapi::document))
             .nest("/admin", admin_api::router())
             .route_layer(named())
@@ -110,6 +120,9 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/connect/clients", audited(s, "connect.createOAuthClient", post(connect::create_client)))
         .route("/connect/clients/{id}/rotate", audited(s, "connect.rotateOAuthClient", post(connect::rotate_client)))
         .route("/connect/clients/{id}/revoke", audited(s, "connect.revokeOAuthClient", post(connect::revoke_client)))
+        .route("/connect/webhooks", audited(s, "webhook.create", post(webhooks::create_form)))
+        .route("/connect/webhooks/{id}/test", audited(s, "webhook.test", post(webhooks::test_form)))
+        .route("/connect/webhooks/{id}/remove", audited(s, "webhook.delete", post(webhooks::remove_form)))
         .route("/exports", audited(s, "export.jobCreate", post(exports::create_form)))
         .route("/exports/{id}/cancel", audited(s, "export.jobCancel", post(exports::cancel_form)))
         // The list of saved views is on the home page.

@@ -60,7 +60,8 @@ pub async fn opt_out(State(s): State<Arc<Services>>, method: axum::http::Method,
         if let Err(e) = notify::opt_out(&s, &contact, kind).await {
             return e.into_response();
         }
-        let message = format!("{} will no longer get e-mails about {}. Your data provider can turn them on again.", contact.email, kind.words());
+        let message =
+            format!("{} will no longer get e-mails about {}. Your data provider can turn them on again.", contact.email, kind.words());
         return page("Done", &message).into_response();
     }
     let action = format!(

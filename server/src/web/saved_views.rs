@@ -88,7 +88,12 @@ pub async fn delivery_form(State(s): State<Arc<Services>>, Path(id): Path<String
     .await
 }
 
-pub async fn delivery_delete_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
+pub async fn delivery_delete_form(
+    State(s): State<Arc<Services>>,
+    Path(id): Path<String>,
+    audit: Audit,
+    form: Result<PartnerForm>,
+) -> Response {
     changed_by_form(&s, &id, &audit, form, "delivery_stopped", async |views, form| {
         deliveries::remove(&s, &form.caller.recipient, &id).await?;
         views.get(&id).await

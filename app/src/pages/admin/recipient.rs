@@ -9,7 +9,9 @@ use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge}
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, readable_time, thousands, Loading};
 use crate::contract::grammar::encode;
-use crate::contract::{get_admin_recipient, AdminRecipientView, CatalogView, DownloadLimits, IssuedClientView, IssuedLink, RecipientDetail};
+use crate::contract::{
+    get_admin_recipient, AdminRecipientView, CatalogView, DownloadLimits, IssuedClientView, IssuedLink, RecipientDetail,
+};
 
 #[component]
 pub fn AdminRecipientPage() -> impl IntoView {

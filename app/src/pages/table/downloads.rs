@@ -44,17 +44,24 @@ pub fn Downloads(
     let refusal = limits.refusal(count, exact);
     let jobs_left = limits.jobs_left.filter(|_| in_background);
     let buttons = match (&refusal, jobs_left) {
-        (Some(why), _) => view! { <p class="max-w-md text-sm text-amber-800" role="note" data-testid="download-refused">{why.clone()}</p> }.into_any(),
+        (Some(why), _) => {
+            view! { <p class="max-w-md text-sm text-amber-800" role="note" data-testid="download-refused">{why.clone()}</p> }.into_any()
+        }
         (None, Some(0)) => {
             let why = match limits.limits.max_export_jobs_per_day.unwrap_or_default() {
                 0 => "Your organisation may not start export jobs.".to_string(),
-                max => format!("Your organisation may start {max} export job{} in 24 hours, and has started {}.", if max == 1 { "" } else { "s" }, if max == 1 { "it" } else { "them all" }),
+                max => format!(
+                    "Your organisation may start {max} export job{} in 24 hours, and has started {}.",
+                    if max == 1 { "" } else { "s" },
+                    if max == 1 { "it" } else { "them all" }
+                ),
             };
             view! {
                 <p class="max-w-md text-sm text-amber-800" role="note" data-testid="download-refused">
                     {format!("{why} Narrow the view to at most {} rows to download it directly, or come back later.", thousands(job_rows))}
                 </p>
-            }.into_any()
+            }
+            .into_any()
         }
         (None, _) if in_background => view! { <JobForms meta=meta.clone() view=view.clone()/> }.into_any(),
         (None, _) => view! { <DirectLinks meta=meta.clone() view=view.clone()/> }.into_any(),

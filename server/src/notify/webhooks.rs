@@ -1,0 +1,193 @@
+//! Partners' webhooks: events POSTed as JSON to a URL the partner registers, signed so the
+//! receiver can tell them from forgeries. The signing secret of a webhook is derived from the
+//! portal's webhook key and the webhook's id (`whsec_…`): nothing secret is stored per webhook,
+//! and the partner can read it again on `/connect`. Sent through the outbox like e-mail, with
+//! the same retries, so each message's attempts are the webhook's delivery log.
+//!
+//! Each request carries `X-Portal-Event`, `X-Portal-Delivery` (the message id: the same on
+//! retries) and `X-Portal-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::catalog::{Message, NewMessage, Recipient, Webhook};
+use crate::error::{PortalError, Result};
+use crate::primitives::secrets;
+use crate::Services;
+
+const ROOT: &str = "webhook-root";
+const NAME_MAX: usize = 60;
+
+fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The webhook's signing secret.
+pub async fn secret(s: &Services, webhook_id: &str) -> Result<String> {
+    let root = s.catalog.portal_secret(ROOT, &hex::encode(secrets::random_bytes())).await?;
+    Ok(format!("whsec_{}", hmac_hex(root.as_bytes(), webhook_id.as_bytes())))
+}
+
+/// `X-Portal-Signature` of `body` sent at `unix_secs`.
+pub fn signature(secret: &str, unix_secs: i64, body: &str) -> String {
+    format!("t={unix_secs},v1={}", hmac_hex(secret.as_bytes(), format!("{unix_secs}.{body}").as_bytes()))
+}
+
+/// Registers a webhook of `recipient` at `url`, checked.
+pub async fn register(s: &Services, recipient: &Recipient, name: &str, url: &str) -> Result<Webhook> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(PortalError::field("name", format!("give the webhook a name of 1 to {NAME_MAX} characters")));
+    }
+    let url = checked_url(s, url.trim()).await?;
+    s.catalog.add_webhook(&recipient.id, name, url.as_str()).await
+}
+
+/// A URL the portal may POST to: https to a public address, unless `webhook_allow_private`.
+async fn checked_url(s: &Services, text: &str) -> Result<url::Url> {
+    let url = url::Url::parse(text).map_err(|_| PortalError::field("url", format!("`{text}` is not a URL")))?;
+    let private_ok = s.settings.webhook_allow_private;
+    match url.scheme() {
+        "https" => {}
+        "http" if private_ok => {}
+        _ => return Err(PortalError::field("url", "a webhook URL must start with https://")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(PortalError::field("url", "put no user name or password in the URL; check the signature instead"));
+    }
+    let host = url.host_str().ok_or_else(|| PortalError::field("url", "the URL has no host"))?.to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    if !private_ok {
+        let addresses: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| PortalError::field("url", format!("`{host}` cannot be found")))?
+            .map(|a| a.ip())
+            .collect();
+        if addresses.is_empty() || addresses.iter().any(|ip| !is_public(ip)) {
+            return Err(PortalError::field(
+                "url",
+                format!("`{host}` is not a public address; the portal posts only to public https receivers"),
+            ));
+        }
+    }
+    Ok(url)
+}
+
+/// Not loopback, private, link-local (cloud metadata), unspecified, multicast or shared.
+fn is_public(ip: &IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Queues `event` with its JSON `payload` for every webhook of `recipient`; how many.
+pub async fn to_webhooks(s: &Services, recipient: &Recipient, event: &str, cause: &str, payload: &serde_json::Value) -> Result<usize> {
+    let mut queued = 0;
+    for hook in s.catalog.webhooks_of(&recipient.id).await? {
+        let body = serde_json::json!({ "event": event, "recipient": recipient.name, "data": payload }).to_string();
+        let key = format!("{cause}:{}", hook.id);
+        let message = NewMessage {
+            dedupe_key: &key,
+            recipient_id: &recipient.id,
+            contact_id: None,
+            webhook_id: Some(&hook.id),
+            kind: event,
+            target: &hook.url,
+            subject: event,
+            body: &body,
+        };
+        if s.catalog.enqueue(&message).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// POSTs a webhook message; `Err` says why it did not land (tried again later).
+pub async fn post(s: &Services, client: &reqwest::Client, m: &Message) -> Result<(), String> {
+    let hook = m.webhook_id.as_deref().ok_or("a webhook message without its webhook")?;
+    // Checked again at each send: the name may point elsewhere now.
+    let url = checked_url(s, &m.target).await.map_err(|e| e.to_string())?;
+    let secret = secret(s, hook).await.map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().timestamp();
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("user-agent", "partner-data-portal-webhooks")
+        .header("x-portal-event", &m.kind)
+        .header("x-portal-delivery", &m.id)
+        .header("x-portal-signature", signature(&secret, now, &m.body))
+        .body(m.body.clone())
+        .send()
+        .await
+        .map_err(|e| format!("could not reach the receiver: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the receiver answered {}", response.status()))
+    }
+}
+
+/// The HTTP client webhooks go out with: no redirects (a receiver cannot bounce the portal
+/// elsewhere), short timeouts.
+pub fn client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| PortalError::fault("webhook client", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_of_the_time_and_body() {
+        let sig = signature("whsec_k", 1_767_000_000, "{}");
+        assert_eq!(sig, format!("t=1767000000,v1={}", hmac_hex(b"whsec_k", b"1767000000.{}")));
+        assert_ne!(sig, signature("whsec_k", 1_767_000_001, "{}"));
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(&private.parse().unwrap()), "{private}");
+        }
+        for public in ["8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(&public.parse().unwrap()), "{public}");
+        }
+    }
+}
