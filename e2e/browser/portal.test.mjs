@@ -381,6 +381,35 @@ test('a partner saves a view, finds it on the home page, renames and deletes it'
   await context.close();
 });
 
+test('a saved view is scheduled for weekly delivery from the table page, and stopped', async () => {
+  const { context, page } = await signedIn('nordic_goods', { viewport: { width: 1280, height: 900 } });
+  await page.goto(portal.base + '/shares/wholesale/commerce/sales?country=SE');
+  await hydrated(page);
+  const section = page.locator('#saved-views');
+  await page.locator('#saved-view-name').fill('Sweden weekly');
+  await section.getByRole('button', { name: 'Save this view' }).click();
+  await page.getByText('The view was saved.').waitFor();
+  await hydrated(page);
+  await section.locator('summary', { hasText: 'Deliver' }).click();
+  await section.getByLabel('When').selectOption('weekly');
+  await section.getByLabel('Day (weekly)').selectOption('wednesday');
+  await section.getByLabel('Hour (UTC)').selectOption('7');
+  await section.getByLabel('What').selectOption('changes');
+  await section.getByLabel('As').selectOption('csv');
+  await section.getByRole('button', { name: 'Schedule delivery' }).click();
+  await page.getByText('The delivery is scheduled.').waitFor();
+  await section.getByText('Delivered: Every Wednesday at 07:00 UTC: the changes since the last delivery, as CSV').waitFor();
+  await shot(page, 'portal-saved-view-delivery');
+  // The form opens with what is scheduled.
+  await section.locator('summary', { hasText: 'Delivery' }).click();
+  assert.equal(await section.getByLabel('Day (weekly)').inputValue(), 'wednesday');
+  assert.equal(await section.getByLabel('Hour (UTC)').inputValue(), '7');
+  await section.getByRole('button', { name: 'Stop delivery of Sweden weekly' }).click();
+  await page.getByText('The delivery was stopped.').waitFor();
+  assert.equal(await section.getByText('Delivered:').count(), 0);
+  await context.close();
+});
+
 /// Runs the project's Python (delta-rs) to write the test's own Delta table: `create` or `append`.
 function ordersTable(dir, step) {
   const python = join(import.meta.dirname, '../../.venv/bin/python');

@@ -152,7 +152,7 @@ fn SavedViewLine(v: SavedViewRow, back: String, with_table: bool, showing: bool)
     let rename_id = format!("rename-{}", v.id);
     let table = with_table.then(|| format!("{} · {}.{}", v.table, v.share, v.schema));
     view! {
-        <li class="flex flex-col gap-2 py-2 sm:flex-row sm:items-center sm:justify-between">
+        <li class="flex flex-col gap-2 py-2 sm:flex-row sm:items-start sm:justify-between">
             <div class="min-w-0">
                 <a href=v.href() aria-current=showing.then_some("true")
                     class="font-medium text-indigo-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
@@ -215,7 +215,7 @@ fn DeliveryForm(v: SavedViewRow, back: String) -> impl IntoView {
     view! {
         <details class="group">
             <summary class=format!("{BUTTON} cursor-pointer list-none")>{if scheduled { "Delivery" } else { "Deliver" }}<span class="sr-only">{format!(" {}", v.name)}</span></summary>
-            <form method="post" action=format!("/views/{}/delivery", v.id) class="mt-2 grid gap-2 sm:grid-cols-2">
+            <form method="post" action=format!("/views/{}/delivery", v.id) class="mt-2 grid gap-2 sm:w-[30rem] sm:grid-cols-2">
                 <FormToken/>
                 <input type="hidden" name="back" value=back.clone()/>
                 <div><label for=id("schedule") class=LABEL>"When"</label>

@@ -103,23 +103,33 @@ fn is_public(ip: &IpAddr) -> bool {
 pub async fn to_webhooks(s: &Services, recipient: &Recipient, event: &str, cause: &str, payload: &serde_json::Value) -> Result<usize> {
     let mut queued = 0;
     for hook in s.catalog.webhooks_of(&recipient.id).await? {
-        let body = serde_json::json!({ "event": event, "recipient": recipient.name, "data": payload }).to_string();
-        let key = format!("{cause}:{}", hook.id);
-        let message = NewMessage {
-            dedupe_key: &key,
-            recipient_id: &recipient.id,
-            contact_id: None,
-            webhook_id: Some(&hook.id),
-            kind: event,
-            target: &hook.url,
-            subject: event,
-            body: &body,
-        };
-        if s.catalog.enqueue(&message).await? {
-            queued += 1;
-        }
+        queued += usize::from(queue(s, recipient, &hook, event, cause, payload).await?);
     }
     Ok(queued)
+}
+
+/// Queues `event` for one webhook, once per `cause`; whether it is new.
+pub async fn queue(
+    s: &Services,
+    recipient: &Recipient,
+    hook: &Webhook,
+    event: &str,
+    cause: &str,
+    payload: &serde_json::Value,
+) -> Result<bool> {
+    let body = serde_json::json!({ "event": event, "recipient": recipient.name, "data": payload }).to_string();
+    let key = format!("{cause}:{}", hook.id);
+    let message = NewMessage {
+        dedupe_key: &key,
+        recipient_id: &recipient.id,
+        contact_id: None,
+        webhook_id: Some(&hook.id),
+        kind: event,
+        target: &hook.url,
+        subject: event,
+        body: &body,
+    };
+    s.catalog.enqueue(&message).await
 }
 
 /// POSTs a webhook message; `Err` says why it did not land (tried again later).

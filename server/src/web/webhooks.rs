@@ -65,19 +65,8 @@ async fn owned(s: &Services, recipient: &Recipient, id: &str) -> Result<Webhook>
 
 /// Queues a `ping` to one webhook, so the partner can check the receiver and its signature check.
 async fn ping(s: &Services, recipient: &Recipient, hook: &Webhook) -> Result<()> {
-    let body = serde_json::json!({ "event": "ping", "recipient": recipient.name, "data": { "webhook": hook.id } }).to_string();
-    let key = format!("ping:{}:{}", hook.id, now_ms());
-    let message = crate::catalog::NewMessage {
-        dedupe_key: &key,
-        recipient_id: &recipient.id,
-        contact_id: None,
-        webhook_id: Some(&hook.id),
-        kind: "ping",
-        target: &hook.url,
-        subject: "ping",
-        body: &body,
-    };
-    s.catalog.enqueue(&message).await.map(|_| ())
+    let payload = serde_json::json!({ "webhook": hook.id });
+    webhooks::queue(s, recipient, hook, "ping", &format!("ping:{}", now_ms()), &payload).await.map(|_| ())
 }
 
 // ---- forms ----
@@ -98,30 +87,32 @@ pub async fn create_form(State(s): State<Arc<Services>>, audit: Audit, form: Res
 }
 
 pub async fn test_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    audit.object(id.clone());
-    let done = async {
-        let form = form?;
-        let hook = owned(&s, &form.caller.recipient, &id).await?;
-        ping(&s, &form.caller.recipient, &hook).await
-    }
-    .await;
-    match done {
-        Ok(()) => see_other(&format!("/connect?webhook=pinged#webhook-{id}")),
-        Err(e) => refused(&audit, e),
-    }
+    let back = format!("/connect?webhook=pinged#webhook-{id}");
+    on_webhook(&s, &id, &audit, form, &back, async |s, recipient, hook| ping(s, recipient, hook).await).await
 }
 
 pub async fn remove_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    audit.object(id.clone());
-    let done = async {
+    on_webhook(&s, &id, &audit, form, "/connect?webhook=removed#webhooks", async |s, recipient, hook| {
+        s.catalog.remove_webhook(&recipient.id, &hook.id).await.map(|_| ())
+    })
+    .await
+}
+
+/// A form acting on the caller's webhook `id`, answered with a redirect to `done`.
+async fn on_webhook<F>(s: &Services, id: &str, audit: &Audit, form: Result<PartnerForm>, done: &str, act: F) -> Response
+where
+    F: AsyncFnOnce(&Services, &Recipient, &Webhook) -> Result<()>,
+{
+    audit.object(id.to_string());
+    let outcome = async {
         let form = form?;
-        let hook = owned(&s, &form.caller.recipient, &id).await?;
-        s.catalog.remove_webhook(&form.caller.recipient.id, &hook.id).await
+        let hook = owned(s, &form.caller.recipient, id).await?;
+        act(s, &form.caller.recipient, &hook).await
     }
     .await;
-    match done {
-        Ok(_) => see_other("/connect?webhook=removed#webhooks"),
-        Err(e) => refused(&audit, e),
+    match outcome {
+        Ok(()) => see_other(done),
+        Err(e) => refused(audit, e),
     }
 }
 

@@ -70,7 +70,6 @@ pub fn Downloads(
         <p class="text-sm text-slate-600" data-testid="jobs-left">{format!("Your organisation may start {n} more export job{} in the next 24 hours.", if n == 1 { "" } else { "s" })}</p>
     });
     let in_background = in_background && refusal.is_none() && jobs_left != Some(0);
-    let downloads_off = !limits.limits.downloads_allowed;
     let columns: Vec<_> = shown.iter().filter_map(|name| meta.column(name).cloned()).collect();
     let m = m_query(&format!("{public_url}{}/export.csv", meta.api_href()), &view, &columns, None);
     view! {
@@ -87,7 +86,8 @@ pub fn Downloads(
                 </div>
                 {buttons}
             </div>
-            {(!downloads_off).then(|| view! {
+            // Power Query downloads the view too: not offered where the download is refused.
+            {refusal.is_none().then(|| view! {
             <details data-testid="power-query" class="group rounded-lg border border-slate-200 px-3 py-2">
                 <summary class="cursor-pointer text-sm font-medium text-slate-700">"Refresh in Excel (Power Query)"</summary>
                 <div class="mt-2 space-y-2 text-sm text-slate-600">
