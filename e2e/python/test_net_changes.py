@@ -94,6 +94,9 @@ def test_net_changes_are_the_latest_change_of_each_key_per_recipient(portal, tab
     # A later start; the view's filters first, then the net.
     assert net_rows(portal, share, p001, "_since=2&_net=1")[1] == net_of_load_cdf(where, "P001", 3)
     assert net_rows(portal, share, p001, "_since=0&_net=1&_change_type__exact=delete")[1] == [(3, 1, "delete", 4), (6, 7, "delete", 6)]
+    # Filters apply to each key's latest state: id 2 is now 1101, so an older state of it that
+    # matched (101, after the first update) is not shown as if it were current.
+    assert net_rows(portal, share, p001, "_since=0&_net=1&qty__lt=1000")[1] == [(3, 1, "delete", 4), (5, 1, "insert", 1), (6, 7, "delete", 6)]
 
     _, p002 = partner(portal, share, "P002")
     assert net_rows(portal, share, p002, "_since=0&_net=1")[1] == net_of_load_cdf(where, "P002", 1) == [

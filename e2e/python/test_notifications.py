@@ -391,9 +391,14 @@ def test_webhook_urls_are_checked_and_private_to_their_recipient(portal, mailing
     name = f"hooks_{uuid.uuid4().hex[:6]}"
     portal.cli("recipient", "create", name)
     headers = bearer(partner_token(portal, name)[0])
-    for url in ["http://example.com/hook", "https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://10.0.0.7/x", "ftp://example.com", "https://user:pw@example.com/x"]:
+    for url in ["http://example.com/hook", "ftp://example.com", "https://user:pw@example.com/x"]:
         body = error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "x", "url": url}), 400, field="url")
         assert body["message"], url
+    # Addresses inside the provider's network, however written, are refused.
+    for url in ["https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://10.0.0.7/x", "https://[::1]/hook",
+                "https://[::ffff:169.254.169.254]/x", "https://[64:ff9b::a9fe:a9fe]/x", "https://localhost/hook"]:
+        body = error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "x", "url": url}), 400, field="url")
+        assert "not a public address" in body["message"], (url, body)
     error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "", "url": "https://example.com/x"}), 400, field="name")
     error_of(requests.post(portal.base + "/api/v1/webhooks", headers=headers, json={"name": "x", "url": "https://example.com", "events": []}), 400)
 

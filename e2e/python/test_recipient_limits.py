@@ -97,14 +97,19 @@ def test_a_team_admin_cannot_see_or_set_another_teams_recipient(portal):
 def test_downloads_off_refuses_every_file_but_leaves_browsing_and_delta_sharing_open(portal):
     name, web, headers = new_partner(portal)
     assert requests.get(portal.base + API + "/export.csv", headers=headers).status_code == 200
+    from test_export_jobs import wait_for
+    finished = wait_for(portal, headers, requests.post(portal.base + API + "/exports?_format=csv&country=DE", headers=headers).json()["id"])
+    assert finished["status"] == "done"
     set_limits(portal, name, downloadsAllowed=False)
+    # A file prepared before is not handed out either.
+    assert "turned off" in error_of(requests.get(f"{portal.base}/api/v1/exports/{finished['id']}/file", headers=headers), 403)["message"]
 
     for path in ("/export.csv", "/export.csv?_dialect=excel-eu", "/export.xlsx", "/export.xlsx?country=DE"):
         body = error_of(requests.get(portal.base + API + path, headers=headers), 403, code="PERMISSION_DENIED")
         assert "Downloads are turned off for your organisation" in body["message"], body
     job = requests.post(portal.base + API + "/exports?_format=csv", headers=headers)
     assert "turned off" in error_of(job, 403)["message"]
-    assert requests.get(portal.base + "/api/v1/exports", headers=headers).json()["items"] == []
+    assert len(requests.get(portal.base + "/api/v1/exports", headers=headers).json()["items"]) == 1, "no job was added"
 
     # Reading is not downloading: the rows API, the page and the protocol answer as before.
     assert requests.get(portal.base + API + "/rows?_size=5", headers=headers).json()["rows"]
@@ -176,7 +181,7 @@ def test_export_jobs_per_day_are_counted_and_the_next_start_is_named(portal):
 
     # Zero: direct downloads only.
     set_limits(portal, name, maxExportJobsPerDay=0)
-    assert "may not start export jobs" in error_of(requests.post(portal.base + API + "/exports?_format=csv", headers=headers), 429)["message"]
+    assert "may not start export jobs" in error_of(requests.post(portal.base + API + "/exports?_format=csv", headers=headers), 403)["message"]
 
 
 def test_the_console_form_sets_limits_without_javascript(portal):

@@ -67,7 +67,9 @@ CREATE TABLE deliveries (
     format TEXT NOT NULL,
     dialect TEXT NOT NULL,
     next_at BIGINT,
+    -- The version the last run started at, and the version the last file delivered held.
     last_version BIGINT,
+    delivered_version BIGINT,
     last_run_at BIGINT,
     created_at BIGINT NOT NULL
 );

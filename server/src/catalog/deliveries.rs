@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{new_id, now_ms, Catalog};
+use super::{conflict_or, new_id, now_ms, Catalog};
 use crate::error::{PortalError, Result};
 
 /// When a delivery runs.
@@ -31,55 +31,63 @@ pub struct Delivery {
     pub dialect: String,
     /// When a daily or weekly delivery runs next.
     pub next_at: Option<i64>,
-    /// The table version the last delivery held.
+    /// The table version the last run started at.
     pub last_version: Option<i64>,
+    /// The table version the last delivered file held (changes start after it).
+    pub delivered_version: Option<i64>,
     pub last_run_at: Option<i64>,
     pub created_at: i64,
 }
 
 const COLUMNS: &str =
-    "id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, last_version, last_run_at, created_at";
+    "id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, last_version, delivered_version, last_run_at, created_at";
 
 impl Catalog {
-    /// Sets the delivery of a saved view (replacing the one it had); keeps where the last one was.
+    /// Sets the delivery of a saved view: a new one, or the one it had changed in place (same id,
+    /// so a run in progress still finds it; where the last run was is kept).
     pub async fn set_delivery(&self, d: &Delivery) -> Result<Delivery> {
         let (schedule, weekday, hour) = match d.schedule {
             Schedule::Daily { hour } => ("daily", None, hour),
             Schedule::Weekly { weekday, hour } => ("weekly", Some(i64::from(weekday)), hour),
             Schedule::OnNewVersion => ("version", None, 0),
         };
-        let mut tx = self.pool.begin().await?;
-        let kept: Option<(Option<i64>, Option<i64>)> =
-            sqlx::query("SELECT last_version, last_run_at FROM deliveries WHERE saved_view_id = $1")
-                .bind(&d.saved_view_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get("last_version")?, r.try_get("last_run_at")?)))
-                .transpose()?;
-        sqlx::query("DELETE FROM deliveries WHERE saved_view_id = $1").bind(&d.saved_view_id).execute(&mut *tx).await?;
-        let id = new_id();
-        let (last_version, last_run_at) = kept.unwrap_or((d.last_version, d.last_run_at));
-        sqlx::query(
-            "INSERT INTO deliveries (id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, last_version, last_run_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        let content = if d.changes { "changes" } else { "full" };
+        let updated = sqlx::query(
+            "UPDATE deliveries SET schedule = $2, weekday = $3, hour = $4, content = $5, format = $6, dialect = $7, next_at = $8 WHERE saved_view_id = $1",
         )
-        .bind(&id)
         .bind(&d.saved_view_id)
-        .bind(&d.recipient_id)
         .bind(schedule)
         .bind(weekday)
         .bind(i64::from(hour))
-        .bind(if d.changes { "changes" } else { "full" })
+        .bind(content)
         .bind(&d.format)
         .bind(&d.dialect)
         .bind(d.next_at)
-        .bind(last_version)
-        .bind(last_run_at)
-        .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
-        self.delivery(&id).await?.ok_or_else(|| PortalError::Internal("a delivery just set is missing".into()))
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO deliveries (id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(new_id())
+            .bind(&d.saved_view_id)
+            .bind(&d.recipient_id)
+            .bind(schedule)
+            .bind(weekday)
+            .bind(i64::from(hour))
+            .bind(content)
+            .bind(&d.format)
+            .bind(&d.dialect)
+            .bind(d.next_at)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, || "this saved view's delivery was just set; reload and try again".into()))?;
+        }
+        let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE saved_view_id = $1");
+        let row = sqlx::query(&sql).bind(&d.saved_view_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(delivery_from_row).transpose()?.ok_or_else(|| PortalError::Internal("a delivery just set is missing".into()))
     }
 
     pub async fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
@@ -109,12 +117,26 @@ impl Catalog {
         sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?.iter().map(delivery_from_row).collect()
     }
 
-    /// A run started: the next time, and the version it holds.
-    pub async fn delivery_ran(&self, id: &str, at: i64, next_at: Option<i64>, version: i64) -> Result<()> {
-        sqlx::query("UPDATE deliveries SET last_run_at = $2, next_at = $3, last_version = $4 WHERE id = $1")
+    /// Claims a run of `d`: records when it ran, its next time and the version it starts at,
+    /// unless another scheduler ran it since `d` was read (then false, and nothing starts).
+    pub async fn delivery_ran(&self, d: &Delivery, at: i64, next_at: Option<i64>, version: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET last_run_at = $2, next_at = $3, last_version = $4 WHERE id = $1 AND COALESCE(last_run_at, -1) = $5",
+        )
+        .bind(&d.id)
+        .bind(at)
+        .bind(next_at)
+        .bind(version)
+        .bind(d.last_run_at.unwrap_or(-1))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A delivered file held `version`: the next changes start after it.
+    pub async fn delivery_delivered(&self, id: &str, version: i64) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET delivered_version = $2 WHERE id = $1 AND COALESCE(delivered_version, -1) < $2")
             .bind(id)
-            .bind(at)
-            .bind(next_at)
             .bind(version)
             .execute(&self.pool)
             .await?;
@@ -140,6 +162,7 @@ fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
         dialect: r.try_get("dialect")?,
         next_at: r.try_get("next_at")?,
         last_version: r.try_get("last_version")?,
+        delivered_version: r.try_get("delivered_version")?,
         last_run_at: r.try_get("last_run_at")?,
         created_at: r.try_get("created_at")?,
     })

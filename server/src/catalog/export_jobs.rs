@@ -35,18 +35,19 @@ impl Catalog {
         let mut tx = self.pool.begin().await?;
         Self::lock_recipient(&mut tx, job.recipient_id).await?;
         if let Some(max) = per_day {
+            if max == 0 {
+                return Err(PortalError::Forbidden(
+                    "your organisation may not start export jobs; download smaller views directly from the table page".into(),
+                ));
+            }
             let (started, oldest) = Self::jobs_started_in_a_day(&mut tx, job.recipient_id).await?;
             if started >= i64::from(max) {
                 let free_at = oldest.unwrap_or_else(now_ms) + DAY_MS;
-                let message = if max == 0 {
-                    "your organisation may not start export jobs; download smaller views directly from the table page".to_string()
-                } else {
-                    format!(
-                        "your organisation may start {max} export job{} in 24 hours, and has; the next can start at {}",
-                        if max == 1 { "" } else { "s" },
-                        minutes_utc(free_at)
-                    )
-                };
+                let message = format!(
+                    "your organisation may start {max} export job{} in 24 hours, and has; the next can start at {}",
+                    if max == 1 { "" } else { "s" },
+                    minutes_utc(free_at)
+                );
                 let retry_after_secs = ((free_at - now_ms()).max(1000) / 1000) as u64;
                 return Err(PortalError::QuotaReached { message, retry_after_secs });
             }

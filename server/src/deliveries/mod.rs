@@ -11,7 +11,7 @@ pub mod schedule;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::contract::grammar::{Since, TableQuery};
+use app::contract::grammar::{AsOf, Since, TableQuery};
 use app::contract::{DeliveryView, SavedViewRow, WEEKDAYS};
 
 use crate::auth::Access;
@@ -89,6 +89,7 @@ pub async fn set(s: &Services, recipient: &Recipient, id: &str, wanted: &Deliver
         dialect: format.dialect_name().into(),
         next_at: schedule::next_run(schedule, now),
         last_version: None,
+        delivered_version: None,
         last_run_at: None,
         created_at: now,
     };
@@ -159,33 +160,41 @@ async fn run_one(s: &Services, d: &Delivery, now: i64) -> Result<bool> {
     let recipient = s.catalog.recipient_by_id(&d.recipient_id).await?;
     let Some(saved) = s.catalog.saved_view(&recipient.id, &d.saved_view_id).await? else { return Ok(false) };
     let next_at = schedule::next_run(d.schedule, now);
-    let version = match Access::new(&s.catalog, &recipient).table(&saved.share, &saved.schema, &saved.table).await {
-        Ok(t) => t.open(&s.stores, At::Latest).await?.version(),
+    let t = match Access::new(&s.catalog, &recipient).table(&saved.share, &saved.schema, &saved.table).await {
+        Ok(t) => t,
         // The grant ended: the delivery waits (a table shared again delivers again).
         Err(e) if e.status() == 404 => {
-            s.catalog.delivery_ran(&d.id, now, next_at, d.last_version.unwrap_or(-1)).await?;
+            s.catalog.delivery_ran(d, now, next_at, d.last_version.unwrap_or(-1)).await?;
             return Ok(false);
         }
         Err(e) => return Err(e),
     };
+    let version = t.open(&s.stores, At::Latest).await?.version();
     if d.schedule == Schedule::OnNewVersion {
         match d.last_version {
             Some(last) if last >= version => return Ok(false),
             // The first look only marks where the table is: the next version delivers.
             None => {
-                s.catalog.delivery_ran(&d.id, now, None, version).await?;
+                s.catalog.delivery_ran(d, now, None, version).await?;
+                s.catalog.delivery_delivered(&d.id, version).await?;
                 return Ok(false);
             }
             Some(_) => {}
         }
     }
     let mut query = TableQuery::parse_query_string(&saved.query)?;
+    // The file holds the version the run started at, so the next changes start right after it.
+    if t.table.history_shared {
+        query.as_of = AsOf::Version(version);
+    }
     if d.changes {
-        query.since = d.last_version.filter(|v| *v >= 0).map(Since::Version);
+        query.since = d.delivered_version.filter(|v| *v >= 0 && *v <= version).map(Since::Version);
     }
     let format = FileFormat::parse(Some(&d.format), (!d.dialect.is_empty()).then_some(d.dialect.as_str()))?;
-    // Recorded first: a scheduler that stops here never starts the same run twice.
-    s.catalog.delivery_ran(&d.id, now, next_at, version).await?;
+    // Claimed first: a run another scheduler started, or one that stops here, never starts twice.
+    if !s.catalog.delivery_ran(d, now, next_at, version).await? {
+        return Ok(false);
+    }
     let table = (saved.share.as_str(), saved.schema.as_str(), saved.table.as_str());
     if let Err(e) = ExportJobs::submit(s, &recipient, table, &query, format, Some(&d.id)).await {
         let reason = if e.status().is_client_error() {
@@ -216,7 +225,15 @@ pub async fn notify_finished(s: &Services) -> Result<usize> {
         };
         let Some(saved) = saved else { continue };
         told += match job.status {
-            JobStatus::Done => ready(s, &recipient, &saved, &job).await?,
+            JobStatus::Done => {
+                // The changes of the next run start after the version this file held.
+                if let (Some(id), Ok(TableQuery { as_of: AsOf::Version(v), .. })) =
+                    (&job.delivery_id, TableQuery::parse_query_string(&job.view))
+                {
+                    s.catalog.delivery_delivered(id, v).await?;
+                }
+                ready(s, &recipient, &saved, &job).await?
+            }
             _ => {
                 failed(s, &recipient, &saved, &format!("delivery-failed:{}", job.id), job.error.as_deref().unwrap_or("it was cancelled"))
                     .await?

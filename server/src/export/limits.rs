@@ -12,6 +12,9 @@ use super::format::FileFormat;
 use crate::catalog::{Recipient, RecipientLimits};
 use crate::error::{PortalError, Result};
 
+/// The largest row limit an admin can set (a trillion rows: no limit in practice).
+const MAX_ROWS: u64 = 1_000_000_000_000;
+
 pub fn view(limits: &RecipientLimits) -> DownloadLimits {
     DownloadLimits {
         downloads_allowed: limits.downloads,
@@ -24,6 +27,9 @@ pub fn view(limits: &RecipientLimits) -> DownloadLimits {
 pub fn from_view(v: &DownloadLimits) -> Result<RecipientLimits> {
     if v.max_rows_per_download == Some(0) {
         return Err(PortalError::field("maxRowsPerDownload", "a download must be allowed at least 1 row; turn downloads off instead"));
+    }
+    if v.max_rows_per_download.is_some_and(|n| n > MAX_ROWS) {
+        return Err(PortalError::field("maxRowsPerDownload", format!("at most {MAX_ROWS} rows can be set; leave it empty for no limit")));
     }
     if v.max_export_jobs_per_day.is_some_and(|n| n > 10_000) {
         return Err(PortalError::field("maxExportJobsPerDay", "at most 10000 export jobs a day can be set; leave it empty for no limit"));

@@ -98,7 +98,9 @@ async fn deliver(s: &Services, senders: &Senders, worker: &str, m: Message) {
         Ok(()) => s.catalog.message_sent(&m.id, worker).await,
         Err(e) => {
             let retry = (m.attempts < MAX_ATTEMPTS).then(|| now_ms() + 30_000 * 4_i64.pow((m.attempts - 1).clamp(0, 4) as u32));
-            tracing::warn!(message = %m.id, to = %m.target, error = %e, retry = retry.is_some(), "a notification could not be sent");
+            // A webhook's URL may carry the partner's own token: it is not logged.
+            let to = if m.webhook_id.is_some() { "webhook" } else { m.target.as_str() };
+            tracing::warn!(message = %m.id, to, error = %e, retry = retry.is_some(), "a notification could not be sent");
             s.catalog.message_not_sent(&m.id, worker, &e, retry).await
         }
     };

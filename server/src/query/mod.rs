@@ -436,11 +436,10 @@ impl Run<'_> {
         self.state.delta()?.update_datafusion_session(&ctx.state()).map_err(|e| PortalError::fault("query session", e))?;
         // The caller's scope is the first filter of every frame, whatever the view asks.
         let scoped = ctx.read_table(self.provider.clone())?.filter(exprs::scope(self.state.scope(), self.columns))?;
-        let filtered = scoped.filter(predicate.clone())?;
-        if self.changes && self.query.net {
-            return net::latest_per_key(filtered, self.net_keys()?);
-        }
-        Ok(filtered)
+        // Net changes: each key's latest change first, then the view's filters (a key that left
+        // the filtered rows is not shown in an older state that matched them).
+        let scoped = if self.changes && self.query.net { net::latest_per_key(scoped, self.net_keys()?)? } else { scoped };
+        Ok(scoped.filter(predicate.clone())?)
     }
 
     /// The key columns net changes go by (a clear 400 when the table declares none).

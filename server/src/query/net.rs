@@ -1,8 +1,9 @@
 //! Net changes (`_net=1` on a view of changes): each changed key once, in its latest state.
-//! Of the change rows the scope and the view's filters keep, the pre-images go (a post-image
-//! follows each), then per key the row of the latest commit stays: an insert or post-image is
-//! the key's state now, a delete says it is gone. Within one commit a delete and an insert of
-//! the same key (a MERGE that replaced the row) leave the insert.
+//! Of the change rows the recipient's scope keeps, the pre-images go (a post-image follows
+//! each), then per key the row of the latest commit stays: an insert or post-image is the key's
+//! state now, a delete says it is gone. Within one commit a delete and an insert of the same key
+//! (a MERGE that replaced the row) leave the insert. The view's filters apply after that, to
+//! each key's latest state.
 
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::functions_window::expr_fn::row_number;

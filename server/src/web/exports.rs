@@ -96,6 +96,12 @@ pub async fn file(
     // The table must still be shared with the caller: access is decided now, not when the
     // export started.
     crate::auth::Access::new(&s.catalog, &caller.recipient).table(&job.share, &job.schema, &job.table).await?;
+    // And so are the recipient's download limits (an admin may have tightened them since).
+    let format = FileFormat::parse(Some(&job.format), Some(&job.dialect).filter(|d| !d.is_empty()).map(String::as_str))?;
+    crate::export::limits::allow_download(&caller.recipient)?;
+    if let Some(cap) = crate::export::limits::RowCap::of(&caller.recipient, format, s.settings.xlsx_max_rows) {
+        cap.check(Some(job.rows_written.max(0) as u64))?;
+    }
     let (file, length) = match download {
         Download::File(file, length) => (file, length),
         // Object-store exports are fetched from the store itself, by a short-lived signed URL.
@@ -103,7 +109,6 @@ pub async fn file(
             return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response())
         }
     };
-    let format = FileFormat::parse(Some(&job.format), Some(&job.dialect).filter(|d| !d.is_empty()).map(String::as_str))?;
     let name = job.file_name.clone().unwrap_or_else(|| format!("export.{}", job.format));
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let mut response = super::export::attachment(format, &name, body);

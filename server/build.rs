@@ -1,0 +1,4 @@
+// `sqlx::migrate!` embeds server/migrations at compile time: a changed migration must rebuild.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
