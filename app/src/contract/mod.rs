@@ -4,6 +4,7 @@
 mod activation;
 mod admin;
 mod admin_fns;
+pub mod charts;
 mod connect;
 mod exports;
 pub mod grammar;

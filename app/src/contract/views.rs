@@ -245,4 +245,7 @@ pub struct TableView {
     pub saved: Vec<super::SavedViewRow>,
     /// What the partner may download.
     pub limits: super::PartnerLimits,
+    /// The view's chart, when the URL asks for one.
+    #[serde(default)]
+    pub chart: Option<Result<super::charts::ChartData, Problem>>,
 }

@@ -15,12 +15,17 @@ use xlsx::About;
 
 /// `<table>_<yyyy-mm-dd>[[_net]_changes_v<first>-v<last>][_filtered].<ext>`, the date being today's (UTC).
 pub fn file_name(extract: &Extract, extension: &str) -> String {
-    let safe: String = extract.meta.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let safe = safe_name(&extract.meta.name);
     let day = chrono::Utc::now().format("%Y-%m-%d");
     let net = if extract.query.net { "_net" } else { "" };
     let changes = extract.changes.map(|r| format!("{net}_changes_v{}-v{}", r.first, r.last)).unwrap_or_default();
     let filtered = if extract.query.filters.is_empty() { "" } else { "_filtered" };
     format!("{safe}_{day}{changes}{filtered}.{extension}")
+}
+
+/// A table's name as a file name may hold it: letters, digits, `_` and `-`.
+pub fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
 }
 
 /// What an Excel file's About sheet says of the view it holds.

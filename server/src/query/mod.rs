@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod cells;
 pub mod changes;
+mod chart;
 mod count;
 mod cursor;
 mod exprs;
@@ -37,6 +38,7 @@ use deltalake::datafusion::prelude::{lit, Expr, SessionConfig, SessionContext};
 use futures::future::try_join_all;
 use futures::StreamExt;
 
+use app::contract::charts::ChartData;
 use changes::ChangeRange;
 use parquet_table::ParquetTable;
 
@@ -90,6 +92,8 @@ pub struct Outcome {
     pub grid: Result<Grid>,
     /// The commits a view of changes read.
     pub changes: Option<ChangeRange>,
+    /// The view's chart, when it asks for one (`_chart…`).
+    pub chart: Option<Result<ChartData>>,
 }
 
 /// A granted table opened at one snapshot: what every read of it starts from. With `changes`,
@@ -213,8 +217,43 @@ pub async fn view(
             }
         }
     };
+    let chart = match (&query.chart, &grid) {
+        (Some(spec), Ok(_)) => Some(charted(opened.run(s, recipient, &query), spec).await),
+        _ => None,
+    };
     let changes = opened.changes;
-    Ok(Outcome { meta: opened.meta, query, description, grid, changes })
+    Ok(Outcome { meta: opened.meta, query, description, grid, changes, chart })
+}
+
+/// The chart of a view, within the preview's time limit.
+async fn charted(run: Run<'_>, spec: &app::contract::grammar::ChartSpec) -> Result<ChartData> {
+    let budget = run.budget;
+    tokio::time::timeout(budget, run.chart(spec)).await.unwrap_or_else(|_| {
+        Err(PortalError::QueryTimeout(format!(
+            "this chart took longer than {} seconds; add a filter on a partition column or a narrower condition",
+            budget.as_secs()
+        )))
+    })
+}
+
+/// The chart a view asks for, as the caller may see it (the SVG download).
+pub async fn chart(
+    s: &Services,
+    recipient: &Recipient,
+    share: &str,
+    schema: &str,
+    table: &str,
+    query: &TableQuery,
+) -> Result<(TableMeta, ChartData)> {
+    let spec = query
+        .chart
+        .clone()
+        .ok_or_else(|| PortalError::InvalidParameter("say what to chart: `_chart=bar` or `line`, and `_chart_x=<column>`".into()))?;
+    let t = Access::new(&s.catalog, recipient).table(share, schema, table).await?;
+    let (at, _) = position(s, &t, recipient, query)?;
+    let opened = Opened::at(s, t, at, query.since.as_ref()).await?;
+    let data = charted(opened.run(s, recipient, query), &spec).await?;
+    Ok((opened.meta, data))
 }
 
 /// A table's description and columns at its latest version, without reading rows.

@@ -116,14 +116,8 @@ impl PortalBackend for UiBackend {
         let object = Some(format!("{share}.{schema}.{table}"));
         self.partner_read(request, Some("portal.preview"), object, async |caller: &Caller| {
             let outcome = query::view(&self.0, &caller.recipient, share, schema, table, parsed).await?;
-            let grid = outcome.grid.map_err(|e| match e {
-                PortalError::BadQuery { column, message } => Problem { message, column, status: 400 },
-                e if e.status().is_client_error() => Problem { message: e.to_string(), column: None, status: e.status().as_u16() },
-                e => {
-                    tracing::error!(error = %e, "preview failed");
-                    Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None, status: 500 }
-                }
-            });
+            let grid = outcome.grid.map_err(problem);
+            let chart = outcome.chart.map(|c| c.map_err(problem));
             let noted = match &grid {
                 Ok(g) => Noted {
                     rows: Some(g.rows.len() as u64),
@@ -143,6 +137,7 @@ impl PortalBackend for UiBackend {
                     let these = all.into_iter().filter(|v| saved_views::is_of(v, share, schema, table)).collect();
                     crate::deliveries::rows(&self.0, &caller.recipient, these).await?
                 },
+                chart,
                 limits: export::limits::partner(&caller.recipient, self.0.catalog.export_jobs_started_today(&caller.recipient.id).await?),
             };
             Ok((view, noted))
@@ -295,4 +290,16 @@ async fn example_table(s: &Services, recipient: &Recipient) -> Option<ExampleTab
         });
     }
     None
+}
+
+/// A view the portal could not answer, as the page shows it (a fault is logged, not shown).
+fn problem(e: PortalError) -> Problem {
+    match e {
+        PortalError::BadQuery { column, message } => Problem { message, column, status: 400 },
+        e if e.status().is_client_error() => Problem { message: e.to_string(), column: None, status: e.status().as_u16() },
+        e => {
+            tracing::error!(error = %e, "preview failed");
+            Problem { message: "This view could not be read. Please try again in a minute.".into(), column: None, status: 500 }
+        }
+    }
 }

@@ -82,6 +82,29 @@ pub async fn xlsx(
     Ok(attachment(FileFormat::Xlsx, &name, Body::from_stream(body)))
 }
 
+/// The view's chart as an SVG file (`_chart…` in the query, as on the table page).
+pub async fn chart_svg(
+    State(s): State<Arc<Services>>,
+    path: TablePath,
+    PartnerCaller(caller): PartnerCaller,
+    view: View,
+    audit: Audit,
+) -> Result<Response> {
+    audit.detail(view.raw.clone());
+    limits::allow_download(&caller.recipient)?;
+    let (meta, data) = query::chart(&s, &caller.recipient, &path.share, &path.schema, &path.table, &view.valid()?).await?;
+    let name = format!("{}_chart.svg", export::safe_name(&meta.name));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        app::contract::charts::svg(&data),
+    )
+        .into_response())
+}
+
 /// The whole view, as the caller may see it and download in `format`: counted first when the
 /// file has a row cap (Excel's, or the recipient's own), and held to that cap while it streams.
 async fn read(s: &Services, caller: &crate::auth::Caller, path: &TablePath, view: &View, format: FileFormat) -> Result<Extract> {

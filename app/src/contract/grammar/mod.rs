@@ -7,8 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod chart;
 mod operators;
 mod query_string;
+
+pub use chart::{ChartKind, ChartSpec, Measure};
 
 pub use operators::{Arity, Op, OpInfo, TypeClass, OPERATORS};
 pub use query_string::{decode_pairs, encode};
@@ -93,6 +96,8 @@ pub struct TableQuery {
     /// `_net=1`: of the changes, each changed key once, in its latest state (needs `since` and
     /// the table's key columns).
     pub net: bool,
+    /// `_chart…`: a chart of the view.
+    pub chart: Option<ChartSpec>,
     /// `_count=all`: count every row even when that means a scan.
     pub count_all: bool,
     /// The query came from the filter builder's form (`_filter_*`), not the canonical grammar.
@@ -113,6 +118,7 @@ impl TableQuery {
         let (mut form_columns, mut form_ops, mut form_values) = (Vec::new(), Vec::new(), Vec::new());
         let mut as_of = Vec::new();
         let mut since = Vec::new();
+        let mut chart: [Option<String>; 4] = Default::default();
         for (k, v) in pairs {
             let (key, value) = (k.as_ref(), v.as_ref());
             match key {
@@ -136,6 +142,10 @@ impl TableQuery {
                 "_since_timestamp" if !value.trim().is_empty() => since.push(Since::Timestamp(value.trim().to_string())),
                 "_since" | "_since_timestamp" => {}
                 "_net" => q.net = flag(key, value)?,
+                "_chart" => chart[0] = Some(value.to_string()),
+                "_chart_x" => chart[1] = Some(value.to_string()),
+                "_chart_y" => chart[2] = Some(value.to_string()),
+                "_chart_agg" => chart[3] = Some(value.to_string()),
                 "_count" => q.count_all = value == "all",
                 "_filter_column" => form_columns.push(value.to_string()),
                 "_filter_op" => form_ops.push(value.to_string()),
@@ -154,6 +164,7 @@ impl TableQuery {
             return Err(GrammarError("give one of `_since` or `_since_timestamp`, once".into()));
         }
         q.since = since.pop();
+        q.chart = ChartSpec::parse(chart[0].as_deref(), chart[1].as_deref(), chart[2].as_deref(), chart[3].as_deref())?;
         if q.net && q.since.is_none() {
             return Err(GrammarError("`_net` gives the net changes since a version: add `_since` or `_since_timestamp`".into()));
         }
@@ -217,6 +228,9 @@ impl TableQuery {
         }
         if self.net {
             pairs.push(("_net".into(), "1".into()));
+        }
+        if let Some(chart) = &self.chart {
+            pairs.extend(chart.pairs());
         }
         if self.count_all {
             pairs.push(("_count".into(), "all".into()));
@@ -450,6 +464,20 @@ mod tests {
             assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
         }
         assert_eq!(TableQuery::parse_query_string("_since=").unwrap().since, None);
+        let charted = TableQuery::parse_query_string("country=DE&_chart=bar&_chart_x=sku&_chart_y=revenue&_chart_agg=sum").unwrap();
+        let spec = charted.chart.clone().unwrap();
+        assert_eq!((spec.kind, spec.x.as_str(), spec.measure.clone()), (ChartKind::Bar, "sku", Measure::Sum("revenue".into())));
+        assert_eq!(charted.to_query_string(false), "country__exact=DE&_chart=bar&_chart_x=sku&_chart_y=revenue&_chart_agg=sum");
+        assert_eq!(charted.saved().chart, charted.chart, "a saved view keeps its chart");
+        assert_eq!(TableQuery::parse_query_string("_chart=line&_chart_x=day").unwrap().chart.unwrap().measure, Measure::Count);
+        for bad in [
+            "_chart=pie&_chart_x=a",
+            "_chart=bar",
+            "_chart=bar&_chart_x=a&_chart_agg=sum",
+            "_chart=bar&_chart_x=a&_chart_y=b&_chart_agg=max",
+        ] {
+            assert!(TableQuery::parse_query_string(bad).is_err(), "{bad}");
+        }
         let net = TableQuery::parse_query_string("_since=3&_net=1&country=DE").unwrap();
         assert!(net.net);
         assert_eq!(net.to_query_string(false), "country__exact=DE&_since=3&_net=1");

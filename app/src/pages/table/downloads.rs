@@ -27,7 +27,7 @@ pub fn Downloads(
     limits: PartnerLimits,
 ) -> impl IntoView {
     // The file is the whole view: no page, no facets.
-    let view = TableQuery { facets: Vec::new(), size: None, count_all: false, ..query.first_page() }.to_query_string(false);
+    let view = TableQuery { facets: Vec::new(), size: None, count_all: false, chart: None, ..query.first_page() }.to_query_string(false);
     // Excel holds 1,048,575 data rows per sheet; larger files continue on more sheets.
     let many = count.is_some_and(|n| n > 1_048_575);
     let warning = many.then(|| view! {

@@ -1,6 +1,7 @@
 //! `/shares/{share}/{schema}/{table}`: the data dictionary, the filter builder, facets and one
 //! page of rows. Every state of the page is its URL (the grammar in `contract::grammar`).
 
+mod chart;
 mod dictionary;
 mod downloads;
 mod facets;
@@ -41,7 +42,7 @@ pub fn TablePage() -> impl IntoView {
 
 #[component]
 fn TableScreen(v: TableView) -> impl IntoView {
-    let TableView { meta, query, description, grid, public_url, job_rows, saved, limits } = v;
+    let TableView { meta, query, description, grid, public_url, job_rows, saved, limits, chart } = v;
     let title = format!("{} · {}", meta.name, meta.share);
     let base = meta.href();
     let problem = grid.as_ref().err().cloned();
@@ -107,6 +108,7 @@ fn TableScreen(v: TableView) -> impl IntoView {
             <dictionary::Dictionary meta=meta.clone()/>
             <filters::FilterBuilder meta=meta.clone() query=query.clone() problem=problem.clone()/>
             <TableSavedViews meta=meta.clone() query=query.clone() views=saved/>
+            {grid.is_ok().then(|| view! { <chart::ChartPanel meta=meta.clone() query=query.clone() chart=chart.clone()/> })}
             {match grid {
                 Ok(grid) => view! { <Results meta base query description grid public_url job_rows limits/> }.into_any(),
                 Err(p) => match p.column {
