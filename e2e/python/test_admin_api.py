@@ -446,6 +446,7 @@ ADMIN_PATHS = {
     "/locations/{}/grants/{}": {"put", "delete"},
     "/audit": {"get"},
     "/audit.csv": {"get"},
+    "/usage": {"get"},
     "/api-tokens": {"get", "post"},
     "/api-tokens/{}": {"delete"},
 }
@@ -524,6 +525,7 @@ def test_openapi_schemas_match_what_the_get_endpoints_answer(api, portal):
         "/locations": "/locations",
         "/locations/{}": f"/locations/{location}",
         "/audit": "/audit?limit=20",
+        "/usage": f"/usage?recipient={recipient}&days=7",
         "/api-tokens": "/api-tokens",
         "/shares/{}/tables/{}/preview": f"/shares/{share}/tables/commerce.sales/preview?as={recipient}&_size=2",
     }

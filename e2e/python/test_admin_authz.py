@@ -158,6 +158,8 @@ ROUTES = [
     Route("PUT", "/locations/{location}/grants/default", kind="platform", fresh=True),
     Route("DELETE", "/locations/{location}/grants/north", kind="platform", fresh=True),
     Route("GET", "/audit", kind="list"),
+    Route("GET", "/usage", kind="list"),
+    Route("GET", "/usage?recipient={recipient}&days=7"),
     Route("GET", "/audit.csv", kind="list"),
     Route("GET", "/api-tokens", kind="list", shows=("api_token_name",)),
     Route("POST", "/api-tokens", {"name": "new_key_{uniq}", "team": "north"}, kind="create", status=201, lists="/api-tokens"),

@@ -20,6 +20,10 @@ pub enum PortalError {
     /// counted against the client's address (`auth::throttle`).
     #[error("{0}")]
     BadCredentials(String),
+    /// A recipient's token presented after it was revoked or expired: refused as
+    /// `BadCredentials` are, and the audit line names the recipient whose token it was.
+    #[error("{message}")]
+    StaleToken { recipient: String, message: String },
     /// The client's address failed to authenticate too often; it may try again after this long.
     #[error("too many failed sign-in attempts from your address; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
@@ -103,7 +107,7 @@ pub type Result<T, E = PortalError> = std::result::Result<T, E>;
 impl PortalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated(_) | Self::BadCredentials(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::BadCredentials(_) | Self::StaleToken { .. } => StatusCode::UNAUTHORIZED,
             Self::Throttled { .. } | Self::QuotaReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
@@ -138,7 +142,7 @@ impl PortalError {
     /// The protocol's error codes (those the reference server uses, so clients recognise them).
     pub fn error_code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated(_) | Self::BadCredentials(_) => "UNAUTHENTICATED",
+            Self::Unauthenticated(_) | Self::BadCredentials(_) | Self::StaleToken { .. } => "UNAUTHENTICATED",
             Self::Throttled { .. } | Self::QuotaReached { .. } => "RESOURCE_EXHAUSTED",
             Self::TooLarge(_) | Self::UriTooLong(_) => "REQUEST_TOO_LARGE",
             // As the reference server answers for missing table files.
@@ -173,6 +177,19 @@ impl PortalError {
     /// Text the catalog cannot store (a NUL in a JSON string, on Postgres): the client's error.
     fn is_unstorable_text(&self) -> bool {
         matches!(self, Self::Catalog(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c == "22021" || c == "22P05"))
+    }
+
+    /// Credentials presented and refused: a failed authentication.
+    pub fn is_bad_credentials(&self) -> bool {
+        matches!(self, Self::BadCredentials(_) | Self::StaleToken { .. })
+    }
+
+    /// The recipient whose credentials were refused, when they name one.
+    pub fn refused_recipient(&self) -> Option<&str> {
+        match self {
+            Self::StaleToken { recipient, .. } => Some(recipient),
+            _ => None,
+        }
     }
 
     pub fn bad_query(column: &str, message: impl Into<String>) -> Self {
@@ -224,8 +241,11 @@ impl IntoResponse for PortalError {
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();
+        if let Some(recipient) = self.refused_recipient() {
+            response.extensions_mut().insert(RefusedRecipient(recipient.to_string()));
+        }
         match self {
-            Self::BadCredentials(_) => FailedAuthentication::mark(&mut response),
+            Self::BadCredentials(_) | Self::StaleToken { .. } => FailedAuthentication::mark(&mut response),
             Self::Throttled { retry_after_secs } | Self::QuotaReached { retry_after_secs, .. } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
@@ -234,6 +254,11 @@ impl IntoResponse for PortalError {
         response
     }
 }
+
+/// The recipient whose revoked or expired token a refused response answered: the audit line
+/// names it, so its admins see the failures.
+#[derive(Clone, Debug)]
+pub struct RefusedRecipient(pub String);
 
 /// Marks a response as answering a failed authentication, whatever its shape (a 401, a sign-in
 /// form's redirect, an activation page): the throttle counts it against the client's address.

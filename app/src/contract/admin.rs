@@ -345,6 +345,8 @@ pub struct AdminHomeView {
     pub shares: Vec<ShareSummary>,
     /// Teams the admin may put new objects in.
     pub teams: Vec<String>,
+    /// The team's partners' reads over the last days.
+    pub usage: super::UsageView,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -359,6 +361,8 @@ pub struct AdminRecipientView {
     pub issued_client: Option<IssuedClientView>,
     /// The portal home as this recipient sees it.
     pub sees: CatalogView,
+    /// The recipient's reads over the last days.
+    pub usage: super::UsageView,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

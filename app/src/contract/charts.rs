@@ -59,6 +59,12 @@ pub fn figure(value: f64) -> String {
     }
 }
 
+/// The id of a chart's title, from the title: several charts on one page keep theirs apart.
+fn title_id(title: &str) -> String {
+    let slug: String = title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    format!("chart-{}", slug.trim_matches('-'))
+}
+
 /// A round step for about five ticks up to `max`.
 fn step(max: f64) -> f64 {
     if max <= 0.0 {
@@ -86,10 +92,11 @@ pub fn svg(data: &ChartData) -> String {
     let top = ((high / step).ceil() * step).max(bottom + step);
     let y_of = |v: f64| TOP + plot_h * (1.0 - (v - bottom) / (top - bottom));
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" class=\"h-auto max-w-full\" role=\"img\" aria-labelledby=\"chart-title\" \
-         font-family=\"system-ui, sans-serif\" font-size=\"12\"><title id=\"chart-title\">{}</title>\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" class=\"h-auto max-w-full\" role=\"img\" aria-labelledby=\"{id}\" \
+         font-family=\"system-ui, sans-serif\" font-size=\"12\"><title id=\"{id}\">{}</title>\
          <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#ffffff\"/>",
-        escape(&data.title)
+        escape(&data.title),
+        id = title_id(&data.title)
     );
     // Grid lines and the value axis.
     let mut tick = bottom;
@@ -192,6 +199,7 @@ mod tests {
         let svg = svg(&data);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(!svg.contains("<b>") && svg.contains("Rows by &lt;b&gt;"));
+        assert!(svg.contains("aria-labelledby=\"chart-rows-by--b\"") && svg.contains("<title id=\"chart-rows-by--b\">"));
         assert!(svg.contains("data-label=\"DE &amp; &quot;AT&quot;\" data-value=\"3\""));
         assert_eq!(svg.matches("<rect x=").count(), 3, "the background and two bars");
     }

@@ -12,6 +12,7 @@ mod limits;
 mod portal;
 pub mod power_query;
 mod saved_views;
+mod usage;
 mod views;
 
 pub use activation::*;
@@ -22,4 +23,5 @@ pub use exports::*;
 pub use limits::*;
 pub use portal::*;
 pub use saved_views::*;
+pub use usage::*;
 pub use views::*;

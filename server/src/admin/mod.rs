@@ -13,6 +13,7 @@ pub mod machine_access;
 pub mod recipients;
 pub mod shares;
 pub mod teams;
+pub mod usage;
 pub mod views;
 
 use serde_json::Value;

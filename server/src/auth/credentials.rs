@@ -200,8 +200,8 @@ impl Credentials {
         }
         match record.status(now_ms()) {
             TokenStatus::Active => {}
-            TokenStatus::Revoked => return Err(PortalError::BadCredentials("this bearer token was revoked".into())),
-            TokenStatus::Expired => return Err(PortalError::BadCredentials("this bearer token has expired".into())),
+            TokenStatus::Revoked => return Err(stale(recipient.name, "this bearer token was revoked")),
+            TokenStatus::Expired => return Err(stale(recipient.name, "this bearer token has expired")),
         }
         self.catalog.touch_token(&record).await?;
         Ok(Caller { recipient, token_id: record.id, via: Via::Token })
@@ -261,6 +261,11 @@ fn bearer(header: Option<&str>) -> Result<&str> {
 
 fn expiry_after_days(days: Option<u32>) -> Option<i64> {
     days.map(|d| now_ms() + i64::from(d) * 86_400_000)
+}
+
+/// A token of `recipient` that no longer works: refused, and the refusal names whose it was.
+fn stale(recipient: String, message: &str) -> PortalError {
+    PortalError::StaleToken { recipient, message: message.into() }
 }
 
 #[cfg(test)]

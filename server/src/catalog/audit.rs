@@ -1,6 +1,4 @@
-//! The append-only audit log, its filters and the usage figures admins see per recipient.
-
-use std::collections::HashMap;
+//! The append-only audit log and its filters.
 
 use sqlx::Row;
 
@@ -8,6 +6,11 @@ use super::{new_id, AuditEvent, Catalog};
 use crate::error::Result;
 
 const PARTNER_ACTOR: &str = "recipient:";
+
+/// Events about one team's recipients and shares: `$1` is the team id, `''` all teams.
+pub(super) const IN_TEAM: &str =
+    "($1 = '' OR e.team_id = $1 OR LOWER(e.recipient) IN (SELECT name_key FROM recipients WHERE team_id = $1) \
+     OR LOWER(e.share) IN (SELECT name_key FROM shares WHERE team_id = $1))";
 
 /// What the audit page asks for; `None` = no condition. Names compare case-insensitively.
 #[derive(Clone, Debug, Default)]
@@ -21,14 +24,6 @@ pub struct AuditFilter {
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub limit: i64,
-}
-
-/// A recipient's reads, summed from the log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub last_access: Option<i64>,
-    pub rows: i64,
-    pub bytes: i64,
 }
 
 /// What a request handler did, for the audit line its envelope writes: the protocol's handlers
@@ -99,24 +94,22 @@ impl Catalog {
 
     /// Events matching the filter, newest first.
     pub async fn events(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT at, actor, action, object, status, files, bytes, rows_read, detail, user_agent, client_ip, recipient, share, team_id \
-             FROM audit_events e WHERE \
-             ($1 = '' OR e.team_id = $1 OR LOWER(e.recipient) IN (SELECT name_key FROM recipients WHERE team_id = $1) \
-                OR LOWER(e.share) IN (SELECT name_key FROM shares WHERE team_id = $1)) \
-             AND ($2 = '' OR LOWER(e.recipient) = $2) AND ($3 = '' OR LOWER(e.share) = $3) \
+             FROM audit_events e WHERE {IN_TEAM} AND ($2 = '' OR LOWER(e.recipient) = $2) AND ($3 = '' OR LOWER(e.share) = $3) \
              AND ($4 = '' OR e.action = $4 OR (SUBSTR($4, LENGTH($4), 1) = '.' AND SUBSTR(e.action, 1, LENGTH($4)) = $4)) \
-             AND e.at >= $5 AND e.at <= $6 ORDER BY e.at DESC, e.id DESC LIMIT $7",
-        )
-        .bind(f.team_id.clone().unwrap_or_default())
-        .bind(f.recipient.as_deref().map(str::to_lowercase).unwrap_or_default())
-        .bind(f.share.as_deref().map(str::to_lowercase).unwrap_or_default())
-        .bind(f.action.clone().unwrap_or_default())
-        .bind(f.from_ms.unwrap_or(i64::MIN))
-        .bind(f.to_ms.unwrap_or(i64::MAX))
-        .bind(f.limit)
-        .fetch_all(&self.pool)
-        .await?;
+             AND e.at >= $5 AND e.at <= $6 ORDER BY e.at DESC, e.id DESC LIMIT $7"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(f.team_id.clone().unwrap_or_default())
+            .bind(f.recipient.as_deref().map(str::to_lowercase).unwrap_or_default())
+            .bind(f.share.as_deref().map(str::to_lowercase).unwrap_or_default())
+            .bind(f.action.clone().unwrap_or_default())
+            .bind(f.from_ms.unwrap_or(i64::MIN))
+            .bind(f.to_ms.unwrap_or(i64::MAX))
+            .bind(f.limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEvent {
@@ -137,27 +130,6 @@ impl Catalog {
                 })
             })
             .collect()
-    }
-
-    /// Last successful access, rows and bytes read, per recipient name (lower-cased); of one
-    /// recipient, or of all.
-    pub async fn usage(&self, recipient: Option<&str>) -> Result<HashMap<String, Usage>> {
-        let rows = sqlx::query(
-            "SELECT LOWER(recipient) AS who, MAX(at) AS last_at, CAST(SUM(COALESCE(rows_read, 0)) AS BIGINT) AS rows_read, CAST(SUM(COALESCE(bytes, 0)) AS BIGINT) AS bytes \
-             FROM audit_events WHERE SUBSTR(actor, 1, 10) = 'recipient:' AND status < 400 AND ($1 = '' OR actor = 'recipient:' || $1) \
-             GROUP BY LOWER(recipient)",
-        )
-        .bind(recipient.unwrap_or_default())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut usage = HashMap::new();
-        for r in &rows {
-            let who: Option<String> = r.try_get("who")?;
-            if let Some(who) = who {
-                usage.insert(who, Usage { last_access: r.try_get("last_at")?, rows: r.try_get("rows_read")?, bytes: r.try_get("bytes")? });
-            }
-        }
-        Ok(usage)
     }
 }
 

@@ -27,6 +27,7 @@ pub mod shares;
 mod teams;
 mod throttle;
 mod tokens;
+mod usage;
 mod webhooks;
 
 use std::str::FromStr;
@@ -39,7 +40,7 @@ use crate::error::Result;
 
 pub use admins::AdminGrant;
 pub use async_queries::{AsyncQuery, NewAsyncQuery, QueryStatus};
-pub use audit::{AuditFilter, AuditNote, Usage};
+pub use audit::{AuditFilter, AuditNote};
 pub use backup::restore;
 pub use contacts::Contact;
 pub use deliveries::{Delivery, Schedule};
@@ -53,6 +54,7 @@ pub use recipients::RecipientFields;
 pub use saved_views::{NewSavedView, Saved, SavedView};
 pub use sessions::SessionRecord;
 pub use throttle::FailureWindow;
+pub use usage::{DayUsage, TableUsage, Usage, UsageScope, DAY_MS};
 pub use webhooks::{Webhook, MAX_WEBHOOKS};
 
 /// A handle on the catalog database; cheap to clone.

@@ -63,6 +63,57 @@ async fn audit_events_read_back_newest_first() {
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["second", "first"]);
 }
 
+#[tokio::test]
+async fn usage_sums_reads_per_day_and_table_within_the_scope() {
+    let (cat, _d) = test_catalog().await;
+    let other = cat.create_team("other").await.unwrap();
+    cat.create_recipient("acme", None, BTreeMap::new()).await.unwrap();
+    cat.insert_recipient("globex", &other.id, super::RecipientFields::default()).await.unwrap();
+    let day = super::DAY_MS;
+    let event = |at: i64, actor: &str, action: &str, object: &str, status: i64, rows: Option<i64>| super::AuditEvent {
+        at,
+        actor: actor.into(),
+        action: action.into(),
+        object: Some(object.into()),
+        status,
+        rows,
+        bytes: rows.map(|r| r * 10),
+        ..Default::default()
+    };
+    for e in [
+        event(10 * day + 1, "recipient:acme", "queryTable", "sales.s.orders", 200, Some(5)),
+        event(10 * day + 2, "recipient:acme", "export.csv", "sales.s.orders", 200, Some(7)),
+        event(10 * day + 3, "recipient:acme", "portal.preview", "sales.s.returns", 200, Some(1)),
+        // A refused read counts nowhere; listing shares is not a read of data.
+        event(10 * day + 4, "recipient:acme", "export.csv", "sales.s.orders", 403, Some(99)),
+        event(10 * day + 5, "recipient:acme", "listShares", "", 200, None),
+        event(12 * day, "recipient:acme", "queryTable", "sales.s.returns", 200, Some(2)),
+        event(12 * day + 1, "anonymous", "portal.signIn", "", 401, None),
+        event(12 * day + 2, "recipient:globex", "queryTable", "other.s.stock", 200, Some(3)),
+        event(20 * day, "recipient:acme", "queryTable", "sales.s.orders", 200, Some(1000)),
+    ] {
+        cat.record(&e).await.unwrap();
+    }
+    let mut stale = event(12 * day + 3, "anonymous", "queryTable", "", 401, None);
+    stale.recipient = Some("acme".into());
+    cat.record(&stale).await.unwrap();
+
+    let all = super::UsageScope { from_ms: 10 * day, to_ms: 13 * day, ..Default::default() };
+    let days = cat.daily_usage(&all).await.unwrap();
+    let figures: Vec<_> = days.iter().map(|d| (d.day, d.reads, d.rows, d.bytes, d.refused_sign_ins)).collect();
+    assert_eq!(figures, [(10, 3, 13, 130, 0), (12, 2, 5, 50, 2)]);
+
+    let acme = super::UsageScope { recipient: Some("ACME".into()), ..all.clone() };
+    let figures: Vec<_> = cat.daily_usage(&acme).await.unwrap().iter().map(|d| (d.day, d.reads, d.refused_sign_ins)).collect();
+    assert_eq!(figures, [(10, 3, 0), (12, 1, 1)], "the anonymous failure names no recipient; the stale token does");
+
+    let team = super::UsageScope { team_id: Some(super::DEFAULT_TEAM.into()), ..all.clone() };
+    let top = cat.top_tables(&team, 10).await.unwrap();
+    let top: Vec<_> = top.iter().map(|t| (t.table.as_str(), t.reads, t.rows, t.recipients)).collect();
+    assert_eq!(top, [("sales.s.orders", 2, 12, 1), ("sales.s.returns", 2, 3, 1)], "globex's team and day 20 are outside");
+    assert_eq!(cat.top_tables(&team, 1).await.unwrap().len(), 1);
+}
+
 fn job<'a>(recipient_id: &'a str) -> super::NewExportJob<'a> {
     super::NewExportJob {
         recipient_id,

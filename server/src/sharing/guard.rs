@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::respond::AuditNote;
 use crate::auth::network;
 use crate::catalog::{now_ms, AuditEvent};
+use crate::error::RefusedRecipient;
 use crate::Services;
 
 pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut req: Request, next: Next) -> Response {
@@ -44,6 +45,7 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         bytes: note.bytes,
         rows: note.rows,
         detail: via.added_to(note.detail),
+        recipient: response.extensions().get::<RefusedRecipient>().map(|r| r.0.clone()),
         user_agent,
         client_ip,
         ..Default::default()

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::callers::{AdminChanger, AdminReader};
 use super::views::{TablePath, View};
-use crate::admin::{audit_log, locations, machine_access, recipients, shares, teams};
+use crate::admin::{audit_log, locations, machine_access, recipients, shares, teams, usage as usage_figures};
 use crate::error::{PortalError, Result};
 use crate::Services;
 
@@ -232,6 +232,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             None,
             200,
             "Location",
+        ),
+        ep(
+            Method::GET,
+            "/usage",
+            usage,
+            "Reads, rows, bytes and refused sign-ins per day, and the tables read most (recipient, days)",
+            None,
+            200,
+            "Usage",
         ),
         ep(Method::GET, "/audit", audit, "Audit events, newest first (recipient, share, action, from, to, limit)", None, 200, "AuditList"),
         ep(Method::GET, "/audit.csv", audit_csv, "Audit events as CSV", None, 200, "Csv"),
@@ -542,6 +551,24 @@ async fn revoke_location(
     Path((name, team)): Path<(String, String)>,
 ) -> Result<Response> {
     Ok(Json(locations::set_grant(&s, &admin, &name, &team, false).await?).into_response())
+}
+
+/// `GET /usage?recipient=&days=`: read as text (the query string holds only text).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageParams {
+    recipient: Option<String>,
+    days: Option<String>,
+}
+
+async fn usage(State(s): State<Arc<Services>>, AdminReader(admin): AdminReader, Query(params): Query<UsageParams>) -> Result<Response> {
+    let days = usage_figures::days(params.days.as_deref())?;
+    let recipient = match params.recipient.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(name) => Some(crate::admin::recipient_for(&s, &admin, name).await?),
+        None => None,
+    };
+    let figures = usage_figures::usage(&s, &admin, recipient.as_ref(), days, crate::catalog::now_ms()).await?;
+    Ok(Json(figures).into_response())
 }
 
 /// The audit filters and `limit` (read as text: the query string holds only text).

@@ -100,7 +100,7 @@ pub async fn callback(State(s): State<Arc<Services>>, Query(params): Query<HashM
             let event = envelope::event(&headers, "anonymous".into(), "admin.signIn", e.status().as_u16());
             s.catalog.audit(&event).await;
             let mut response = with_cookie(see_other(&failed), &cleared);
-            if matches!(e, PortalError::BadCredentials(_)) {
+            if e.is_bad_credentials() {
                 FailedAuthentication::mark(&mut response);
             }
             return response;

@@ -11,6 +11,7 @@ use crate::admin::{self, audit_log, identity, locations, recipients, shares, tea
 use crate::auth::sessions::cookie_value;
 use crate::error::{PortalError, Result};
 use crate::primitives::secrets;
+use crate::primitives::time::now_ms;
 use crate::{query, Services};
 
 /// Authenticates the console request and runs `read`; no admin session is `SignedOut` (the
@@ -96,6 +97,7 @@ pub async fn home(s: &Services, request: &Parts, search: &str) -> Loaded<AdminHo
             recipients: matching.into_iter().take(AdminHomeView::SHOWN).collect(),
             shares: shares::list(s, admin).await?,
             teams,
+            usage: admin::usage::usage(s, admin, None, admin::usage::DEFAULT_DAYS, now_ms()).await?,
         })
     })
     .await
@@ -123,7 +125,8 @@ pub async fn recipient(s: &Services, request: &Parts, name: &str, issued: Option
             None => (None, None),
         };
         let sees = query::catalog::catalog(s, &found).await?;
-        Ok(AdminRecipientView { session, recipient: detail, grantable, issued, issued_client, sees })
+        let usage = admin::usage::usage(s, admin, Some(&found), admin::usage::DEFAULT_DAYS, now_ms()).await?;
+        Ok(AdminRecipientView { session, recipient: detail, grantable, issued, issued_client, sees, usage })
     })
     .await
 }

@@ -19,7 +19,7 @@ use axum::routing::MethodRouter;
 use crate::auth::network::peer;
 use crate::auth::Via;
 use crate::catalog::{now_ms, AuditEvent, AuditNote};
-use crate::error::PortalError;
+use crate::error::{PortalError, RefusedRecipient};
 use crate::Services;
 
 /// What the request did, filled in while it runs and written once it has been answered. Outside
@@ -110,6 +110,7 @@ async fn write_line(State((s, action)): State<(Arc<Services>, &'static str)>, mu
     let status = slot.refused.unwrap_or_else(|| response.status().as_u16());
     let mut event = event(&headers, slot.actor.unwrap_or_else(|| "anonymous".into()), action, status);
     event.object = slot.note.object;
+    event.recipient = response.extensions().get::<RefusedRecipient>().map(|r| r.0.clone());
     // Rows count only for what was actually delivered.
     event.rows = slot.note.rows.filter(|_| status < 400);
     event.detail = match slot.via {

@@ -90,6 +90,7 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("RecipientList", &["items:array"]),
     ("ShareList", &["items:array"]),
     ("AuditList", &["items:array"]),
+    ("Usage", &["days:array", "topTables:array", "countsUnattributed:boolean"]),
     ("ApiTokenList", &["items:array"]),
     ("Error", &["errorCode", "message", "field"]),
 ];

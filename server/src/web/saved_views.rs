@@ -135,7 +135,7 @@ fn with_note(back: &str, key: &str, value: &str) -> String {
 fn refused(audit: &Audit, back: &str, e: PortalError) -> Response {
     audit.refused(&e);
     let code = match &e {
-        PortalError::Unauthenticated(_) | PortalError::BadCredentials(_) => {
+        e if matches!(e, PortalError::Unauthenticated(_)) || e.is_bad_credentials() => {
             return see_other(&format!("/login?next={}", app::contract::grammar::encode(back)));
         }
         PortalError::Field { field, .. } => field,

@@ -19,9 +19,10 @@ use crate::Services;
 /// Why a sign-in failed, as the login page's `?error=` code (never the token itself).
 fn failure_code(e: &PortalError) -> &'static str {
     match e {
-        PortalError::BadCredentials(m) if m.contains("revoked") => "revoked",
-        PortalError::BadCredentials(m) if m.contains("expired") => "expired",
-        PortalError::Unauthenticated(_) | PortalError::BadCredentials(_) => "invalid",
+        PortalError::StaleToken { message, .. } if message.contains("revoked") => "revoked",
+        PortalError::StaleToken { message, .. } if message.contains("expired") => "expired",
+        PortalError::Unauthenticated(_) => "invalid",
+        e if e.is_bad_credentials() => "invalid",
         PortalError::Forbidden(_) => "form",
         PortalError::Malformed(_) => "file",
         PortalError::InvalidParameter(_) => "missing",
@@ -57,9 +58,11 @@ pub async fn sign_in(State(s): State<Arc<Services>>, req: Request) -> Response {
             if e.status().is_server_error() {
                 tracing::error!(error = %e, "sign-in failed");
             }
-            s.catalog.audit(&envelope::event(&headers, "anonymous".into(), "portal.signIn", e.status().as_u16())).await;
+            let mut event = envelope::event(&headers, "anonymous".into(), "portal.signIn", e.status().as_u16());
+            event.recipient = e.refused_recipient().map(String::from);
+            s.catalog.audit(&event).await;
             let mut response = back_to_login(failure_code(&e), Some(&next));
-            if matches!(e, PortalError::BadCredentials(_)) {
+            if e.is_bad_credentials() {
                 FailedAuthentication::mark(&mut response);
             }
             response

@@ -12,6 +12,7 @@ pub mod preview;
 pub mod recipient;
 pub mod share;
 pub mod teams;
+mod usage;
 
 use leptos::prelude::*;
 

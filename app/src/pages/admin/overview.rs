@@ -1,9 +1,10 @@
-//! `/admin`: the team's recipients (status, last access, rows and bytes read) and shares, and
-//! forms to create either.
+//! `/admin`: the team's recipients (status, last access, rows and bytes read), their usage over
+//! time, shares, and forms to create either.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::usage::UsagePanel;
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge, TeamSelect};
 use crate::components::ui::{BUTTON, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, plural, readable_time, thousands, Loading};
@@ -76,6 +77,7 @@ fn Overview(v: AdminHomeView) -> impl IntoView {
                 }.into_any()
             }}
         })}
+        <UsagePanel usage=v.usage.clone() whose="your partners".to_string() audit="/admin/audit".to_string()/>
         {section("Shares", "shares", view! {
             {if shares.is_empty() {
                 view! { <p class="text-slate-600">"No shares yet."</p> }.into_any()

@@ -1,10 +1,12 @@
 //! `/admin/recipients/:name`: one partner: activation links, token rotation and revocation,
-//! properties, IP allow-list and single sign-on binding, shares, what the partner sees, delete.
+//! properties, IP allow-list and single sign-on binding, shares, usage over time, what the
+//! partner sees, delete.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::parts::{activation_link_form, delete_form, grant_form, grant_list, properties_editor, Granted};
+use super::usage::{audit_of, UsagePanel};
 use super::{section, show, AdminNav, FieldError, FormBase, Outcome, StatusBadge};
 use crate::components::ui::{CopyButton, BUTTON, DANGER, FIELD, LABEL, PRIMARY};
 use crate::components::{bytes, readable_time, thousands, Loading};
@@ -172,6 +174,7 @@ fn Recipient(v: AdminRecipientView) -> impl IntoView {
             )}
             {grant_form(format!("{base}/grants"), "share", "Grant a share", v.grantable.clone(), &csrf)}
         })}
+        <UsagePanel usage=v.usage.clone() whose=name.clone() audit=audit_of(&name)/>
         <PartnerSees sees=v.sees.clone() name=name.clone()/>
         {section("Delete recipient", "delete", delete_form(format!("{base}/delete"), &name, "its tokens stop working and its grants go", "Delete recipient", &csrf))}
     }

@@ -1,0 +1,121 @@
+//! Usage over time, on the overview (the team's partners) and a recipient's page: a bar chart
+//! per measure drawn on the server (no JavaScript), the figures as a table, the most read tables.
+
+use leptos::prelude::*;
+
+use super::section;
+use crate::components::{bytes, thousands};
+use crate::contract::charts::svg;
+use crate::contract::grammar::encode;
+use crate::contract::{UsageMeasure, UsageView};
+
+/// `audit` is where the events behind the figures are listed; `whose` says whose reads they are.
+#[component]
+pub fn UsagePanel(usage: UsageView, whose: String, audit: String) -> impl IntoView {
+    let days = usage.days.len();
+    let period = format!("the last {days} days (UTC)");
+    let n = |v: i64| thousands(v.max(0) as u64);
+    let counted = |v: i64, one: &str| format!("{} {one}{}", n(v), if v == 1 { "" } else { "s" });
+    let summary = format!(
+        "{}, {} and {} read; {} in {period}.",
+        counted(usage.total(UsageMeasure::Reads), "read"),
+        counted(usage.total(UsageMeasure::Rows), "row"),
+        bytes(usage.total(UsageMeasure::Bytes).max(0) as u64),
+        counted(usage.total(UsageMeasure::RefusedSignIns), "refused sign-in"),
+    );
+    let refused_note = if usage.counts_unattributed {
+        "Refused sign-ins: wrong or unknown tokens and passwords, revoked or expired tokens, refused networks."
+    } else {
+        "Refused sign-ins here are revoked or expired tokens of these recipients; failures that name no recipient show to admins of every team."
+    };
+    let body = if usage.is_quiet() {
+        view! { <p class="text-slate-600">{format!("No reads and no refused sign-ins by {whose} in {period}.")}</p> }.into_any()
+    } else {
+        let charts = UsageMeasure::ALL.map(|m| usage.chart(m));
+        let top = usage.top_tables.clone();
+        let table_rows = usage.days.iter().rev().cloned().collect::<Vec<_>>();
+        view! {
+            <p class="text-sm text-slate-700" data-testid="usage-summary">{summary}</p>
+            <div class="mt-3 grid gap-4 xl:grid-cols-2">
+                {charts.into_iter().map(|chart| {
+                    let caption = chart.title.clone();
+                    view! {
+                        <figure class="space-y-1" data-testid="usage-chart">
+                            <div class="overflow-x-auto" inner_html=svg(&chart)></div>
+                            <figcaption class="text-sm text-slate-600">{caption}</figcaption>
+                        </figure>
+                    }
+                }).collect_view()}
+            </div>
+            <p class="mt-2 text-xs text-slate-500">{refused_note}</p>
+            <details class="mt-3">
+                <summary class="cursor-pointer text-sm font-medium text-indigo-700">"The figures per day as a table"</summary>
+                <div class="overflow-x-auto">
+                    <table class="mt-2 min-w-full text-left text-sm" data-testid="usage-table">
+                        <thead class="text-slate-600"><tr>
+                            <th scope="col" class="py-1 pr-4">"Day (UTC)"</th>
+                            <th scope="col" class="py-1 pr-4 text-right">"Reads"</th>
+                            <th scope="col" class="py-1 pr-4 text-right">"Rows read"</th>
+                            <th scope="col" class="py-1 pr-4 text-right">"Data read"</th>
+                            <th scope="col" class="py-1 pr-4 text-right">"Refused sign-ins"</th>
+                        </tr></thead>
+                        <tbody>
+                            {table_rows.into_iter().map(|d| view! {
+                                <tr class="border-t border-slate-100">
+                                    <td class="py-1 pr-4">{d.date}</td>
+                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.reads)}</td>
+                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.rows)}</td>
+                                    <td class="py-1 pr-4 text-right tabular-nums">{bytes(d.bytes.max(0) as u64)}</td>
+                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.refused_sign_ins)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </details>
+            <h3 class="mt-5 font-medium">"Most read tables"</h3>
+            {if top.is_empty() {
+                view! { <p class="text-sm text-slate-600">{format!("No table was read in {period}.")}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="overflow-x-auto">
+                        <table class="mt-2 min-w-full text-left text-sm" data-testid="top-tables">
+                            <thead class="text-slate-600"><tr>
+                                <th scope="col" class="py-1 pr-4">"Table"</th>
+                                <th scope="col" class="py-1 pr-4 text-right">"Reads"</th>
+                                <th scope="col" class="py-1 pr-4 text-right">"Rows read"</th>
+                                <th scope="col" class="py-1 pr-4 text-right">"Data read"</th>
+                                <th scope="col" class="py-1 pr-4 text-right">"Recipients"</th>
+                            </tr></thead>
+                            <tbody>
+                                {top.into_iter().map(|t| view! {
+                                    <tr class="border-t border-slate-100">
+                                        <td class="py-1 pr-4 font-mono text-xs">{t.table}</td>
+                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.reads)}</td>
+                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.rows)}</td>
+                                        <td class="py-1 pr-4 text-right tabular-nums">{bytes(t.bytes.max(0) as u64)}</td>
+                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.recipients)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        }
+        .into_any()
+    };
+    section(
+        format!("Usage, last {days} days"),
+        "usage",
+        view! {
+            {body}
+            <p class="mt-3 text-sm"><a class="font-medium text-indigo-700 underline" href=audit>"The events behind these figures (audit log)"</a></p>
+        },
+    )
+}
+
+/// The audit log filtered to one recipient.
+pub fn audit_of(recipient: &str) -> String {
+    format!("/admin/audit?recipient={}", encode(recipient))
+}
