@@ -31,6 +31,8 @@ install_tool() {
 apt_missing=()
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
+# A font for the charts' PNG downloads (the server draws their text).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_missing+=(fonts-dejavu-core)
 if testing; then
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   # LibreOffice Calc (headless, no GUI): e2e tests open the Excel downloads in a second spreadsheet program.

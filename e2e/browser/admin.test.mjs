@@ -325,6 +325,34 @@ test('the audit log shows the partner’s reads and the admin’s actions, and d
   await context.close();
 });
 
+test("usage charts show the partner's reads per day on its page and the overview", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addCookies(await admin.context.cookies());
+  const page = await context.newPage();
+  await page.goto(portal.base + `/admin/recipients/${RECIPIENT}`);
+  const usage = page.getByRole('region', { name: 'Usage, last 30 days' });
+  await usage.waitFor();
+  const charts = usage.getByRole('img');
+  const titles = await charts.evaluateAll((svgs) => svgs.map((s) => s.querySelector('title').textContent));
+  assert.equal(titles.length, 4, titles.join(' | '));
+  assert.deepEqual([titles[0], titles[1], titles[3]], ['Reads per day', 'Rows read per day', 'Refused sign-ins per day']);
+  assert.match(titles[2], /^Data read \((bytes|KB|MB)\) per day$/);
+  const bars = await charts.first().locator('rect[data-value]').evaluateAll((rects) => rects.map((r) => Number(r.dataset.value)));
+  assert.equal(bars.length, 30, 'a bar a day');
+  // The partner previewed the table and downloaded Excel today (the test above).
+  assert.ok(bars[29] >= 2 && bars.slice(0, 29).every((v) => v === 0), `today's reads: ${bars.slice(-3)}`);
+  await usage.getByText('The figures per day as a table').click();
+  const today = new Date().toISOString().slice(0, 10);
+  const row = usage.getByRole('row', { name: new RegExp(`^${today} `) });
+  assert.equal(await row.getByRole('cell').nth(1).innerText(), String(bars[29]));
+  await shot(page, 'admin-recipient-usage');
+
+  await page.goto(portal.base + '/admin');
+  await page.getByRole('region', { name: 'Usage, last 30 days' }).getByRole('img', { name: 'Reads per day' }).waitFor();
+  await shot(page, 'admin-overview-usage');
+  await context.close();
+});
+
 test('the teams page lists teams and API tokens', async () => {
   portal.cli('team', 'create', 'north');
   const { page } = admin;

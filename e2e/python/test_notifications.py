@@ -294,6 +294,14 @@ def test_bad_delivery_settings_are_clear_400s(mailing, orders):
     error_of(requests.put(url, headers=headers, json={"schedule": "daily", "when": "now"}), 400)
     ok = requests.put(url, headers=headers, json={"schedule": "version", "format": "xlsx"})
     assert ok.status_code == 200 and ok.json()["delivery"]["schedule"] == "version", ok.text
+    # Saving again changes the one delivery in place.
+    again = requests.put(url, headers=headers, json={"schedule": "daily", "hour": 7, "format": "csv"})
+    assert again.status_code == 200, again.text
+    delivery = again.json()["delivery"]
+    assert (delivery["schedule"], delivery["hour"], delivery["format"]) == ("daily", 7, "csv")
+    assert "T07:00:00" in delivery["next_at"], delivery
+    listed = requests.get(f"{mailing.base}/api/v1/views/{view_id}", headers=headers).json()
+    assert listed["delivery"]["schedule"] == "daily", listed
     other = new_recipient(mailing)
     mailing.cli("grant", share, other)
     assert requests.put(url, headers=bearer(partner_token(mailing, other)[0]), json={"schedule": "daily"}).status_code == 404

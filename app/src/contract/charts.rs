@@ -23,13 +23,17 @@ pub struct ChartData {
     pub points: Vec<ChartPoint>,
     /// More values than drawn (a bar chart shows the largest; a line its first points).
     pub more: bool,
+    /// Label every n-th point on the axis (a run of days); `None`: as many as fit.
+    #[serde(default)]
+    pub label_every: Option<usize>,
 }
 
 const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 380.0;
+const HEIGHT: f64 = 404.0;
 const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 16.0;
+/// Room for the title above the plot: a downloaded picture says what it shows.
+const TOP: f64 = 40.0;
 const BOTTOM: f64 = 124.0;
 
 fn escape(text: &str) -> String {
@@ -87,14 +91,20 @@ pub fn svg(data: &ChartData) -> String {
     let plot_h = HEIGHT - TOP - BOTTOM;
     let low = data.points.iter().map(|p| p.value).fold(0.0_f64, f64::min);
     let high = data.points.iter().map(|p| p.value).fold(0.0_f64, f64::max);
-    let step = step((high - low).max(f64::EPSILON));
+    let mut step = step((high - low).max(f64::EPSILON));
+    // Counts tick in whole numbers.
+    if data.points.iter().all(|p| p.value.fract() == 0.0) {
+        step = step.ceil();
+    }
     let bottom = (low / step).floor() * step;
     let top = ((high / step).ceil() * step).max(bottom + step);
     let y_of = |v: f64| TOP + plot_h * (1.0 - (v - bottom) / (top - bottom));
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" class=\"h-auto max-w-full\" role=\"img\" aria-labelledby=\"{id}\" \
          font-family=\"system-ui, sans-serif\" font-size=\"12\"><title id=\"{id}\">{}</title>\
-         <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#ffffff\"/>",
+         <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#ffffff\"/>\
+         <text x=\"{LEFT}\" y=\"24\" font-size=\"14\" font-weight=\"600\" fill=\"#0f172a\">{}</text>",
+        escape(&data.title),
         escape(&data.title),
         id = title_id(&data.title)
     );
@@ -114,7 +124,7 @@ pub fn svg(data: &ChartData) -> String {
     let n = data.points.len().max(1) as f64;
     let slot = plot_w / n;
     // Label every point on a short axis; on a long one, about twenty of them.
-    let every = (data.points.len() / 20).max(1);
+    let every = data.label_every.unwrap_or(data.points.len() / 20).max(1);
     let label = |i: usize, x: f64, text: &str| {
         if !i.is_multiple_of(every) {
             return String::new();
@@ -184,6 +194,7 @@ mod tests {
         assert_eq!(figure(0.0), "0");
         assert_eq!(step(97.0), 20.0);
         assert_eq!(step(1_000_000.0), 200_000.0);
+        assert_eq!(step(2.0), 0.5, "a fraction, which whole counts round up to 1");
     }
 
     #[test]
@@ -195,6 +206,7 @@ mod tests {
             measure: "Rows".into(),
             points: vec![ChartPoint { label: "DE & \"AT\"".into(), value: 3.0 }, ChartPoint { label: "FR".into(), value: 1.0 }],
             more: false,
+            label_every: None,
         };
         let svg = svg(&data);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));

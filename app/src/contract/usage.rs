@@ -106,6 +106,8 @@ impl UsageView {
             measure: measure_words,
             points: self.days.iter().map(|d| ChartPoint { label: short_date(&d.date), value: measure.of(d) as f64 / divisor }).collect(),
             more: false,
+            // About ten dates on the axis; every day is in the table.
+            label_every: Some(self.days.len().div_ceil(10)),
         }
     }
 }

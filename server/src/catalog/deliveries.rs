@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{conflict_or, new_id, now_ms, Catalog};
+use super::{new_id, now_ms, Catalog};
 use crate::error::{PortalError, Result};
 
 /// When a delivery runs.
@@ -52,10 +52,17 @@ impl Catalog {
             Schedule::OnNewVersion => ("version", None, 0),
         };
         let content = if d.changes { "changes" } else { "full" };
-        let updated = sqlx::query(
-            "UPDATE deliveries SET schedule = $2, weekday = $3, hour = $4, content = $5, format = $6, dialect = $7, next_at = $8 WHERE saved_view_id = $1",
+        // One statement: a second save of the same view (another tab, another replica) updates
+        // the delivery in place and keeps its id, its last run and the version it delivered.
+        sqlx::query(
+            "INSERT INTO deliveries (id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (saved_view_id) DO UPDATE SET schedule = excluded.schedule, weekday = excluded.weekday, hour = excluded.hour, \
+             content = excluded.content, format = excluded.format, dialect = excluded.dialect, next_at = excluded.next_at",
         )
+        .bind(new_id())
         .bind(&d.saved_view_id)
+        .bind(&d.recipient_id)
         .bind(schedule)
         .bind(weekday)
         .bind(i64::from(hour))
@@ -63,28 +70,9 @@ impl Catalog {
         .bind(&d.format)
         .bind(&d.dialect)
         .bind(d.next_at)
+        .bind(now_ms())
         .execute(&self.pool)
         .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(
-                "INSERT INTO deliveries (id, saved_view_id, recipient_id, schedule, weekday, hour, content, format, dialect, next_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(new_id())
-            .bind(&d.saved_view_id)
-            .bind(&d.recipient_id)
-            .bind(schedule)
-            .bind(weekday)
-            .bind(i64::from(hour))
-            .bind(content)
-            .bind(&d.format)
-            .bind(&d.dialect)
-            .bind(d.next_at)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| conflict_or(e, || "this saved view's delivery was just set; reload and try again".into()))?;
-        }
         let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE saved_view_id = $1");
         let row = sqlx::query(&sql).bind(&d.saved_view_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(delivery_from_row).transpose()?.ok_or_else(|| PortalError::Internal("a delivery just set is missing".into()))

@@ -8,6 +8,7 @@ pub(crate) use csv_fields::neutralise_into;
 pub mod jobs;
 pub mod limits;
 pub mod outputs;
+pub mod png;
 pub mod xlsx;
 
 use crate::query::Extract;

@@ -79,6 +79,6 @@ impl Run<'_> {
             Measure::Sum(y) => format!("Sum of {y}"),
             Measure::Avg(y) => format!("Average of {y}"),
         };
-        Ok(ChartData { kind: spec.kind, title: spec.title(), x: spec.x.clone(), measure, points, more })
+        Ok(ChartData { kind: spec.kind, title: spec.title(), x: spec.x.clone(), measure, points, more, label_every: None })
     }
 }

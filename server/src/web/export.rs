@@ -14,7 +14,7 @@ use futures::StreamExt;
 use super::callers::PartnerCaller;
 use super::envelope::Audit;
 use super::views::{TablePath, View};
-use crate::error::Result;
+use crate::error::{PortalError, Result};
 use crate::export;
 use crate::export::format::FileFormat;
 use crate::export::limits::{self, RowCap};
@@ -83,24 +83,50 @@ pub async fn xlsx(
 }
 
 /// The view's chart as an SVG file (`_chart…` in the query, as on the table page).
-pub async fn chart_svg(
+pub async fn chart_svg(s: State<Arc<Services>>, path: TablePath, caller: PartnerCaller, view: View, audit: Audit) -> Result<Response> {
+    chart(s, path, caller, view, audit, ChartFile::Svg).await
+}
+
+/// The same chart as a PNG image.
+pub async fn chart_png(s: State<Arc<Services>>, path: TablePath, caller: PartnerCaller, view: View, audit: Audit) -> Result<Response> {
+    chart(s, path, caller, view, audit, ChartFile::Png).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ChartFile {
+    Svg,
+    Png,
+}
+
+async fn chart(
     State(s): State<Arc<Services>>,
     path: TablePath,
     PartnerCaller(caller): PartnerCaller,
     view: View,
     audit: Audit,
+    file: ChartFile,
 ) -> Result<Response> {
     audit.detail(view.raw.clone());
     limits::allow_download(&caller.recipient)?;
     let (meta, data) = query::chart(&s, &caller.recipient, &path.share, &path.schema, &path.table, &view.valid()?).await?;
-    let name = format!("{}_chart.svg", export::safe_name(&meta.name));
+    let drawn = app::contract::charts::svg(&data);
+    let (extension, content_type, body) = match file {
+        ChartFile::Svg => ("svg", "image/svg+xml", drawn.into_bytes()),
+        ChartFile::Png => {
+            let png = tokio::task::spawn_blocking(move || export::png::from_svg(&drawn))
+                .await
+                .map_err(|e| PortalError::fault("chart png", e))??;
+            ("png", "image/png", png)
+        }
+    };
+    let name = format!("{}_chart.{extension}", export::safe_name(&meta.name));
     Ok((
         [
-            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        app::contract::charts::svg(&data),
+        body,
     )
         .into_response())
 }

@@ -79,6 +79,7 @@ pub fn router(services: Arc<Services>) -> Router {
             .route("/shares/{share}/schemas/{schema}/tables/{table}/export.csv", audited(s, "export.csv", get(export::csv)))
             .route("/shares/{share}/schemas/{schema}/tables/{table}/export.xlsx", audited(s, "export.xlsx", get(export::xlsx)))
             .route("/shares/{share}/schemas/{schema}/tables/{table}/chart.svg", audited(s, "export.chart", get(export::chart_svg)))
+            .route("/shares/{share}/schemas/{schema}/tables/{table}/chart.png", audited(s, "export.chart", get(export::chart_png)))
             .route("/shares/{share}/schemas/{schema}/tables/{table}/exports", audited(s, "export.jobCreate", post(exports::create)))
             .route("/exports", audited(s, "export.jobList", get(exports::list)))
             .route("/exports/{id}", get(exports::show).merge(audited(s, "export.jobCancel", delete(exports::cancel))))

@@ -37,14 +37,9 @@ pub fn UsagePanel(usage: UsageView, whose: String, audit: String) -> impl IntoVi
         view! {
             <p class="text-sm text-slate-700" data-testid="usage-summary">{summary}</p>
             <div class="mt-3 grid gap-4 xl:grid-cols-2">
-                {charts.into_iter().map(|chart| {
-                    let caption = chart.title.clone();
-                    view! {
-                        <figure class="space-y-1" data-testid="usage-chart">
-                            <div class="overflow-x-auto" inner_html=svg(&chart)></div>
-                            <figcaption class="text-sm text-slate-600">{caption}</figcaption>
-                        </figure>
-                    }
+                // Each picture is titled inside (and named by its <title> for screen readers).
+                {charts.into_iter().map(|chart| view! {
+                    <figure class="overflow-x-auto" data-testid="usage-chart" inner_html=svg(&chart)></figure>
                 }).collect_view()}
             </div>
             <p class="mt-2 text-xs text-slate-500">{refused_note}</p>

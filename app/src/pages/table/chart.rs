@@ -2,7 +2,7 @@
 //! number — counted, or a numeric column summed or averaged — of exactly the rows of the view.
 //! A plain GET form (the chart is part of the URL, so it is bookmarkable and saved with the
 //! view); the server draws the SVG, so it shows without JavaScript; the figures are also a
-//! table for screen readers, and the picture downloads as SVG.
+//! table for screen readers, and the picture downloads as SVG or PNG.
 
 use leptos::prelude::*;
 
@@ -30,7 +30,7 @@ pub fn ChartPanel(meta: TableMeta, query: TableQuery, chart: Option<Result<Chart
     let numeric: Vec<String> = meta.columns.iter().filter(|c| c.class.is_numeric()).map(|c| c.name.clone()).collect();
     let hidden: Vec<(String, String)> = plain.pairs(false);
     let remove = format!("{base}{}", plain.href_suffix());
-    let download = format!("{}/chart.svg{}", meta.api_href(), query.first_page().href_suffix());
+    let download = format!("{}/chart{}", meta.api_href(), query.first_page().href_suffix());
     let drawn = chart.map(|c| match c {
         Ok(data) => view! { <Drawn data download=download.clone() remove=remove.clone()/> }.into_any(),
         Err(p) => view! { <Notice tone="error">{format!("This chart cannot be drawn: {}", p.message)}</Notice> }.into_any(),
@@ -67,8 +67,12 @@ pub fn ChartPanel(meta: TableMeta, query: TableQuery, chart: Option<Result<Chart
     }
 }
 
+/// `download` is the chart's address without its extension (`…/chart?…`); `.svg` and `.png` go
+/// before the query.
 #[component]
 fn Drawn(data: ChartData, download: String, remove: String) -> impl IntoView {
+    let (path, query) = download.split_once('?').map_or((download.as_str(), String::new()), |(p, q)| (p, format!("?{q}")));
+    let (svg_href, png_href) = (format!("{path}.svg{query}"), format!("{path}.png{query}"));
     let picture = svg(&data);
     let caption = format!(
         "{}: {} value{}{}",
@@ -107,7 +111,8 @@ fn Drawn(data: ChartData, download: String, remove: String) -> impl IntoView {
             </table>
         </details>
         <p class="flex flex-wrap gap-4 text-sm">
-            <a class="font-medium text-indigo-700 underline" href=download download>"Download the chart (SVG)"</a>
+            <a class="font-medium text-indigo-700 underline" href=svg_href download>"Download the chart (SVG)"</a>
+            <a class="font-medium text-indigo-700 underline" href=png_href download>"Download the chart (PNG)"</a>
             <a class="font-medium text-indigo-700 underline" href=remove>"Remove the chart"</a>
         </p>
     }
