@@ -75,6 +75,7 @@ bench: tools-test
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/million_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/preview_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/export_bench.py
+	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/changes_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/store_bench.py
 	PORTAL_BIN=$(CURDIR)/target/release/portal .venv/bin/python e2e/bench/load_bench.py
 

@@ -85,6 +85,9 @@ def changes_table(path: Path):
 
 def delta_rs_changes(table: Path):
     changes = pa.table(DeltaTable(str(table)).load_cdf(starting_version=SINCE + 1).read_all())
+    # delta-rs reads text as string views, which this pyarrow cannot filter: plain strings first.
+    plain = pa.schema([f.with_type(pa.string()) if f.type == pa.string_view() else f for f in changes.schema])
+    changes = changes.cast(plain)
     return changes.filter(pc.equal(changes["partner_id"], PARTNER)).select(COLUMNS + CHANGE_COLUMNS)
 
 

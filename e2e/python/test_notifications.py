@@ -236,7 +236,7 @@ def test_a_weekly_delivery_of_changes_fires_when_the_clock_reaches_it(mailing, i
     [form] = [f for f in forms_of(table_page) if f["action"] == f"/views/{view_id}/delivery"]
     fields = {**form["fields"], "schedule": "weekly", "weekday": "monday", "hour": "6", "content": "changes", "format": "csv"}
     resp = web.post(mailing.base + form["action"], data=fields, allow_redirects=False)
-    assert resp.status_code == 303 and "_saved=delivery" in resp.headers["location"], resp.headers["location"]
+    assert resp.status_code == 303 and "_saved=delivery#" in resp.headers["location"], resp.headers["location"]
     listed = web.get(f"{mailing.base}/shares/{share}/s/orders?_sort=id").text
     assert "Delivered: Every Monday at 06:00 UTC: the changes since the last delivery, as CSV" in listed
     delivery = requests.get(f"{mailing.base}/api/v1/views/{view_id}", headers=headers).json()["delivery"]
@@ -277,6 +277,41 @@ def test_a_weekly_delivery_of_changes_fires_when_the_clock_reaches_it(mailing, i
     [stop] = [f for f in forms_of(web.get(f"{mailing.base}/shares/{share}/s/orders?_sort=id").text) if f["action"] == f"/views/{view_id}/delivery/delete"]
     assert "_saved=delivery_stopped" in web.post(mailing.base + stop["action"], data=stop["fields"], allow_redirects=False).headers["location"]
     assert mailing.cli("deliveries", "run", "--at", (next_at + timedelta(days=14)).isoformat()).stdout.startswith("started 0 deliveries")
+
+
+def schedule_by_form(portal, name, share, schema="s", table="orders"):
+    """Saves a view of `name` and schedules it daily with the table page's form: the note the
+    redirect carries, and the page it leads to."""
+    headers = bearer(partner_token(portal, name)[0])
+    view_id = requests.post(f"{portal.base}/api/v1/views", headers=headers,
+                            json={"share": share, "schema": schema, "table": table, "view": "", "name": "Daily"}).json()["id"]
+    web = partner_session(portal, name)
+    page = web.get(f"{portal.base}/shares/{share}/{schema}/{table}").text
+    [form] = [f for f in forms_of(page) if f["action"] == f"/views/{view_id}/delivery"]
+    resp = web.post(portal.base + form["action"], data={**form["fields"], "schedule": "daily", "hour": "5"}, allow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    location = resp.headers["location"]
+    return re.search(r"_saved=([a-z_]+)", location).group(1), web.get(portal.base + location).text
+
+
+def test_scheduling_says_whether_the_files_will_be_e_mailed(portal, mailing, orders):
+    share, _, _ = orders
+    lonely = new_recipient(mailing)
+    mailing.cli("grant", share, lonely)
+    note, page = schedule_by_form(mailing, lonely, share)
+    assert note == "delivery_no_contacts"
+    assert "no e-mail goes out, as your organisation has no contact for deliveries yet" in page
+
+    reached = new_recipient(mailing, f"buyer-{uuid.uuid4().hex[:6]}@acme.example")
+    mailing.cli("grant", share, reached)
+    note, page = schedule_by_form(mailing, reached, share)
+    assert note == "delivery" and "Each file is e-mailed to your organisation&#39;s contacts" in page.replace("'", "&#39;")
+
+    # A portal without a mail server says so, contacts or not.
+    unmailed = new_recipient(portal, "buyer@acme.example")
+    portal.cli("grant", "wholesale", unmailed)
+    note, page = schedule_by_form(portal, unmailed, "wholesale", "commerce", "sales")
+    assert note == "delivery_no_mail" and "(this portal sends no e-mail)" in page
 
 
 def test_bad_delivery_settings_are_clear_400s(mailing, orders):

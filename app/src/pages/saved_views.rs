@@ -42,6 +42,11 @@ pub fn SavedNotice() -> impl IntoView {
         "delivery" => {
             Some("The delivery is scheduled. Each file is e-mailed to your organisation's contacts and listed under Your exports.")
         }
+        "delivery_no_contacts" => Some(
+            "The delivery is scheduled. Each file is listed under Your exports; no e-mail goes out, as your organisation has no \
+             contact for deliveries yet: ask your data provider to add one.",
+        ),
+        "delivery_no_mail" => Some("The delivery is scheduled. Each file is listed under Your exports (this portal sends no e-mail)."),
         "delivery_stopped" => Some("The delivery was stopped."),
         _ => None,
     });

@@ -56,6 +56,31 @@ pub struct Note<'a> {
     pub body: &'a str,
 }
 
+/// Who an e-mail of a kind would reach, for telling a partner before it matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The portal sends no e-mail (no SMTP server is set).
+    NoMail,
+    /// No contact of the recipient takes this kind.
+    NoContacts,
+    /// This many contacts.
+    Contacts(usize),
+}
+
+/// Whether `contact` has not declined e-mails of `kind`.
+fn takes(contact: &crate::catalog::Contact, kind: Kind) -> bool {
+    !contact.opted_out.iter().any(|k| k == kind.as_str())
+}
+
+/// Who a notification of `kind` about `recipient` would reach now.
+pub async fn reach(s: &Services, recipient: &Recipient, kind: Kind) -> Result<Reach> {
+    if s.settings.smtp.is_none() {
+        return Ok(Reach::NoMail);
+    }
+    let taking = s.catalog.contacts_of(&recipient.id).await?.iter().filter(|c| takes(c, kind)).count();
+    Ok(if taking == 0 { Reach::NoContacts } else { Reach::Contacts(taking) })
+}
+
 /// Queues `note` for every contact of `recipient` who has not declined its kind; how many.
 pub async fn to_contacts(s: &Services, recipient: &Recipient, note: &Note<'_>) -> Result<usize> {
     if s.settings.smtp.is_none() {
@@ -63,7 +88,7 @@ pub async fn to_contacts(s: &Services, recipient: &Recipient, note: &Note<'_>) -
     }
     let mut queued = 0;
     for contact in s.catalog.contacts_of(&recipient.id).await? {
-        if contact.opted_out.iter().any(|k| k == note.kind.as_str()) {
+        if !takes(&contact, note.kind) {
             continue;
         }
         let body = format!(

@@ -74,11 +74,14 @@ impl Run<'_> {
         }
         let more = points.len() > keep;
         points.truncate(keep);
-        let measure = match &spec.measure {
-            Measure::Count => "Rows".to_string(),
-            Measure::Sum(y) => format!("Sum of {y}"),
-            Measure::Avg(y) => format!("Average of {y}"),
-        };
-        Ok(ChartData { kind: spec.kind, title: spec.title(), x: spec.x.clone(), measure, points, more, label_every: None })
+        Ok(ChartData {
+            kind: spec.kind,
+            title: spec.title(),
+            x: spec.x.clone(),
+            measure: spec.measure_words(),
+            points,
+            more,
+            label_every: None,
+        })
     }
 }

@@ -25,10 +25,10 @@ use super::envelope::Audit;
 use super::signin::{local_path, see_other};
 use crate::auth::Caller;
 use crate::catalog::{Saved, SavedView};
-use crate::deliveries;
 use crate::error::{PortalError, Result};
 use crate::saved_views::SavedViews;
 use crate::Services;
+use crate::{deliveries, notify};
 
 fn views<'a>(s: &'a Services, caller: &'a Caller) -> SavedViews<'a> {
     SavedViews::new(&s.catalog, &caller.recipient)
@@ -67,11 +67,11 @@ pub async fn save_form(State(s): State<Arc<Services>>, audit: Audit, form: Resul
 }
 
 pub async fn rename_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    changed_by_form(&s, &id, &audit, form, "renamed", async |views, form| views.rename(&id, form.field("name")).await).await
+    changed_by_form(&s, &id, &audit, form, async |views, form| Ok((views.rename(&id, form.field("name")).await?, "renamed"))).await
 }
 
 pub async fn delivery_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    changed_by_form(&s, &id, &audit, form, "delivery", async |_, form| {
+    changed_by_form(&s, &id, &audit, form, async |_, form| {
         let wanted = DeliveryView {
             schedule: form.field("schedule").into(),
             weekday: Some(form.field("weekday").to_string()).filter(|w| !w.is_empty()),
@@ -83,7 +83,13 @@ pub async fn delivery_form(State(s): State<Arc<Services>>, Path(id): Path<String
             last_run_at: None,
         };
         deliveries::set(&s, &form.caller.recipient, &id, &wanted).await?;
-        SavedViews::new(&s.catalog, &form.caller.recipient).get(&id).await
+        // The note says whether the files will also come by e-mail.
+        let done = match notify::reach(&s, &form.caller.recipient, notify::Kind::Delivery).await? {
+            notify::Reach::Contacts(_) => "delivery",
+            notify::Reach::NoContacts => "delivery_no_contacts",
+            notify::Reach::NoMail => "delivery_no_mail",
+        };
+        Ok((SavedViews::new(&s.catalog, &form.caller.recipient).get(&id).await?, done))
     })
     .await
 }
@@ -94,21 +100,23 @@ pub async fn delivery_delete_form(
     audit: Audit,
     form: Result<PartnerForm>,
 ) -> Response {
-    changed_by_form(&s, &id, &audit, form, "delivery_stopped", async |views, form| {
+    changed_by_form(&s, &id, &audit, form, async |views, form| {
         deliveries::remove(&s, &form.caller.recipient, &id).await?;
-        views.get(&id).await
+        Ok((views.get(&id).await?, "delivery_stopped"))
     })
     .await
 }
 
 pub async fn delete_form(State(s): State<Arc<Services>>, Path(id): Path<String>, audit: Audit, form: Result<PartnerForm>) -> Response {
-    changed_by_form(&s, &id, &audit, form, "deleted", async |views, _| views.delete(&id).await).await
+    changed_by_form(&s, &id, &audit, form, async |views, _| Ok((views.delete(&id).await?, "deleted"))).await
 }
 
 /// A form that changes the view `id`, answered with a redirect back and `_saved=<done>`.
-async fn changed_by_form<F>(s: &Services, id: &str, audit: &Audit, form: Result<PartnerForm>, done: &str, change: F) -> Response
+/// Runs a saved-view form's change; answers with a redirect back carrying the `_saved` note the
+/// change names, or the refusal.
+async fn changed_by_form<F>(s: &Services, id: &str, audit: &Audit, form: Result<PartnerForm>, change: F) -> Response
 where
-    F: AsyncFnOnce(SavedViews<'_>, &PartnerForm) -> Result<SavedView>,
+    F: AsyncFnOnce(SavedViews<'_>, &PartnerForm) -> Result<(SavedView, &'static str)>,
 {
     audit.object(id.to_string());
     let form = match form {
@@ -117,7 +125,7 @@ where
     };
     let back = local_path(Some(form.field("back")));
     match change(views(s, &form.caller), &form).await {
-        Ok(view) => {
+        Ok((view, done)) => {
             noted(audit, &view);
             see_other(&with_note(&back, "_saved", done))
         }

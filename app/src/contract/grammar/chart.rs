@@ -65,14 +65,18 @@ impl ChartSpec {
         pairs
     }
 
-    /// "Sum of revenue by country", for titles and captions.
-    pub fn title(&self) -> String {
-        let what = match &self.measure {
+    /// "Sum of revenue", "Rows": what the values are.
+    pub fn measure_words(&self) -> String {
+        match &self.measure {
             Measure::Count => "Rows".to_string(),
             Measure::Sum(y) => format!("Sum of {y}"),
             Measure::Avg(y) => format!("Average of {y}"),
-        };
-        format!("{what} by {}", self.x)
+        }
+    }
+
+    /// "Sum of revenue by country", for titles and captions.
+    pub fn title(&self) -> String {
+        format!("{} by {}", self.measure_words(), self.x)
     }
 
     /// The measured column, if any.

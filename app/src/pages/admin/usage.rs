@@ -45,57 +45,17 @@ pub fn UsagePanel(usage: UsageView, whose: String, audit: String) -> impl IntoVi
             <p class="mt-2 text-xs text-slate-500">{refused_note}</p>
             <details class="mt-3">
                 <summary class="cursor-pointer text-sm font-medium text-indigo-700">"The figures per day as a table"</summary>
-                <div class="overflow-x-auto">
-                    <table class="mt-2 min-w-full text-left text-sm" data-testid="usage-table">
-                        <thead class="text-slate-600"><tr>
-                            <th scope="col" class="py-1 pr-4">"Day (UTC)"</th>
-                            <th scope="col" class="py-1 pr-4 text-right">"Reads"</th>
-                            <th scope="col" class="py-1 pr-4 text-right">"Rows read"</th>
-                            <th scope="col" class="py-1 pr-4 text-right">"Data read"</th>
-                            <th scope="col" class="py-1 pr-4 text-right">"Refused sign-ins"</th>
-                        </tr></thead>
-                        <tbody>
-                            {table_rows.into_iter().map(|d| view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="py-1 pr-4">{d.date}</td>
-                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.reads)}</td>
-                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.rows)}</td>
-                                    <td class="py-1 pr-4 text-right tabular-nums">{bytes(d.bytes.max(0) as u64)}</td>
-                                    <td class="py-1 pr-4 text-right tabular-nums">{n(d.refused_sign_ins)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                {figures("usage-table", "Day (UTC)", "Refused sign-ins", table_rows.into_iter().map(|d| {
+                    [d.date, n(d.reads), n(d.rows), bytes(d.bytes.max(0) as u64), n(d.refused_sign_ins)]
+                }).collect())}
             </details>
             <h3 class="mt-5 font-medium">"Most read tables"</h3>
             {if top.is_empty() {
                 view! { <p class="text-sm text-slate-600">{format!("No table was read in {period}.")}</p> }.into_any()
             } else {
-                view! {
-                    <div class="overflow-x-auto">
-                        <table class="mt-2 min-w-full text-left text-sm" data-testid="top-tables">
-                            <thead class="text-slate-600"><tr>
-                                <th scope="col" class="py-1 pr-4">"Table"</th>
-                                <th scope="col" class="py-1 pr-4 text-right">"Reads"</th>
-                                <th scope="col" class="py-1 pr-4 text-right">"Rows read"</th>
-                                <th scope="col" class="py-1 pr-4 text-right">"Data read"</th>
-                                <th scope="col" class="py-1 pr-4 text-right">"Recipients"</th>
-                            </tr></thead>
-                            <tbody>
-                                {top.into_iter().map(|t| view! {
-                                    <tr class="border-t border-slate-100">
-                                        <td class="py-1 pr-4 font-mono text-xs">{t.table}</td>
-                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.reads)}</td>
-                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.rows)}</td>
-                                        <td class="py-1 pr-4 text-right tabular-nums">{bytes(t.bytes.max(0) as u64)}</td>
-                                        <td class="py-1 pr-4 text-right tabular-nums">{n(t.recipients)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                figures("top-tables", "Table", "Recipients", top.into_iter().map(|t| {
+                    [t.table, n(t.reads), n(t.rows), bytes(t.bytes.max(0) as u64), n(t.recipients)]
+                }).collect())
             }}
         }
         .into_any()
@@ -108,6 +68,32 @@ pub fn UsagePanel(usage: UsageView, whose: String, audit: String) -> impl IntoVi
             <p class="mt-3 text-sm"><a class="font-medium text-indigo-700 underline" href=audit>"The events behind these figures (audit log)"</a></p>
         },
     )
+}
+
+/// A table of usage figures: what they are of (`first`), reads, rows, data, and `last`.
+fn figures(testid: &'static str, first: &'static str, last: &'static str, rows: Vec<[String; 5]>) -> AnyView {
+    let headers = [first, "Reads", "Rows read", "Data read", last];
+    view! {
+        <div class="overflow-x-auto">
+            <table class="mt-2 min-w-full text-left text-sm" data-testid=testid>
+                <thead class="text-slate-600"><tr>
+                    {headers.into_iter().enumerate().map(|(i, h)| view! {
+                        <th scope="col" class=if i == 0 { "py-1 pr-4" } else { "py-1 pr-4 text-right" }>{h}</th>
+                    }).collect_view()}
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|cells| view! {
+                        <tr class="border-t border-slate-100">
+                            {cells.into_iter().enumerate().map(|(i, cell)| view! {
+                                <td class=if i == 0 { "py-1 pr-4" } else { "py-1 pr-4 text-right tabular-nums" }>{cell}</td>
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }
 
 /// The audit log filtered to one recipient.
