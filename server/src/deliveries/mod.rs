@@ -7,6 +7,8 @@
 //! instant to run at, so a missed run can be caught up (`portal deliveries run --at`).
 
 pub mod schedule;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,9 +236,11 @@ pub async fn notify_finished(s: &Services) -> Result<usize> {
                 }
                 ready(s, &recipient, &saved, &job).await?
             }
+            // Someone of the partner's stopped it on /exports: nothing went wrong, nothing to tell.
+            JobStatus::Cancelled => 0,
             _ => {
-                failed(s, &recipient, &saved, &format!("delivery-failed:{}", job.id), job.error.as_deref().unwrap_or("it was cancelled"))
-                    .await?
+                let why = job.error.as_deref().unwrap_or("it did not finish");
+                failed(s, &recipient, &saved, &format!("delivery-failed:{}", job.id), why).await?
             }
         };
     }
