@@ -266,6 +266,37 @@ test('a filtered view downloads as Excel and as CSV for Excel', async () => {
   await context.close();
 });
 
+test('a chart of the view is drawn from the form and downloads as SVG and PNG', async () => {
+  const { context, page } = await signedIn('acme_foods', { acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  await page.goto(portal.base + '/shares/wholesale/commerce/sales?units__gt=3');
+  await hydrated(page);
+  const panel = page.getByRole('region', { name: 'Chart this view' });
+  await panel.getByLabel('Chart', { exact: true }).selectOption('bar');
+  await panel.getByLabel('By (column)').selectOption('country');
+  await panel.getByLabel('Measure').selectOption('sum');
+  await panel.getByLabel('…this number').selectOption('revenue');
+  await panel.getByRole('button', { name: 'Draw chart' }).click();
+  await page.waitForURL(/_chart=bar/);
+  const picture = panel.getByRole('img', { name: 'Sum of revenue by country' });
+  await picture.waitFor();
+  assert.ok(page.url().includes('units__gt=3'), 'the chart keeps the view');
+  const bars = await picture.locator('rect[data-label]').evaluateAll((r) => r.map((e) => [e.dataset.label, Number(e.dataset.value)]));
+  await panel.getByText("The chart's figures as a table").click();
+  const table = await panel.getByTestId('chart-table').locator('tbody tr').evaluateAll((rows) => rows.map((tr) => tr.cells[0].innerText));
+  assert.deepEqual(table, bars.map(([label]) => label), 'the table lists the bars, in order');
+  await shot(page, 'portal-chart');
+
+  const [svg] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'Download the chart (SVG)' }).click()]);
+  assert.equal(svg.suggestedFilename(), 'sales_chart.svg');
+  assert.ok(readFileSync(await svg.path(), 'utf8').includes('Sum of revenue by country'));
+  const [png] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'Download the chart (PNG)' }).click()]);
+  assert.equal(png.suggestedFilename(), 'sales_chart.png');
+  const bytes = readFileSync(await png.path());
+  assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+  assert.equal(bytes.readUInt32BE(16), 1440, 'twice the width of the SVG');
+  await context.close();
+});
+
 test('the table page fits a phone', async () => {
   const { context, page } = await signedIn('acme_foods', { viewport: { width: 390, height: 844 } });
   await page.goto(portal.base + '/shares/wholesale/commerce/sales');
