@@ -260,6 +260,13 @@ impl IntoResponse for PortalError {
 #[derive(Clone, Debug)]
 pub struct RefusedRecipient(pub String);
 
+impl RefusedRecipient {
+    /// The recipient a refused response names, for its audit line.
+    pub fn of(response: &Response) -> Option<String> {
+        response.extensions().get::<Self>().map(|r| r.0.clone())
+    }
+}
+
 /// Marks a response as answering a failed authentication, whatever its shape (a 401, a sign-in
 /// form's redirect, an activation page): the throttle counts it against the client's address.
 #[derive(Clone, Copy, Debug)]

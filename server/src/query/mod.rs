@@ -236,7 +236,7 @@ async fn charted(run: Run<'_>, spec: &app::contract::grammar::ChartSpec) -> Resu
     })
 }
 
-/// The chart a view asks for, as the caller may see it (the SVG download).
+/// The chart a view asks for, as the caller may see it (the SVG and PNG downloads).
 pub async fn chart(
     s: &Services,
     recipient: &Recipient,

@@ -45,7 +45,7 @@ pub async fn authenticate_and_audit(State(services): State<Arc<Services>>, mut r
         bytes: note.bytes,
         rows: note.rows,
         detail: via.added_to(note.detail),
-        recipient: response.extensions().get::<RefusedRecipient>().map(|r| r.0.clone()),
+        recipient: RefusedRecipient::of(&response),
         user_agent,
         client_ip,
         ..Default::default()

@@ -110,7 +110,7 @@ async fn write_line(State((s, action)): State<(Arc<Services>, &'static str)>, mu
     let status = slot.refused.unwrap_or_else(|| response.status().as_u16());
     let mut event = event(&headers, slot.actor.unwrap_or_else(|| "anonymous".into()), action, status);
     event.object = slot.note.object;
-    event.recipient = response.extensions().get::<RefusedRecipient>().map(|r| r.0.clone());
+    event.recipient = RefusedRecipient::of(&response);
     // Rows count only for what was actually delivered.
     event.rows = slot.note.rows.filter(|_| status < 400);
     event.detail = match slot.via {
